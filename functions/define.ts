@@ -1,0 +1,34 @@
+// The shape every recovery step shares: a name, zod schemas for input and
+// output, and run(input, ports). Types are inferred from the schemas.
+import type { z } from 'zod';
+import type { Ports } from './ports';
+
+export interface RecoveryFunction<I extends z.ZodType, O extends z.ZodType, P extends keyof Ports = keyof Ports> {
+  name: string;
+  description: string;
+  /** True when run() changes the world (power, VMs); such steps offer a dry run. */
+  effectful: boolean;
+  input: I;
+  output: O;
+  /** Only the ports named here are handed over; pure steps need none. */
+  ports: readonly P[];
+  run(input: z.output<I>, ports: Pick<Ports, P>): Promise<z.output<O>>;
+}
+
+export function defineFunction<I extends z.ZodType, O extends z.ZodType, P extends keyof Ports = never>(
+  def: RecoveryFunction<I, O, P>,
+): RecoveryFunction<I, O, P> {
+  return def;
+}
+
+/** A failure a step reports on purpose, with a machine-readable code. */
+export class StepError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.name = 'StepError';
+  }
+}

@@ -1,0 +1,160 @@
+// oned's XML bodies -> typed domain objects. Pure: used by the `decode`
+// function (the hook's host XML) and by the OpenNebula client (replies).
+import { XMLParser } from 'fast-xml-parser';
+import {
+  DatastoreSchema, DocumentSchema, HostSchema, OneConfigSchema, RaftStatusSchema, UserSchema, VmSchema,
+  type Datastore, type Host, type OneConfig, type OneDocument, type RaftStatus, type Template, type User, type Vm,
+} from './domain';
+
+/** Elements that repeat in oned's XML; parsed as lists even when there is one. */
+const REPEATED = new Set([
+  'HOST_POOL.HOST', 'VM_POOL.VM', 'DATASTORE_POOL.DATASTORE', 'DOCUMENT_POOL.DOCUMENT',
+  'HOST.VMS.ID', 'VM.HISTORY_RECORDS.HISTORY', 'USER.GROUPS.ID',
+  'HOST_POOL.HOST.VMS.ID', 'VM_POOL.VM.HISTORY_RECORDS.HISTORY',
+]);
+
+const parser = new XMLParser({
+  ignoreAttributes: true,
+  parseTagValue: false, // keep "010" and "YES" as strings; numbers are converted where the schema says so
+  trimValues: true,
+  processEntities: true,
+  isArray: (_name, jpath) => REPEATED.has(String(jpath)),
+});
+
+export class XmlShapeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'XmlShapeError';
+  }
+}
+
+type Node = Record<string, unknown>;
+
+/** Parses XML and returns the single root element, checking its name. */
+export function parseRoot(xml: string, root: string): Node {
+  let doc: Node;
+  try {
+    doc = parser.parse(xml, true) as Node;
+  } catch (e) {
+    throw new XmlShapeError(`not well-formed XML: ${(e as Error).message.split('\n')[0]}`);
+  }
+  const roots = Object.keys(doc).filter((k) => k !== '?xml');
+  if (roots.length !== 1 || roots[0] !== root) {
+    throw new XmlShapeError(`expected a <${root}> document, got ${roots.length ? roots.map((r) => `<${r}>`).join(', ') : 'no element'}`);
+  }
+  const node = doc[root];
+  return (node && typeof node === 'object' ? node : {}) as Node;
+}
+
+function num(v: unknown, fallback?: number): number {
+  if (v === undefined || v === '') {
+    if (fallback !== undefined) return fallback;
+    throw new XmlShapeError('missing numeric field');
+  }
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new XmlShapeError(`not a number: ${String(v).slice(0, 40)}`);
+  return n;
+}
+const str = (v: unknown): string => (v === undefined || v === null ? '' : typeof v === 'object' ? '' : String(v));
+const list = <T>(v: unknown): T[] => (v === undefined || v === '' ? [] : Array.isArray(v) ? v : [v as T]);
+
+function field(node: Node, key: string, what: string): unknown {
+  if (!(key in node)) throw new XmlShapeError(`${what} has no ${key}`);
+  return node[key];
+}
+
+/** Scalar attributes of a TEMPLATE; vector attributes (DISK, NIC, ...) are left out. */
+export function flattenTemplate(t: unknown): Template {
+  const out: Template = {};
+  if (!t || typeof t !== 'object') return out;
+  for (const [k, v] of Object.entries(t as Node)) {
+    if (v === null || typeof v !== 'object') out[k] = str(v);
+  }
+  return out;
+}
+
+export function hostFromNode(n: Node): Host {
+  return HostSchema.parse({
+    id: num(field(n, 'ID', 'HOST')),
+    name: str(field(n, 'NAME', 'HOST')),
+    state: num(field(n, 'STATE', 'HOST')),
+    prevState: num(n.PREV_STATE, num(n.STATE)),
+    clusterId: num(n.CLUSTER_ID, -1),
+    cluster: str(n.CLUSTER),
+    vms: list<unknown>((n.VMS as Node | undefined)?.ID).map((x) => num(x)),
+    template: flattenTemplate(n.TEMPLATE),
+  });
+}
+
+export function vmFromNode(n: Node): Vm {
+  const records = list<Node>((n.HISTORY_RECORDS as Node | undefined)?.HISTORY);
+  return VmSchema.parse({
+    id: num(field(n, 'ID', 'VM')),
+    name: str(n.NAME),
+    uname: str(n.UNAME),
+    gname: str(n.GNAME),
+    state: num(field(n, 'STATE', 'VM')),
+    lcmState: num(n.LCM_STATE, 0),
+    resched: num(n.RESCHED, 0),
+    history: records
+      .map((h) => ({
+        seq: num(h.SEQ, 0),
+        hostname: str(h.HOSTNAME),
+        hid: num(h.HID, -1),
+        dsId: num(h.DS_ID, -1),
+        action: num(h.ACTION, 0),
+      }))
+      .sort((a, b) => a.seq - b.seq),
+  });
+}
+
+export function datastoreFromNode(n: Node): Datastore {
+  const t = flattenTemplate(n.TEMPLATE);
+  const shared = t.SHARED?.toUpperCase();
+  return DatastoreSchema.parse({
+    id: num(field(n, 'ID', 'DATASTORE')),
+    name: str(n.NAME),
+    type: num(n.TYPE, -1),
+    tmMad: str(n.TM_MAD),
+    shared: shared === 'YES' || shared === 'NO' ? shared : undefined,
+  });
+}
+
+export const parseHost = (xml: string): Host => hostFromNode(parseRoot(xml, 'HOST'));
+export const parseHostPool = (xml: string): Host[] => list<Node>(parseRoot(xml, 'HOST_POOL').HOST).map(hostFromNode);
+export const parseVm = (xml: string): Vm => vmFromNode(parseRoot(xml, 'VM'));
+export const parseVmPool = (xml: string): Vm[] => list<Node>(parseRoot(xml, 'VM_POOL').VM).map(vmFromNode);
+export const parseDatastorePool = (xml: string): Datastore[] =>
+  list<Node>(parseRoot(xml, 'DATASTORE_POOL').DATASTORE).map(datastoreFromNode);
+
+export function parseConfig(xml: string): OneConfig {
+  const n = parseRoot(xml, 'OPENNEBULA_CONFIGURATION');
+  const interval = n.MONITORING_INTERVAL_HOST;
+  return OneConfigSchema.parse({
+    monitoringIntervalHost: interval === undefined || interval === '' ? undefined : num(Array.isArray(interval) ? interval[0] : interval),
+    version: n.VERSION === undefined ? undefined : str(n.VERSION),
+  });
+}
+
+export function parseUser(xml: string): User {
+  const n = parseRoot(xml, 'USER');
+  return UserSchema.parse({
+    id: num(field(n, 'ID', 'USER')),
+    name: str(n.NAME),
+    gid: num(n.GID, -1),
+    groups: list<unknown>((n.GROUPS as Node | undefined)?.ID).map((x) => num(x)),
+  });
+}
+
+export function parseRaftStatus(xml: string): RaftStatus {
+  const n = parseRoot(xml, 'RAFT');
+  return RaftStatusSchema.parse({ serverId: num(n.SERVER_ID, -1), state: num(field(n, 'STATE', 'RAFT')), term: num(n.TERM, 0) });
+}
+
+function documentFromNode(n: Node): OneDocument {
+  const t = (n.TEMPLATE ?? {}) as Node;
+  return DocumentSchema.parse({ id: num(field(n, 'ID', 'DOCUMENT')), name: str(n.NAME), type: num(n.TYPE, -1), body: str(t.BODY) });
+}
+export const parseDocument = (xml: string): OneDocument => documentFromNode(parseRoot(xml, 'DOCUMENT'));
+export const parseDocumentPool = (xml: string): OneDocument[] =>
+  list<Node>(parseRoot(xml, 'DOCUMENT_POOL').DOCUMENT).map(documentFromNode);

@@ -1,0 +1,65 @@
+// The outside world, as the functions see it. Every effect a function has
+// goes through one of these, so a function is deterministic for given inputs
+// and port answers, and can run against oned, the simulator or a fake.
+import type { Datastore, Host, OneConfig, OneDocument, RaftStatus, User, Vm } from './domain';
+import type { FenceMethod, PowerAction, PowerAnswer } from './fenceTypes';
+
+/** The subset of oned's XML-RPC API oneha uses (API.md §3), typed. */
+export interface OneApi {
+  systemVersion(): Promise<string>;
+  systemConfig(): Promise<OneConfig>;
+  hostInfo(id: number): Promise<Host>;
+  hostPoolInfo(): Promise<Host[]>;
+  /** merge=true is update type 1: other attributes survive. */
+  hostUpdate(id: number, template: string, merge: boolean): Promise<number>;
+  /** 0 ENABLED, 1 DISABLED, 2 OFFLINE */
+  hostStatus(id: number, status: 0 | 1 | 2): Promise<number>;
+  vmInfo(id: number): Promise<Vm>;
+  /** one.vmpool.info(filter, start, end, state): short bodies. */
+  vmPoolInfo(filter: number, start: number, end: number, state: number): Promise<Vm[]>;
+  /** one.vmpool.infoset("id,id,...", extended): a known set of VMs in one call. */
+  vmPoolInfoSet(ids: number[], extended: boolean): Promise<Vm[]>;
+  /** Note oned's order: action name first. */
+  vmAction(action: string, id: number): Promise<number>;
+  vmRecover(id: number, operation: number): Promise<number>;
+  datastorePoolInfo(): Promise<Datastore[]>;
+  userInfo(id: number): Promise<User>;
+  zoneRaftStatus(): Promise<RaftStatus>;
+  documentAllocate(template: string, type: number): Promise<number>;
+  documentInfo(id: number): Promise<OneDocument>;
+  documentUpdate(id: number, template: string, merge: boolean): Promise<number>;
+  documentDelete(id: number): Promise<number>;
+  documentPoolInfo(filter: number, start: number, end: number, type: number): Promise<OneDocument[]>;
+}
+
+/** Runs one power action of one fence method against one host. */
+export interface FencePort {
+  power(method: FenceMethod, action: PowerAction, host: Host): Promise<PowerAnswer>;
+}
+
+export interface Clock {
+  /** Milliseconds since the epoch (virtual in scenario tests). */
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+export type LogFields = Record<string, unknown>;
+export interface Log {
+  info(msg: string, fields?: LogFields): void;
+  warn(msg: string, fields?: LogFields): void;
+  error(msg: string, fields?: LogFields): void;
+}
+
+export interface Ports {
+  one: OneApi;
+  fence: FencePort;
+  clock: Clock;
+  log: Log;
+}
+
+export const realClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
+export const silentLog: Log = { info() {}, warn() {}, error() {} };
