@@ -50,11 +50,17 @@ export interface Log {
   error(msg: string, fields?: LogFields): void;
 }
 
+/** Progress of a long step (one event per VM acted on), for the journal and the live view. */
+export interface Progress {
+  emit(event: { kind: string } & Record<string, unknown>): void;
+}
+
 export interface Ports {
   one: OneApi;
   fence: FencePort;
   clock: Clock;
   log: Log;
+  progress: Progress;
 }
 
 export const realClock: Clock = {
@@ -63,3 +69,4 @@ export const realClock: Clock = {
 };
 
 export const silentLog: Log = { info() {}, warn() {}, error() {} };
+export const noProgress: Progress = { emit() {} };

@@ -1,0 +1,153 @@
+// What migrate, recreate and delete share: act on each planned VM with
+// bounded concurrency, one VM's failure never stopping the others, and
+// never issuing an action whose effect is already visible (so a resumed
+// flow does not act twice).
+import { z } from 'zod';
+import { lastHistory, LcmState, VmState, vmStateName, type Vm } from './domain';
+import { fetchVmSet } from './inventory';
+import { describeError, OneError } from './oneErrors';
+import type { Ports } from './ports';
+import { OperationSchema, PlannedActionSchema, reschedRefusal, type Operation, type PlannedAction } from './select';
+
+export const CarryOutInput = z.object({
+  hostId: z.number().int().nonnegative(),
+  actions: z.array(PlannedActionSchema),
+  concurrency: z.number().int().min(1).max(256).default(8),
+  /** Tries per VM for transient errors (oned busy, electing, unreachable). */
+  tries: z.number().int().min(1).max(10).default(3),
+  retryDelayMs: z.number().int().nonnegative().default(1000),
+  dryRun: z.boolean().default(false),
+});
+
+export const VmOutcomeSchema = z.object({
+  vmId: z.number().int(),
+  vmName: z.string(),
+  operation: OperationSchema,
+  outcome: z.enum(['done', 'already-done', 'skipped', 'failed', 'dry-run']),
+  detail: z.string(),
+  tries: z.number().int(),
+});
+export type VmOutcome = z.infer<typeof VmOutcomeSchema>;
+
+export const CarryOutOutput = z.object({
+  outcomes: z.array(VmOutcomeSchema),
+  done: z.number().int(),
+  alreadyDone: z.number().int(),
+  failed: z.number().int(),
+  skipped: z.number().int(),
+});
+export type CarryOutResult = z.infer<typeof CarryOutOutput>;
+
+/** The oned call for each operation (API.md §5, §6). */
+export function issue(one: Ports['one'], op: Operation, vmId: number): Promise<number> {
+  switch (op) {
+    case 'resched': return one.vmAction('resched', vmId);
+    case 'recreate': return one.vmRecover(vmId, 4);
+    case 'delete': return one.vmRecover(vmId, 3);
+  }
+}
+
+export const CALL_TEXT: Record<Operation, (id: number) => string> = {
+  resched: (id) => `one.vm.action("resched", ${id})`,
+  recreate: (id) => `one.vm.recover(${id}, 4)`,
+  delete: (id) => `one.vm.recover(${id}, 3)`,
+};
+
+type Verdict = { act: true } | { act: false; outcome: 'already-done' | 'skipped' | 'failed'; detail: string };
+
+/** Looks at the VM as oned has it now and decides whether the action is still needed. */
+export function verdictFor(op: Operation, hostId: number, vm: Vm | undefined): Verdict {
+  if (!vm) {
+    return op === 'delete'
+      ? { act: false, outcome: 'already-done', detail: 'the VM no longer exists' }
+      : { act: false, outcome: 'failed', detail: 'the VM was not found in oned' };
+  }
+  const last = lastHistory(vm);
+  const state = vmStateName(vm.state, vm.lcmState);
+  if (vm.state === VmState.DONE) {
+    return op === 'delete'
+      ? { act: false, outcome: 'already-done', detail: 'the VM is already DONE' }
+      : { act: false, outcome: 'failed', detail: 'the VM is DONE and cannot be recovered' };
+  }
+  if (last && last.hid !== hostId) return { act: false, outcome: 'already-done', detail: `the VM is already on host ${last.hostname} (${last.hid}), ${state}` };
+  switch (op) {
+    case 'resched': {
+      if (vm.resched === 1) return { act: false, outcome: 'already-done', detail: 'resched already requested (RESCHED=1)' };
+      if (vm.state === VmState.ACTIVE && vm.lcmState === LcmState.PROLOG_MIGRATE_UNKNOWN) {
+        return { act: false, outcome: 'already-done', detail: 'the VM is already being moved (PROLOG_MIGRATE_UNKNOWN)' };
+      }
+      const refusal = reschedRefusal(vm);
+      return refusal ? { act: false, outcome: 'skipped', detail: `now ${state}: ${refusal}` } : { act: true };
+    }
+    case 'recreate':
+      if (vm.state === VmState.PENDING || (vm.state === VmState.ACTIVE && vm.lcmState === LcmState.CLEANUP_RESUBMIT)) {
+        return { act: false, outcome: 'already-done', detail: `recreate already under way (${state})` };
+      }
+      return { act: true };
+    case 'delete':
+      if (vm.state === VmState.ACTIVE && vm.lcmState === LcmState.CLEANUP_DELETE) {
+        return { act: false, outcome: 'already-done', detail: 'delete already under way (CLEANUP_DELETE)' };
+      }
+      return { act: true };
+  }
+}
+
+export async function carryOut(
+  input: z.output<typeof CarryOutInput>,
+  { one, clock, log, progress }: Pick<Ports, 'one' | 'clock' | 'log' | 'progress'>,
+): Promise<CarryOutResult> {
+  const { hostId, actions } = input;
+  // One read of every VM, fresh, instead of a vm.info per VM.
+  const fresh = new Map((actions.length ? await fetchVmSet(one, actions.map((a) => a.vmId)) : []).map((v) => [v.id, v]));
+  const outcomes: VmOutcome[] = new Array(actions.length);
+
+  const handle = async (a: PlannedAction): Promise<VmOutcome> => {
+    const base = { vmId: a.vmId, vmName: a.vmName, operation: a.operation };
+    const verdict = verdictFor(a.operation, hostId, fresh.get(a.vmId));
+    if (!verdict.act) return { ...base, outcome: verdict.outcome, detail: verdict.detail, tries: 0 };
+    if (input.dryRun) return { ...base, outcome: 'dry-run', detail: `would call ${CALL_TEXT[a.operation](a.vmId)}`, tries: 0 };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await issue(one, a.operation, a.vmId);
+        return { ...base, outcome: 'done', detail: CALL_TEXT[a.operation](a.vmId), tries: attempt };
+      } catch (e) {
+        const transient = e instanceof OneError && e.transient;
+        if (!transient || attempt >= input.tries) {
+          return { ...base, outcome: 'failed', detail: `${CALL_TEXT[a.operation](a.vmId)} failed: ${describeError(e)}`, tries: attempt };
+        }
+        log.warn(`VM ${a.vmId}: ${describeError(e)}; trying again`, { hostId, vmId: a.vmId });
+        await clock.sleep(input.retryDelayMs * attempt);
+      }
+    }
+  };
+
+  let next = 0;
+  const worker = async () => {
+    while (next < actions.length) {
+      const i = next++;
+      const o = await handle(actions[i]);
+      outcomes[i] = o;
+      log[o.outcome === 'failed' ? 'error' : 'info'](`VM ${o.vmId} (${o.vmName}): ${o.operation} ${o.outcome}: ${o.detail}`, { hostId, vmId: o.vmId });
+      progress.emit({ kind: 'vm', hostId, ...o });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(input.concurrency, actions.length) }, worker));
+  const count = (k: VmOutcome['outcome']) => outcomes.filter((o) => o.outcome === k).length;
+  return { outcomes, done: count('done') + count('dry-run'), alreadyDone: count('already-done'), failed: count('failed'), skipped: count('skipped') };
+}
+
+/** migrate, recreate and delete are this, each bound to its one operation. */
+export function carryOutFunction<N extends string>(name: N, operation: Operation, description: string) {
+  return {
+    name,
+    description,
+    effectful: true,
+    ports: ['one', 'clock', 'log', 'progress'] as const,
+    input: CarryOutInput.refine((i) => i.actions.every((a) => a.operation === operation), {
+      message: `${name} carries out "${operation}" actions only`,
+      path: ['actions'],
+    }),
+    output: CarryOutOutput,
+    run: (input: z.output<typeof CarryOutInput>, ports: Pick<Ports, 'one' | 'clock' | 'log' | 'progress'>) => carryOut(input, ports),
+  };
+}

@@ -1,0 +1,51 @@
+// decode: the exact stdin the hook manager passes ("<base64 host XML> <flags>")
+// -> the failed host and the recovery options. Pure.
+import { z } from 'zod';
+import { defineFunction, StepError } from './define';
+import { HostSchema } from './domain';
+import { HookOptionsSchema, parseHookFlags } from './hookOptions';
+import { parseHost, XmlShapeError } from './oneXml';
+
+export const DecodeInput = z.object({
+  /** The hook's stdin (or its argv joined by spaces). */
+  payload: z.string(),
+});
+
+export const HostFailureSchema = z.object({
+  host: HostSchema,
+  options: HookOptionsSchema,
+});
+export type HostFailure = z.infer<typeof HostFailureSchema>;
+
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+
+export function decodeHookPayload(payload: string): HostFailure {
+  const words = payload.trim().split(/\s+/).filter(Boolean);
+  if (words.length === 0) throw new StepError('empty-payload', 'empty hook payload: expected "<base64 host XML> <flags>"');
+  const [template, ...flags] = words;
+  if (template.length % 4 !== 0 || !BASE64.test(template)) {
+    throw new StepError('bad-base64', `the first word is not base64 (${template.length} characters starting "${template.slice(0, 12)}"): is ARGUMENTS = "$TEMPLATE ..." in the hook?`);
+  }
+  const xml = Buffer.from(template, 'base64').toString('utf8');
+  let host;
+  try {
+    host = parseHost(xml);
+  } catch (e) {
+    if (e instanceof XmlShapeError) throw new StepError('not-a-host', `the decoded template is not a HOST: ${e.message}`);
+    if (e instanceof z.ZodError) throw new StepError('not-a-host', `the decoded HOST is incomplete: ${z.prettifyError(e)}`);
+    throw e;
+  }
+  return { host, options: parseHookFlags(flags) };
+}
+
+export const decode = defineFunction({
+  name: 'decode',
+  description: 'Hook stdin ("<base64 host XML> <flags>") -> the failed host and host_error.rb options.',
+  effectful: false,
+  ports: [],
+  input: DecodeInput,
+  output: HostFailureSchema,
+  async run(input) {
+    return decodeHookPayload(input.payload);
+  },
+});

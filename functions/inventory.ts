@@ -1,0 +1,49 @@
+// inventory: read what `select` needs, without writing anything: the host as
+// oned sees it now, the VMs that may be on it, and the datastores.
+// By default only the VMs in HOST/VMS are fetched (one infoset call), so a
+// 40-VM host in a 50,000-VM cloud does not pull the whole pool.
+import { z } from 'zod';
+import { defineFunction } from './define';
+import { DatastoreSchema, HostSchema, VmSchema, type Vm } from './domain';
+
+export const InventoryInput = z.object({
+  hostId: z.number().int().nonnegative(),
+  /** "host-vms": HOST/VMS via one.vmpool.infoset; "pool": one.vmpool.info(-2,-1,-1,-1) as host_error.rb does. */
+  source: z.enum(['host-vms', 'pool']).default('host-vms'),
+});
+
+export const InventoryOutput = z.object({
+  host: HostSchema,
+  vms: z.array(VmSchema),
+  datastores: z.array(DatastoreSchema),
+  source: z.enum(['host-vms', 'pool']),
+});
+export type Inventory = z.infer<typeof InventoryOutput>;
+
+/** infoset is one call per chunk; chunks keep each reply a sane size. */
+export const INFOSET_CHUNK = 2000;
+
+export async function fetchVmSet(one: { vmPoolInfoSet(ids: number[], extended: boolean): Promise<Vm[]> }, ids: number[]): Promise<Vm[]> {
+  const chunks: number[][] = [];
+  for (let i = 0; i < ids.length; i += INFOSET_CHUNK) chunks.push(ids.slice(i, i + INFOSET_CHUNK));
+  const replies = await Promise.all(chunks.map((c) => one.vmPoolInfoSet(c, false)));
+  return replies.flat();
+}
+
+export const inventory = defineFunction({
+  name: 'inventory',
+  description: 'Read the failed host, its VMs and the datastores (read-only).',
+  effectful: false,
+  ports: ['one', 'log'],
+  input: InventoryInput,
+  output: InventoryOutput,
+  async run({ hostId, source }, { one, log }) {
+    const host = await one.hostInfo(hostId);
+    const [vms, datastores] = await Promise.all([
+      source === 'pool' ? one.vmPoolInfo(-2, -1, -1, -1) : host.vms.length ? fetchVmSet(one, host.vms) : Promise.resolve([]),
+      one.datastorePoolInfo(),
+    ]);
+    log.info(`host ${hostId}: ${vms.length} VMs read (${source}), ${datastores.length} datastores`, { hostId });
+    return { host, vms, datastores, source };
+  },
+});

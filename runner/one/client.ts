@@ -1,0 +1,109 @@
+// A typed, promise-based OpenNebula client over XML-RPC (the `xmlrpc`
+// package). Replies are oned's arrays (API.md §2); failures become OneError
+// with oned's code and message; every call has a timeout.
+import http from 'node:http';
+import https from 'node:https';
+import xmlrpc from 'xmlrpc';
+import type { OneApi } from '../../functions/ports';
+import { OneError, OneErrorCode } from '../../functions/oneErrors';
+import * as xml from '../../functions/oneXml';
+
+export interface OneClientOptions {
+  endpoint: string;
+  /** "user:password" or "user:token". */
+  session: string;
+  timeoutMs?: number;
+  /** Sockets kept open to oned; oned itself allows MAX_CONN 15. */
+  maxSockets?: number;
+}
+
+type XmlRpcValue = string | number | boolean;
+
+export class OneClient implements OneApi {
+  private readonly client: xmlrpc.Client;
+  private readonly timeoutMs: number;
+  private readonly session: string;
+  readonly endpoint: string;
+
+  constructor(opts: OneClientOptions) {
+    const url = new URL(opts.endpoint);
+    const secure = url.protocol === 'https:';
+    const Agent = secure ? https.Agent : http.Agent;
+    this.client = (secure ? xmlrpc.createSecureClient : xmlrpc.createClient)({
+      url: opts.endpoint,
+      agent: new Agent({ keepAlive: true, maxSockets: opts.maxSockets ?? 12 }),
+    } as Parameters<typeof xmlrpc.createClient>[0]);
+    this.timeoutMs = opts.timeoutMs ?? 30_000;
+    this.session = opts.session;
+    this.endpoint = opts.endpoint;
+  }
+
+  /** Another client for the same oned with other credentials (UI sign-in). */
+  as(session: string): OneClient {
+    return new OneClient({ endpoint: this.endpoint, session, timeoutMs: this.timeoutMs });
+  }
+
+  /** One raw call: the session goes first, as oned expects. Returns reply[1]. */
+  async call<T = unknown>(method: string, ...params: XmlRpcValue[]): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const reply = await Promise.race([
+      new Promise<unknown>((resolve, reject) =>
+        this.client.methodCall(method, [this.session, ...params], (err, value) => (err ? reject(err) : resolve(value))),
+      ),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new OneError(method, OneErrorCode.TIMEOUT, `[${method}] no answer from oned at ${this.endpoint} within ${this.timeoutMs} ms`)), this.timeoutMs);
+      }),
+    ]).catch((e: unknown) => {
+      throw toOneError(method, this.endpoint, e);
+    }).finally(() => clearTimeout(timer));
+    if (!Array.isArray(reply) || reply.length < 3 || typeof reply[0] !== 'boolean') {
+      throw new OneError(method, OneErrorCode.FAULT, `[${method}] unexpected reply shape from oned`);
+    }
+    if (!reply[0]) throw new OneError(method, Number(reply[2]), String(reply[1]), reply.length > 3 ? Number(reply[3]) : -1);
+    return reply[1] as T;
+  }
+
+  private async xmlCall<T>(parse: (s: string) => T, method: string, ...params: XmlRpcValue[]): Promise<T> {
+    const body = await this.call<string>(method, ...params);
+    try {
+      return parse(body);
+    } catch (e) {
+      throw new OneError(method, OneErrorCode.FAULT, `[${method}] reply did not parse: ${(e as Error).message}`);
+    }
+  }
+
+  systemVersion = () => this.call<string>('one.system.version');
+  systemConfig = () => this.xmlCall(xml.parseConfig, 'one.system.config');
+  hostInfo = (id: number) => this.xmlCall(xml.parseHost, 'one.host.info', id);
+  hostPoolInfo = () => this.xmlCall(xml.parseHostPool, 'one.hostpool.info');
+  hostUpdate = (id: number, template: string, merge: boolean) => this.call<number>('one.host.update', id, template, merge ? 1 : 0);
+  hostStatus = (id: number, status: 0 | 1 | 2) => this.call<number>('one.host.status', id, status);
+  vmInfo = (id: number) => this.xmlCall(xml.parseVm, 'one.vm.info', id);
+  vmPoolInfo = (filter: number, start: number, end: number, state: number) =>
+    this.xmlCall(xml.parseVmPool, 'one.vmpool.info', filter, start, end, state);
+  vmPoolInfoSet = (ids: number[], extended: boolean) => this.xmlCall(xml.parseVmPool, 'one.vmpool.infoset', ids.join(','), extended);
+  vmAction = (action: string, id: number) => this.call<number>('one.vm.action', action, id);
+  vmRecover = (id: number, operation: number) => this.call<number>('one.vm.recover', id, operation);
+  datastorePoolInfo = () => this.xmlCall(xml.parseDatastorePool, 'one.datastorepool.info');
+  userInfo = (id: number) => this.xmlCall(xml.parseUser, 'one.user.info', id);
+  zoneRaftStatus = () => this.xmlCall(xml.parseRaftStatus, 'one.zone.raftstatus');
+  documentAllocate = (template: string, type: number) => this.call<number>('one.document.allocate', template, type);
+  documentInfo = (id: number) => this.xmlCall(xml.parseDocument, 'one.document.info', id);
+  documentUpdate = (id: number, template: string, merge: boolean) => this.call<number>('one.document.update', id, template, merge ? 1 : 0);
+  documentDelete = (id: number) => this.call<number>('one.document.delete', id);
+  documentPoolInfo = (filter: number, start: number, end: number, type: number) =>
+    this.xmlCall(xml.parseDocumentPool, 'one.documentpool.info', filter, start, end, type);
+}
+
+function toOneError(method: string, endpoint: string, e: unknown): OneError {
+  if (e instanceof OneError) return e;
+  const err = e as NodeJS.ErrnoException & { faultCode?: number; faultString?: string };
+  if (err && typeof err.faultCode === 'number') {
+    return new OneError(method, OneErrorCode.FAULT, `[${method}] XML-RPC fault ${err.faultCode}: ${err.faultString ?? ''}`);
+  }
+  const why = err?.code === 'ECONNREFUSED' ? 'connection refused (is oned running?)'
+    : err?.code === 'ENOTFOUND' ? 'host not found'
+    : err?.code === 'ECONNRESET' ? 'connection reset'
+    : err?.message ?? String(e);
+  return new OneError(method, OneErrorCode.TRANSPORT, `[${method}] cannot reach oned at ${endpoint}: ${why}`);
+}
