@@ -1,0 +1,187 @@
+// fence: make sure a failed host is powered off before its VMs start
+// elsewhere. Safety rule: only a power state the BMC reports as OFF counts
+// (or an operator's command that exits 0, flagged unverified); a guessed or
+// assumed success never does, because a VM must never run twice.
+import { z } from 'zod';
+import { defineFunction } from './define';
+import { HostSchema, type Host } from './domain';
+import { describeMethod, FenceMethodSchema, PowerActionSchema, type FenceMethod, type PowerAction, type PowerAnswer } from './fenceTypes';
+import type { Clock, FencePort, Log } from './ports';
+
+const PowerSchema = z.enum(['on', 'off']);
+
+export const FenceAttemptSchema = z.object({
+  /** describeMethod() of the method used. */
+  method: z.string(),
+  /** 1-based position of the method in the host's list (fence level). */
+  level: z.number().int().positive(),
+  action: PowerActionSchema,
+  ok: z.boolean(),
+  power: PowerSchema.optional(),
+  error: z.string().optional(),
+  durationMs: z.number(),
+  /** Clock time when the attempt started. */
+  at: z.number(),
+});
+export type FenceAttempt = z.infer<typeof FenceAttemptSchema>;
+
+export const FenceResultSchema = z.object({
+  outcome: z.enum(['fenced', 'skipped', 'failed', 'dry-run']),
+  /** The method that fenced the host (or answered the dry run). */
+  method: z.string().optional(),
+  evidence: z.string().optional(),
+  /** True only when the BMC itself reported OFF after (or before) fencing. */
+  verified: z.boolean(),
+  /** Last power state a BMC reported. */
+  power: PowerSchema.optional(),
+  reason: z.string().optional(),
+  attempts: z.array(FenceAttemptSchema),
+});
+export type FenceResult = z.infer<typeof FenceResultSchema>;
+
+export const FenceInputSchema = z.object({
+  host: HostSchema,
+  /** Fence levels in order; the first that verifiably fences wins. */
+  methods: z.array(FenceMethodSchema),
+  /** false = fencing disabled (host_error.rb -u / --no-fencing). */
+  fencing: z.boolean(),
+  /** Read power state only; never changes it. */
+  dryRun: z.boolean().default(false),
+});
+export type FenceInput = z.infer<typeof FenceInputSchema>;
+
+type FencePorts = { fence: FencePort; log: Log; clock: Clock };
+
+export function noFencingReason(host: Pick<Host, 'id' | 'name'>): string {
+  return `no fencing configured for host ${host.name} (${host.id}): set ONEHA_FENCE_AGENT and FENCE_IP, or a fence command`;
+}
+
+/** An agent needs an address: its own `ip` option or the host's FENCE_IP. */
+function agentAddress(method: FenceMethod, host: Host): string | undefined {
+  if (method.kind !== 'agent') return undefined;
+  const ip = method.options.ip ?? host.template.FENCE_IP;
+  return ip && ip.trim() !== '' ? ip : undefined;
+}
+
+/** Runs one power action and records it; a port that throws counts as a failed attempt. */
+async function attempt(
+  ports: FencePorts,
+  attempts: FenceAttempt[],
+  host: Host,
+  method: FenceMethod,
+  level: number,
+  action: PowerAction,
+): Promise<PowerAnswer> {
+  const at = ports.clock.now();
+  let answer: PowerAnswer;
+  try {
+    answer = await ports.fence.power(method, action, host);
+  } catch (e) {
+    answer = { ok: false, error: `fence port failed: ${e instanceof Error ? e.message : String(e)}`, durationMs: ports.clock.now() - at };
+  }
+  const rec: FenceAttempt = {
+    method: describeMethod(method),
+    level,
+    action,
+    ok: answer.ok,
+    ...(answer.power ? { power: answer.power } : {}),
+    ...(answer.error ? { error: answer.error } : {}),
+    durationMs: answer.durationMs,
+    at,
+  };
+  attempts.push(rec);
+  const fields = { hostId: host.id, ...rec };
+  if (answer.ok) ports.log.info(`fence ${action} ${rec.method}: ${answer.power ?? 'ok'}`, fields);
+  else ports.log.warn(`fence ${action} ${rec.method} failed: ${answer.error ?? 'no reason given'}`, fields);
+  return answer;
+}
+
+async function dryRun(input: FenceInput, ports: FencePorts): Promise<FenceResult> {
+  const { host, methods } = input;
+  const attempts: FenceAttempt[] = [];
+  const reasons: string[] = [];
+  for (const [i, method] of methods.entries()) {
+    const name = describeMethod(method);
+    if (method.kind === 'command') {
+      reasons.push(`level ${i + 1} ${name}: a command method cannot report power state`);
+      continue;
+    }
+    if (!agentAddress(method, host)) {
+      reasons.push(`level ${i + 1} ${name}: no FENCE_IP on host ${host.name} (${host.id}) and no ip option`);
+      continue;
+    }
+    const a = await attempt(ports, attempts, host, method, i + 1, 'status');
+    if (a.ok && a.power) return { outcome: 'dry-run', method: name, power: a.power, verified: false, evidence: `status reported ${a.power.toUpperCase()}`, attempts };
+    reasons.push(`level ${i + 1} ${name}: ${a.error ?? 'no power state reported'}`);
+  }
+  return { outcome: 'dry-run', verified: false, reason: reasons.join('; ') || noFencingReason(host), attempts };
+}
+
+export async function runFence(input: FenceInput, ports: FencePorts): Promise<FenceResult> {
+  const { host, methods } = input;
+  if (!input.fencing) {
+    ports.log.warn(`fencing is disabled for host ${host.name} (${host.id}): its VMs will be recovered without powering it off`, { hostId: host.id });
+    return { outcome: 'skipped', verified: false, reason: 'fencing disabled (-u / --no-fencing)', attempts: [] };
+  }
+  if (methods.length === 0) {
+    const reason = noFencingReason(host);
+    ports.log.error(reason, { hostId: host.id });
+    return { outcome: 'failed', verified: false, reason, attempts: [] };
+  }
+  if (input.dryRun) return dryRun(input, ports);
+
+  const attempts: FenceAttempt[] = [];
+  const reasons: string[] = [];
+  let lastPower: 'on' | 'off' | undefined;
+  for (const [i, method] of methods.entries()) {
+    const level = i + 1;
+    const name = describeMethod(method);
+    if (method.kind === 'command') {
+      // An operator's fence_host.sh: its exit status is all it can tell.
+      const off = await attempt(ports, attempts, host, method, level, 'off');
+      if (off.ok) {
+        return { outcome: 'fenced', method: name, evidence: 'command exited 0 (unverified: a command cannot report power state)', verified: false, attempts };
+      }
+      reasons.push(`level ${level} ${name}: ${off.error ?? 'command failed'}`);
+      continue;
+    }
+    if (!agentAddress(method, host)) {
+      reasons.push(`level ${level} ${name}: no FENCE_IP on host ${host.name} (${host.id}) and no ip option`);
+      continue;
+    }
+    // Status first: a host that is already off needs no off (and an
+    // unreachable BMC fails fast, before anything is sent).
+    const before = await attempt(ports, attempts, host, method, level, 'status');
+    if (!before.ok || !before.power) {
+      reasons.push(`level ${level} ${name}: ${before.error ?? 'no power state reported'}`);
+      continue;
+    }
+    lastPower = before.power;
+    if (before.power === 'off') {
+      return { outcome: 'fenced', method: name, evidence: `already off (${name} status reported OFF)`, verified: true, power: 'off', attempts };
+    }
+    const off = await attempt(ports, attempts, host, method, level, 'off');
+    // Check again whatever off answered: an agent can report a timeout for
+    // a host that did go off, and "success" alone is never taken on trust.
+    const after = await attempt(ports, attempts, host, method, level, 'status');
+    if (after.ok && after.power) lastPower = after.power;
+    if (after.ok && after.power === 'off') {
+      return { outcome: 'fenced', method: name, evidence: `powered off by ${name}; status verified OFF`, verified: true, power: 'off', attempts };
+    }
+    const why = !off.ok ? off.error ?? 'off failed' : after.ok ? `host still reports ${String(after.power).toUpperCase()} after off` : `status after off failed: ${after.error ?? 'no answer'}`;
+    reasons.push(`level ${level} ${name}: ${why}`);
+  }
+  const reason = `host ${host.name} (${host.id}) is not confirmed fenced: ${reasons.join('; ')}`;
+  ports.log.error(reason, { hostId: host.id });
+  return { outcome: 'failed', verified: false, ...(lastPower ? { power: lastPower } : {}), reason, attempts };
+}
+
+export const fence = defineFunction({
+  name: 'fence',
+  description: 'Power the failed host off through its fence levels (status, off, status); only a verified OFF (or a fence command exiting 0) counts.',
+  effectful: true,
+  ports: ['fence', 'log', 'clock'],
+  input: FenceInputSchema,
+  output: FenceResultSchema,
+  run: (input, ports) => runFence(input, ports),
+});
