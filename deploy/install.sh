@@ -1,0 +1,169 @@
+#!/bin/sh
+# Install, upgrade or remove oneha on an OpenNebula front-end. Idempotent:
+# program files are replaced, configuration and secrets are created once and
+# then left alone.
+#
+#   deploy/install.sh [--prefix DIR] [--bundle FILE] [--no-chown] [--activate]
+#   deploy/install.sh --uninstall [--purge] [--prefix DIR]
+set -eu
+
+usage() {
+  cat <<'EOF'
+usage: install.sh [options]
+  --prefix DIR   install below DIR instead of / (staging, tests)
+  --bundle FILE  the runner bundle (default $ONEHA_BUNDLE, else dist/oneha.mjs)
+  --no-chown     leave files owned by the installing user
+  --activate     also create the hook and enable the service (prefix / only)
+  --uninstall    remove program files; keep configuration, secrets and journal
+  --purge        with --uninstall: remove /etc/oneha and /var/lib/oneha too
+EOF
+}
+
+say() { printf '%s\n' "$*"; }
+die() { printf 'install.sh: %s\n' "$*" >&2; exit 1; }
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(dirname "$here")
+prefix=/ bundle=${ONEHA_BUNDLE:-$repo/dist/oneha.mjs}
+chown_to=auto activate=no uninstall=no purge=no
+while [ "$#" -gt 0 ]; do
+  case $1 in
+    --prefix) [ "$#" -ge 2 ] || die "--prefix needs a directory"; prefix=$2; shift ;;
+    --prefix=*) prefix=${1#*=} ;;
+    --bundle) [ "$#" -ge 2 ] || die "--bundle needs a file"; bundle=$2; shift ;;
+    --bundle=*) bundle=${1#*=} ;;
+    --no-chown) chown_to=no ;;
+    --activate) activate=yes ;;
+    --uninstall) uninstall=yes ;;
+    --purge) purge=yes ;;
+    -h | --help) usage; exit 0 ;;
+    *) usage >&2; exit 2 ;;
+  esac
+  shift
+done
+case $prefix in /*) ;; *) prefix=$(pwd)/$prefix ;; esac
+root=${prefix%/}
+[ "$activate" = no ] || [ -z "$root" ] || die "--activate only with --prefix /"
+[ "$purge" = no ] || [ "$uninstall" = yes ] || die "--purge goes with --uninstall"
+
+lib=$root/usr/lib/oneha
+cli=$root/usr/bin/oneha
+unit=$root/etc/systemd/system/oneha.service
+hooks=$root/var/lib/one/remotes/hooks/oneha
+share=$root/usr/share/oneha
+doc=$root/usr/share/doc/oneha
+etc=$root/etc/oneha
+data=$root/var/lib/oneha
+
+# As oneadmin when run as root (the hook and the runner run as oneadmin).
+as_oneadmin() {
+  if [ "$(id -u)" -eq 0 ]; then su oneadmin -s /bin/sh -c "$*"; else sh -c "$*"; fi
+}
+
+# --- uninstall ----------------------------------------------------------------
+if [ "$uninstall" = yes ]; then
+  if [ "$activate" = yes ]; then
+    systemctl disable --now oneha || true
+    as_oneadmin 'onehook delete oneha_host_error' || true
+  fi
+  rm -f "$lib/oneha.mjs" "$cli" "$unit" "$hooks/onehook.sh" "$hooks/host_error.sh" \
+    "$share/host_error.hook" "$share/oneha.env.example" "$share/oneha.json.example"
+  rm -f "$doc"/*.md
+  for dir in "$lib" "$hooks" "$share" "$doc"; do
+    [ ! -d "$dir" ] || rmdir "$dir" 2>/dev/null || say "kept $dir (not empty)"
+  done
+  if [ "$purge" = yes ]; then
+    rm -rf "$etc" "$data"
+    say "purged $etc and $data"
+  else
+    # Configuration the operator never changed goes; changed configuration,
+    # secrets (token, hook.env, secrets.json) and the journal stay.
+    cmp -s "$etc/oneha.env" "$here/oneha.env.example" 2>/dev/null && rm -f "$etc/oneha.env"
+    cmp -s "$etc/oneha.json" "$here/oneha.json.example" 2>/dev/null && rm -f "$etc/oneha.json"
+    say "kept $etc (secrets, changed configuration) and $data (journal); --purge removes them"
+  fi
+  [ "$activate" = yes ] || say "if they exist, also run:
+  systemctl disable --now oneha && systemctl daemon-reload
+  onehook delete oneha_host_error        # as oneadmin"
+  exit 0
+fi
+
+# --- install ------------------------------------------------------------------
+[ -f "$bundle" ] || die "no runner bundle at $bundle: run 'npm run build' first, or pass --bundle / ONEHA_BUNDLE"
+if [ "$chown_to" = auto ]; then
+  if ! id oneadmin >/dev/null 2>&1; then
+    chown_to=no; say "note: no oneadmin user here; files stay owned by $(id -un)"
+  elif [ "$(id -u)" -ne 0 ]; then
+    chown_to=no; say "note: not root; files stay owned by $(id -un) (chown them to oneadmin)"
+  else
+    chown_to=oneadmin:$(id -gn oneadmin)
+  fi
+fi
+
+umask 022
+# put MODE SOURCE DEST: replace DEST atomically with a copy of SOURCE.
+put() {
+  mkdir -p "$(dirname "$3")"
+  cp "$2" "$3.new" && chmod "$1" "$3.new" && mv -f "$3.new" "$3"
+}
+# once MODE SOURCE DEST: copy only when DEST does not exist yet.
+once() {
+  if [ -e "$3" ]; then say "kept $3"; else put "$@"; say "created $3"; fi
+}
+
+put 0644 "$bundle" "$lib/oneha.mjs"
+put 0755 "$here/bin/oneha" "$cli"
+put 0644 "$here/systemd/oneha.service" "$unit"
+put 0755 "$here/onehook/onehook.sh" "$hooks/onehook.sh"
+put 0755 "$here/onehook/host_error_foreground.sh" "$hooks/host_error.sh"
+put 0644 "$here/onehook/host_error.hook" "$share/host_error.hook"
+put 0644 "$here/oneha.env.example" "$share/oneha.env.example"
+put 0644 "$here/oneha.json.example" "$share/oneha.json.example"
+for f in "$repo"/docs/*.md; do
+  [ ! -f "$f" ] || put 0644 "$f" "$doc/$(basename "$f")"
+done
+
+mkdir -p "$etc" "$data"
+chmod 0750 "$etc" "$data"
+once 0640 "$here/oneha.env.example" "$etc/oneha.env"
+once 0640 "$here/oneha.json.example" "$etc/oneha.json"
+
+# Secrets: created once, mode 0600, never printed.
+umask 077
+if [ ! -s "$etc/token" ]; then
+  od -An -vtx1 -N32 /dev/urandom | tr -d ' \n' >"$etc/token.new"
+  mv -f "$etc/token.new" "$etc/token"
+  say "created $etc/token"
+fi
+token=$(cat "$etc/token")
+listen=$(sed -n 's/^ONEHA_LISTEN=//p' "$etc/oneha.env" | tail -n 1 | tr -d '"')
+listen=${listen:-127.0.0.1:2720}
+case $listen in 0.0.0.0:* | :*) listen=127.0.0.1:${listen##*:} ;; esac
+url=http://$listen
+if [ -f "$etc/hook.env" ]; then
+  url=$(sed -n 's/^ONEHA_URL=//p' "$etc/hook.env" | tail -n 1 | tr -d '"')
+  url=${url:-http://$listen}
+fi
+if ! grep -qx "ONEHA_TOKEN=$token" "$etc/hook.env" 2>/dev/null; then
+  printf 'ONEHA_URL=%s\nONEHA_TOKEN=%s\n' "$url" "$token" >"$etc/hook.env.new"
+  mv -f "$etc/hook.env.new" "$etc/hook.env"
+  say "wrote $etc/hook.env (runner at $url)"
+fi
+[ -e "$etc/secrets.json" ] || { printf '{}\n' >"$etc/secrets.json"; say "created $etc/secrets.json"; }
+chmod 0600 "$etc/token" "$etc/hook.env" "$etc/secrets.json"
+
+if [ "$chown_to" != no ]; then
+  chown "$chown_to" "$etc" "$etc/oneha.env" "$etc/oneha.json" "$etc/token" \
+    "$etc/hook.env" "$etc/secrets.json" "$data"
+fi
+
+say "installed oneha into ${root:-/}"
+if [ "$activate" = yes ]; then
+  as_oneadmin "onehook show oneha_host_error >/dev/null 2>&1 || onehook create /usr/share/oneha/host_error.hook"
+  systemctl daemon-reload && systemctl enable --now oneha
+else
+  say "to finish:
+  systemctl daemon-reload && systemctl enable --now oneha
+  su oneadmin -s /bin/sh -c 'onehook create /usr/share/oneha/host_error.hook'
+(or run install.sh --activate)"
+fi

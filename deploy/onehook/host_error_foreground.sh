@@ -1,0 +1,9 @@
+#!/bin/sh
+# oneha as a foreground drop-in for ft/host_error.rb: point the existing
+# host_error hook's COMMAND here (ARGUMENTS and ARGUMENTS_STDIN unchanged).
+# It runs the whole recovery inside the hook, like host_error.rb, and fences
+# with the operator's existing ft/fence_host.sh (base64 host XML on stdin).
+# The hook must not have a short TIMEOUT: -p 5 alone waits 5 monitoring cycles.
+hooks=$(cd "$(dirname "$0")/.." && pwd) || exit 1
+exec node /usr/lib/oneha/oneha.mjs hook host-error \
+  --fence-command "${ONEHA_FENCE_COMMAND:-$hooks/ft/fence_host.sh}" "$@"
