@@ -1,0 +1,145 @@
+// Runner configuration: one JSON file plus environment overrides, validated
+// with zod at start; a wrong value stops the runner with the key's name.
+import { existsSync, readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { RecoveryModeSchema } from '../functions/hookOptions';
+
+const HostPort = z.string().regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'host:port, e.g. 127.0.0.1:2720');
+
+export const ConfigSchema = z.object({
+  listen: HostPort.default('127.0.0.1:2720'),
+  /** File holding the hook's bearer token (first line). */
+  tokenFile: z.string().optional(),
+  dataDir: z.string().default('/var/lib/oneha'),
+  one: z.object({
+    endpoint: z.string().url().optional(),
+    authFile: z.string().optional(),
+    timeoutMs: z.number().int().positive().default(30_000),
+  }).strict().default({ timeoutMs: 30_000 }),
+  journal: z.object({
+    store: z.enum(['file', 'opennebula']).default('file'),
+    /** one.document TYPE for oneha's flows (OneFlow uses 100/101). */
+    documentType: z.number().int().positive().default(1042),
+  }).strict().default({ store: 'file', documentType: 1042 }),
+  concurrency: z.object({
+    vms: z.number().int().min(1).max(256).default(8),
+    flows: z.number().int().min(1).max(1000).default(16),
+  }).strict().default({ vms: 8, flows: 16 }),
+  defaults: z.object({
+    mode: RecoveryModeSchema.default('migrate'),
+    pause: z.number().int().nonnegative().default(2),
+    force: z.boolean().default(false),
+    fencing: z.boolean().default(true),
+  }).strict().default({ mode: 'migrate', pause: 2, force: false, fencing: true }),
+  monitoring: z.object({
+    /** MONITORING_INTERVAL_HOST in seconds, when oned does not report it. */
+    intervalSeconds: z.number().positive().optional(),
+    monitordConf: z.string().default('/etc/one/monitord.conf'),
+    pollSeconds: z.number().positive().optional(),
+  }).strict().default({ monitordConf: '/etc/one/monitord.conf' }),
+  inventory: z.object({ source: z.enum(['host-vms', 'pool']).default('host-vms') }).strict().default({ source: 'host-vms' }),
+  retries: z.object({
+    vmTries: z.number().int().min(1).max(10).default(3),
+    stepTries: z.number().int().min(1).max(20).default(5),
+    delayMs: z.number().int().nonnegative().default(1000),
+  }).strict().default({ vmTries: 3, stepTries: 5, delayMs: 1000 }),
+  fence: z.object({
+    /** A fence_host.sh-style command used where a host has no agent configured. */
+    command: z.string().optional(),
+    agent: z.string().regex(/^fence_[a-z0-9_]+$/).optional(),
+    options: z.record(z.string(), z.string()).default({}),
+    agentDir: z.string().default('/usr/sbin'),
+    timeoutMs: z.number().int().positive().default(20_000),
+    retries: z.number().int().min(1).max(20).default(5),
+    retryDelayMs: z.number().int().nonnegative().default(1000),
+    secretsFile: z.string().default('/etc/oneha/secrets.json'),
+    /** Run a status-only fence test of every HA host this often (0 = never). */
+    testIntervalSeconds: z.number().int().nonnegative().default(0),
+  }).strict().default({ options: {}, agentDir: '/usr/sbin', timeoutMs: 20_000, retries: 5, retryDelayMs: 1000, secretsFile: '/etc/oneha/secrets.json', testIntervalSeconds: 0 }),
+  brakes: z.object({
+    massFailure: z.object({
+      share: z.number().min(0).max(1).default(0.5),
+      count: z.number().int().nonnegative().default(0),
+      windowSeconds: z.number().int().positive().default(600),
+    }).strict().default({ share: 0.5, count: 0, windowSeconds: 600 }),
+  }).strict().default({ massFailure: { share: 0.5, count: 0, windowSeconds: 600 } }),
+  afterRecovery: z.object({ hostStatus: z.enum(['disabled', 'offline', 'none']).default('disabled') }).strict().default({ hostStatus: 'disabled' }),
+  dedupeWindowSeconds: z.number().int().nonnegative().default(600),
+  reconcile: z.object({ intervalSeconds: z.number().int().nonnegative().default(60) }).strict().default({ intervalSeconds: 60 }),
+  leaderCheckSeconds: z.number().int().positive().default(10),
+  limits: z.object({ bodyBytes: z.number().int().positive().default(1024 * 1024) }).strict().default({ bodyBytes: 1024 * 1024 }),
+  plugin: z.object({ sessionTtlSeconds: z.number().int().positive().default(8 * 3600) }).strict().default({ sessionTtlSeconds: 8 * 3600 }),
+}).strict();
+export type Config = z.infer<typeof ConfigSchema>;
+export type ConfigInput = z.input<typeof ConfigSchema>;
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Environment variables that work without a file. */
+export const ENV_KEYS = {
+  ONEHA_LISTEN: 'listen',
+  ONEHA_TOKEN_FILE: 'tokenFile',
+  ONEHA_DATA_DIR: 'dataDir',
+  ONEHA_FENCE_COMMAND: 'fence.command',
+  ONEHA_SECRETS_FILE: 'fence.secretsFile',
+  ONE_XMLRPC: 'one.endpoint',
+  ONE_AUTH: 'one.authFile',
+} as const;
+
+function setPath(obj: Record<string, unknown>, path: string, value: unknown) {
+  const keys = path.split('.');
+  let o = obj;
+  for (const k of keys.slice(0, -1)) o = (o[k] ??= {}) as Record<string, unknown>;
+  o[keys[keys.length - 1]] = value;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: ConfigInput = {}): Config {
+  const file = env.ONEHA_CONFIG;
+  let raw: Record<string, unknown> = {};
+  if (file) {
+    if (!existsSync(file)) throw new ConfigError(`ONEHA_CONFIG names ${file}, which does not exist`);
+    try {
+      raw = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (e) {
+      throw new ConfigError(`${file} is not valid JSON: ${(e as Error).message}`);
+    }
+  }
+  for (const [k, path] of Object.entries(ENV_KEYS)) if (env[k]) setPath(raw, path, env[k]);
+  raw = deepMerge(raw, overrides as Record<string, unknown>);
+  const r = ConfigSchema.safeParse(raw);
+  if (!r.success) {
+    const lines = r.error.issues.map((i) => {
+      const key = i.path.join('.') || (i.code === 'unrecognized_keys' ? (i as { keys?: string[] }).keys?.join(', ') : '') || '(root)';
+      const envName = Object.entries(ENV_KEYS).find(([, p]) => p === key)?.[0];
+      return `config key ${key}${envName ? ` (${envName})` : ''}: ${i.message}`;
+    });
+    throw new ConfigError(`invalid configuration${file ? ` in ${file}` : ''}:\n  ${lines.join('\n  ')}`);
+  }
+  return r.data;
+}
+
+function deepMerge(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...a };
+  for (const [k, v] of Object.entries(b)) {
+    out[k] = v && typeof v === 'object' && !Array.isArray(v) && a[k] && typeof a[k] === 'object'
+      ? deepMerge(a[k] as Record<string, unknown>, v as Record<string, unknown>) : v;
+  }
+  return out;
+}
+
+/** MONITORING_INTERVAL_HOST from monitord.conf, if the file is there and says it. */
+export function readMonitordInterval(path: string): number | undefined {
+  if (!existsSync(path)) return undefined;
+  const m = /^\s*MONITORING_INTERVAL_HOST\s*=\s*"?(\d+)"?/m.exec(readFileSync(path, 'utf8'));
+  return m ? Number(m[1]) : undefined;
+}
+
+export function parseListen(listen: string): { hostname: string; port: number } {
+  const i = listen.lastIndexOf(':');
+  return { hostname: listen.slice(0, i).replace(/^\[|\]$/g, ''), port: Number(listen.slice(i + 1)) };
+}

@@ -1,0 +1,42 @@
+// Everything a route or a background task of the runner may use, built once
+// at start (runner/runner.ts) and passed explicitly.
+import type { Clock, FencePort } from '../functions/ports';
+import type { Host } from '../functions/domain';
+import type { FenceMethod } from '../functions/fenceTypes';
+import type { Config } from './config';
+import type { EventBus } from './eventBus';
+import type { DisarmSwitch, MassFailureBrake } from './flow/brakes';
+import type { FlowManager } from './flow/manager';
+import type { ApiDoc } from './http/openapi';
+import type { Journal } from './journal/journal';
+import type { JsonLogger } from './log';
+import type { Metrics } from './metrics';
+import type { OneClient } from './one/client';
+
+import type { SecretStore } from './fence/secrets';
+import type { FenceTestResult } from './fence/fenceTest';
+
+export interface RunnerContext {
+  config: Config;
+  version: string;
+  one: OneClient;
+  journal: Journal;
+  manager: FlowManager;
+  bus: EventBus;
+  metrics: Metrics;
+  fence: FencePort;
+  fenceMethods(host: Host): FenceMethod[];
+  /** BMC credentials: write-only from the API (describe() tells only whether set). */
+  secrets: SecretStore;
+  fenceTests: Map<number, FenceTestResult>;
+  runFenceTest(host: Host): Promise<FenceTestResult>;
+  disarm: DisarmSwitch;
+  massBrake: MassFailureBrake;
+  log: JsonLogger;
+  clock: Clock;
+  api: ApiDoc;
+  token(): string;
+  /** Set when the runner drives the embedded simulated cloud (demo controls). */
+  demo?: { simUrl: string; controlUrl: string };
+  startedAt: number;
+}

@@ -1,0 +1,296 @@
+// Turns hook events into recovery flows: one flow per host at a time, many
+// hosts in parallel (bounded), duplicates joined, held flows released by an
+// operator, unfinished flows resumed at start, and hosts in ERROR without a
+// flow found by reconciliation.
+import { createHash } from 'node:crypto';
+import { decodeHookPayload } from '../../functions/decode';
+import { StepError } from '../../functions/define';
+import { isHostFailed, type Host } from '../../functions/domain';
+import type { FenceMethod } from '../../functions/fenceTypes';
+import { describeError } from '../../functions/oneErrors';
+import type { Log, Ports } from '../../functions/ports';
+import { FINAL_STATUSES, finishedOutput, WAITING_STATUSES, type NewEvent, type Recovery, type StepName } from '../journal/events';
+import { MemoryJournalStore } from '../journal/fileStore';
+import { Journal } from '../journal/journal';
+import { EventBus } from '../eventBus';
+import { readOnly } from '../one/readOnly';
+import { newRecoveryId } from '../journal/journal';
+import { hostHaSettings } from '../hostSettings';
+import type { DisarmSwitch, MassFailureBrake } from './brakes';
+import { runRecoveryFlow, STEP_ORDER, type FlowSettings } from './recoveryFlow';
+
+export interface ManagerOptions {
+  maxFlows: number;
+  /** A replay of the same event within this window returns the earlier recovery. */
+  dedupeWindowSeconds: number;
+  /** Failures received this recently count toward the mass-failure brake. */
+  massWindowSeconds: number;
+  settings: FlowSettings;
+  fenceMethods(host: Host): FenceMethod[];
+  /** A logger carrying recoveryId/hostId on every line. */
+  logFor(fields: { recoveryId: string; hostId?: number }): Log;
+}
+
+export type SubmitResult =
+  | { status: 'accepted' | 'joined' | 'duplicate'; recoveryId: string }
+  | { status: 'rejected'; recoveryId: string; code: string; message: string };
+
+const payloadKey = (p: string) => createHash('sha256').update(p.trim()).digest('hex');
+
+export class FlowManager {
+  private readonly running = new Map<string, Promise<void>>();
+  private readonly queue: string[] = [];
+  /** hostId -> recovery id of its active (not final) flow. */
+  private readonly activeByHost = new Map<number, string>();
+  private readonly lastHealthy = new Map<number, number>();
+  private leader = true;
+  private stopped = false;
+
+  constructor(
+    private readonly journal: Journal,
+    private readonly ports: Omit<Ports, 'log'>,
+    private readonly opts: ManagerOptions,
+    private readonly massFailure: MassFailureBrake,
+    private readonly disarm: DisarmSwitch,
+  ) {}
+
+  get now(): number {
+    return this.ports.clock.now();
+  }
+
+  /** The hook endpoint: journal first, then validate, then start or join. */
+  async submit(payload: string, trigger: 'hook' | 'manual' = 'hook', force = false): Promise<SubmitResult> {
+    const at = this.now;
+    const id = newRecoveryId(at);
+    await this.journal.record(id, { type: 'received', payload, trigger, force: force || undefined });
+    let hostId: number;
+    try {
+      hostId = decodeHookPayload(payload).host.id;
+    } catch (e) {
+      const code = e instanceof StepError ? e.code : 'bad-payload';
+      const message = describeError(e);
+      await this.journal.record(id, { type: 'status', status: 'rejected', reason: message });
+      return { status: 'rejected', recoveryId: id, code, message };
+    }
+    const active = this.activeByHost.get(hostId);
+    if (active) {
+      await this.journal.record(active, { type: 'joined', payload, trigger });
+      await this.journal.record(id, { type: 'status', status: 'skipped', reason: `joined recovery ${active}, already under way for host ${hostId}` });
+      return { status: 'joined', recoveryId: active };
+    }
+    if (!force) {
+      const key = payloadKey(payload);
+      const since = at - this.opts.dedupeWindowSeconds * 1000;
+      const earlier = this.journal.list().find((r) => r.id !== id && r.hostId === hostId && r.receivedAt >= since &&
+        r.status !== 'rejected' && r.trigger !== 'reconciled' && payloadKey(r.payload) === key && !r.reason?.startsWith('joined'));
+      if (earlier) {
+        await this.journal.record(id, { type: 'status', status: 'skipped', reason: `duplicate of recovery ${earlier.id}` });
+        return { status: 'duplicate', recoveryId: earlier.id };
+      }
+    }
+    await this.journal.record(id, { type: 'host', hostId, hostName: '' });
+    this.enqueue(id, hostId);
+    return { status: 'accepted', recoveryId: id };
+  }
+
+  /** Keeps a request that could not even be read as a payload (e.g. bad JSON). */
+  async recordRejected(raw: string, message: string): Promise<string> {
+    const id = newRecoveryId(this.now);
+    await this.journal.record(id, { type: 'received', payload: raw, trigger: 'hook' });
+    await this.journal.record(id, { type: 'status', status: 'rejected', reason: message });
+    return id;
+  }
+
+  private enqueue(id: string, hostId: number): void {
+    this.activeByHost.set(hostId, id);
+    this.queue.push(id);
+    this.pump();
+  }
+
+  private pump(): void {
+    while (!this.stopped && this.leader && this.running.size < this.opts.maxFlows && this.queue.length) {
+      const id = this.queue.shift()!;
+      const p = this.runOne(id).finally(() => {
+        this.running.delete(id);
+        this.pump();
+      });
+      this.running.set(id, p);
+    }
+  }
+
+  private async runOne(id: string): Promise<void> {
+    const rec = this.journal.get(id);
+    if (!rec) return;
+    const log = this.opts.logFor({ recoveryId: id, hostId: rec.hostId });
+    const ports: Ports = {
+      ...this.ports,
+      log,
+      progress: { emit: (e) => void this.journal.record(id, { type: 'vm', outcome: e }).catch(() => {}) },
+    };
+    try {
+      await runRecoveryFlow(rec, ports, this.opts.settings, {
+        record: async (e) => void (await this.journal.record(id, e)),
+        fenceMethods: this.opts.fenceMethods,
+        brake: (host) => this.brake(host),
+      });
+    } catch (e) {
+      log.error(`flow crashed: ${describeError(e)}`);
+      await this.journal.record(id, { type: 'status', status: 'failed', reason: describeError(e) }).catch(() => {});
+    } finally {
+      const r = this.journal.get(id);
+      if (r?.hostId !== undefined && this.activeByHost.get(r.hostId) === id && (FINAL_STATUSES.has(r.status) || WAITING_STATUSES.has(r.status))) {
+        // A held or fence-failed flow keeps its host: new events join it until an operator acts.
+        if (FINAL_STATUSES.has(r.status)) this.activeByHost.delete(r.hostId);
+      }
+      const store = this.journal.store as { release?: (id: string) => void };
+      if (r && FINAL_STATUSES.has(r.status)) store.release?.(id);
+    }
+  }
+
+  private async brake(host: Host): Promise<{ action: 'hold' | 'skip'; reason: string } | undefined> {
+    const off = this.disarm.active(host.id);
+    if (off) {
+      return { action: 'skip', reason: `HA is disarmed ${off.scope === 'global' ? 'for every host' : `for host ${host.name}`} until ${new Date(off.until).toISOString()} by ${off.by}${off.reason ? ` (${off.reason})` : ''}` };
+    }
+    const windowStart = this.now - 1000 * this.opts.massWindowSeconds;
+    const recent = new Set(this.journal.list().filter((r) => r.hostId !== undefined && r.receivedAt >= windowStart &&
+      r.status !== 'rejected' && r.status !== 'came-back' && !r.reason?.startsWith('joined') && !r.reason?.startsWith('duplicate')).map((r) => r.hostId!));
+    const reason = await this.massFailure.check(this.ports.one, recent);
+    return reason ? { action: 'hold', reason } : undefined;
+  }
+
+  /** An operator lets a held (or fence-failed) recovery go on. */
+  async release(id: string, by: string): Promise<Recovery> {
+    const r = this.journal.get(id);
+    if (!r) throw new StepError('not-found', `no recovery ${id}`);
+    if (!WAITING_STATUSES.has(r.status)) throw new StepError('not-held', `recovery ${id} is ${r.status}, not held`);
+    await this.journal.record(id, { type: 'released', by });
+    if (r.status === 'fence-failed') {
+      // A new fencing attempt: forget the failed one so the step runs again.
+      r.steps = r.steps.filter((s) => s.name !== 'fence');
+    }
+    await this.journal.record(id, { type: 'status', status: 'received', reason: `released by ${by}` });
+    if (r.hostId !== undefined) this.enqueue(id, r.hostId);
+    return this.journal.get(id)!;
+  }
+
+  /**
+   * Re-runs a journaled recovery as a new one (e.g. after fixing a BMC).
+   * `from`: the steps before it are taken from the journal, not run again.
+   * `dryRun`: nothing is changed and nothing is journaled; the result is returned.
+   */
+  async replay(id: string, by: string, opts: { from?: StepName; dryRun?: boolean } = {}): Promise<SubmitResult | { status: 'dry-run'; recovery: Recovery }> {
+    const r = this.journal.get(id);
+    if (!r) throw new StepError('not-found', `no recovery ${id}`);
+    if (r.hostId === undefined || r.hostId < 0) throw new StepError('not-replayable', `recovery ${id} has no host (status ${r.status})`);
+    const order = STEP_ORDER;
+    const carried = opts.from ? order.slice(0, order.indexOf(opts.from)) : [];
+    for (const step of carried) {
+      if (finishedOutput(r, step) === undefined && step !== 'finish') {
+        throw new StepError('missing-step', `recovery ${id} has no finished ${step} step to replay from ${opts.from}`);
+      }
+    }
+    const copySteps = async (rec: (e: NewEvent) => Promise<void>) => {
+      for (const step of carried) {
+        const output = finishedOutput(r, step);
+        if (output === undefined) continue;
+        await rec({ type: 'step-started', step, input: { replayedFrom: id } });
+        await rec({ type: 'step-finished', step, output });
+      }
+    };
+    const trigger = r.trigger === 'reconciled' ? 'reconciled' : 'replay';
+    if (opts.dryRun) {
+      const scratch = new Journal(new MemoryJournalStore(), new EventBus(), () => this.now);
+      const sid = `dry-${id}`;
+      await scratch.record(sid, { type: 'received', payload: r.payload, trigger, hostId: r.hostId, force: true });
+      await copySteps((e) => scratch.record(sid, e).then(() => {}));
+      const log = this.opts.logFor({ recoveryId: sid, hostId: r.hostId });
+      log.info(`dry-run replay of ${id}${opts.from ? ` from ${opts.from}` : ''} requested by ${by}`);
+      await runRecoveryFlow(scratch.get(sid)!, { ...this.ports, one: readOnly(this.ports.one), log, progress: { emit: (e) => void scratch.record(sid, { type: 'vm', outcome: e }) } },
+        { ...this.opts.settings, dryRun: true }, {
+          record: async (e) => void (await scratch.record(sid, e)),
+          fenceMethods: this.opts.fenceMethods,
+          brake: async () => undefined,
+        });
+      return { status: 'dry-run', recovery: scratch.get(sid)! };
+    }
+    if (this.activeByHost.has(r.hostId)) return { status: 'joined', recoveryId: this.activeByHost.get(r.hostId)! };
+    const nid = newRecoveryId(this.now);
+    await this.journal.record(nid, { type: 'received', payload: r.payload, trigger, hostId: r.hostId, force: true });
+    await this.journal.record(nid, { type: 'host', hostId: r.hostId, hostName: r.hostName ?? '' });
+    await copySteps((e) => this.journal.record(nid, e).then(() => {}));
+    // An operator asked for it: the brakes were already weighed by a person.
+    await this.journal.record(nid, { type: 'released', by });
+    this.opts.logFor({ recoveryId: nid, hostId: r.hostId }).info(`replay of ${id}${opts.from ? ` from ${opts.from}` : ''} requested by ${by}`);
+    this.enqueue(nid, r.hostId);
+    return { status: 'accepted', recoveryId: nid };
+  }
+
+  /** At start: resume every unfinished flow from its last finished step. */
+  resumeAll(): number {
+    let n = 0;
+    for (const r of this.journal.list().reverse()) {
+      if (r.hostId === undefined || r.hostId < 0) continue;
+      if (FINAL_STATUSES.has(r.status)) continue;
+      if (WAITING_STATUSES.has(r.status)) {
+        this.activeByHost.set(r.hostId, r.id);
+        continue;
+      }
+      if (this.activeByHost.has(r.hostId)) continue;
+      this.enqueue(r.id, r.hostId);
+      n++;
+    }
+    return n;
+  }
+
+  /** Finds HA hosts in ERROR that no flow covers, and starts one for each. */
+  async reconcile(): Promise<string[]> {
+    if (!this.leader) return [];
+    const pool = await this.ports.one.hostPoolInfo();
+    const started: string[] = [];
+    for (const h of pool) {
+      if (!isHostFailed(h.state)) {
+        this.lastHealthy.set(h.id, this.now);
+        continue;
+      }
+      if (!hostHaSettings(h).enabled || this.activeByHost.has(h.id)) continue;
+      const healthyAt = this.lastHealthy.get(h.id) ?? -Infinity;
+      const covered = this.journal.list().some((r) => r.hostId === h.id && r.receivedAt > healthyAt && r.status !== 'rejected');
+      if (covered) continue;
+      const id = newRecoveryId(this.now);
+      await this.journal.record(id, { type: 'received', payload: '', trigger: 'reconciled', hostId: h.id });
+      await this.journal.record(id, { type: 'host', hostId: h.id, hostName: h.name });
+      this.enqueue(id, h.id);
+      started.push(id);
+    }
+    return started;
+  }
+
+  setLeader(leader: boolean): void {
+    const was = this.leader;
+    this.leader = leader;
+    if (leader && !was) this.pump();
+  }
+  get isLeader(): boolean {
+    return this.leader;
+  }
+
+  inProgress(): Recovery[] {
+    return [...this.running.keys()].map((id) => this.journal.get(id)!).filter(Boolean);
+  }
+  get queued(): number {
+    return this.queue.length;
+  }
+  get runningCount(): number {
+    return this.running.size;
+  }
+
+  /** Resolves when no flow is running or queued (tests, shutdown). */
+  async idle(): Promise<void> {
+    while (this.running.size) await Promise.race(this.running.values());
+  }
+
+  stop(): void {
+    this.stopped = true;
+  }
+}

@@ -1,0 +1,34 @@
+// The runner's HTTP API, composed explicitly: the hook endpoint (its own
+// token check), then authentication for everything else, then each group of
+// routes. Extra route groups (the admin console) plug in the same way.
+import { Hono } from 'hono';
+import { describeError } from '../../functions/oneErrors';
+import type { RunnerContext } from '../context';
+import { authenticate, type AuthEnv, type SessionVerifier } from './auth';
+import { functionsRoutes } from './functionsRoutes';
+import { hookRoutes } from './hookRoute';
+import { errorJson } from './openapi';
+import { recoveriesRoutes } from './recoveriesRoutes';
+import { systemRoutes } from './systemRoutes';
+
+export interface AppExtensions {
+  sessions?: SessionVerifier;
+  /** Route groups mounted after authentication (admin console, demo controls). */
+  routes?: Hono<AuthEnv>[];
+}
+
+export function createApp(ctx: RunnerContext, ext: AppExtensions = {}) {
+  const app = new Hono<AuthEnv>();
+  app.onError((e, c) => {
+    ctx.log.error(`HTTP ${c.req.method} ${c.req.path} failed: ${describeError(e)}`);
+    return errorJson(c, 500, 'internal', 'internal error; see the runner log');
+  });
+  app.notFound((c) => errorJson(c, 404, 'not-found', `no route ${c.req.method} ${c.req.path}`));
+  app.route('/', hookRoutes(ctx));
+  app.use('*', authenticate(ctx.token, ext.sessions));
+  app.route('/', systemRoutes(ctx));
+  app.route('/', recoveriesRoutes(ctx));
+  app.route('/', functionsRoutes(ctx));
+  for (const r of ext.routes ?? []) app.route('/', r);
+  return app;
+}

@@ -1,0 +1,61 @@
+// POST /v1/hooks/host-error: what the hook manager wrote to the hook's stdin,
+// journaled before anything else, answered 202 with the recovery id.
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { z } from 'zod';
+import type { RunnerContext } from '../context';
+import { bearerOf, tokenMatches } from './auth';
+import { errorJson } from './openapi';
+
+export const HookJsonBody = z.union([
+  z.object({ payload: z.string().describe('exactly the hook stdin: "<base64 host XML> <flags>"') }).strict(),
+  z.object({ template: z.string().describe('base64 host XML'), arguments: z.string().default('').describe('host_error.rb flags, e.g. "-m -p 5"') }).strict(),
+]);
+
+export const HookAccepted = z.object({
+  recoveryId: z.string(),
+  status: z.enum(['accepted', 'joined', 'duplicate']),
+  link: z.string(),
+});
+
+export function hookRoutes(ctx: RunnerContext) {
+  ctx.api.add({
+    method: 'post', path: '/v1/hooks/host-error', auth: 'hook-token',
+    summary: 'Host ERROR hook event. Body: the hook stdin as text/plain, or JSON {payload} / {template, arguments}. ?force=1 bypasses the replay window.',
+    body: z.string(), bodyType: 'text/plain', response: HookAccepted,
+    responses: { 202: 'accepted, joined an active recovery, or a duplicate of a recent one', 400: 'malformed payload (kept in the journal as rejected)', 401: 'missing or wrong token', 413: 'body too large' },
+  });
+  return new Hono().post(
+    '/v1/hooks/host-error',
+    async (c, next) => {
+      const bearer = bearerOf(c);
+      if (bearer === undefined) return errorJson(c, 401, 'missing-token', 'Authorization: Bearer <token> is required');
+      if (!tokenMatches(bearer, ctx.token())) return errorJson(c, 401, 'bad-token', 'wrong bearer token');
+      await next();
+    },
+    bodyLimit({
+      maxSize: ctx.config.limits.bodyBytes,
+      onError: (c) => errorJson(c, 413, 'too-large', `the payload is larger than ${ctx.config.limits.bodyBytes} bytes`),
+    }),
+    async (c) => {
+      const raw = await c.req.text();
+      let payload = raw;
+      if ((c.req.header('content-type') ?? '').includes('application/json')) {
+        let parsed: z.infer<typeof HookJsonBody> | undefined;
+        try {
+          const r = HookJsonBody.safeParse(JSON.parse(raw));
+          if (r.success) parsed = r.data;
+        } catch { /* reported below */ }
+        if (!parsed) {
+          const recoveryId = await ctx.manager.recordRejected(raw, 'JSON body must be {"payload": "..."} or {"template": "...", "arguments": "..."}');
+          return c.json({ error: { code: 'bad-json', message: 'JSON body must be {"payload": "..."} or {"template": "...", "arguments": "..."}' }, recoveryId }, 400);
+        }
+        payload = 'payload' in parsed ? parsed.payload : `${parsed.template} ${parsed.arguments}`;
+      }
+      const force = c.req.query('force') === '1' || c.req.query('force') === 'true';
+      const r = await ctx.manager.submit(payload, 'hook', force);
+      if (r.status === 'rejected') return c.json({ error: { code: r.code, message: r.message }, recoveryId: r.recoveryId }, 400);
+      return c.json({ recoveryId: r.recoveryId, status: r.status, link: `/v1/recoveries/${r.recoveryId}` }, 202);
+    },
+  );
+}

@@ -1,0 +1,85 @@
+// Reading recoveries, releasing held ones, replaying, and the live stream.
+import { Hono } from 'hono';
+import { streamSSE } from 'hono/streaming';
+import { z } from 'zod';
+import { StepError } from '../../functions/define';
+import type { RunnerContext } from '../context';
+import { RecoveryStatusSchema, StepNameSchema } from '../journal/events';
+import { recoveryDetail, recoverySummary } from '../recoveryView';
+import { principalName, requireAdmin, requireRead, type AuthEnv } from './auth';
+import { errorJson, jsonBody } from './openapi';
+
+export const RecoveryQuery = z.object({
+  host: z.coerce.number().int().optional(),
+  status: RecoveryStatusSchema.optional(),
+  limit: z.coerce.number().int().min(1).max(5000).default(200),
+});
+export const ReplayBody = z.object({ from: StepNameSchema.optional(), dryRun: z.boolean().default(false) }).strict();
+
+export function recoveriesRoutes(ctx: RunnerContext) {
+  const { api, journal, manager } = ctx;
+  api.add({ method: 'get', path: '/v1/recoveries', auth: 'read', summary: 'Recoveries, newest first; filter by host and status.', query: RecoveryQuery });
+  api.add({ method: 'get', path: '/v1/recoveries/:id', auth: 'read', summary: 'One recovery: step timeline, fencing evidence, each VM outcome, a reason for every VM not recovered.', responses: { 200: 'OK', 404: 'no such recovery' } });
+  api.add({ method: 'post', path: '/v1/recoveries/:id/release', auth: 'admin', summary: 'Let a held (mass-failure) or fence-failed recovery go on.', responses: { 200: 'released', 409: 'not held' } });
+  api.add({ method: 'post', path: '/v1/recoveries/:id/replay', auth: 'admin', summary: 'Re-run a journaled recovery, optionally from a step, optionally as a dry run.', body: ReplayBody });
+  api.add({ method: 'get', path: '/v1/events', auth: 'read', summary: 'Server-sent events: every journal event with the recovery summary.' });
+
+  return new Hono<AuthEnv>()
+    .get('/v1/recoveries', requireRead, (c) => {
+      const q = RecoveryQuery.safeParse(c.req.query());
+      if (!q.success) return errorJson(c, 400, 'invalid-query', z.prettifyError(q.error));
+      const { host, status, limit } = q.data;
+      const list = journal.list().filter((r) => (host === undefined || r.hostId === host) && (!status || r.status === status));
+      return c.json({ total: list.length, recoveries: list.slice(0, limit).map(recoverySummary) });
+    })
+    .get('/v1/recoveries/:id', requireRead, (c) => {
+      const r = journal.get(c.req.param('id'));
+      return r ? c.json(recoveryDetail(r)) : errorJson(c, 404, 'not-found', `no recovery ${c.req.param('id')}`);
+    })
+    .post('/v1/recoveries/:id/release', requireAdmin, async (c) => {
+      try {
+        const r = await manager.release(c.req.param('id'), principalName(c.get('principal')));
+        return c.json(recoverySummary(r));
+      } catch (e) {
+        if (e instanceof StepError) return errorJson(c, e.code === 'not-found' ? 404 : 409, e.code, e.message);
+        throw e;
+      }
+    })
+    .post('/v1/recoveries/:id/replay', requireAdmin, jsonBody(ReplayBody), async (c) => {
+      const body = c.get('body' as never) as z.output<typeof ReplayBody>;
+      try {
+        const r = await manager.replay(c.req.param('id'), principalName(c.get('principal')), body);
+        return c.json(r, r.status === 'dry-run' ? 200 : 202);
+      } catch (e) {
+        if (e instanceof StepError) return errorJson(c, e.code === 'not-found' ? 404 : 409, e.code, e.message);
+        throw e;
+      }
+    })
+    .get('/v1/events', requireRead, (c) =>
+      streamSSE(c, async (stream) => {
+        const queue: string[] = [];
+        let wake: (() => void) | undefined;
+        const off = ctx.bus.subscribe((e) => {
+          const r = journal.get(e.id);
+          const event = e.type === 'vm' ? { ...e } : e.type === 'received' ? { ...e, payload: undefined } : { type: e.type, id: e.id, at: e.at, step: 'step' in e ? e.step : undefined, status: 'status' in e ? e.status : undefined };
+          queue.push(JSON.stringify({ event, recovery: r ? recoverySummary(r) : undefined }));
+          wake?.();
+        });
+        stream.onAbort(() => { off(); wake?.(); });
+        await stream.writeSSE({ event: 'hello', data: JSON.stringify({ at: ctx.clock.now() }) });
+        while (!stream.aborted) {
+          if (!queue.length) {
+            await new Promise<void>((res) => {
+              wake = res;
+              setTimeout(res, 15_000); // heartbeat
+            });
+            wake = undefined;
+            if (!queue.length && !stream.aborted) await stream.writeSSE({ event: 'ping', data: '{}' });
+            continue;
+          }
+          await stream.writeSSE({ event: 'journal', data: queue.shift()! });
+        }
+        off();
+      }),
+    );
+}

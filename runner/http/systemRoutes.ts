@@ -1,0 +1,82 @@
+// Health, status, metrics, the OpenAPI document, the disarm switch and the
+// status-only fence test.
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { describeError } from '../../functions/oneErrors';
+import type { RunnerContext } from '../context';
+import { recoverySummary } from '../recoveryView';
+import { principalName, requireAdmin, requireRead, type AuthEnv } from './auth';
+import { errorJson, jsonBody } from './openapi';
+
+export const DisarmBody = z.object({
+  hostId: z.number().int().nonnegative().optional().describe('omit to disarm every host'),
+  minutes: z.number().positive().max(7 * 24 * 60).describe('HA re-arms itself after this long'),
+  reason: z.string().max(200).default(''),
+}).strict();
+export const ArmBody = z.object({ hostId: z.number().int().nonnegative().optional() }).strict();
+
+export async function runnerStatus(ctx: RunnerContext) {
+  let oned: { reachable: boolean; version?: string; error?: string };
+  try {
+    oned = { reachable: true, version: await ctx.one.systemVersion() };
+  } catch (e) {
+    oned = { reachable: false, error: describeError(e) };
+  }
+  const waiting = ctx.journal.list().filter((r) => r.status === 'held' || r.status === 'fence-failed');
+  return {
+    version: ctx.version,
+    uptimeSeconds: Math.round((ctx.clock.now() - ctx.startedAt) / 1000),
+    leader: ctx.manager.isLeader,
+    oned: { endpoint: ctx.one.endpoint, ...oned },
+    journal: ctx.journal.store.kind,
+    flows: { running: ctx.manager.runningCount, queued: ctx.manager.queued, inProgress: ctx.manager.inProgress().map(recoverySummary) },
+    waitingForOperator: waiting.map(recoverySummary),
+    massFailureBrake: ctx.massBrake.tripped,
+    disarmed: ctx.disarm.view(),
+    demo: !!ctx.demo,
+  };
+}
+
+export function systemRoutes(ctx: RunnerContext) {
+  const { api } = ctx;
+  api.add({ method: 'get', path: '/healthz', auth: 'none', summary: 'Liveness: the runner answers.' });
+  api.add({ method: 'get', path: '/v1/status', auth: 'read', summary: 'Runner health, leadership, oned reachability, flows in progress, recoveries waiting for an operator.' });
+  api.add({ method: 'get', path: '/metrics', auth: 'none', summary: 'Prometheus text format.' });
+  api.add({ method: 'get', path: '/v1/openapi.json', auth: 'none', summary: 'This document.' });
+  api.add({ method: 'post', path: '/v1/disarm', auth: 'admin', body: DisarmBody, summary: 'Maintenance: no new recovery for a host (or all) until the expiry.' });
+  api.add({ method: 'post', path: '/v1/arm', auth: 'admin', body: ArmBody, summary: 'End a disarm early.' });
+  api.add({ method: 'post', path: '/v1/hosts/:id/fence-test', auth: 'admin', summary: 'Status-only fence test: reachability, power state, time taken. Never powers anything off.' });
+
+  return new Hono<AuthEnv>()
+    .get('/healthz', (c) => c.json({ ok: true }))
+    .get('/v1/status', requireRead, async (c) => c.json(await runnerStatus(ctx)))
+    .get('/metrics', (c) => {
+      c.header('content-type', 'text/plain; version=0.0.4');
+      return c.body(ctx.metrics.render({ running: ctx.manager.runningCount, queued: ctx.manager.queued, leader: ctx.manager.isLeader, massBrakeTripped: ctx.massBrake.tripped }));
+    })
+    .get('/v1/openapi.json', (c) => c.json(api.document(ctx.version)))
+    .post('/v1/disarm', requireAdmin, jsonBody(DisarmBody), (c) => {
+      const b = c.get('body' as never) as z.output<typeof DisarmBody>;
+      const until = ctx.clock.now() + b.minutes * 60_000;
+      ctx.disarm.disarm(b.hostId, until, principalName(c.get('principal')), b.reason);
+      ctx.log.warn(`HA disarmed for ${b.hostId === undefined ? 'every host' : `host ${b.hostId}`} until ${new Date(until).toISOString()}`, { hostId: b.hostId });
+      return c.json(ctx.disarm.view());
+    })
+    .post('/v1/arm', requireAdmin, jsonBody(ArmBody), (c) => {
+      const b = c.get('body' as never) as z.output<typeof ArmBody>;
+      ctx.disarm.arm(b.hostId);
+      ctx.massBrake.reset();
+      return c.json(ctx.disarm.view());
+    })
+    .post('/v1/hosts/:id/fence-test', requireAdmin, async (c) => {
+      const id = Number(c.req.param('id'));
+      if (!Number.isInteger(id) || id < 0) return errorJson(c, 400, 'bad-host-id', 'host id must be a whole number');
+      let host;
+      try {
+        host = await ctx.one.hostInfo(id);
+      } catch (e) {
+        return errorJson(c, 502, 'oned', describeError(e));
+      }
+      return c.json(await ctx.runFenceTest(host));
+    });
+}

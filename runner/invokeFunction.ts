@@ -1,0 +1,40 @@
+// Runs one recovery function by name with the runner's real ports, for an
+// operator debugging a step (HTTP and CLI). Effectful steps can dry-run:
+// fence reads power only, migrate/recreate/delete plan without acting, and
+// the OpenNebula port refuses every write.
+import { z } from 'zod';
+import { StepError } from '../functions/define';
+import { OneError } from '../functions/oneErrors';
+import type { Ports } from '../functions/ports';
+import { getFunction, InputError, invoke } from '../functions/registry';
+import type { RunnerContext } from './context';
+import { readOnly } from './one/readOnly';
+
+export type InvokeOutcome =
+  | { ok: true; function: string; dryRun: boolean; durationMs: number; output: unknown }
+  | { ok: false; status: 400 | 404 | 422 | 502; error: { code: string; message: string; details?: unknown } };
+
+export async function invokeByName(ctx: Pick<RunnerContext, 'one' | 'fence' | 'clock' | 'log'>, name: string, input: unknown, dryRun: boolean): Promise<InvokeOutcome> {
+  const fn = getFunction(name);
+  if (!fn) return { ok: false, status: 404, error: { code: 'unknown-function', message: `no function "${name}"` } };
+  const log = ctx.log.child({ function: name, dryRun });
+  const ports: Ports = {
+    one: dryRun ? readOnly(ctx.one) : ctx.one,
+    fence: dryRun ? { power: (m, a, h) => (a === 'status' ? ctx.fence.power(m, a, h) : Promise.reject(new Error(`dry run: ${a} not sent`))) } : ctx.fence,
+    clock: ctx.clock,
+    log,
+    progress: { emit() {} },
+  };
+  const withDry = fn.effectful && input && typeof input === 'object' ? { ...(input as object), dryRun } : input;
+  const t0 = ctx.clock.now();
+  try {
+    const output = await invoke(fn, withDry, ports);
+    return { ok: true, function: name, dryRun, durationMs: ctx.clock.now() - t0, output };
+  } catch (e) {
+    if (e instanceof InputError) return { ok: false, status: 400, error: { code: 'invalid-input', message: e.message, details: e.issues } };
+    if (e instanceof StepError) return { ok: false, status: 422, error: { code: e.code, message: e.message } };
+    if (e instanceof OneError) return { ok: false, status: 502, error: { code: `oned-${e.codeName.toLowerCase()}`, message: e.message } };
+    if (e instanceof z.ZodError) return { ok: false, status: 422, error: { code: 'invalid-output', message: z.prettifyError(e) } };
+    throw e;
+  }
+}

@@ -1,0 +1,56 @@
+// A journal kept in OpenNebula itself, one document per recovery (the OneFlow
+// pattern: JSON in TEMPLATE/BODY), so that every front-end of a Raft HA setup
+// sees the same flows and a new leader's runner resumes them.
+import type { OneApi } from '../../functions/ports';
+import { applyEvent, type JournalEvent, type Recovery } from './events';
+import type { JournalStore } from './store';
+
+const cdata = (s: string) => `<![CDATA[${s.split(']]>').join(']]]]><![CDATA[>')}]]>`;
+
+export function documentTemplate(r: Recovery): string {
+  return `<TEMPLATE><NAME>${cdata(`oneha-${r.id}`)}</NAME><BODY>${cdata(JSON.stringify(r))}</BODY></TEMPLATE>`;
+}
+
+export class DocumentJournalStore implements JournalStore {
+  readonly kind = 'opennebula';
+  private readonly docs = new Map<string, number>();
+  private readonly state = new Map<string, Recovery>();
+  /** Appends for one recovery go to oned in order. */
+  private readonly chains = new Map<string, Promise<void>>();
+
+  constructor(private readonly one: OneApi, private readonly type: number) {}
+
+  append(event: JournalEvent): Promise<void> {
+    const prev = this.chains.get(event.id) ?? Promise.resolve();
+    const next = prev.catch(() => {}).then(async () => {
+      const r = applyEvent(this.state.get(event.id), structuredClone(event));
+      if (!r) throw new Error(`journal: event ${event.type} for unknown recovery ${event.id}`);
+      this.state.set(event.id, r);
+      const doc = this.docs.get(event.id);
+      if (doc === undefined) this.docs.set(event.id, await this.one.documentAllocate(documentTemplate(r), this.type));
+      else await this.one.documentUpdate(doc, documentTemplate(r), false);
+    });
+    this.chains.set(event.id, next);
+    return next;
+  }
+
+  async loadAll(): Promise<Recovery[]> {
+    const out: Recovery[] = [];
+    for (const d of await this.one.documentPoolInfo(-2, -1, -1, this.type)) {
+      try {
+        const r = JSON.parse(d.body) as Recovery;
+        if (!r?.id) continue;
+        this.docs.set(r.id, d.id);
+        this.state.set(r.id, r);
+        out.push(structuredClone(r));
+      } catch {
+        // not one of ours, or damaged: left alone
+      }
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled(this.chains.values());
+  }
+}

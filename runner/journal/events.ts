@@ -1,0 +1,122 @@
+// The journal is a log of events per recovery; a recovery's state is the
+// fold of its events. Events are written (and fsync'd) before the next step
+// starts, so a crash at any point leaves enough to resume without acting twice.
+import { z } from 'zod';
+
+export const StepNameSchema = z.enum(['decode', 'wait', 'fence', 'inventory', 'select', 'recover', 'finish']);
+export type StepName = z.infer<typeof StepNameSchema>;
+
+export const RecoveryStatusSchema = z.enum([
+  'received', // journaled, not started
+  'rejected', // the payload was malformed; kept so nothing received is lost
+  'running',
+  'held', // mass-failure brake or disarmed: waits for an operator
+  'fence-failed', // stopped before any VM was touched; waits for an operator
+  'came-back', // the host returned during the wait
+  'completed',
+  'failed',
+  'skipped', // HA is off for the host, or the runner is not the leader
+]);
+export type RecoveryStatus = z.infer<typeof RecoveryStatusSchema>;
+
+export const TriggerSchema = z.enum(['hook', 'reconciled', 'manual', 'replay']);
+
+const base = { id: z.string(), at: z.number() };
+
+export const JournalEventSchema = z.discriminatedUnion('type', [
+  z.object({ ...base, type: z.literal('received'), payload: z.string(), trigger: TriggerSchema, hostId: z.number().int().optional(), force: z.boolean().optional() }),
+  z.object({ ...base, type: z.literal('host'), hostId: z.number().int(), hostName: z.string() }),
+  z.object({ ...base, type: z.literal('step-started'), step: StepNameSchema, input: z.unknown() }),
+  z.object({ ...base, type: z.literal('step-finished'), step: StepNameSchema, output: z.unknown() }),
+  z.object({ ...base, type: z.literal('step-failed'), step: StepNameSchema, error: z.object({ code: z.string(), message: z.string() }) }),
+  z.object({ ...base, type: z.literal('vm'), outcome: z.record(z.string(), z.unknown()) }),
+  z.object({ ...base, type: z.literal('status'), status: RecoveryStatusSchema, reason: z.string().optional() }),
+  z.object({ ...base, type: z.literal('joined'), payload: z.string(), trigger: TriggerSchema }),
+  z.object({ ...base, type: z.literal('released'), by: z.string() }),
+]);
+export type JournalEvent = z.infer<typeof JournalEventSchema>;
+type Without<T, K extends keyof T> = T extends unknown ? Omit<T, K> : never;
+export type NewEvent = Without<JournalEvent, 'id' | 'at'>;
+
+export interface StepRecord {
+  name: StepName;
+  status: 'running' | 'ok' | 'failed';
+  startedAt: number;
+  endedAt?: number;
+  input?: unknown;
+  output?: unknown;
+  error?: { code: string; message: string };
+}
+
+export interface Recovery {
+  id: string;
+  trigger: z.infer<typeof TriggerSchema>;
+  payload: string;
+  receivedAt: number;
+  updatedAt: number;
+  hostId?: number;
+  hostName?: string;
+  status: RecoveryStatus;
+  reason?: string;
+  steps: StepRecord[];
+  vms: Record<string, unknown>[];
+  /** Further events for the same host that joined this recovery. */
+  joined: number;
+  releasedBy?: string;
+  force?: boolean;
+}
+
+export function applyEvent(r: Recovery | undefined, e: JournalEvent): Recovery | undefined {
+  if (e.type === 'received') {
+    return {
+      id: e.id, trigger: e.trigger, payload: e.payload, receivedAt: e.at, updatedAt: e.at, hostId: e.hostId,
+      status: 'received', steps: [], vms: [], joined: 0, force: e.force,
+    };
+  }
+  if (!r) return r;
+  r.updatedAt = e.at;
+  switch (e.type) {
+    case 'host': r.hostId = e.hostId; r.hostName = e.hostName; break;
+    case 'step-started':
+      r.steps.push({ name: e.step, status: 'running', startedAt: e.at, input: e.input });
+      if (r.status === 'received' || r.status === 'held') r.status = 'running';
+      break;
+    case 'step-finished': {
+      const s = lastRunning(r, e.step);
+      if (s) Object.assign(s, { status: 'ok', endedAt: e.at, output: e.output });
+      break;
+    }
+    case 'step-failed': {
+      const s = lastRunning(r, e.step);
+      if (s) Object.assign(s, { status: 'failed', endedAt: e.at, error: e.error });
+      break;
+    }
+    case 'vm': {
+      const i = r.vms.findIndex((v) => v.vmId === e.outcome.vmId);
+      if (i >= 0) r.vms[i] = e.outcome; else r.vms.push(e.outcome);
+      break;
+    }
+    case 'status': r.status = e.status; r.reason = e.reason; break;
+    case 'joined': r.joined++; break;
+    case 'released': r.releasedBy = e.by; break;
+  }
+  return r;
+}
+
+function lastRunning(r: Recovery, step: StepName): StepRecord | undefined {
+  for (let i = r.steps.length - 1; i >= 0; i--) if (r.steps[i].name === step && r.steps[i].status === 'running') return r.steps[i];
+  return undefined;
+}
+
+export const FINAL_STATUSES: ReadonlySet<RecoveryStatus> = new Set(['rejected', 'came-back', 'completed', 'failed', 'skipped']);
+/** Statuses that wait for an operator: not resumed by a restart. */
+export const WAITING_STATUSES: ReadonlySet<RecoveryStatus> = new Set(['held', 'fence-failed']);
+
+/** The last successful output of a step, for resuming. */
+export function finishedOutput<T>(r: Recovery, step: StepName): T | undefined {
+  for (let i = r.steps.length - 1; i >= 0; i--) {
+    const s = r.steps[i];
+    if (s.name === step && s.status === 'ok') return s.output as T;
+  }
+  return undefined;
+}

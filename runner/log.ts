@@ -1,0 +1,32 @@
+// Structured JSON logs, one object per line, with the recovery and host on
+// every line of a flow. Known secret values are scrubbed as a last guard.
+import type { Log, LogFields } from '../functions/ports';
+
+export interface LogSink {
+  write(line: string): void;
+}
+
+export class JsonLogger implements Log {
+  constructor(
+    private readonly sink: LogSink,
+    private readonly fields: LogFields = {},
+    private readonly secrets: { values(): string[] } = { values: () => [] },
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  child(fields: LogFields): JsonLogger {
+    return new JsonLogger(this.sink, { ...this.fields, ...fields }, this.secrets, this.now);
+  }
+
+  private emit(level: string, msg: string, fields?: LogFields) {
+    let line = JSON.stringify({ ts: new Date(this.now()).toISOString(), level, msg, ...this.fields, ...fields });
+    for (const s of this.secrets.values()) if (s && s.length >= 4) line = line.split(s).join('***');
+    this.sink.write(line + '\n');
+  }
+  info(msg: string, fields?: LogFields) { this.emit('info', msg, fields); }
+  warn(msg: string, fields?: LogFields) { this.emit('warn', msg, fields); }
+  error(msg: string, fields?: LogFields) { this.emit('error', msg, fields); }
+}
+
+export const stdoutSink: LogSink = { write: (l) => void process.stdout.write(l) };
+export const stderrSink: LogSink = { write: (l) => void process.stderr.write(l) };

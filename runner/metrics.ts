@@ -1,0 +1,111 @@
+// Prometheus text exposition of what the journal says happened.
+import type { JournalEvent } from './journal/events';
+import type { Journal } from './journal/journal';
+
+const STEP_BUCKETS = [0.05, 0.25, 1, 5, 15, 60, 300, 900];
+
+export class Metrics {
+  private readonly flows = new Map<string, number>();
+  private readonly stepSum = new Map<string, number>();
+  private readonly stepCount = new Map<string, number>();
+  private readonly stepBuckets = new Map<string, number[]>();
+  private readonly vms = new Map<string, number>();
+  private fenceAttempts = 0;
+  private fenceFailures = 0;
+  private holds = 0;
+  private recoverySecondsSum = 0;
+  private recoverySecondsCount = 0;
+  private recoverySecondsMax = 0;
+  private readonly stepStart = new Map<string, number>();
+  hooksReceived = 0;
+  hooksRejected = 0;
+
+  constructor(private readonly journal: Journal) {}
+
+  observe(e: JournalEvent): void {
+    switch (e.type) {
+      case 'received': if (e.trigger === 'hook') this.hooksReceived++; break;
+      case 'step-started': this.stepStart.set(`${e.id}:${e.step}`, e.at); break;
+      case 'step-finished':
+      case 'step-failed': {
+        const started = this.stepStart.get(`${e.id}:${e.step}`);
+        this.stepStart.delete(`${e.id}:${e.step}`);
+        if (started !== undefined) {
+          const s = (e.at - started) / 1000;
+          this.stepSum.set(e.step, (this.stepSum.get(e.step) ?? 0) + s);
+          this.stepCount.set(e.step, (this.stepCount.get(e.step) ?? 0) + 1);
+          const b = this.stepBuckets.get(e.step) ?? STEP_BUCKETS.map(() => 0);
+          STEP_BUCKETS.forEach((le, i) => { if (s <= le) b[i]++; });
+          this.stepBuckets.set(e.step, b);
+        }
+        if (e.step === 'fence' && e.type === 'step-finished') {
+          const out = e.output as { outcome?: string; attempts?: { ok: boolean }[] };
+          this.fenceAttempts += out.attempts?.length ?? 0;
+          if (out.outcome === 'failed') this.fenceFailures++;
+        }
+        if (e.step === 'fence' && e.type === 'step-failed') this.fenceFailures++;
+        break;
+      }
+      case 'vm': {
+        const o = String(e.outcome.outcome);
+        const key = o === 'done' || o === 'already-done' ? 'recovered' : o === 'failed' ? 'failed' : o === 'skipped' ? 'skipped' : o;
+        this.vms.set(key, (this.vms.get(key) ?? 0) + 1);
+        break;
+      }
+      case 'status': {
+        if (e.status === 'running' || e.status === 'received') break;
+        if (e.status === 'rejected') this.hooksRejected++;
+        if (e.status === 'held') this.holds++;
+        this.flows.set(e.status, (this.flows.get(e.status) ?? 0) + 1);
+        const r = this.journal.get(e.id);
+        if (e.status === 'completed' && r) {
+          const s = (e.at - r.receivedAt) / 1000;
+          this.recoverySecondsSum += s;
+          this.recoverySecondsCount++;
+          this.recoverySecondsMax = Math.max(this.recoverySecondsMax, s);
+        }
+        break;
+      }
+    }
+  }
+
+  render(extra: { running: number; queued: number; leader: boolean; massBrakeTripped: boolean }): string {
+    const L: string[] = [];
+    const metric = (name: string, type: string, help: string) => L.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+    metric('oneha_hook_events_total', 'counter', 'Host-error hook events received.');
+    L.push(`oneha_hook_events_total ${this.hooksReceived}`);
+    metric('oneha_hook_events_rejected_total', 'counter', 'Hook events rejected as malformed (kept in the journal).');
+    L.push(`oneha_hook_events_rejected_total ${this.hooksRejected}`);
+    metric('oneha_flows_total', 'counter', 'Recovery flows by the status they reached.');
+    for (const [k, v] of [...this.flows].sort()) L.push(`oneha_flows_total{outcome="${k}"} ${v}`);
+    metric('oneha_flows_running', 'gauge', 'Flows running now.');
+    L.push(`oneha_flows_running ${extra.running}`);
+    metric('oneha_flows_queued', 'gauge', 'Flows waiting for a slot.');
+    L.push(`oneha_flows_queued ${extra.queued}`);
+    metric('oneha_flows_held_total', 'counter', 'Flows held before fencing (mass-failure brake).');
+    L.push(`oneha_flows_held_total ${this.holds}`);
+    metric('oneha_mass_failure_brake', 'gauge', '1 while the mass-failure brake holds new flows.');
+    L.push(`oneha_mass_failure_brake ${extra.massBrakeTripped ? 1 : 0}`);
+    metric('oneha_leader', 'gauge', '1 when the local oned is the Raft leader or solo.');
+    L.push(`oneha_leader ${extra.leader ? 1 : 0}`);
+    metric('oneha_step_duration_seconds', 'histogram', 'Duration of each recovery step.');
+    for (const [step, count] of [...this.stepCount].sort()) {
+      const b = this.stepBuckets.get(step)!;
+      STEP_BUCKETS.forEach((le, i) => L.push(`oneha_step_duration_seconds_bucket{step="${step}",le="${le}"} ${b[i]}`));
+      L.push(`oneha_step_duration_seconds_bucket{step="${step}",le="+Inf"} ${count}`);
+      L.push(`oneha_step_duration_seconds_sum{step="${step}"} ${this.stepSum.get(step)!.toFixed(3)}`);
+      L.push(`oneha_step_duration_seconds_count{step="${step}"} ${count}`);
+    }
+    metric('oneha_fence_attempts_total', 'counter', 'Fence agent actions attempted.');
+    L.push(`oneha_fence_attempts_total ${this.fenceAttempts}`);
+    metric('oneha_fence_failures_total', 'counter', 'Fencing that did not end in a verified power-off.');
+    L.push(`oneha_fence_failures_total ${this.fenceFailures}`);
+    metric('oneha_vms_total', 'counter', 'VMs by recovery outcome.');
+    for (const k of ['recovered', 'skipped', 'failed']) L.push(`oneha_vms_total{outcome="${k}"} ${this.vms.get(k) ?? 0}`);
+    metric('oneha_recovery_seconds', 'summary', 'Time from the hook event to the last VM recovered.');
+    L.push(`oneha_recovery_seconds_sum ${this.recoverySecondsSum.toFixed(3)}`, `oneha_recovery_seconds_count ${this.recoverySecondsCount}`);
+    metric('oneha_recovery_seconds_max', 'gauge', 'Longest time from event to last VM recovered.');
+    L.push(`oneha_recovery_seconds_max ${this.recoverySecondsMax.toFixed(3)}`);
+    return L.join('\n') + '\n';
+  }
+}

@@ -1,0 +1,19 @@
+// A guard for dry runs: reads go to oned, any write throws before it is sent.
+import type { OneApi } from '../../functions/ports';
+import { OneError, OneErrorCode } from '../../functions/oneErrors';
+
+const WRITES = new Set<keyof OneApi>([
+  'hostUpdate', 'hostStatus', 'vmAction', 'vmRecover', 'documentAllocate', 'documentUpdate', 'documentDelete',
+]);
+
+export function readOnly(one: OneApi): OneApi {
+  return new Proxy(one, {
+    get(target, prop, receiver) {
+      const v = Reflect.get(target, prop, receiver);
+      if (typeof prop === 'string' && WRITES.has(prop as keyof OneApi)) {
+        return () => Promise.reject(new OneError(prop, OneErrorCode.AUTHORIZATION, `dry run: ${prop} was not sent`));
+      }
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
+}

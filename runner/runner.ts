@@ -1,0 +1,207 @@
+// Builds a runner from its configuration and runs its background work:
+// resume unfinished flows, watch leadership, reconcile, test fencing.
+import { existsSync, readFileSync } from 'node:fs';
+import { serve, type ServerType } from '@hono/node-server';
+import type { Host } from '../functions/domain';
+import { describeError } from '../functions/oneErrors';
+import { realClock, type Clock, type FencePort, type OneApi } from '../functions/ports';
+import { parseListen, readMonitordInterval, type Config } from './config';
+import type { RunnerContext } from './context';
+import { EventBus } from './eventBus';
+import { createFencePort } from './fence/agentPort';
+import { runFenceTest } from './fence/fenceTest';
+import { createSecretStore } from './fence/secrets';
+import { fenceMethodsForHost } from './fence/settings';
+import { DisarmSwitch, MassFailureBrake } from './flow/brakes';
+import { FlowManager } from './flow/manager';
+import type { FlowSettings } from './flow/recoveryFlow';
+import { createApp, type AppExtensions } from './http/app';
+import { ApiDoc } from './http/openapi';
+import { DocumentJournalStore } from './journal/documentStore';
+import { FileJournalStore } from './journal/fileStore';
+import { Journal } from './journal/journal';
+import type { JournalStore } from './journal/store';
+import { JsonLogger, stdoutSink, type LogSink } from './log';
+import { Metrics } from './metrics';
+import { OneClient } from './one/client';
+import { resolveEndpoint, resolveSession } from './one/credentials';
+import { mkdirSync } from 'node:fs';
+
+export const VERSION = '0.1.0';
+
+export interface RunnerOptions {
+  /** The hook token itself (tests, demo); otherwise read from config.tokenFile. */
+  token?: string;
+  clock?: Clock;
+  logSink?: LogSink;
+  /** Replace the fence port (tests). */
+  fence?: FencePort;
+  demo?: RunnerContext['demo'];
+  extensions?: (ctx: RunnerContext) => AppExtensions;
+}
+
+export function readToken(config: Config, explicit?: string): string {
+  if (explicit) return explicit;
+  if (!config.tokenFile) throw new Error('no hook token: set ONEHA_TOKEN_FILE (config key tokenFile) to a file holding the token');
+  if (!existsSync(config.tokenFile)) throw new Error(`config key tokenFile: ${config.tokenFile} does not exist`);
+  const t = readFileSync(config.tokenFile, 'utf8').split('\n')[0].trim();
+  if (t.length < 16) throw new Error(`config key tokenFile: the token in ${config.tokenFile} is shorter than 16 characters`);
+  return t;
+}
+
+export function flowSettings(config: Config): FlowSettings {
+  const monitord = config.monitoring.intervalSeconds ? undefined : readMonitordInterval(config.monitoring.monitordConf);
+  return {
+    defaults: config.defaults,
+    configuredInterval: config.monitoring.intervalSeconds
+      ? { seconds: config.monitoring.intervalSeconds, source: 'config' }
+      : monitord ? { seconds: monitord, source: 'monitord.conf' } : undefined,
+    pollSeconds: config.monitoring.pollSeconds,
+    inventorySource: config.inventory.source,
+    vmConcurrency: config.concurrency.vms,
+    vmTries: config.retries.vmTries,
+    retryDelayMs: config.retries.delayMs,
+    stepTries: config.retries.stepTries,
+    afterRecovery: config.afterRecovery.hostStatus,
+  };
+}
+
+export class Runner {
+  readonly ctx: RunnerContext;
+  readonly app: ReturnType<typeof createApp>;
+  private server?: ServerType;
+  private timers: NodeJS.Timeout[] = [];
+
+  constructor(readonly config: Config, opts: RunnerOptions = {}) {
+    const clock = opts.clock ?? realClock;
+    const token = readToken(config, opts.token);
+    const secrets = createSecretStore({ file: config.fence.secretsFile });
+    const secretValues = () => {
+      const vals = [token];
+      for (const d of secrets.describe()) {
+        const c = secrets.get(d.ref);
+        if (c?.password) vals.push(c.password);
+      }
+      return vals;
+    };
+    const log = new JsonLogger(opts.logSink ?? stdoutSink, {}, { values: secretValues }, () => clock.now());
+    const endpoint = resolveEndpoint(config.one.endpoint);
+    const session = resolveSession(config.one.authFile);
+    const one = new OneClient({ endpoint: endpoint.value, session: session.value, timeoutMs: config.one.timeoutMs });
+    mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+    const store: JournalStore = config.journal.store === 'opennebula'
+      ? new DocumentJournalStore(one, config.journal.documentType)
+      : new FileJournalStore(config.dataDir);
+    const bus = new EventBus();
+    const journal = new Journal(store, bus, () => clock.now());
+    const metrics = new Metrics(journal);
+    bus.subscribe((e) => metrics.observe(e));
+    const fence = opts.fence ?? createFencePort({
+      secrets, agentDir: config.fence.agentDir, timeoutMs: config.fence.timeoutMs, retries: config.fence.retries,
+      retryDelayMs: config.fence.retryDelayMs, log: log.child({ component: 'fence' }),
+    });
+    const fenceMethods = (host: Host) => fenceMethodsForHost(host, { command: config.fence.command, agent: config.fence.agent, options: config.fence.options });
+    const disarm = new DisarmSwitch(config.dataDir, () => clock.now());
+    const massBrake = new MassFailureBrake(config.brakes.massFailure, () => clock.now());
+    const manager = new FlowManager(journal, { one, fence, clock, progress: { emit() {} } }, {
+      maxFlows: config.concurrency.flows,
+      dedupeWindowSeconds: config.dedupeWindowSeconds,
+      massWindowSeconds: config.brakes.massFailure.windowSeconds,
+      settings: flowSettings(config),
+      fenceMethods,
+      logFor: (f) => log.child(f),
+    }, massBrake, disarm);
+    const fenceTests = new Map<number, Awaited<ReturnType<typeof runFenceTest>>>();
+    this.ctx = {
+      config, version: VERSION, one, journal, manager, bus, metrics, fence, fenceMethods, secrets, fenceTests,
+      runFenceTest: async (host) => {
+        let methods;
+        try {
+          methods = fenceMethods(host);
+        } catch (e) {
+          const r = { hostId: host.id, reachable: false, method: 'none', durationMs: 0, error: describeError(e), at: clock.now() };
+          fenceTests.set(host.id, r);
+          return r;
+        }
+        const r = await runFenceTest(host, methods, fence, clock);
+        fenceTests.set(host.id, r);
+        log.info(`fence test of host ${host.id}: ${r.reachable ? `reachable, power ${r.power}` : `FAILED: ${r.error}`}`, { hostId: host.id });
+        return r;
+      },
+      disarm, massBrake, log, clock, api: new ApiDoc(), token: () => token, demo: opts.demo, startedAt: clock.now(),
+    };
+    this.app = createApp(this.ctx, opts.extensions?.(this.ctx));
+    log.info(`oned ${endpoint.value} (from ${endpoint.source}), credentials from ${session.source}, journal ${store.kind}`);
+  }
+
+  /** Loads the journal and resumes unfinished flows; then serves. */
+  async start(): Promise<{ url: string; port: number }> {
+    const { ctx, config } = this;
+    const loaded = await ctx.journal.load();
+    await this.checkLeader();
+    const resumed = ctx.manager.resumeAll();
+    ctx.log.info(`journal: ${loaded.length} recoveries loaded, ${resumed} resumed`);
+    const { hostname, port } = parseListen(config.listen);
+    const info = await new Promise<{ port: number }>((resolve, reject) => {
+      this.server = serve({ fetch: this.app.fetch, hostname, port }, (i) => resolve(i));
+      this.server.once('error', reject);
+    });
+    const url = `http://${hostname.includes(':') ? `[${hostname}]` : hostname}:${info.port}`;
+    ctx.log.info(`listening on ${url}`);
+    this.every(config.leaderCheckSeconds, () => this.checkLeader());
+    void this.reconcile();
+    if (config.reconcile.intervalSeconds > 0) this.every(config.reconcile.intervalSeconds, () => this.reconcile());
+    if (config.fence.testIntervalSeconds > 0) this.every(config.fence.testIntervalSeconds, () => this.fenceTestAll());
+    return { url, port: info.port };
+  }
+
+  private every(seconds: number, fn: () => Promise<unknown>) {
+    const t = setInterval(() => void fn().catch((e) => this.ctx.log.warn(describeError(e))), seconds * 1000);
+    t.unref();
+    this.timers.push(t);
+  }
+
+  /** Acts only where the local oned is the Raft leader or alone (API.md §10). */
+  async checkLeader(): Promise<boolean> {
+    const { ctx } = this;
+    const was = ctx.manager.isLeader;
+    let leader = was;
+    try {
+      const raft = await ctx.one.zoneRaftStatus();
+      leader = raft.state === 0 || raft.state === 3;
+    } catch (e) {
+      ctx.log.warn(`cannot read raft status (${describeError(e)}); keeping leader=${was}`);
+    }
+    if (leader !== was) {
+      ctx.log.warn(leader ? 'this front-end is now the leader: acting' : 'this front-end is not the leader: flows wait');
+      ctx.manager.setLeader(leader);
+      if (leader) await this.reconcile();
+    }
+    return leader;
+  }
+
+  async reconcile(): Promise<string[]> {
+    try {
+      const ids = await this.ctx.manager.reconcile();
+      for (const id of ids) this.ctx.log.warn(`reconciled: host ${this.ctx.journal.get(id)?.hostId} is in ERROR with no recovery; started ${id}`, { recoveryId: id });
+      return ids;
+    } catch (e) {
+      this.ctx.log.warn(`reconciliation failed: ${describeError(e)}`);
+      return [];
+    }
+  }
+
+  async fenceTestAll(): Promise<void> {
+    const hosts = await this.ctx.one.hostPoolInfo();
+    for (const h of hosts) if (h.template.ONEHA_HA?.toUpperCase() !== 'NO') await this.ctx.runFenceTest(h);
+  }
+
+  async stop(): Promise<void> {
+    for (const t of this.timers) clearInterval(t);
+    this.ctx.manager.stop();
+    await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
+    await this.ctx.journal.store.close();
+  }
+}
+
+export type { OneApi };
