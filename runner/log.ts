@@ -30,3 +30,19 @@ export class JsonLogger implements Log {
 
 export const stdoutSink: LogSink = { write: (l) => void process.stdout.write(l) };
 export const stderrSink: LogSink = { write: (l) => void process.stderr.write(l) };
+
+/** host_error.rb-style lines for the foreground drop-in: one decision per line. */
+export class TextLogger implements Log {
+  constructor(private readonly sink: LogSink, private readonly fields: LogFields = {}, private readonly now: () => number = Date.now) {}
+  child(fields: LogFields): TextLogger {
+    return new TextLogger(this.sink, { ...this.fields, ...fields }, this.now);
+  }
+  private emit(level: string, msg: string, fields?: LogFields) {
+    const f = { ...this.fields, ...fields };
+    const tags = ['hostId', 'vmId'].filter((k) => f[k] !== undefined).map((k) => `${k === 'hostId' ? 'host' : 'vm'}=${f[k]}`).join(' ');
+    this.sink.write(`${new Date(this.now()).toISOString()} [${level}] ${tags ? tags + ' ' : ''}${msg}\n`);
+  }
+  info(msg: string, fields?: LogFields) { this.emit('I', msg, fields); }
+  warn(msg: string, fields?: LogFields) { this.emit('W', msg, fields); }
+  error(msg: string, fields?: LogFields) { this.emit('E', msg, fields); }
+}

@@ -44,11 +44,15 @@ function lastErrorLine(stderr: string): string | undefined {
   return line?.replace(/^(ERROR|CRITICAL):\s*/, '').slice(0, 300);
 }
 
-/** Plain words for a failed agent run (stderr already scrubbed). */
-export function explainAgentFailure(agent: string, stderr: string, exitCode: number | null): string {
+/**
+ * Plain words for a failed agent run, matched on the raw stderr (a scrubbed
+ * "***" could break the words matched). Only text quoted from stderr goes
+ * through `scrub`: the fixed words are oneha's own.
+ */
+export function explainAgentFailure(agent: string, stderr: string, exitCode: number | null, scrub: (s: string) => string = (s) => s): string {
   for (const [re, words] of PLAIN) if (re.test(stderr)) return words;
   const detail = lastErrorLine(stderr);
-  if (detail) return `${agent} failed: ${detail}`;
+  if (detail) return `${agent} failed: ${scrub(detail)}`;
   // fence_redfish exits 1 silently when the BMC's answer has no Systems link, which is what a 401 looks like.
   if (agent === 'fence_redfish') return 'BMC refused the request or the credentials (fence_redfish gave no message)';
   return `${agent} failed with exit code ${exitCode ?? 'none'} and no message`;

@@ -164,6 +164,5 @@ export function interpret(agent: string, action: PowerAction, r: BoundedResult, 
   } else if (r.exitCode === 0) {
     return { ...base, ok: true, power: action };
   }
-  const stderr = scrubSecret(r.stderr, password, username);
-  return { ...base, ok: false, error: scrubSecret(explainAgentFailure(agent, stderr, r.exitCode), password, username) };
+  return { ...base, ok: false, error: explainAgentFailure(agent, r.stderr, r.exitCode, (s) => scrubSecret(s, password, username)) };
 }

@@ -1,0 +1,39 @@
+// Everything esbuild makes: the CLI/runner bundle, the simulator, one bundle
+// per recovery function, and the admin-console page.
+import { build } from 'esbuild';
+import { existsSync, mkdirSync, readdirSync, writeFileSync, cpSync, statSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { readFileSync } from 'node:fs';
+
+const functionNames = ['decode', 'wait', 'fence', 'inventory', 'select', 'migrate', 'recreate', 'delete'];
+const exportName = { delete: 'deleteVms' };
+// xmlrpc is CommonJS and calls require('http'): give ESM output a require.
+const banner = { js: "import{createRequire as __cr}from'module';const require=__cr(import.meta.url);" };
+const node = { platform: 'node', target: 'node20', format: 'esm', bundle: true, banner, legalComments: 'none', logLevel: 'warning' };
+
+mkdirSync('dist/functions', { recursive: true });
+mkdirSync('dist/.entries', { recursive: true });
+for (const name of functionNames) {
+  writeFileSync(`dist/.entries/${name}.ts`,
+    `import { ${exportName[name] ?? name} as fn } from '../../functions/${name}';\nimport { runStandalone } from '../../runner/standalone';\nvoid runStandalone(fn as never);\n`);
+}
+
+const jobs = [
+  build({ ...node, entryPoints: ['runner/main.ts'], outfile: 'dist/oneha.mjs', minify: true, sourcemap: 'linked' }),
+  build({ ...node, entryPoints: ['sim/main.ts'], outfile: 'dist/sim.mjs', minify: true }),
+  build({ ...node, entryPoints: Object.fromEntries(functionNames.map((n) => [n, `dist/.entries/${n}.ts`])), outdir: 'dist/functions', outExtension: { '.js': '.mjs' }, minify: true }),
+];
+if (existsSync('plugin/src/main.ts')) {
+  jobs.push(build({ entryPoints: ['plugin/src/main.ts'], outfile: 'dist/plugin/app.js', bundle: true, minify: true, format: 'esm', target: 'es2022', platform: 'browser', legalComments: 'none', logLevel: 'warning' }));
+}
+await Promise.all(jobs);
+if (existsSync('plugin/public')) cpSync('plugin/public', 'dist/plugin', { recursive: true });
+
+const sizes = {};
+const walk = (d) => readdirSync(d).flatMap((f) => (statSync(`${d}/${f}`).isDirectory() ? walk(`${d}/${f}`) : [`${d}/${f}`]));
+for (const f of walk('dist').filter((f) => /\.(mjs|js|css|html)$/.test(f) && !f.includes('.entries'))) {
+  const buf = readFileSync(f);
+  sizes[f] = { bytes: buf.length, gzip: gzipSync(buf).length };
+}
+writeFileSync('dist/sizes.json', JSON.stringify(sizes, null, 2));
+console.log(`built ${Object.keys(sizes).length} files into dist/`);

@@ -1,0 +1,116 @@
+// `oneha demo` (and `npm start`): the runner and the admin console on an
+// embedded simulated OpenNebula. A failed host goes through the real hook
+// script (deploy/onehook/onehook.sh), the real runner flow and a fence
+// command, so a newcomer watches a recovery end to end.
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { startSimulator } from '../sim/server';
+import demoScenario from '../sim/scenarios/demo.json';
+import { loadConfig } from './config';
+import { demoRoutes } from './http/demoRoutes';
+import { Runner } from './runner';
+import { pluginExtensions } from './pluginExtensions';
+
+/** The checkout root, from dist/oneha.mjs or from runner/demo.ts under tsx. */
+export function repoRoot(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  return resolve(here, '..');
+}
+
+export interface DemoHandle {
+  runnerUrl: string;
+  simUrl: string;
+  token: string;
+  stop(): Promise<void>;
+}
+
+export async function startDemo(opts: { port?: number; simPort?: number; dataDir?: string; quiet?: boolean; pause?: number; scenarioFile?: string } = {}): Promise<DemoHandle> {
+  const root = repoRoot();
+  const dataDir = resolve(opts.dataDir ?? process.env.ONEHA_DATA_DIR ?? join(process.cwd(), '.data', 'demo'));
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const token = randomBytes(24).toString('hex');
+  const port = opts.port ?? 2720;
+  writeFileSync(join(dataDir, 'token'), token + '\n', { mode: 0o600 });
+  writeFileSync(join(dataDir, 'one_auth'), 'oneadmin:oneadmin\n', { mode: 0o600 });
+  writeFileSync(join(dataDir, 'hook.env'), `ONEHA_URL=http://127.0.0.1:${port}\nONEHA_TOKEN=${token}\n`, { mode: 0o600 });
+  // The hook manager runs a command with the payload on stdin: the real hook script.
+  const hookScript = join(root, 'deploy', 'onehook', 'onehook.sh');
+  if (!existsSync(hookScript)) throw new Error(`${hookScript} is missing`);
+  const hookWrapper = join(dataDir, 'hook.sh');
+  writeFileSync(hookWrapper, `#!/bin/sh\nONEHA_HOOK_ENV='${join(dataDir, 'hook.env')}' exec sh '${hookScript}' "$@"\n`);
+  chmodSync(hookWrapper, 0o755);
+  // Without a BMC, fencing is a command that takes a moment and succeeds.
+  const fenceCmd = join(dataDir, 'fence-demo.sh');
+  writeFileSync(fenceCmd, '#!/bin/sh\n# demo fence: reads the base64 host XML like fence_host.sh, "powers off" after a moment\ncat >/dev/null\nsleep 1\necho "host powered off (simulated)"\n');
+  chmodSync(fenceCmd, 0o755);
+
+  const pause = opts.pause ?? 1;
+  const base = opts.scenarioFile ? JSON.parse(readFileSync(opts.scenarioFile, 'utf8')) : demoScenario;
+  const scenario = {
+    ...base,
+    hooks: [{ state: 'ERROR', command: hookWrapper, arguments: `$TEMPLATE -m -p ${pause}`, argumentsStdin: true, timeoutSeconds: 60 }],
+    options: { ...(base as { options?: object }).options, schedulerIntervalMs: 500, bootDelayMs: 1500 },
+  };
+  const sim = await startSimulator({ scenario: scenario as never, port: opts.simPort ?? 0 });
+  const config = loadConfig({ ...process.env, ONEHA_CONFIG: undefined, ONE_XMLRPC: undefined, ONE_AUTH: undefined }, {
+    listen: `127.0.0.1:${port}`,
+    dataDir,
+    one: { endpoint: sim.url, authFile: join(dataDir, 'one_auth') },
+    monitoring: { intervalSeconds: 5, pollSeconds: 1 },
+    fence: { command: fenceCmd, secretsFile: join(dataDir, 'secrets.json'), retries: 2, retryDelayMs: 200, timeoutMs: 10_000 },
+    retries: { delayMs: 200 },
+    reconcile: { intervalSeconds: 15 },
+    dedupeWindowSeconds: 5,
+  });
+  const demo = { simUrl: sim.url, controlUrl: sim.url.replace(/\/RPC2$/, '/sim') };
+  const runner = new Runner(config, {
+    token,
+    demo,
+    logSink: opts.quiet ? { write() {} } : undefined,
+    extensions: (ctx) => {
+      const ext = pluginExtensions(ctx);
+      return { ...ext, routes: [...(ext.routes ?? []), demoRoutes(ctx)] };
+    },
+  });
+  const { url } = await runner.start();
+  return {
+    runnerUrl: url, simUrl: sim.url, token,
+    stop: async () => {
+      await runner.stop();
+      await sim.close();
+    },
+  };
+}
+
+export async function demoCommand(argv: string[]): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { port: { type: 'string' }, 'sim-port': { type: 'string' }, scenario: { type: 'string' }, pause: { type: 'string' } }, strict: true });
+  const d = await startDemo({
+    port: values.port ? Number(values.port) : undefined,
+    simPort: values['sim-port'] ? Number(values['sim-port']) : 2633,
+    scenarioFile: values.scenario,
+    pause: values.pause ? Number(values.pause) : undefined,
+  });
+  // A machine-readable line for tests and scripts that start the demo as a child process.
+  process.stdout.write(JSON.stringify({ ready: true, runnerUrl: d.runnerUrl, simUrl: d.simUrl, token: d.token }) + '\n');
+  const control = d.simUrl.replace(/\/RPC2$/, '/sim');
+  process.stderr.write(`
+oneha demo is running on a simulated OpenNebula.
+  admin console  ${d.runnerUrl}/plugin/   (sign in as oneadmin / oneadmin; viewer / viewer is read-only)
+  runner API     ${d.runnerUrl}/v1/status  (token: ${d.token})
+  OpenAPI        ${d.runnerUrl}/v1/openapi.json
+  simulated oned ${d.simUrl}
+Fail a host and watch it recover:
+  curl -X POST ${control}/hosts/1/fail
+  curl -s -H 'authorization: Bearer ${d.token}' ${d.runnerUrl}/v1/recoveries
+Ctrl-C stops it.
+`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await d.stop();
+  return 0;
+}

@@ -1,0 +1,59 @@
+// The entry of each function bundle (dist/functions/<name>.mjs): JSON input
+// on stdin, JSON output on stdout; a bad input exits 2 with the validation
+// error on stderr. Effectful ports are built from the environment
+// (ONE_XMLRPC, ONE_AUTH, ONEHA_* as for the runner) only if the function
+// asks for them, so pure functions run with no OpenNebula at all.
+import { z } from 'zod';
+import type { RecoveryFunction } from '../functions/define';
+import { realClock, type Ports } from '../functions/ports';
+import { InputError, invoke } from '../functions/registry';
+import { StepError } from '../functions/define';
+import { describeError, OneError } from '../functions/oneErrors';
+
+export async function runStandalone(fn: RecoveryFunction<z.ZodType, z.ZodType, keyof Ports>): Promise<void> {
+  const argv = process.argv.slice(2);
+  if (argv.includes('--help')) {
+    process.stdout.write(`${fn.name}: ${fn.description}\nInput JSON schema:\n${JSON.stringify(z.toJSONSchema(fn.input, { unrepresentable: 'any', io: 'input' }), null, 2)}\n`);
+    return;
+  }
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  let input: unknown;
+  try {
+    input = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    process.stderr.write(`${fn.name}: the input on stdin is not JSON\n`);
+    process.exitCode = 2;
+    return;
+  }
+  if (argv.includes('--dry-run') && fn.effectful && input && typeof input === 'object') input = { ...input, dryRun: true };
+  try {
+    const ports = await portsFor(fn.ports as readonly (keyof Ports)[]);
+    const out = await invoke(fn, input, ports);
+    process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+  } catch (e) {
+    process.stderr.write(`${fn.name}: ${e instanceof InputError ? e.message : e instanceof StepError ? `${e.code}: ${e.message}` : describeError(e)}\n`);
+    process.exitCode = e instanceof InputError || e instanceof StepError ? 2 : e instanceof OneError ? 3 : 1;
+  }
+}
+
+async function portsFor(names: readonly (keyof Ports)[]): Promise<Ports> {
+  const { JsonLogger, stderrSink } = await import('./log');
+  const log = new JsonLogger(stderrSink);
+  const ports = { clock: realClock, log, progress: { emit() {} } } as unknown as Ports;
+  if (names.includes('one') || names.includes('fence')) {
+    const { loadConfig } = await import('./config');
+    const config = loadConfig();
+    if (names.includes('one')) {
+      const { OneClient } = await import('./one/client');
+      const { resolveEndpoint, resolveSession } = await import('./one/credentials');
+      ports.one = new OneClient({ endpoint: resolveEndpoint(config.one.endpoint).value, session: resolveSession(config.one.authFile).value, timeoutMs: config.one.timeoutMs });
+    }
+    if (names.includes('fence')) {
+      const { createFencePort } = await import('./fence/agentPort');
+      const { createSecretStore } = await import('./fence/secrets');
+      ports.fence = createFencePort({ secrets: createSecretStore({ file: config.fence.secretsFile }), agentDir: config.fence.agentDir, timeoutMs: config.fence.timeoutMs, retries: config.fence.retries, retryDelayMs: config.fence.retryDelayMs, log });
+    }
+  }
+  return ports;
+}
