@@ -4,6 +4,7 @@
 # It runs the whole recovery inside the hook, like host_error.rb, and fences
 # with the operator's existing ft/fence_host.sh (base64 host XML on stdin).
 # The hook must not have a short TIMEOUT: -p 5 alone waits 5 monitoring cycles.
+# /usr/bin/oneha reads /etc/oneha/oneha.env, so the runner's settings apply.
 hooks=$(cd "$(dirname "$0")/.." && pwd) || exit 1
-exec node /usr/lib/oneha/oneha.mjs hook host-error \
+exec /usr/bin/oneha hook host-error \
   --fence-command "${ONEHA_FENCE_COMMAND:-$hooks/ft/fence_host.sh}" "$@"
