@@ -46,7 +46,7 @@ export function resolveSession(explicitFile?: string, env: NodeJS.ProcessEnv = p
     }
     const line = firstLine(path);
     if (!/^[^:\s]+:.+$/.test(line)) throw new CredentialsError(`${path} must hold one line "user:password"`);
-    return { value: line, source: path };
+    return { value: line, source };
   }
   throw new CredentialsError('no OpenNebula credentials: set ONE_AUTH to a file holding "user:password", or create ~/.one/one_auth');
 }

@@ -1,0 +1,43 @@
+import { appendFileSync, mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { EventBus } from '../../runner/eventBus';
+import { FileJournalStore } from '../../runner/journal/fileStore';
+import { Journal } from '../../runner/journal/journal';
+import { finishedOutput } from '../../runner/journal/events';
+
+describe('file journal', () => {
+  it('folds events into recoveries that survive a restart, ignoring a torn last line', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'oneha-journal-'));
+    let t = 1000;
+    const j = new Journal(new FileJournalStore(dir), new EventBus(), () => t++);
+    await j.record('r1', { type: 'received', payload: 'abc -m', trigger: 'hook' });
+    await j.record('r1', { type: 'host', hostId: 3, hostName: 'node-3' });
+    await j.record('r1', { type: 'step-started', step: 'decode', input: { payload: 'abc -m' } });
+    await j.record('r1', { type: 'step-finished', step: 'decode', output: { ok: 1 } });
+    await j.record('r1', { type: 'step-started', step: 'wait', input: {} });
+    await j.store.close();
+    // A crash in the middle of a write leaves half a line.
+    const file = join(dir, 'journal', readdirSync(join(dir, 'journal'))[0]);
+    appendFileSync(file, '{"type":"step-fini');
+
+    const again = new Journal(new FileJournalStore(dir), new EventBus(), () => t++);
+    const [r] = await again.load();
+    expect(r).toMatchObject({ id: 'r1', hostId: 3, hostName: 'node-3', status: 'running', receivedAt: 1000 });
+    expect(r.steps.map((s) => [s.name, s.status])).toEqual([['decode', 'ok'], ['wait', 'running']]);
+    expect(finishedOutput(r, 'decode')).toEqual({ ok: 1 });
+    expect(finishedOutput(r, 'wait')).toBeUndefined();
+  });
+
+  it('publishes each event to listeners after it is stored', async () => {
+    const bus = new EventBus();
+    const seen: string[] = [];
+    bus.subscribe((e) => seen.push(e.type));
+    const j = new Journal(new FileJournalStore(mkdtempSync(join(tmpdir(), 'oneha-journal-'))), bus, () => 1);
+    await j.record('r2', { type: 'received', payload: '', trigger: 'hook' });
+    await j.record('r2', { type: 'status', status: 'rejected', reason: 'empty' });
+    expect(seen).toEqual(['received', 'status']);
+    expect(j.get('r2')?.status).toBe('rejected');
+  });
+});
