@@ -10,7 +10,7 @@ import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Host } from '../../functions/domain';
-import type { FenceMethod, PowerAction, PowerAnswer } from '../../functions/fenceTypes';
+import { FenceMethodSchema, PowerActionSchema, type FenceMethod, type PowerAction, type PowerAnswer } from '../../functions/fenceTypes';
 import type { FencePort, Log } from '../../functions/ports';
 import { silentLog } from '../../functions/ports';
 import { explainAgentFailure, scrubSecret } from './agentErrors';
@@ -145,7 +145,15 @@ export function createFencePort(opts: FencePortOptions): FencePort {
   }
 
   return {
-    power(method, action, host) {
+    async power(rawMethod, rawAction, host) {
+      // A boundary: methods also arrive from the API and the console, not only from the fence step.
+      const m = FenceMethodSchema.safeParse(rawMethod);
+      const a = PowerActionSchema.safeParse(rawAction);
+      if (!m.success || !a.success) {
+        return { ok: false, error: `not a fence method or power action: ${(m.error ?? a.error)?.issues[0]?.message ?? 'invalid'}`, tries: 0, durationMs: 0 };
+      }
+      const method = m.data;
+      const action = a.data;
       return method.kind === 'agent' ? agentPower(method, action, host) : commandPower(method, action, host);
     },
   };

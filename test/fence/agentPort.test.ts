@@ -184,7 +184,7 @@ describe('fence port: agent method', () => {
     const cases: Array<[FenceMethod, Host, RegExp]> = [
       [fake({}, 'fence_missing'), host(), /fence_missing is not installed in/],
       [fake({}, 'fence_notexec'), host(), /fence_notexec is not installed/],
-      [{ kind: 'agent', agent: '../../bin/sh', options: {} } as unknown as FenceMethod, host(), /not a fence agent name/],
+      [{ kind: 'agent', agent: '../../bin/sh', options: {} } as unknown as FenceMethod, host(), /fence agent name such as fence_ipmilan/],
       [fake(), host({}), /no FENCE_IP on host node5 \(5\) and no ip option/],
       [fake({ password: 'x' }), host(), /carries a secret/],
       [fake({ action: 'reboot' }), host(), /chosen by oneha/],
