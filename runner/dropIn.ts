@@ -36,15 +36,17 @@ export async function runDropIn(payload: string, deps: DropInDeps): Promise<{ co
   return { code: exitCodeFor(r), recovery: r };
 }
 
+const ONED_CODES = /^(AUTHENTICATION|AUTHORIZATION|TRANSPORT|TIMEOUT|INTERNAL|FAULT|NO_EXISTS|RPC_API|LOCKED|REPLICATION)$/;
+
 export function exitCodeFor(r: Recovery): number {
   switch (r.status) {
     case 'completed': case 'came-back': case 'skipped': return EXIT.ok;
     case 'fence-failed': case 'held': return EXIT.fenceFailed;
     case 'failed': {
-      const failedStep = r.steps.find((s) => s.status === 'failed');
-      if (!failedStep) return r.steps.some((s) => s.name === 'recover' && s.status === 'ok') ? EXIT.vmsFailed : EXIT.failed;
-      if (failedStep.name === 'decode' && !/^(AUTHENTICATION|TRANSPORT|TIMEOUT)/.test(failedStep.error?.code ?? '')) return EXIT.badInput;
-      return /^(AUTHENTICATION|AUTHORIZATION|TRANSPORT|TIMEOUT|INTERNAL|FAULT)/.test(failedStep.error?.code ?? '') ? EXIT.oned : EXIT.failed;
+      if (ONED_CODES.test(r.errorCode ?? '')) return EXIT.oned;
+      if (r.steps.some((s) => s.name === 'decode' && s.status === 'failed')) return EXIT.badInput;
+      if (r.steps.some((s) => s.name === 'recover' && s.status === 'ok')) return EXIT.vmsFailed;
+      return EXIT.failed;
     }
     default: return EXIT.failed;
   }

@@ -33,14 +33,20 @@ export const stderrSink: LogSink = { write: (l) => void process.stderr.write(l) 
 
 /** host_error.rb-style lines for the foreground drop-in: one decision per line. */
 export class TextLogger implements Log {
-  constructor(private readonly sink: LogSink, private readonly fields: LogFields = {}, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly sink: LogSink,
+    private readonly fields: LogFields = {},
+    private readonly now: () => number = Date.now,
+    /** How a time is written (scenario goldens use seconds on the virtual clock). */
+    private readonly stamp: (ms: number) => string = (ms) => new Date(ms).toISOString(),
+  ) {}
   child(fields: LogFields): TextLogger {
-    return new TextLogger(this.sink, { ...this.fields, ...fields }, this.now);
+    return new TextLogger(this.sink, { ...this.fields, ...fields }, this.now, this.stamp);
   }
   private emit(level: string, msg: string, fields?: LogFields) {
     const f = { ...this.fields, ...fields };
     const tags = ['hostId', 'vmId'].filter((k) => f[k] !== undefined).map((k) => `${k === 'hostId' ? 'host' : 'vm'}=${f[k]}`).join(' ');
-    this.sink.write(`${new Date(this.now()).toISOString()} [${level}] ${tags ? tags + ' ' : ''}${msg}\n`);
+    this.sink.write(`${this.stamp(this.now())} [${level}] ${tags ? tags + ' ' : ''}${msg}\n`);
   }
   info(msg: string, fields?: LogFields) { this.emit('I', msg, fields); }
   warn(msg: string, fields?: LogFields) { this.emit('W', msg, fields); }

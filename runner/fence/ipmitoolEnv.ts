@@ -8,7 +8,7 @@
 // and points the agent's ipmitool_path at this wrapper, which drops `-P x`
 // and runs ipmitool with -E (password from the environment).
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -29,15 +29,31 @@ exec "\${ONEHA_IPMITOOL:-${REAL_IPMITOOL}}" -E "$@"
 let wrapperPath: string | undefined;
 
 /**
- * Writes the wrapper into a private (0700) temp dir, removed at exit; written
- * again if a temp cleaner removed it while the runner ran.
+ * One private dir per user (0700, owned by us, not a symlink), reused across
+ * processes so no temp dir piles up after a kill; the wrapper is written
+ * afresh (atomically) by each process, and again if a temp cleaner removed
+ * it. A dir that fails the checks is not used: a private mkdtemp one is.
  */
+function privateDir(): string {
+  const uid = process.getuid?.() ?? 0;
+  const dir = join(tmpdir(), `oneha-fence-${uid}`);
+  try {
+    mkdirSync(dir, { mode: 0o700 });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') return mkdtempSync(join(tmpdir(), 'oneha-fence-'));
+  }
+  const st = lstatSync(dir);
+  if (!st.isDirectory() || st.uid !== uid || (st.mode & 0o077) !== 0) return mkdtempSync(join(tmpdir(), 'oneha-fence-'));
+  return dir;
+}
+
 export function ipmitoolWrapper(): string {
   if (wrapperPath && existsSync(wrapperPath)) return wrapperPath;
-  const dir = mkdtempSync(join(tmpdir(), 'oneha-fence-'));
+  const dir = privateDir();
   const path = join(dir, 'ipmitool-env');
-  writeFileSync(path, WRAPPER, { mode: 0o700 });
-  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, WRAPPER, { mode: 0o700 });
+  renameSync(tmp, path);
   wrapperPath = path;
   return path;
 }

@@ -125,7 +125,7 @@ export class FlowManager {
     const ports: Ports = {
       ...this.ports,
       log,
-      progress: { emit: (e) => void this.journal.record(id, { type: 'vm', outcome: e }).catch(() => {}) },
+      progress: { emit() {} },
     };
     try {
       await runRecoveryFlow(rec, ports, this.opts.settings, {
@@ -206,7 +206,7 @@ export class FlowManager {
       await copySteps((e) => scratch.record(sid, e).then(() => {}));
       const log = this.opts.logFor({ recoveryId: sid, hostId: r.hostId });
       log.info(`dry-run replay of ${id}${opts.from ? ` from ${opts.from}` : ''} requested by ${by}`);
-      await runRecoveryFlow(scratch.get(sid)!, { ...this.ports, one: readOnly(this.ports.one), log, progress: { emit: (e) => void scratch.record(sid, { type: 'vm', outcome: e }) } },
+      await runRecoveryFlow(scratch.get(sid)!, { ...this.ports, one: readOnly(this.ports.one), log, progress: { emit() {} } },
         { ...this.opts.settings, dryRun: true }, {
           record: async (e) => void (await scratch.record(sid, e)),
           fenceMethods: this.opts.fenceMethods,

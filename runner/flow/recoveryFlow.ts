@@ -54,8 +54,8 @@ export class FlowStop extends Error {
 
 export async function runRecoveryFlow(rec: Recovery, ports: Ports, settings: FlowSettings, hooks: FlowHooks): Promise<RecoveryStatus> {
   const { log } = ports;
-  const status = async (s: RecoveryStatus, reason?: string) => {
-    await hooks.record({ type: 'status', status: s, reason });
+  const status = async (s: RecoveryStatus, reason?: string, code?: string) => {
+    await hooks.record({ type: 'status', status: s, reason, code });
     return s;
   };
 
@@ -152,7 +152,11 @@ export async function runRecoveryFlow(rec: Recovery, ports: Ports, settings: Flo
       invoke(fn, {
         hostId: host0.id, actions: pending, concurrency: settings.vmConcurrency, tries: settings.vmTries, retryDelayMs: settings.retryDelayMs,
         dryRun: !!settings.dryRun,
-      }, ports));
+      }, {
+        ...ports,
+        // Each VM's outcome is journaled as it happens, so a resumed flow skips it.
+        progress: { emit: (e) => { ports.progress.emit(e); void hooks.record({ type: 'vm', outcome: e }).catch(() => {}); } },
+      }));
 
     const failed = carried.outcomes.filter((o: VmOutcome) => o.outcome === 'failed' || o.outcome === 'skipped');
     await step('finish', { hostId: host0.id, afterRecovery: settings.afterRecovery }, async () => {
@@ -168,7 +172,8 @@ export async function runRecoveryFlow(rec: Recovery, ports: Ports, settings: Flo
   } catch (e) {
     if (e instanceof FlowStop) return await status(e.status, e.message);
     log.error(`recovery stopped: ${describeError(e)}`, {});
-    return await status('failed', describeError(e));
+    const code = e instanceof StepError ? e.code : e instanceof OneError ? e.codeName : 'error';
+    return await status('failed', describeError(e), code);
   }
 }
 

@@ -30,7 +30,7 @@ export const JournalEventSchema = z.discriminatedUnion('type', [
   z.object({ ...base, type: z.literal('step-finished'), step: StepNameSchema, output: z.unknown() }),
   z.object({ ...base, type: z.literal('step-failed'), step: StepNameSchema, error: z.object({ code: z.string(), message: z.string() }) }),
   z.object({ ...base, type: z.literal('vm'), outcome: z.record(z.string(), z.unknown()) }),
-  z.object({ ...base, type: z.literal('status'), status: RecoveryStatusSchema, reason: z.string().optional() }),
+  z.object({ ...base, type: z.literal('status'), status: RecoveryStatusSchema, reason: z.string().optional(), code: z.string().optional() }),
   z.object({ ...base, type: z.literal('joined'), payload: z.string(), trigger: TriggerSchema }),
   z.object({ ...base, type: z.literal('released'), by: z.string() }),
 ]);
@@ -58,6 +58,8 @@ export interface Recovery {
   hostName?: string;
   status: RecoveryStatus;
   reason?: string;
+  /** Machine-readable cause of a failure (a step error code or oned's error name). */
+  errorCode?: string;
   steps: StepRecord[];
   vms: Record<string, unknown>[];
   /** Further events for the same host that joined this recovery. */
@@ -96,7 +98,7 @@ export function applyEvent(r: Recovery | undefined, e: JournalEvent): Recovery |
       if (i >= 0) r.vms[i] = e.outcome; else r.vms.push(e.outcome);
       break;
     }
-    case 'status': r.status = e.status; r.reason = e.reason; break;
+    case 'status': r.status = e.status; r.reason = e.reason; r.errorCode = e.code; break;
     case 'joined': r.joined++; break;
     case 'released': r.releasedBy = e.by; break;
   }

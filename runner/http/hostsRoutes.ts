@@ -1,0 +1,283 @@
+// Hosts as the admin console shows them (HA switch, mode/pause/fencing with
+// where each value comes from, fence methods, credentials set or not, last
+// fence test, active recovery) and the writes behind its forms. Settings
+// live on the host template and are written with one.host.update in merge
+// mode, touching only the attributes the request names: an admin editing
+// other attributes in Sunstone at the same time loses nothing. Credentials
+// go to the secret store and never come back out.
+import { Hono } from 'hono';
+import { compress } from 'hono/compress';
+import { z } from 'zod';
+import { HOST_STATE_NAMES, type Host } from '../../functions/domain';
+import { RecoveryModeSchema } from '../../functions/hookOptions';
+import { describeError, OneError, OneErrorCode } from '../../functions/oneErrors';
+import type { RunnerContext } from '../context';
+import { optionKeyProblem, optionValueProblem } from '../fence/optionRules';
+import { hostRef, SecretStoreError, type SecretDescription } from '../fence/secrets';
+import { FENCE_ATTR, formatFenceOptions, isValidFenceIp, listInstalledAgents, parseFenceOptions } from '../fence/settings';
+import { HOST_ATTR, hostHaSettings } from '../hostSettings';
+import type { Recovery } from '../journal/events';
+import { principalName, requireAdmin, requireRead, type AuthEnv } from './auth';
+import { errorJson, jsonBody } from './openapi';
+
+/** Recoveries that still act or wait for an operator. */
+const ACTIVE = new Set(['received', 'running', 'held', 'fence-failed']);
+
+export const HostSettingsBody = z.object({
+  ha: z.boolean().optional().describe('ONEHA_HA: YES / NO'),
+  mode: RecoveryModeSchema.nullable().optional().describe('ONEHA_MODE; null = inherit'),
+  pause: z.number().int().min(0).max(1000).nullable().optional().describe('ONEHA_PAUSE (monitoring cycles); null = inherit'),
+  fencing: z.boolean().nullable().optional().describe('ONEHA_FENCING; null = inherit'),
+  fenceIp: z.string().trim().max(253).refine(isValidFenceIp, 'not an IP address or host name').nullable().optional().describe('FENCE_IP; null = clear'),
+  fenceAgent: z.string().regex(/^fence_[a-z0-9_]+$/, 'a fence agent name such as fence_ipmilan').nullable().optional().describe('ONEHA_FENCE_AGENT; must be installed; null = clear'),
+  fenceOptions: z.record(z.string(), z.string()).superRefine((opts, rc) => {
+    for (const [key, value] of Object.entries(opts)) {
+      const problem = optionKeyProblem(key, 'template') ?? optionValueProblem(key, value) ?? (value === '' ? `"${key}" has no value` : undefined);
+      if (problem) rc.addIssue({ code: 'custom', path: [key], message: problem });
+    }
+  }).nullable().optional().describe('ONEHA_FENCE_OPTIONS (non-secret agent options); null = clear'),
+}).strict().refine((b) => Object.keys(b).length > 0, 'nothing to change: name at least one setting');
+export type HostSettings = z.output<typeof HostSettingsBody>;
+
+export const CredentialsBody = z.object({
+  username: z.string().max(256).default(''),
+  password: z.string().min(1, 'enter a password').max(1024),
+}).strict();
+
+const FIELD_OF: Record<string, keyof HostSettings> = {
+  [HOST_ATTR.ha]: 'ha', [HOST_ATTR.mode]: 'mode', [HOST_ATTR.pause]: 'pause', [HOST_ATTR.fencing]: 'fencing',
+  [FENCE_ATTR.ip]: 'fenceIp', [FENCE_ATTR.agent]: 'fenceAgent', [FENCE_ATTR.options]: 'fenceOptions',
+};
+
+/** The template attributes a settings change writes; '' clears (OpenNebula merge semantics). */
+export function settingsToAttributes(b: HostSettings): Record<string, string> {
+  const out: Record<string, string> = {};
+  const yesNo = (v: boolean) => (v ? 'YES' : 'NO');
+  if (b.ha !== undefined) out[HOST_ATTR.ha] = yesNo(b.ha);
+  if (b.mode !== undefined) out[HOST_ATTR.mode] = b.mode ?? '';
+  if (b.pause !== undefined) out[HOST_ATTR.pause] = b.pause === null ? '' : String(b.pause);
+  if (b.fencing !== undefined) out[HOST_ATTR.fencing] = b.fencing === null ? '' : yesNo(b.fencing);
+  if (b.fenceIp !== undefined) out[FENCE_ATTR.ip] = b.fenceIp ?? '';
+  if (b.fenceAgent !== undefined) out[FENCE_ATTR.agent] = b.fenceAgent ?? '';
+  if (b.fenceOptions !== undefined) out[FENCE_ATTR.options] = b.fenceOptions ? formatFenceOptions(b.fenceOptions) : '';
+  return out;
+}
+
+/** `KEY = "value"` lines; values are already free of quotes and backslashes, escaped anyway. */
+export function templateText(attrs: Record<string, string>): string {
+  return Object.entries(attrs).map(([k, v]) => `${k} = "${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join('\n') + '\n';
+}
+
+type Creds = { usernameSet: boolean; passwordSet: boolean } | null;
+
+interface Shared {
+  secrets: Map<string, SecretDescription>;
+  active: Map<number, Recovery>;
+}
+
+function shared(ctx: RunnerContext): Shared {
+  const secrets = new Map<string, SecretDescription>();
+  try {
+    for (const d of ctx.secrets.describe()) secrets.set(d.ref, d);
+  } catch (e) {
+    ctx.log.warn(`hosts view: ${describeError(e)}`);
+  }
+  const active = new Map<number, Recovery>();
+  for (const r of ctx.journal.list()) {
+    if (r.hostId !== undefined && ACTIVE.has(r.status) && !active.has(r.hostId)) active.set(r.hostId, r);
+  }
+  return { secrets, active };
+}
+
+const credsOf = (d: SecretDescription | undefined): Creds => (d ? { usernameSet: d.usernameSet, passwordSet: d.passwordSet } : null);
+
+export function hostView(ctx: RunnerContext, h: Host, s: Shared) {
+  const t = h.template;
+  const set = (attr: string) => (t[attr] ?? '').trim() !== '';
+  const ha = hostHaSettings(h);
+  const d = ctx.config.defaults;
+  const problems = [...ha.problems];
+  let methods: Array<{ kind: 'agent'; agent: string; options: Record<string, string>; secretRef?: string } | { kind: 'command'; command: string }> = [];
+  try {
+    methods = ctx.fenceMethods(h).map((m) => (m.kind === 'agent'
+      ? { kind: 'agent' as const, agent: m.agent, options: m.options, ...(m.secretRef ? { secretRef: m.secretRef } : {}) }
+      : { kind: 'command' as const, command: m.command }));
+  } catch (e) {
+    problems.push(describeError(e));
+  }
+  let options: Record<string, string> | null = null;
+  if (set(FENCE_ATTR.options)) {
+    try {
+      options = parseFenceOptions(t[FENCE_ATTR.options], FENCE_ATTR.options);
+    } catch {
+      options = null; // reported in problems (via fenceMethods); never echo the raw text: it may carry a secret
+    }
+  }
+  const secretRef = t[FENCE_ATTR.secretRef]?.trim() || undefined;
+  const rec = s.active.get(h.id);
+  const test = ctx.fenceTests.get(h.id);
+  return {
+    id: h.id,
+    name: h.name,
+    cluster: h.cluster,
+    clusterId: h.clusterId,
+    state: h.state,
+    stateName: HOST_STATE_NAMES[h.state] ?? String(h.state),
+    vms: h.vms.length,
+    ha: { value: ha.enabled, source: set(HOST_ATTR.ha) ? 'host' : 'default' },
+    mode: { value: ha.overrides.mode ?? d.mode, source: ha.overrides.mode !== undefined ? 'host' : 'default' },
+    pause: { value: ha.overrides.pause ?? d.pause, source: ha.overrides.pause !== undefined ? 'host' : 'default' },
+    fencing: { value: ha.overrides.fencing ?? d.fencing, source: ha.overrides.fencing !== undefined ? 'host' : 'default' },
+    fence: {
+      ip: set(FENCE_ATTR.ip) ? t[FENCE_ATTR.ip].trim() : null,
+      agent: set(FENCE_ATTR.agent) ? t[FENCE_ATTR.agent].trim() : null,
+      options,
+      methods,
+    },
+    credentials: {
+      host: credsOf(s.secrets.get(hostRef(h.id))),
+      default: credsOf(s.secrets.get('default')),
+      ...(secretRef ? { secretRef, ref: credsOf(s.secrets.get(secretRef)) } : {}),
+    },
+    lastFenceTest: test ?? null,
+    recovery: rec ? { id: rec.id, status: rec.status } : null,
+    problems,
+  };
+}
+export type HostView = ReturnType<typeof hostView>;
+
+function parseId(raw: string): number | undefined {
+  return /^\d{1,9}$/.test(raw) ? Number(raw) : undefined;
+}
+
+function onedError(c: Parameters<typeof errorJson>[0], e: unknown, id?: number) {
+  if (e instanceof OneError && e.code === OneErrorCode.NO_EXISTS) return errorJson(c, 404, 'not-found', `no host ${id}`);
+  return errorJson(c, 502, 'oned', `OpenNebula (oned) did not answer as expected: ${describeError(e)}`);
+}
+
+export function hostsRoutes(ctx: RunnerContext) {
+  const { api, config } = ctx;
+  let agentCache: { at: number; agents: Promise<string[]> } | undefined;
+  const agents = () => {
+    const now = Date.now();
+    if (!agentCache || now - agentCache.at > 60_000) agentCache = { at: now, agents: listInstalledAgents(config.fence.agentDir) };
+    return agentCache.agents;
+  };
+
+  api.add({ method: 'get', path: '/v1/hosts', auth: 'read', summary: 'Every host with its HA settings (and whether each is inherited or set on the host), fence methods, FENCE_IP, whether credentials are set, the last fence test and any active recovery. One one.hostpool.info call.' });
+  api.add({ method: 'get', path: '/v1/hosts/:id', auth: 'read', summary: 'One host, as in GET /v1/hosts.', responses: { 200: 'OK', 404: 'no such host' } });
+  api.add({
+    method: 'put', path: '/v1/hosts/:id/settings', auth: 'admin', body: HostSettingsBody,
+    summary: 'Change a host\'s HA settings. Writes only the named attributes with one.host.update in merge mode (null clears = inherit). Invalid values are refused with nothing written.',
+    responses: { 200: 'the host after the change', 400: 'invalid body (error.details[].path names the field)', 403: 'not an administrator, or no CSRF header', 404: 'no such host', 502: 'oned failed' },
+  });
+  api.add({ method: 'put', path: '/v1/hosts/:id/credentials', auth: 'admin', body: CredentialsBody, summary: 'Set the host\'s own BMC credentials (secret store ref host:<id>). Write-only: answers whether a username and a password are set.' });
+  api.add({ method: 'delete', path: '/v1/hosts/:id/credentials', auth: 'admin', summary: 'Remove the host\'s own BMC credentials (the default ones then apply, if any).' });
+  api.add({ method: 'get', path: '/v1/fence/agents', auth: 'read', summary: 'Fence agents installed on this front-end (executable fence_* in config fence.agentDir).' });
+
+  const describeHost = (id: number) => {
+    const d = ctx.secrets.describe().find((x) => x.ref === hostRef(id));
+    return { usernameSet: !!d?.usernameSet, passwordSet: !!d?.passwordSet };
+  };
+
+  return new Hono<AuthEnv>()
+    .get('/v1/hosts', requireRead, compress(), async (c) => {
+      let hosts: Host[];
+      try {
+        hosts = await ctx.one.hostPoolInfo();
+      } catch (e) {
+        return onedError(c, e);
+      }
+      const s = shared(ctx);
+      c.header('cache-control', 'no-store');
+      return c.json({
+        total: hosts.length,
+        defaults: config.defaults,
+        credentials: { default: credsOf(s.secrets.get('default')) },
+        hosts: hosts.map((h) => hostView(ctx, h, s)),
+      });
+    })
+    .get('/v1/fence/agents', requireRead, async (c) => c.json({ agentDir: config.fence.agentDir, agents: await agents() }))
+    .get('/v1/hosts/:id', requireRead, async (c) => {
+      const id = parseId(c.req.param('id'));
+      if (id === undefined) return errorJson(c, 400, 'bad-host-id', 'host id must be a whole number');
+      try {
+        return c.json(hostView(ctx, await ctx.one.hostInfo(id), shared(ctx)));
+      } catch (e) {
+        return onedError(c, e, id);
+      }
+    })
+    .put('/v1/hosts/:id/settings', requireAdmin, jsonBody(HostSettingsBody), async (c) => {
+      const id = parseId(c.req.param('id'));
+      if (id === undefined) return errorJson(c, 400, 'bad-host-id', 'host id must be a whole number');
+      const body = c.get('body' as never) as HostSettings;
+      if (body.fenceAgent) {
+        const installed = await agents();
+        if (!installed.includes(body.fenceAgent)) {
+          const message = `${body.fenceAgent} is not installed in ${config.fence.agentDir} on the oneha front-end`;
+          return errorJson(c, 400, 'invalid-body', message, [{ code: 'custom', path: ['fenceAgent'], message }]);
+        }
+      }
+      const attrs = settingsToAttributes(body);
+      let host: Host;
+      try {
+        host = await ctx.one.hostInfo(id);
+      } catch (e) {
+        return onedError(c, e, id);
+      }
+      // Would the fence settings still be usable? Only a problem this change introduces is refused
+      // (an untouched, already broken attribute must not block switching HA off, say).
+      const probe = (h: Host) => {
+        try {
+          ctx.fenceMethods(h);
+          return undefined;
+        } catch (e) {
+          return describeError(e);
+        }
+      };
+      const after = probe({ ...host, template: { ...host.template, ...attrs } });
+      if (after && after !== probe(host)) {
+        const touched = Object.keys(attrs).filter((a) => new RegExp(`\\b${a}\\b`).test(after));
+        if (touched.length) {
+          const field = FIELD_OF[touched[0]];
+          return errorJson(c, 400, 'invalid-body', after, [{ code: 'custom', path: [field], message: after }]);
+        }
+      }
+      try {
+        await ctx.one.hostUpdate(id, templateText(attrs), true);
+      } catch (e) {
+        return onedError(c, e, id);
+      }
+      const who = principalName(c.get('principal'));
+      ctx.log.info(`host ${id} HA settings changed by ${who}: ${Object.entries(attrs).map(([k, v]) => `${k}=${v === '' ? '(inherit/cleared)' : v}`).join(', ')}`, { hostId: id });
+      try {
+        return c.json(hostView(ctx, await ctx.one.hostInfo(id), shared(ctx)));
+      } catch (e) {
+        return onedError(c, e, id);
+      }
+    })
+    .put('/v1/hosts/:id/credentials', requireAdmin, jsonBody(CredentialsBody), (c) => {
+      const id = parseId(c.req.param('id'));
+      if (id === undefined) return errorJson(c, 400, 'bad-host-id', 'host id must be a whole number');
+      const b = c.get('body' as never) as z.output<typeof CredentialsBody>;
+      try {
+        ctx.secrets.set(hostRef(id), { username: b.username, password: b.password });
+      } catch (e) {
+        if (e instanceof SecretStoreError) return errorJson(c, 409, 'secret-store', e.message);
+        throw e;
+      }
+      ctx.log.info(`host ${id} BMC credentials replaced by ${principalName(c.get('principal'))}`, { hostId: id });
+      return c.json(describeHost(id));
+    })
+    .delete('/v1/hosts/:id/credentials', requireAdmin, (c) => {
+      const id = parseId(c.req.param('id'));
+      if (id === undefined) return errorJson(c, 400, 'bad-host-id', 'host id must be a whole number');
+      try {
+        if (ctx.secrets.delete(hostRef(id))) ctx.log.info(`host ${id} BMC credentials removed by ${principalName(c.get('principal'))}`, { hostId: id });
+      } catch (e) {
+        if (e instanceof SecretStoreError) return errorJson(c, 409, 'secret-store', e.message);
+        throw e;
+      }
+      return c.json(describeHost(id));
+    });
+}

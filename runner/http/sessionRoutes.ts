@@ -1,0 +1,164 @@
+// Admin-console sign-in. The credentials are checked against oned exactly the
+// way FireEdge does it (one.user.info(-1) as that user); the password is
+// used for that one call and never kept. A session is a random id in an
+// httpOnly, SameSite=Strict cookie, mapped in memory to the user, whether
+// they are an administrator (group 0) and a CSRF token the page sends back
+// on every write. A runner restart signs everybody out (as FireEdge does).
+import { randomBytes } from 'node:crypto';
+import type { Context } from 'hono';
+import { Hono } from 'hono';
+import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import { z } from 'zod';
+import { describeError, OneError, OneErrorCode } from '../../functions/oneErrors';
+import type { RunnerContext } from '../context';
+import type { AuthEnv, Principal, SessionVerifier } from './auth';
+import { errorJson, jsonBody } from './openapi';
+
+export const SESSION_COOKIE = 'oneha_session';
+
+export interface SessionRecord {
+  userId: number;
+  name: string;
+  admin: boolean;
+  csrf: string;
+  expiresAt: number;
+}
+
+export class SessionStore implements SessionVerifier {
+  private readonly sessions = new Map<string, SessionRecord>();
+  private lastSweep = 0;
+
+  constructor(
+    readonly ttlSeconds: number,
+    private readonly now: () => number = Date.now,
+    /** Oldest sessions are dropped beyond this many (a flood of sign-ins cannot exhaust memory). */
+    private readonly maxSessions = 10_000,
+  ) {}
+
+  create(user: { id: number; name: string; admin: boolean }): { id: string; record: SessionRecord } {
+    this.sweep();
+    while (this.sessions.size >= this.maxSessions) {
+      const oldest = this.sessions.keys().next().value;
+      if (oldest === undefined) break;
+      this.sessions.delete(oldest);
+    }
+    const id = randomBytes(32).toString('base64url');
+    const record: SessionRecord = {
+      userId: user.id, name: user.name, admin: user.admin,
+      csrf: randomBytes(24).toString('base64url'),
+      expiresAt: this.now() + this.ttlSeconds * 1000,
+    };
+    this.sessions.set(id, record);
+    return { id, record };
+  }
+
+  get(id: string | undefined): SessionRecord | undefined {
+    if (!id) return undefined;
+    const r = this.sessions.get(id);
+    if (!r) return undefined;
+    if (r.expiresAt <= this.now()) {
+      this.sessions.delete(id);
+      return undefined;
+    }
+    return r;
+  }
+
+  delete(id: string | undefined): boolean {
+    return !!id && this.sessions.delete(id);
+  }
+
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  /** Drops expired sessions, at most once a minute. */
+  private sweep(): void {
+    const now = this.now();
+    if (now - this.lastSweep < 60_000) return;
+    this.lastSweep = now;
+    for (const [id, r] of this.sessions) if (r.expiresAt <= now) this.sessions.delete(id);
+  }
+
+  async verify(c: Context): Promise<Principal | undefined> {
+    const r = this.get(getCookie(c, SESSION_COOKIE));
+    return r ? { kind: 'user', id: r.userId, name: r.name, admin: r.admin, csrf: r.csrf } : undefined;
+  }
+}
+
+export const SignInBody = z.object({
+  // oned's session string is "user:password": a ':' in the name would shift it.
+  username: z.string().trim().min(1, 'enter a user name').max(128).regex(/^[^:\s]+$/, 'a user name has no ":" and no spaces'),
+  password: z.string().min(1, 'enter a password').max(1024),
+}).strict();
+
+export const SessionView = z.object({
+  user: z.object({ id: z.number(), name: z.string() }),
+  admin: z.boolean(),
+  csrf: z.string(),
+  expiresAt: z.number(),
+});
+
+function view(r: SessionRecord) {
+  return { user: { id: r.userId, name: r.name }, admin: r.admin, csrf: r.csrf, expiresAt: r.expiresAt };
+}
+
+/** Behind a TLS-terminating proxy the runner sees http: trust X-Forwarded-Proto for the Secure flag only. */
+function isHttps(c: Context): boolean {
+  const fwd = c.req.header('x-forwarded-proto')?.split(',')[0]?.trim().toLowerCase();
+  if (fwd === 'https') return true;
+  try {
+    return new URL(c.req.url).protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
+export function sessionRoutes(ctx: RunnerContext, store: SessionStore) {
+  const { api } = ctx;
+  api.add({
+    method: 'post', path: '/v1/session', auth: 'none', body: SignInBody, response: SessionView,
+    summary: 'Admin-console sign-in with OpenNebula credentials (checked with one.user.info as that user). Sets the oneha_session cookie; returns the user, whether they administer (group 0) and the CSRF token for writes.',
+    responses: { 200: 'signed in', 400: 'malformed body', 401: 'wrong user name or password', 502: 'oned cannot be reached' },
+  });
+  api.add({ method: 'get', path: '/v1/session', auth: 'read', response: SessionView, summary: 'The signed-in user (and the CSRF token), or 401.', responses: { 200: 'signed in', 401: 'no session' } });
+  api.add({ method: 'delete', path: '/v1/session', auth: 'none', summary: 'Sign out: forgets the session and clears the cookie.' });
+
+  return new Hono<AuthEnv>()
+    .post('/v1/session', jsonBody(SignInBody), async (c) => {
+      const { username, password } = c.get('body' as never) as z.output<typeof SignInBody>;
+      let user;
+      try {
+        user = await ctx.one.as(`${username}:${password}`).userInfo(-1);
+      } catch (e) {
+        if (e instanceof OneError && (e.code === OneErrorCode.AUTHENTICATION || e.code === OneErrorCode.AUTHORIZATION)) {
+          ctx.log.warn(`admin console: sign-in refused for "${username}"`);
+          return errorJson(c, 401, 'bad-credentials', 'Wrong user name or password.');
+        }
+        ctx.log.warn(`admin console: cannot check the sign-in of "${username}": ${describeError(e)}`);
+        return errorJson(c, 502, 'oned-unreachable', `OpenNebula (oned at ${ctx.one.endpoint}) could not check the sign-in: ${describeError(e)}. Try again when oned answers.`);
+      }
+      const admin = user.gid === 0 || user.groups.includes(0);
+      store.delete(getCookie(c, SESSION_COOKIE)); // a new id on every sign-in (no session fixation)
+      const { id, record } = store.create({ id: user.id, name: user.name, admin });
+      setCookie(c, SESSION_COOKIE, id, {
+        httpOnly: true, sameSite: 'Strict', path: '/', maxAge: store.ttlSeconds, secure: isHttps(c),
+      });
+      c.header('cache-control', 'no-store');
+      ctx.log.info(`admin console: ${user.name} signed in${admin ? ' (administrator)' : ' (read-only)'}`);
+      return c.json(view(record));
+    })
+    .get('/v1/session', (c) => {
+      const r = store.get(getCookie(c, SESSION_COOKIE));
+      c.header('cache-control', 'no-store');
+      if (!r) return errorJson(c, 401, 'no-session', 'not signed in');
+      return c.json(view(r));
+    })
+    .delete('/v1/session', (c) => {
+      const id = getCookie(c, SESSION_COOKIE);
+      const r = store.get(id);
+      store.delete(id);
+      deleteCookie(c, SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'Strict', secure: isHttps(c) });
+      if (r) ctx.log.info(`admin console: ${r.name} signed out`);
+      return c.json({ ok: true });
+    });
+}
