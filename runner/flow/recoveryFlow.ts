@@ -54,6 +54,7 @@ export class FlowStop extends Error {
 
 export async function runRecoveryFlow(rec: Recovery, ports: Ports, settings: FlowSettings, hooks: FlowHooks): Promise<RecoveryStatus> {
   const { log } = ports;
+  let hostId = rec.hostId !== undefined && rec.hostId >= 0 ? rec.hostId : undefined;
   const status = async (s: RecoveryStatus, reason?: string, code?: string) => {
     await hooks.record({ type: 'status', status: s, reason, code });
     return s;
@@ -71,7 +72,7 @@ export async function runRecoveryFlow(rec: Recovery, ports: Ports, settings: Flo
         return output;
       } catch (e) {
         if (transientRetry && e instanceof OneError && e.transient && attempt < settings.stepTries) {
-          log.warn(`${name}: ${describeError(e)}; trying again`, {});
+          log.warn(`${name}: ${describeError(e)}; trying again`, { hostId });
           await ports.clock.sleep(Math.min(16_000, settings.retryDelayMs * 2 ** (attempt - 1)));
           continue;
         }
@@ -90,15 +91,16 @@ export async function runRecoveryFlow(rec: Recovery, ports: Ports, settings: Flo
         const host = await ports.one.hostInfo(rec.hostId!);
         return { host, options: settings.defaults };
       }
-      return invoke(decode, { payload: rec.payload }, {});
+      return invoke(decode, { payload: rec.payload }, { hostId });
     });
     const host0 = failure.host;
+    hostId = host0.id;
     if (rec.hostName === undefined) await hooks.record({ type: 'host', hostId: host0.id, hostName: host0.name });
     const ha = hostHaSettings(host0);
-    for (const p of ha.problems) log.warn(`host ${host0.id}: ${p}; ignored`, {});
+    for (const p of ha.problems) log.warn(`host ${host0.id}: ${p}; ignored`, { hostId });
     if (!ha.enabled) return await status('skipped', `HA is off for host ${host0.name} (ONEHA_HA = NO)`);
     const options = effectiveOptions(settings.defaults, rec.trigger === 'reconciled' ? undefined : failure.options, host0);
-    log.info(`host ${host0.id} (${host0.name}) failed: mode ${options.mode}, pause ${options.pause}, fencing ${options.fencing ? 'on' : 'OFF'}`, {});
+    log.info(`host ${host0.id} (${host0.name}) failed: mode ${options.mode}, pause ${options.pause}, fencing ${options.fencing ? 'on' : 'OFF'}`, { hostId });
 
     const waited = await step<WaitResult>('wait', { hostId: host0.id, pause: options.pause }, () =>
       invoke(functions.wait, {
@@ -115,7 +117,7 @@ export async function runRecoveryFlow(rec: Recovery, ports: Ports, settings: Flo
       if (!rec.releasedBy) {
         const brake = await hooks.brake(host, rec);
         if (brake) {
-          log.warn(`host ${host.id}: ${brake.reason}`, {});
+          log.warn(`host ${host.id}: ${brake.reason}`, { hostId });
           return await status(brake.action === 'hold' ? 'held' : 'skipped', brake.reason);
         }
       }
@@ -125,7 +127,7 @@ export async function runRecoveryFlow(rec: Recovery, ports: Ports, settings: Flo
       } catch (e) {
         return await status('fence-failed', `fence settings of host ${host.name} are invalid, no VM touched: ${describeError(e)}`);
       }
-      if (!options.fencing) log.warn(`host ${host.id}: fencing is disabled (-u/--no-fencing); recovering without fencing`, {});
+      if (!options.fencing) log.warn(`host ${host.id}: fencing is disabled (-u/--no-fencing); recovering without fencing`, { hostId });
       fenced = await step<FenceResult>('fence', { host, methods, fencing: options.fencing }, () =>
         invoke(fence, { host, methods, fencing: options.fencing, dryRun: !!settings.dryRun }, ports), false);
     }
@@ -133,7 +135,7 @@ export async function runRecoveryFlow(rec: Recovery, ports: Ports, settings: Flo
       return await status('fence-failed', `fencing failed, no VM touched: ${fenced.reason ?? 'no verified power-off'}`);
     }
     if (fenced.outcome === 'dry-run') {
-      log.info(`dry run: power is ${fenced.power ?? 'unknown'}; a real run would fence now`, {});
+      log.info(`dry run: power is ${fenced.power ?? 'unknown'}; a real run would fence now`, { hostId });
     } else if (fenced.outcome !== 'fenced' && fenced.outcome !== 'skipped') {
       return await status('fence-failed', `fencing did not confirm power-off (${fenced.outcome}); no VM touched`);
     }
@@ -142,7 +144,7 @@ export async function runRecoveryFlow(rec: Recovery, ports: Ports, settings: Flo
       invoke(inventory, { hostId: host0.id, source: settings.inventorySource }, ports));
     const plan = await step<RecoveryPlan>('select', { hostId: host0.id, options, vms: inv.vms.length, datastores: inv.datastores.length }, () =>
       invoke(functions.select, { host: inv.host, vms: inv.vms, datastores: inv.datastores, options }, {}));
-    for (const s of plan.skipped) log.info(`VM ${s.vmId} (${s.vmName}) left alone: ${s.reason}`, { vmId: s.vmId });
+    for (const s of plan.skipped) log.info(`VM ${s.vmId} (${s.vmName}) left alone: ${s.reason}`, { hostId, vmId: s.vmId });
 
     // Actions whose outcome is already journaled are not even looked at again.
     const settled = new Set(rec.vms.filter((v) => v.outcome === 'done' || v.outcome === 'already-done').map((v) => v.vmId as number));
@@ -163,7 +165,7 @@ export async function runRecoveryFlow(rec: Recovery, ports: Ports, settings: Flo
       if (fenced!.outcome !== 'fenced' || settings.afterRecovery === 'none' || settings.dryRun) return { hostStatus: 'unchanged' };
       // Keep the scheduler off the fenced host until an operator brings it back.
       await ports.one.hostStatus(host0.id, settings.afterRecovery === 'disabled' ? 1 : 2);
-      log.info(`host ${host0.id}: left ${settings.afterRecovery.toUpperCase()} until an operator enables it`, {});
+      log.info(`host ${host0.id}: left ${settings.afterRecovery.toUpperCase()} until an operator enables it`, { hostId });
       return { hostStatus: settings.afterRecovery };
     });
     const total = plan.actions.length;
@@ -171,7 +173,7 @@ export async function runRecoveryFlow(rec: Recovery, ports: Ports, settings: Flo
     return await status('completed', `${total} VMs recovered, ${plan.skipped.length} left alone with a reason`);
   } catch (e) {
     if (e instanceof FlowStop) return await status(e.status, e.message);
-    log.error(`recovery stopped: ${describeError(e)}`, {});
+    log.error(`recovery stopped: ${describeError(e)}`, { hostId });
     const code = e instanceof StepError ? e.code : e instanceof OneError ? e.codeName : 'error';
     return await status('failed', describeError(e), code);
   }
