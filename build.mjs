@@ -13,9 +13,14 @@ const node = { platform: 'node', target: 'node20', format: 'esm', bundle: true, 
 
 mkdirSync('dist/functions', { recursive: true });
 mkdirSync('dist/.entries', { recursive: true });
+// Pure functions (no ports) bundle without the OpenNebula client or the fence runner.
+const pure = new Set(['decode', 'select']);
 for (const name of functionNames) {
-  writeFileSync(`dist/.entries/${name}.ts`,
-    `import { ${exportName[name] ?? name} as fn } from '../../functions/${name}';\nimport { runStandalone } from '../../runner/standalone';\nvoid runStandalone(fn as never);\n`);
+  writeFileSync(`dist/.entries/${name}.ts`, [
+    `import { ${exportName[name] ?? name} as fn } from '../../functions/${name}';`,
+    `import { runStandalone } from '../../runner/standalone';`,
+    pure.has(name) ? 'void runStandalone(fn as never);' : `import { portsFromEnvironment } from '../../runner/standalonePorts';\nvoid runStandalone(fn as never, portsFromEnvironment);`,
+  ].join('\n') + '\n');
 }
 
 const jobs = [

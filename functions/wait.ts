@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import { defineFunction } from './define';
 import { HOST_STATE_NAMES, isHostFailed } from './domain';
-import { describeError } from './oneErrors';
+import { describeError, OneError } from './oneErrors';
 
 export const FALLBACK_INTERVAL_SECONDS = 60;
 
@@ -63,7 +63,8 @@ export const wait = defineFunction({
         }
       } catch (e) {
         // A hiccup while watching is not a verdict; the last look must succeed, though.
-        if (final) throw e;
+        // Wrong credentials or a missing host are not hiccups.
+        if (final || !(e instanceof OneError && e.transient)) throw e;
         log.warn(`host ${input.hostId}: could not read host state (${describeError(e)}), will look again`, { hostId: input.hostId });
       }
       if (final) break;

@@ -5,12 +5,15 @@
 // asks for them, so pure functions run with no OpenNebula at all.
 import { z } from 'zod';
 import type { RecoveryFunction } from '../functions/define';
-import { realClock, type Ports } from '../functions/ports';
-import { InputError, invoke } from '../functions/registry';
+import type { Ports } from '../functions/ports';
+import { InputError, invoke } from '../functions/invoke';
 import { StepError } from '../functions/define';
 import { describeError, OneError } from '../functions/oneErrors';
 
-export async function runStandalone(fn: RecoveryFunction<z.ZodType, z.ZodType, keyof Ports>): Promise<void> {
+/** Builds the ports a function asks for; pure functions need none (and bundle none). */
+export type PortsFactory = (names: readonly (keyof Ports)[]) => Promise<Ports>;
+
+export async function runStandalone(fn: RecoveryFunction<z.ZodType, z.ZodType, keyof Ports>, portsFor?: PortsFactory): Promise<void> {
   const argv = process.argv.slice(2);
   if (argv.includes('--help')) {
     process.stdout.write(`${fn.name}: ${fn.description}\nInput JSON schema:\n${JSON.stringify(z.toJSONSchema(fn.input, { unrepresentable: 'any', io: 'input' }), null, 2)}\n`);
@@ -28,7 +31,7 @@ export async function runStandalone(fn: RecoveryFunction<z.ZodType, z.ZodType, k
   }
   if (argv.includes('--dry-run') && fn.effectful && input && typeof input === 'object') input = { ...input, dryRun: true };
   try {
-    const ports = await portsFor(fn.ports as readonly (keyof Ports)[]);
+    const ports = fn.ports.length ? await portsFor!(fn.ports as readonly (keyof Ports)[]) : ({} as Ports);
     const out = await invoke(fn, input, ports);
     process.stdout.write(JSON.stringify(out, null, 2) + '\n');
   } catch (e) {
@@ -37,23 +40,3 @@ export async function runStandalone(fn: RecoveryFunction<z.ZodType, z.ZodType, k
   }
 }
 
-async function portsFor(names: readonly (keyof Ports)[]): Promise<Ports> {
-  const { JsonLogger, stderrSink } = await import('./log');
-  const log = new JsonLogger(stderrSink);
-  const ports = { clock: realClock, log, progress: { emit() {} } } as unknown as Ports;
-  if (names.includes('one') || names.includes('fence')) {
-    const { loadConfig } = await import('./config');
-    const config = loadConfig();
-    if (names.includes('one')) {
-      const { OneClient } = await import('./one/client');
-      const { resolveEndpoint, resolveSession } = await import('./one/credentials');
-      ports.one = new OneClient({ endpoint: resolveEndpoint(config.one.endpoint).value, session: resolveSession(config.one.authFile).value, timeoutMs: config.one.timeoutMs });
-    }
-    if (names.includes('fence')) {
-      const { createFencePort } = await import('./fence/agentPort');
-      const { createSecretStore } = await import('./fence/secrets');
-      ports.fence = createFencePort({ secrets: createSecretStore({ file: config.fence.secretsFile }), agentDir: config.fence.agentDir, timeoutMs: config.fence.timeoutMs, retries: config.fence.retries, retryDelayMs: config.fence.retryDelayMs, log });
-    }
-  }
-  return ports;
-}

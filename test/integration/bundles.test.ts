@@ -1,0 +1,78 @@
+// Each recovery function, bundled alone by esbuild, runs as
+// `node dist/functions/<name>.mjs < input.json`.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseDatastorePool, parseHost, parseVmPool } from '../../functions/oneXml';
+import { asOned, hookPayload, sample } from '../helpers/samples';
+import { killAll, requireBuild, ROOT, run, sim, startSim, tempDir, writeFile } from '../helpers/processes';
+
+const bundle = (name: string) => join(ROOT, 'dist', 'functions', `${name}.mjs`);
+const runFn = (name: string, input: unknown, env: Record<string, string> = {}, args: string[] = []) =>
+  run(process.execPath, [bundle(name), ...args], { input: typeof input === 'string' ? input : JSON.stringify(input), env: { ONEHA_CONFIG: '', ...env } });
+
+let s: Awaited<ReturnType<typeof startSim>>;
+let env: Record<string, string>;
+beforeAll(async () => {
+  requireBuild();
+  s = await startSim('sample');
+  const dir = tempDir();
+  env = { ONE_XMLRPC: s.url, ONE_AUTH: writeFile(dir, 'one_auth', 'oneadmin:oneadmin\n'), HOME: dir };
+  await sim(s.control, 'POST', '/hosts/1/fail');
+});
+afterAll(() => killAll());
+
+describe('function bundles', () => {
+  it('every function has its own bundle', () => {
+    for (const n of ['decode', 'wait', 'fence', 'inventory', 'select', 'migrate', 'recreate', 'delete']) expect(existsSync(bundle(n)), n).toBe(true);
+    // Pure functions carry no OpenNebula client.
+    expect(readFileSync(bundle('select'), 'utf8')).not.toContain('one.vmpool.infoset');
+  });
+
+  it('decode: hook stdin in, HostFailure out', async () => {
+    const r = await runFn('decode', { payload: hookPayload('-m -p 5') });
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ host: { id: 1, name: 'kvm-node-02' }, options: { mode: 'migrate', pause: 5 } });
+  });
+
+  it('select: a plan from the samples, no oned needed', async () => {
+    const input = {
+      host: parseHost(asOned(sample('host_error.xml'))), vms: parseVmPool(asOned(sample('vm_pool.xml'))),
+      datastores: parseDatastorePool(asOned(sample('datastore_pool.xml'))), options: { mode: 'delete', force: false, pause: 0, fencing: true },
+    };
+    const r = await runFn('select', input);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).actions.map((a: { vmId: number }) => a.vmId)).toEqual([41, 42, 43, 44]);
+  });
+
+  it.each([
+    ['not JSON', 'decode', '{oops', /not JSON/],
+    ['wrong shape', 'select', { host: 1 }, /invalid input for select/],
+    ['a step error', 'decode', { payload: 'x -m' }, /bad-base64/],
+  ])('bad input (%s): non-zero exit, the error on stderr', async (_w, fn, input, err) => {
+    const r = await runFn(fn, input);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(err);
+    expect(r.stdout).toBe('');
+  });
+
+  it('inventory and a dry-run migrate against the simulator (real ports from ONE_XMLRPC / ONE_AUTH)', async () => {
+    const inv = await runFn('inventory', { hostId: 1 }, env);
+    expect(inv.code, inv.stderr).toBe(0);
+    const got = JSON.parse(inv.stdout);
+    expect(got.vms.map((v: { id: number }) => v.id).sort()).toEqual([41, 42, 43, 44]);
+    const actions = [{ vmId: 41, vmName: 'web-01', state: 'ACTIVE/UNKNOWN', operation: 'resched' }];
+    await sim(s.control, 'DELETE', '/calls');
+    const m = await runFn('migrate', { hostId: 1, actions }, env, ['--dry-run']);
+    expect(m.code, m.stderr).toBe(0);
+    expect(JSON.parse(m.stdout).outcomes[0]).toMatchObject({ outcome: 'dry-run', detail: 'would call one.vm.action("resched", 41)' });
+    const calls = (await sim(s.control, 'GET', '/calls')).calls.map((c: { method: string }) => c.method);
+    expect(calls).toEqual(['one.vmpool.infoset']);
+  });
+
+  it('wait with pause 0 and fence with fencing disabled need nothing from oned', async () => {
+    expect(JSON.parse((await runFn('wait', { hostId: 1, pause: 0 }, env)).stdout)).toMatchObject({ result: 'skipped' });
+    const host = parseHost(asOned(sample('host_error.xml')));
+    expect(JSON.parse((await runFn('fence', { host, methods: [], fencing: false }, env)).stdout)).toMatchObject({ outcome: 'skipped' });
+  });
+});
