@@ -40,11 +40,13 @@ else
 fi
 [ -n "$payload" ] || fail 1 "empty hook payload (is ARGUMENTS_STDIN = yes in the hook?)"
 
-# One POST. The token goes to curl as a config file on fd 3, never on argv (ps).
+# One POST. The token goes to curl as a config file on fd 3, never on argv (ps);
+# -q: no ~/.curlrc, and no proxy for a runner on this machine.
 # Prints the response body, a newline and the HTTP status (000 = no answer).
 post() {
   printf '%s' "$payload" |
-    curl --silent --config /dev/fd/3 --connect-timeout "$1" --max-time "$2" \
+    curl -q --silent --noproxy 127.0.0.1,localhost,::1 --config /dev/fd/3 \
+      --connect-timeout "$1" --max-time "$2" \
       -H 'Content-Type: text/plain' --data-binary @- \
       --write-out '\n%{http_code}' "$url/v1/hooks/host-error" 2>/dev/null 3<<EOF
 header = "Authorization: Bearer $token"

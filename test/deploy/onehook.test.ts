@@ -72,6 +72,19 @@ describe.concurrent('deploy/onehook/onehook.sh', () => {
     expect(run.stdout).toContain('recovery r-1 duplicate');
   });
 
+  it('reaches a local runner even with a proxy or a ~/.curlrc in the hook\'s environment', async (ctx) => {
+    const { expect } = ctx;
+    const r = await runner(ctx, () => accepted());
+    const { dir, env } = envFor(ctx, r.url);
+    writeFileSync(join(dir, '.curlrc'), 'header = "Authorization: Bearer from-curlrc"\nproxy = "http://127.0.0.1:9"\n');
+    const run = await runHook({
+      payload: hookPayload(), cwd: dir,
+      env: { ...env, HOME: dir, http_proxy: 'http://127.0.0.1:9', HTTP_PROXY: 'http://127.0.0.1:9', all_proxy: 'http://127.0.0.1:9' },
+    });
+    expect(run.code).toBe(0);
+    expect(r.received[0].headers.authorization).toBe(`Bearer ${TOKEN}`);
+  });
+
   it('takes the payload from argv when the hook has ARGUMENTS_STDIN = no', async (ctx) => {
     const { expect } = ctx;
     const r = await runner(ctx, () => accepted());
