@@ -72,21 +72,18 @@ export class FlowManager {
       await this.journal.record(id, { type: 'status', status: 'rejected', reason: message });
       return { status: 'rejected', recoveryId: id, code, message };
     }
+    // From here to claiming the host nothing awaits, so concurrent events cannot both start a flow.
     const active = this.activeByHost.get(hostId);
+    const earlier = active || force ? undefined : this.recentSameEvent(id, hostId, payload, at);
+    if (!active && !earlier) this.activeByHost.set(hostId, id);
     if (active) {
       await this.journal.record(active, { type: 'joined', payload, trigger });
       await this.journal.record(id, { type: 'status', status: 'skipped', reason: `joined recovery ${active}, already under way for host ${hostId}` });
       return { status: 'joined', recoveryId: active };
     }
-    if (!force) {
-      const key = payloadKey(payload);
-      const since = at - this.opts.dedupeWindowSeconds * 1000;
-      const earlier = this.journal.list().find((r) => r.id !== id && r.hostId === hostId && r.receivedAt >= since &&
-        r.status !== 'rejected' && r.trigger !== 'reconciled' && payloadKey(r.payload) === key && !r.reason?.startsWith('joined'));
-      if (earlier) {
-        await this.journal.record(id, { type: 'status', status: 'skipped', reason: `duplicate of recovery ${earlier.id}` });
-        return { status: 'duplicate', recoveryId: earlier.id };
-      }
+    if (earlier) {
+      await this.journal.record(id, { type: 'status', status: 'skipped', reason: `duplicate of recovery ${earlier.id}` });
+      return { status: 'duplicate', recoveryId: earlier.id };
     }
     await this.journal.record(id, { type: 'host', hostId, hostName: '' });
     this.enqueue(id, hostId);
@@ -99,6 +96,14 @@ export class FlowManager {
     await this.journal.record(id, { type: 'received', payload: raw, trigger: 'hook' });
     await this.journal.record(id, { type: 'status', status: 'rejected', reason: message });
     return id;
+  }
+
+  /** A recovery of this very event (same payload) that ran within the replay window. */
+  private recentSameEvent(id: string, hostId: number, payload: string, at: number): Recovery | undefined {
+    const key = payloadKey(payload);
+    const since = at - this.opts.dedupeWindowSeconds * 1000;
+    return this.journal.list().find((r) => r.id !== id && r.hostId === hostId && r.receivedAt >= since && r.trigger !== 'reconciled' &&
+      !['rejected', 'skipped', 'received'].includes(r.status) && payloadKey(r.payload) === key);
   }
 
   private enqueue(id: string, hostId: number): void {
