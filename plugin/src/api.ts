@@ -1,0 +1,161 @@
+// The runner's API as the page uses it. Every URL is relative to the page
+// (served at <prefix>/plugin/), so a reverse proxy may mount the runner
+// under any prefix. Writes carry the session's CSRF token.
+
+export interface Session {
+  user: { id: number; name: string };
+  admin: boolean;
+  csrf: string;
+  expiresAt: number;
+}
+
+export type Source = 'host' | 'default';
+export interface Setting<T> { value: T; source: Source }
+export type Creds = { usernameSet: boolean; passwordSet: boolean } | null;
+
+export interface FenceTest {
+  hostId: number;
+  reachable: boolean;
+  power?: 'on' | 'off';
+  method: string;
+  durationMs: number;
+  error?: string;
+  at: number;
+}
+
+export type FenceMethodView = { kind: 'agent'; agent: string; options: Record<string, string>; secretRef?: string } | { kind: 'command'; command: string };
+
+export interface HostView {
+  id: number;
+  name: string;
+  cluster: string;
+  clusterId: number;
+  state: number;
+  stateName: string;
+  vms: number;
+  ha: Setting<boolean>;
+  mode: Setting<'migrate' | 'recreate' | 'delete'>;
+  pause: Setting<number>;
+  fencing: Setting<boolean>;
+  fence: { ip: string | null; agent: string | null; options: Record<string, string> | null; methods: FenceMethodView[] };
+  credentials: { host: Creds; default: Creds; secretRef?: string; ref?: Creds };
+  lastFenceTest: FenceTest | null;
+  recovery: { id: string; status: string } | null;
+  problems: string[];
+}
+
+export interface HostList {
+  total: number;
+  defaults: { mode: string; pause: number; fencing: boolean; force: boolean };
+  credentials: { default: Creds };
+  hosts: HostView[];
+}
+
+export interface RecoverySummary {
+  id: string;
+  status: string;
+  reason?: string;
+  trigger: string;
+  hostId?: number;
+  hostName?: string;
+  receivedAt: number;
+  updatedAt: number;
+  currentStep?: string;
+  joined: number;
+  releasedBy?: string;
+  counts: { recovered: number; failed: number; skipped: number; planned: number };
+}
+
+export interface StepView {
+  name: string;
+  status: string;
+  startedAt: number;
+  endedAt?: number;
+  durationMs?: number;
+  output?: unknown;
+  error?: { code: string; message: string };
+}
+
+export interface FenceAttempt { method: string; level: number; action: string; ok: boolean; power?: string; error?: string; durationMs: number; at: number }
+export interface VmOutcome { vmId: number; vmName: string; operation: string; outcome: string; detail: string; tries: number }
+export interface RecoveryDetail extends RecoverySummary {
+  steps: StepView[];
+  fence?: { outcome: string; method?: string; evidence?: string; verified: boolean; power?: string; reason?: string; attempts: FenceAttempt[] };
+  plan?: { mode: string; actions: Array<{ vmId: number; vmName: string; state: string; operation: string }>; skipped: Array<{ vmId: number; vmName: string; state: string; reason: string }> };
+  vms: VmOutcome[];
+  notRecovered: Array<{ vmId: number; vmName: string; reason: string }>;
+}
+
+export interface HostSettingsChange {
+  ha?: boolean;
+  mode?: string | null;
+  pause?: number | null;
+  fencing?: boolean | null;
+  fenceIp?: string | null;
+  fenceAgent?: string | null;
+  fenceOptions?: Record<string, string> | null;
+}
+
+export interface FieldIssue { path: Array<string | number>; message: string }
+
+export class ApiError extends Error {
+  constructor(readonly status: number, readonly code: string, message: string, readonly details?: FieldIssue[]) {
+    super(message);
+  }
+}
+
+const base = new URL('../', location.href);
+export const apiUrl = (path: string) => new URL(path, base).toString();
+
+let session: Session | undefined;
+let onUnauthorized: (() => void) | undefined;
+export const currentSession = () => session;
+export const setSession = (s: Session | undefined) => (session = s);
+export const whenUnauthorized = (fn: () => void) => (onUnauthorized = fn);
+
+export async function request<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (method !== 'GET' && session) headers['x-csrf-token'] = session.csrf;
+  let res: Response;
+  try {
+    res = await fetch(apiUrl(path), { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'same-origin' });
+  } catch {
+    throw new ApiError(0, 'network', 'The oneha runner does not answer. Check that it is running, then try again.');
+  }
+  const text = await res.text();
+  let data: unknown;
+  try {
+    data = text ? JSON.parse(text) : undefined;
+  } catch {
+    data = undefined;
+  }
+  if (!res.ok) {
+    const err = (data as { error?: { code?: string; message?: string; details?: FieldIssue[] } } | undefined)?.error;
+    const e = new ApiError(res.status, err?.code ?? 'http', err?.message ?? `The runner answered HTTP ${res.status}.`, Array.isArray(err?.details) ? err.details : undefined);
+    if (res.status === 401 && path !== 'v1/session' && session) onUnauthorized?.();
+    throw e;
+  }
+  return data as T;
+}
+
+export const api = {
+  session: () => request<Session>('GET', 'v1/session'),
+  signIn: (username: string, password: string) => request<Session>('POST', 'v1/session', { username, password }),
+  signOut: () => request<{ ok: true }>('DELETE', 'v1/session'),
+  hosts: () => request<HostList>('GET', 'v1/hosts'),
+  host: (id: number) => request<HostView>('GET', `v1/hosts/${id}`),
+  agents: () => request<{ agentDir: string; agents: string[] }>('GET', 'v1/fence/agents'),
+  saveSettings: (id: number, change: HostSettingsChange) => request<HostView>('PUT', `v1/hosts/${id}/settings`, change),
+  setCredentials: (id: number, username: string, password: string) => request<{ usernameSet: boolean; passwordSet: boolean }>('PUT', `v1/hosts/${id}/credentials`, { username, password }),
+  deleteCredentials: (id: number) => request<{ usernameSet: boolean; passwordSet: boolean }>('DELETE', `v1/hosts/${id}/credentials`),
+  fenceTest: (id: number) => request<FenceTest>('POST', `v1/hosts/${id}/fence-test`),
+  recoveries: (host?: number) => request<{ total: number; recoveries: RecoverySummary[] }>('GET', `v1/recoveries?limit=200${host === undefined ? '' : `&host=${host}`}`),
+  recovery: (id: string) => request<RecoveryDetail>('GET', `v1/recoveries/${encodeURIComponent(id)}`),
+  release: (id: string) => request<RecoverySummary>('POST', `v1/recoveries/${encodeURIComponent(id)}/release`),
+  demo: () => request<{ enabled: boolean; simUrl?: string }>('GET', 'v1/demo').catch((e: ApiError) => {
+    if (e.status === 404) return { enabled: false };
+    throw e;
+  }),
+  demoAction: (id: number, action: 'fail' | 'restore') => request<{ ok: true }>('POST', `v1/demo/hosts/${id}/${action}`),
+};

@@ -1,0 +1,408 @@
+// One host's detail panel: tabs "HA settings", "Fence test", "Recoveries".
+import { api, ApiError, currentSession, type FenceTest, type HostSettingsChange, type HostView } from './api';
+import { confirmDialog, h, icon, nextId, replace, toast } from './dom';
+import { ago, chip, duration, fenceErrorAdvice, formatOptions, fullTime, hostStateChip, isValidFenceIp, parseOptionsText, recoveryChip, when } from './format';
+import { onLive } from './live';
+import { hosts, installedAgents } from './store';
+
+export const TABS = [
+  { id: 'settings', label: 'HA settings' },
+  { id: 'fence-test', label: 'Fence test' },
+  { id: 'recoveries', label: 'Recoveries' },
+] as const;
+export type TabId = (typeof TABS)[number]['id'];
+
+const readOnlyNote = () => {
+  const s = currentSession();
+  return s && !s.admin
+    ? h('p', { class: 'note note-info', role: 'note' }, `Signed in as ${s.user.name}, who is not in the oneadmin group: everything here is read-only.`)
+    : null;
+};
+
+interface Field {
+  input: HTMLInputElement | HTMLSelectElement;
+  error: HTMLElement;
+  wrap: HTMLElement;
+}
+
+function field(label: string, input: HTMLInputElement | HTMLSelectElement, hint?: string, tag?: Node): Field {
+  const id = input.id || nextId('f');
+  input.id = id;
+  const hintId = `${id}-hint`;
+  const errId = `${id}-error`;
+  const error = h('div', { class: 'field-error', id: errId, 'aria-live': 'polite' });
+  input.setAttribute('aria-describedby', hint ? `${hintId} ${errId}` : errId);
+  const wrap = h('div', { class: 'field' },
+    h('div', { class: 'label-row' }, h('label', { for: id, text: label }), tag ?? null),
+    input,
+    hint ? h('div', { class: 'hint', id: hintId }, hint) : null,
+    error);
+  return { input, error, wrap };
+}
+
+function setError(f: Field, message: string | undefined) {
+  f.error.textContent = message ?? '';
+  f.wrap.classList.toggle('invalid', !!message);
+  if (message) f.input.setAttribute('aria-invalid', 'true');
+  else f.input.removeAttribute('aria-invalid');
+}
+
+const sourceTag = (source: 'host' | 'default') =>
+  h('span', { class: `tag ${source === 'host' ? 'tag-set' : ''}` }, source === 'host' ? 'set on this host' : 'inherited');
+
+function credText(c: { usernameSet: boolean; passwordSet: boolean } | null): string {
+  if (!c) return 'not set';
+  return c.passwordSet ? (c.usernameSet ? 'set (username and password)' : 'set (password only)') : 'username only (no password)';
+}
+
+export class HostDetail {
+  readonly el: HTMLElement;
+  private readonly titleEl = h('h2', { class: 'detail-title' });
+  private readonly stateEl = h('span');
+  private readonly tabButtons = new Map<TabId, HTMLButtonElement>();
+  private readonly panel: HTMLElement;
+  private host?: HostView;
+  private tab: TabId = 'settings';
+  private dirty = false;
+  private offLive?: () => void;
+  private fenceRunning = false;
+
+  constructor() {
+    const tablist = h('div', { class: 'tabs', role: 'tablist', 'aria-label': 'Host details' });
+    for (const t of TABS) {
+      const b = h('button', {
+        type: 'button', role: 'tab', id: `tab-${t.id}`, class: 'tab', 'aria-controls': 'host-panel', text: t.label,
+        on: {
+          click: () => this.go(t.id),
+          keydown: (e) => {
+            const k = (e as KeyboardEvent).key;
+            const i = TABS.findIndex((x) => x.id === t.id);
+            const j = k === 'ArrowRight' ? (i + 1) % TABS.length : k === 'ArrowLeft' ? (i + TABS.length - 1) % TABS.length : -1;
+            if (j >= 0) {
+              e.preventDefault();
+              this.go(TABS[j].id);
+              this.tabButtons.get(TABS[j].id)?.focus();
+            }
+          },
+        },
+      });
+      this.tabButtons.set(t.id, b);
+      tablist.appendChild(b);
+    }
+    this.panel = h('div', { class: 'tab-panel', role: 'tabpanel', id: 'host-panel', tabIndex: 0 });
+    this.el = h('section', { class: 'detail card', 'aria-labelledby': 'host-detail-title' },
+      h('header', { class: 'detail-head' },
+        this.titleEl, this.stateEl,
+        h('a', { class: 'btn btn-icon', href: '#/hosts', title: 'Close details', 'aria-label': 'Close details' }, icon('close'))),
+      tablist, this.panel);
+    this.titleEl.id = 'host-detail-title';
+  }
+
+  private go(tab: TabId) {
+    if (this.host) location.hash = `#/hosts/${this.host.id}/${tab}`;
+  }
+
+  /** Shows a host (a new one, another tab, or fresher data for the same one). */
+  show(host: HostView, tab: TabId) {
+    const newHost = this.host?.id !== host.id;
+    const newTab = this.tab !== tab;
+    const changed = newHost || JSON.stringify(this.host) !== JSON.stringify(host);
+    this.host = host;
+    this.tab = tab;
+    replace(this.titleEl, `Host ${host.name} `, h('span', { class: 'muted', text: `#${host.id}` }));
+    replace(this.stateEl, hostStateChip(host.state, host.stateName), host.recovery ? h('a', { class: 'chip chip-warning chip-link', href: `#/recoveries/${host.recovery.id}` }, `recovery ${host.recovery.status}`) : null);
+    for (const [id, b] of this.tabButtons) {
+      b.setAttribute('aria-selected', String(id === tab));
+      b.tabIndex = id === tab ? 0 : -1;
+    }
+    this.panel.setAttribute('aria-labelledby', `tab-${tab}`);
+    if (newHost) this.dirty = false;
+    if (newHost || newTab || (changed && !this.dirty && !this.fenceRunning)) this.renderPanel();
+  }
+
+  destroy() {
+    this.offLive?.();
+  }
+
+  private renderPanel() {
+    this.offLive?.();
+    this.offLive = undefined;
+    const host = this.host!;
+    if (this.tab === 'settings') replace(this.panel, this.settings(host));
+    else if (this.tab === 'fence-test') replace(this.panel, this.fenceTest(host));
+    else replace(this.panel, this.recoveries(host));
+  }
+
+  // ---------------------------------------------------------------- settings
+  private settings(host: HostView): Node {
+    const ro = !currentSession()?.admin;
+    const defaults = hosts.data?.defaults;
+    const markDirty = () => (this.dirty = true);
+
+    const ha = h('input', { type: 'checkbox', role: 'switch', id: 'ha-switch', checked: host.ha.value, class: 'switch', on: { change: markDirty } });
+    const haLabelState = h('span', { class: 'switch-state', text: host.ha.value ? 'On' : 'Off' });
+    ha.addEventListener('change', () => (haLabelState.textContent = ha.checked ? 'On' : 'Off'));
+    const haWrap = h('div', { class: 'field field-switch' },
+      h('label', { for: 'ha-switch', class: 'switch-label' }, ha, h('span', { class: 'switch-track', 'aria-hidden': 'true' }), h('span', null, 'High availability '), haLabelState),
+      h('div', { class: 'hint' }, 'When on, oneha fences this host and recovers its VMs if it fails (ONEHA_HA). ', sourceTag(host.ha.source)));
+
+    const mode = h('select', { id: 'ha-mode', on: { change: markDirty } },
+      h('option', { value: '', text: `Inherit (${defaults?.mode ?? 'runner default'})` }),
+      ['migrate', 'recreate', 'delete'].map((m) => h('option', { value: m, text: m })));
+    mode.value = host.mode.source === 'host' ? host.mode.value : '';
+    const fMode = field('Recovery mode', mode, 'migrate: reschedule each VM on another host; recreate: redeploy it from its template; delete: delete it (ONEHA_MODE).', sourceTag(host.mode.source));
+
+    const pause = h('input', { type: 'number', id: 'ha-pause', min: '0', max: '1000', step: '1', inputMode: 'numeric', placeholder: `inherit (${defaults?.pause ?? 2})`, on: { input: markDirty } });
+    pause.value = host.pause.source === 'host' ? String(host.pause.value) : '';
+    const fPause = field('Wait (monitoring cycles)', pause, 'How long a failed host gets to come back before oneha acts; empty inherits (ONEHA_PAUSE).', sourceTag(host.pause.source));
+
+    const fencing = h('select', { id: 'ha-fencing', on: { change: markDirty } },
+      h('option', { value: '', text: `Inherit (${defaults ? (defaults.fencing ? 'on' : 'off') : 'runner default'})` }),
+      h('option', { value: 'on', text: 'On: fence before recovering' }),
+      h('option', { value: 'off', text: 'Off: recover without fencing (unsafe)' }));
+    fencing.value = host.fencing.source === 'host' ? (host.fencing.value ? 'on' : 'off') : '';
+    const fFencing = field('Fencing', fencing, 'Without fencing a VM may run twice if the host is only cut off from the network (ONEHA_FENCING).', sourceTag(host.fencing.source));
+
+    const agent = h('select', { id: 'fence-agent', on: { change: markDirty } },
+      h('option', { value: '', text: 'None (the runner\'s default agent or fence command)' }));
+    const current = host.fence.agent ?? '';
+    if (current) agent.appendChild(h('option', { value: current, text: current }));
+    agent.value = current;
+    void installedAgents().then((list) => {
+      for (const a of list) if (a !== current) agent.appendChild(h('option', { value: a, text: a }));
+      if (current && !list.includes(current)) agent.options[1].textContent = `${current} (not installed on this front-end)`;
+      agent.value = current;
+    });
+    const fAgent = field('Fence agent', agent, 'The ClusterLabs fence agent that powers this host off through its BMC (ONEHA_FENCE_AGENT).');
+
+    const ip = h('input', { type: 'text', id: 'fence-ip', autocomplete: 'off', spellcheck: false, placeholder: 'e.g. 10.0.0.21 or bmc-node1.example', value: host.fence.ip ?? '', on: { input: markDirty } });
+    const fIp = field('FENCE_IP (BMC address)', ip, 'IPv4, IPv6 or a host name of the BMC.');
+    const checkIp = () => {
+      const v = ip.value.trim();
+      setError(fIp, v && !isValidFenceIp(v) ? `"${v}" is not an IP address or host name.` : undefined);
+    };
+    ip.addEventListener('blur', checkIp);
+    ip.addEventListener('input', () => fIp.wrap.classList.contains('invalid') && checkIp());
+
+    const opts = h('input', { type: 'text', id: 'fence-options', autocomplete: 'off', spellcheck: false, placeholder: 'e.g. lanplus=1 cipher=3 ipport=623', value: formatOptions(host.fence.options), on: { input: markDirty } });
+    const fOpts = field('Agent options (non-secret)', opts, 'key=value separated by spaces (ONEHA_FENCE_OPTIONS). Passwords never go here.');
+    const checkOpts = () => setError(fOpts, parseOptionsText(opts.value).error);
+    opts.addEventListener('blur', checkOpts);
+
+    const levels = host.fence.methods.length
+      ? h('ol', { class: 'levels' }, host.fence.methods.map((m) => h('li', null, m.kind === 'agent'
+        ? [h('strong', { text: m.agent }), ' ', h('code', { text: formatOptions(m.options) })]
+        : [h('strong', { text: 'command' }), ' ', h('code', { text: m.command })])))
+      : h('p', { class: 'note note-warning' }, 'No fencing is configured for this host: a failure would stop before touching any VM (unless fencing is off).');
+    const problems = host.problems.length
+      ? h('div', { class: 'note note-warning', role: 'note' }, h('strong', null, 'Settings that cannot be used: '), h('ul', null, host.problems.map((p) => h('li', { text: p }))))
+      : null;
+
+    const result = h('div', { class: 'form-result', role: 'status' });
+    const save = h('button', { type: 'submit', class: 'btn btn-primary', text: 'Save settings' });
+    const reset = h('button', { type: 'button', class: 'btn', text: 'Undo changes', on: { click: () => { this.dirty = false; this.renderPanel(); } } });
+    const fields: Record<string, Field> = { ha: { input: ha, error: h('div'), wrap: haWrap }, mode: fMode, pause: fPause, fencing: fFencing, fenceAgent: fAgent, fenceIp: fIp, fenceOptions: fOpts };
+
+    const form = h('form', { class: 'settings-form', 'aria-label': `HA settings of host ${host.name}`, novalidate: true },
+      h('fieldset', { disabled: ro },
+        h('legend', null, 'Recovery'),
+        haWrap, h('div', { class: 'row' }, fMode.wrap, fPause.wrap, fFencing.wrap)),
+      h('fieldset', { disabled: ro },
+        h('legend', null, 'Fencing'),
+        h('div', { class: 'row' }, fAgent.wrap, fIp.wrap), fOpts.wrap,
+        h('div', { class: 'levels-wrap' }, h('span', { class: 'label', text: 'Fence levels in use' }), levels), problems),
+      h('div', { class: 'actions' }, save, reset, result));
+
+    form.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      if (ro) return;
+      for (const f of Object.values(fields)) setError(f, undefined);
+      result.textContent = '';
+      const change: HostSettingsChange = {};
+      let bad: Field | undefined;
+      if (ha.checked !== host.ha.value) change.ha = ha.checked;
+      if (mode.value !== (host.mode.source === 'host' ? host.mode.value : '')) change.mode = mode.value || null;
+      const p = pause.value.trim();
+      if (p !== (host.pause.source === 'host' ? String(host.pause.value) : '')) {
+        if (p === '') change.pause = null;
+        else if (/^\d{1,4}$/.test(p) && Number(p) <= 1000) change.pause = Number(p);
+        else {
+          setError(fPause, 'A whole number of monitoring cycles from 0 to 1000, or empty to inherit.');
+          bad ??= fPause;
+        }
+      }
+      const fenceInit = host.fencing.source === 'host' ? (host.fencing.value ? 'on' : 'off') : '';
+      if (fencing.value !== fenceInit) change.fencing = fencing.value === '' ? null : fencing.value === 'on';
+      if (agent.value !== (host.fence.agent ?? '')) change.fenceAgent = agent.value || null;
+      const ipv = ip.value.trim();
+      if (ipv !== (host.fence.ip ?? '')) {
+        if (ipv && !isValidFenceIp(ipv)) {
+          setError(fIp, `"${ipv}" is not an IP address or host name.`);
+          bad ??= fIp;
+        } else change.fenceIp = ipv || null;
+      }
+      const parsed = parseOptionsText(opts.value);
+      if (parsed.error) {
+        setError(fOpts, parsed.error);
+        bad ??= fOpts;
+      } else if (formatOptions(parsed.options) !== formatOptions(host.fence.options)) {
+        change.fenceOptions = Object.keys(parsed.options).length ? parsed.options : null;
+      }
+      if (bad) {
+        bad.input.focus();
+        result.textContent = 'Nothing was saved: correct the field marked in red.';
+        return;
+      }
+      if (!Object.keys(change).length) {
+        result.textContent = 'Nothing to change.';
+        return;
+      }
+      save.disabled = true;
+      result.textContent = 'Saving…';
+      try {
+        const updated = await api.saveSettings(host.id, change);
+        this.dirty = false;
+        hosts.patch(updated);
+        toast(`Host ${updated.name}: settings saved.`, 'success');
+        this.host = updated;
+        this.renderPanel();
+        const r = this.panel.querySelector('.form-result');
+        if (r) r.textContent = `Saved ${new Date().toLocaleTimeString()}.`;
+      } catch (err) {
+        save.disabled = false;
+        const ae = err as ApiError;
+        let mapped = false;
+        for (const d of ae.details ?? []) {
+          const f = fields[String(d.path?.[0])];
+          if (f) {
+            setError(f, d.message);
+            if (!mapped) f.input.focus();
+            mapped = true;
+          }
+        }
+        result.textContent = mapped ? 'Nothing was saved: the runner refused the field marked in red.' : `Nothing was saved: ${ae.message}`;
+        result.classList.add('error');
+      }
+    });
+
+    return h('div', null, readOnlyNote(), form, this.credentials(host, ro));
+  }
+
+  private credentials(host: HostView, ro: boolean): Node {
+    const c = host.credentials;
+    const used = c.ref ? `the "${c.secretRef}" entry` : c.host?.passwordSet ? 'this host\'s own' : c.default?.passwordSet ? 'the default ones' : 'none: fencing through the BMC will fail';
+    const status = h('dl', { class: 'facts' },
+      h('dt', null, 'This host (host:' + host.id + ')'), h('dd', { 'data-testid': 'cred-host' }, chip(credText(c.host), c.host?.passwordSet ? 'success' : 'default')),
+      h('dt', null, 'Default (every host)'), h('dd', null, chip(credText(c.default), c.default?.passwordSet ? 'success' : 'default')),
+      h('dt', null, 'Used for fencing'), h('dd', { text: used }));
+    const user = h('input', { type: 'text', id: 'cred-user', autocomplete: 'off', spellcheck: false });
+    const pass = h('input', { type: 'password', id: 'cred-pass', autocomplete: 'new-password' });
+    const fUser = field('BMC user name', user);
+    const fPass = field('BMC password', pass);
+    const result = h('div', { class: 'form-result', role: 'status' });
+    const remove = h('button', {
+      type: 'button', class: 'btn btn-danger-outline', text: 'Remove this host\'s credentials', disabled: !c.host,
+      on: { click: async () => {
+        const ok = await confirmDialog({ title: 'Remove credentials?', body: `Host ${host.name} will use the default credentials${c.default?.passwordSet ? '' : ' (none are set, so fencing it will fail)'}.`, confirm: 'Remove', danger: true });
+        if (!ok) return;
+        try {
+          const r = await api.deleteCredentials(host.id);
+          hosts.patch({ ...host, credentials: { ...c, host: r.passwordSet || r.usernameSet ? r : null } });
+          toast(`Host ${host.name}: credentials removed.`, 'success');
+        } catch (e) {
+          result.textContent = (e as Error).message;
+        }
+      } },
+    });
+    const form = h('form', { class: 'cred-form', 'aria-label': 'Replace BMC credentials', autocomplete: 'off' },
+      h('fieldset', { disabled: ro },
+        h('legend', null, 'BMC credentials'),
+        h('p', { class: 'hint' }, 'Write-only: oneha keeps them in its secret file (never on the host template) and never shows a stored password.'),
+        status,
+        h('div', { class: 'row' }, fUser.wrap, fPass.wrap),
+        h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'btn btn-primary', text: 'Replace credentials' }), remove, result)));
+    form.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      setError(fPass, pass.value ? undefined : 'Enter the password.');
+      if (!pass.value) return pass.focus();
+      try {
+        const r = await api.setCredentials(host.id, user.value, pass.value);
+        pass.value = '';
+        user.value = '';
+        hosts.patch({ ...host, credentials: { ...c, host: r } });
+        toast(`Host ${host.name}: credentials replaced.`, 'success');
+      } catch (err) {
+        result.textContent = `Not saved: ${(err as Error).message}`;
+      }
+    });
+    return form;
+  }
+
+  // -------------------------------------------------------------- fence test
+  private fenceTest(host: HostView): Node {
+    const ro = !currentSession()?.admin;
+    const out = h('div', { class: 'fence-result', 'aria-live': 'polite' });
+    const show = (t: FenceTest | null) => replace(out, t ? fenceResult(t) : h('p', { class: 'muted', text: 'No fence test since the runner started.' }));
+    show(host.lastFenceTest);
+    const btn = h('button', {
+      type: 'button', class: 'btn btn-primary', id: 'run-fence-test', disabled: ro,
+      on: { click: async () => {
+        btn.disabled = true;
+        this.fenceRunning = true;
+        replace(out, h('p', { class: 'muted', role: 'status' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), ' Asking the BMC for its power state…'));
+        try {
+          const t = await api.fenceTest(host.id);
+          show(t);
+          hosts.patch({ ...(hosts.get(host.id) ?? host), lastFenceTest: t });
+        } catch (e) {
+          replace(out, h('p', { class: 'note note-error', role: 'alert', text: `The fence test could not run: ${(e as Error).message}` }));
+        } finally {
+          this.fenceRunning = false;
+          btn.disabled = ro;
+        }
+      } },
+    }, icon('bolt'), ' Run fence test');
+    return h('div', null,
+      readOnlyNote(),
+      h('p', null, 'Asks this host\'s fence device for its power state, the way a real fence starts. ', h('strong', null, 'Status only: it never powers anything off.')),
+      h('div', { class: 'actions' }, btn),
+      out);
+  }
+
+  // -------------------------------------------------------------- recoveries
+  private recoveries(host: HostView): Node {
+    const box = h('div', { 'aria-live': 'polite' }, h('p', { class: 'muted', text: 'Loading…' }));
+    let timer = 0;
+    const load = () => api.recoveries(host.id).then((r) => {
+      if (!r.recoveries.length) return replace(box, h('p', { class: 'muted', text: `No recovery of host ${host.name} in the journal.` }));
+      replace(box, h('table', { class: 'simple' },
+        h('thead', null, h('tr', null, ['Recovery', 'Status', 'Received', 'Updated', 'VMs recovered / failed / skipped'].map((t) => h('th', { scope: 'col', text: t })))),
+        h('tbody', null, r.recoveries.map((x) => h('tr', null,
+          h('td', null, h('a', { href: `#/recoveries/${x.id}`, text: x.id })),
+          h('td', null, recoveryChip(x.status)),
+          h('td', { text: when(x.receivedAt), title: fullTime(x.receivedAt) }),
+          h('td', { text: when(x.updatedAt), title: fullTime(x.updatedAt) }),
+          h('td', { text: `${x.counts.recovered} / ${x.counts.failed} / ${x.counts.skipped}` }))))));
+    }, (e: Error) => replace(box, h('p', { class: 'note note-error', text: e.message })));
+    void load();
+    this.offLive = onLive((e) => {
+      if (e.recovery?.hostId !== host.id) return;
+      clearTimeout(timer);
+      timer = window.setTimeout(load, 300);
+    });
+    return box;
+  }
+}
+
+export function fenceResult(t: FenceTest): Node {
+  return h('div', { class: `card result ${t.reachable ? 'ok' : 'bad'}`, 'data-testid': 'fence-result' },
+    h('dl', { class: 'facts' },
+      h('dt', null, 'Result'), h('dd', null, t.reachable ? chip('REACHABLE', 'success') : chip('FAILED', 'error')),
+      h('dt', null, 'Power state'), h('dd', { text: t.power ? t.power.toUpperCase() : 'unknown' }),
+      h('dt', null, 'Method'), h('dd', null, h('code', { text: t.method })),
+      h('dt', null, 'Took'), h('dd', { text: duration(t.durationMs) }),
+      h('dt', null, 'When'), h('dd', { text: `${fullTime(t.at)} (${ago(t.at)})` })),
+    t.error ? h('div', { class: 'note note-error' },
+      h('p', null, h('strong', null, 'What the agent said: '), h('span', { class: 'agent-error', text: t.error })),
+      h('p', null, h('strong', null, 'What to check: '), fenceErrorAdvice(t.error))) : null);
+}

@@ -1,0 +1,251 @@
+// Recoveries: the list and the selected recovery's detail, both kept current
+// from the runner's event stream without a reload.
+import { api, currentSession, type RecoveryDetail, type RecoverySummary } from './api';
+import { confirmDialog, h, replace, toast } from './dom';
+import { chip, duration, fullTime, outcomeKind, recoveryChip, when } from './format';
+import { onLive } from './live';
+import type { Route, View } from './router';
+import { hosts } from './store';
+
+const STEP_LABEL: Record<string, string> = {
+  decode: 'Read the hook event',
+  wait: 'Wait for the host to come back',
+  fence: 'Fence the host',
+  inventory: 'List the host\'s VMs',
+  select: 'Plan each VM',
+  recover: 'Recover the VMs',
+  finish: 'Finish',
+};
+const OUTCOME_LABEL: Record<string, string> = { done: 'recovered', 'already-done': 'already recovered', 'dry-run': 'dry run', failed: 'failed', skipped: 'skipped' };
+
+const hostLabel = (r: RecoverySummary) => (r.hostId === undefined ? 'unknown host' : `${r.hostName ?? hosts.get(r.hostId)?.name ?? 'host'} (#${r.hostId})`);
+
+export function recoveriesView(route: Route): View {
+  const list = new Map<string, RecoverySummary>();
+  let selected: string | undefined;
+  let detail: RecoveryDetail | undefined;
+  let frame = 0;
+  let detailTimer = 0;
+  const tbody = h('tbody');
+  const count = h('span', { class: 'count', role: 'status' });
+  const listMsg = h('div', { class: 'msg' });
+  const detailSlot = h('div', { class: 'detail-slot' });
+  const el = h('div', { class: 'view view-recoveries' },
+    h('div', { class: 'toolbar card' }, h('h2', { class: 'toolbar-title', text: 'Recoveries' }), count),
+    listMsg,
+    h('div', { class: 'split' },
+      h('div', { class: 'card table-card' }, h('div', { class: 'grid-scroll short', tabIndex: 0, role: 'region', 'aria-label': 'Recoveries' },
+        h('table', { class: 'grid', id: 'recoveries-table' },
+          h('colgroup', null, ['c-rid', 'c-name', 'c-state', 'c-trigger', 'c-time', 'c-time', 'c-step', 'c-counts'].map((c) => h('col', { class: c }))),
+          h('thead', null, h('tr', null, ['Recovery', 'Host', 'Status', 'Trigger', 'Received', 'Updated', 'Step', 'VMs ok / failed / skipped'].map((t) => h('th', { scope: 'col', text: t })))),
+          tbody))),
+      detailSlot));
+
+  function renderList() {
+    frame = 0;
+    const rows = [...list.values()].sort((a, b) => b.receivedAt - a.receivedAt);
+    count.textContent = `${rows.length} recover${rows.length === 1 ? 'y' : 'ies'}`;
+    if (!rows.length) return replace(tbody, h('tr', { class: 'empty' }, h('td', { colSpan: 8, text: 'No recovery yet. When a host fails, its recovery appears here as it happens.' })));
+    replace(tbody, rows.map((r) => h('tr', {
+      class: r.id === selected ? 'selected' : '', 'aria-selected': String(r.id === selected), 'data-id': r.id,
+      on: { click: (e) => !(e.target as HTMLElement).closest('a') && (location.hash = `#/recoveries/${r.id}`) },
+    },
+    h('td', null, h('a', { href: `#/recoveries/${r.id}`, text: r.id })),
+    h('td', { text: hostLabel(r) }),
+    h('td', null, recoveryChip(r.status)),
+    h('td', { text: r.trigger }),
+    h('td', { text: when(r.receivedAt), title: fullTime(r.receivedAt) }),
+    h('td', { text: when(r.updatedAt), title: fullTime(r.updatedAt) }),
+    h('td', { text: r.currentStep ? STEP_LABEL[r.currentStep] ?? r.currentStep : '—' }),
+    h('td', { text: `${r.counts.recovered} / ${r.counts.failed} / ${r.counts.skipped}` }))));
+  }
+  const scheduleList = () => (frame ||= requestAnimationFrame(renderList));
+
+  async function loadDetail() {
+    if (!selected) {
+      detail = undefined;
+      el.classList.remove('has-detail');
+      return replace(detailSlot);
+    }
+    const id = selected;
+    try {
+      const d = await api.recovery(id);
+      if (id !== selected) return;
+      detail = d;
+      list.set(d.id, d);
+      scheduleList();
+      el.classList.add('has-detail');
+      replace(detailSlot, renderDetail(d));
+    } catch (e) {
+      if (id === selected) replace(detailSlot, h('p', { class: 'note note-error', role: 'alert', text: (e as Error).message }));
+    }
+  }
+
+  const offLive = onLive((e) => {
+    if (e.recovery) {
+      list.set(e.recovery.id, e.recovery);
+      scheduleList();
+    }
+    if (e.event.id === selected) {
+      clearTimeout(detailTimer);
+      detailTimer = window.setTimeout(loadDetail, 150);
+    }
+  });
+
+  const offHosts = hosts.subscribe(scheduleList); // host names for the list
+  if (!hosts.data) void hosts.load();
+  api.recoveries().then((r) => {
+    for (const x of r.recoveries) if (!list.has(x.id) || list.get(x.id)!.updatedAt <= x.updatedAt) list.set(x.id, x);
+    renderList();
+  }, (e: Error) => replace(listMsg, h('p', { class: 'note note-error', role: 'alert', text: `Recoveries could not be loaded: ${e.message}` })));
+  renderList();
+
+  const update = (r: Route) => {
+    if (r.id === selected && detail) return;
+    selected = r.id;
+    scheduleList();
+    void loadDetail();
+  };
+  update(route);
+  return { el, title: 'Recoveries', update, destroy: () => { offLive(); offHosts(); clearTimeout(detailTimer); } };
+}
+
+function operatorBox(d: RecoveryDetail): Node | null {
+  const admin = !!currentSession()?.admin;
+  const release = h('button', {
+    type: 'button', class: 'btn btn-primary', id: 'release-recovery', disabled: !admin,
+    on: { click: async () => {
+      const ok = await confirmDialog({
+        title: `Release recovery ${d.id}?`,
+        body: d.status === 'fence-failed'
+          ? `oneha will try to fence ${hostLabel(d)} again and, once it is verified off, recover its VMs.`
+          : `oneha will go on with the recovery of ${hostLabel(d)}: fence it, then recover its VMs.`,
+        confirm: 'Release',
+      });
+      if (!ok) return;
+      try {
+        await api.release(d.id);
+        toast(`Recovery ${d.id} released.`, 'success');
+      } catch (e) {
+        toast(`Not released: ${(e as Error).message}`, 'error');
+      }
+    } },
+  }, 'Release…');
+  const roNote = admin ? null : h('p', { class: 'hint', text: 'Only members of the oneadmin group can release.' });
+  const hostLink = (tab: string, text: string) => (d.hostId === undefined ? text : h('a', { href: `#/hosts/${d.hostId}/${tab}`, text }));
+  if (d.status === 'held') {
+    return h('div', { class: 'note note-warning operator', role: 'note' },
+      h('h3', null, 'Held: waiting for an operator'),
+      h('p', null, d.reason ?? 'The recovery is held.'),
+      h('p', null, 'No VM has been touched. Release lets it go on: fence the host, then recover its VMs.'),
+      h('div', { class: 'actions' }, release), roNote);
+  }
+  if (d.status === 'fence-failed') {
+    return h('div', { class: 'note note-error operator', role: 'note' },
+      h('h3', null, 'Fencing failed: no VM was touched'),
+      h('p', null, d.reason ?? d.fence?.reason ?? 'The host could not be verified powered off.'),
+      h('p', null, 'oneha stops here on purpose: recovering the VMs of a host that may still be running them would run them twice.'),
+      h('ol', { class: 'next-steps' },
+        h('li', null, 'Check the BMC credentials and FENCE_IP of this host: ', hostLink('settings', 'HA settings'), '.'),
+        h('li', null, 'Run a fence test until the BMC answers: ', hostLink('fence-test', 'Fence test'), '.'),
+        h('li', null, 'Release to retry fencing and then the recovery.'),
+        h('li', null, 'If you powered the host off yourself and want to recover without fencing, set Fencing to Off for this host first, then release.')),
+      h('div', { class: 'actions' }, release), roNote);
+  }
+  if (d.status === 'failed') {
+    return h('div', { class: 'note note-error operator', role: 'note' }, h('h3', null, 'The recovery failed'), h('p', null, d.reason ?? 'See the failed step below.'));
+  }
+  return null;
+}
+
+function timeline(d: RecoveryDetail): Node {
+  const total = d.steps.reduce((s, x) => s + (x.durationMs ?? 0), 0) || 1;
+  return h('ol', { class: 'timeline', 'aria-label': 'Steps' }, d.steps.map((s) => {
+    const kind = s.status === 'ok' ? 'success' : s.status === 'failed' ? 'error' : 'info';
+    const bar = h('span', { class: `bar bar-${kind}` });
+    bar.style.width = `${Math.max(2, Math.round(((s.durationMs ?? 0) / total) * 100))}%`;
+    return h('li', { class: `step step-${s.status}` },
+      h('span', { class: 'dot', 'aria-hidden': 'true' }),
+      h('div', { class: 'step-main' },
+        h('div', { class: 'step-head' },
+          h('strong', { text: STEP_LABEL[s.name] ?? s.name }),
+          chip(s.status === 'ok' ? 'done' : s.status, kind),
+          h('span', { class: 'muted', text: `${when(s.startedAt)} · ${s.durationMs !== undefined ? duration(s.durationMs) : 'running…'}` })),
+        h('div', { class: 'bar-track' }, bar),
+        s.error ? h('p', { class: 'step-error', text: `${s.error.code}: ${s.error.message}` }) : null));
+  }));
+}
+
+function fenceEvidence(d: RecoveryDetail): Node {
+  const f = d.fence;
+  if (!f) return h('p', { class: 'muted', text: d.steps.some((s) => s.name === 'fence') ? 'Fencing is in progress.' : 'The host has not been fenced (yet).' });
+  const kind = f.outcome === 'fenced' ? 'success' : f.outcome === 'failed' ? 'error' : 'default';
+  return h('div', null,
+    h('dl', { class: 'facts' },
+      h('dt', null, 'Outcome'), h('dd', null, chip(f.outcome.toUpperCase(), kind)),
+      h('dt', null, 'Method'), h('dd', null, f.method ? h('code', { text: f.method }) : '—'),
+      h('dt', null, 'Verified off by the BMC'), h('dd', { text: f.verified ? 'yes' : 'no' }),
+      h('dt', null, 'Last power state'), h('dd', { text: f.power ? f.power.toUpperCase() : 'unknown' }),
+      f.evidence ? [h('dt', null, 'Evidence'), h('dd', null, h('code', { class: 'wrap', text: f.evidence }))] : null,
+      f.reason ? [h('dt', null, 'Reason'), h('dd', { text: f.reason })] : null),
+    f.attempts.length ? h('table', { class: 'simple' },
+      h('caption', { text: 'Attempts' }),
+      h('thead', null, h('tr', null, ['Level', 'Method', 'Action', 'Result', 'Power', 'Took', 'Error'].map((t) => h('th', { scope: 'col', text: t })))),
+      h('tbody', null, f.attempts.map((a) => h('tr', null,
+        h('td', { text: String(a.level) }), h('td', null, h('code', { text: a.method })), h('td', { text: a.action }),
+        h('td', null, chip(a.ok ? 'OK' : 'FAILED', a.ok ? 'success' : 'error')), h('td', { text: a.power ?? '—' }),
+        h('td', { text: duration(a.durationMs) }), h('td', { text: a.error ?? '' }))))) : null);
+}
+
+function vmTable(d: RecoveryDetail): Node {
+  const outcomes = new Map(d.vms.map((v) => [v.vmId, v]));
+  const finished = !['running', 'received'].includes(d.status);
+  type Row = { id: number; name: string; state: string; op: string; outcome: string; detail: string; tries: string };
+  const rows: Row[] = [];
+  const seen = new Set<number>();
+  for (const a of d.plan?.actions ?? []) {
+    const o = outcomes.get(a.vmId);
+    seen.add(a.vmId);
+    rows.push({
+      id: a.vmId, name: a.vmName, state: a.state, op: a.operation,
+      outcome: o ? OUTCOME_LABEL[o.outcome] ?? o.outcome : finished ? 'not recovered' : 'pending',
+      detail: o?.detail ?? (finished ? d.reason ?? 'the recovery stopped before this VM' : 'waiting for its turn'),
+      tries: o ? String(o.tries) : '—',
+    });
+  }
+  for (const s of d.plan?.skipped ?? []) {
+    seen.add(s.vmId);
+    rows.push({ id: s.vmId, name: s.vmName, state: s.state, op: '—', outcome: 'skipped', detail: s.reason, tries: '—' });
+  }
+  for (const o of d.vms) if (!seen.has(o.vmId)) rows.push({ id: o.vmId, name: o.vmName, state: '', op: o.operation, outcome: OUTCOME_LABEL[o.outcome] ?? o.outcome, detail: o.detail, tries: String(o.tries) });
+  if (!rows.length) return h('p', { class: 'muted', text: d.plan ? 'The host had no VM to recover.' : 'The VMs are listed once the host is fenced and its VMs are planned.' });
+  const kindOf = (o: string) => outcomeKind(o === 'recovered' || o === 'already recovered' ? 'done' : o);
+  return h('table', { class: 'simple', id: 'vm-outcomes' },
+    h('thead', null, h('tr', null, ['VM', 'Name', 'State', 'Action', 'Outcome', 'Detail / reason', 'Tries'].map((t) => h('th', { scope: 'col', text: t })))),
+    h('tbody', null, rows.map((r) => h('tr', { 'data-vm': r.id },
+      h('td', { text: String(r.id) }), h('td', { text: r.name }), h('td', { text: r.state }), h('td', { text: r.op }),
+      h('td', { class: 'vm-outcome' }, chip(r.outcome, kindOf(r.outcome))), h('td', { class: 'wrap', text: r.detail }), h('td', { text: r.tries })))));
+}
+
+function renderDetail(d: RecoveryDetail): Node {
+  return h('section', { class: 'detail card', 'aria-labelledby': 'rec-title', 'data-status': d.status },
+    h('header', { class: 'detail-head' },
+      h('h2', { id: 'rec-title', class: 'detail-title' }, `Recovery ${d.id}`),
+      h('span', { id: 'rec-status' }, recoveryChip(d.status)),
+      h('a', { class: 'btn btn-icon', href: '#/recoveries', 'aria-label': 'Close details', title: 'Close details', text: '×' })),
+    h('dl', { class: 'facts facts-inline' },
+      h('dt', null, 'Host'), h('dd', null, d.hostId === undefined ? 'unknown' : h('a', { href: `#/hosts/${d.hostId}`, text: hostLabel(d) })),
+      h('dt', null, 'Trigger'), h('dd', { text: d.trigger + (d.joined ? ` (+${d.joined} joined)` : '') }),
+      h('dt', null, 'Received'), h('dd', { text: fullTime(d.receivedAt) }),
+      h('dt', null, 'Updated'), h('dd', { text: fullTime(d.updatedAt) }),
+      d.plan ? [h('dt', null, 'Mode'), h('dd', { text: d.plan.mode })] : null,
+      d.releasedBy ? [h('dt', null, 'Released by'), h('dd', { text: d.releasedBy })] : null,
+      d.reason && !['held', 'fence-failed', 'failed'].includes(d.status) ? [h('dt', null, 'Reason'), h('dd', { text: d.reason })] : null),
+    operatorBox(d),
+    h('div', { class: 'detail-grid' },
+      h('section', null, h('h3', null, 'Steps'), d.steps.length ? timeline(d) : h('p', { class: 'muted', text: 'Not started.' })),
+      h('section', null, h('h3', null, 'Fencing evidence'), fenceEvidence(d))),
+    h('section', null, h('h3', null, `VMs (${d.counts.recovered} recovered, ${d.counts.failed} failed, ${d.counts.skipped} skipped)`), vmTable(d)),
+    d.notRecovered.length ? h('section', null, h('h3', null, `Not recovered (${d.notRecovered.length})`),
+      h('ul', { class: 'reasons' }, d.notRecovered.map((n) => h('li', null, h('strong', { text: `VM ${n.vmId} ${n.vmName}` }), `: ${n.reason}`)))) : null);
+}

@@ -1,0 +1,77 @@
+// Shared, cached data: the host list (one GET /v1/hosts for every view) and
+// the installed fence agents. Views subscribe and are told when it changes.
+import { api, type HostList, type HostView } from './api';
+
+type Listener = () => void;
+
+class HostStore {
+  data?: HostList;
+  error?: string;
+  private byId = new Map<number, HostView>();
+  private pending?: Promise<void>;
+  private listeners = new Set<Listener>();
+  private timer?: number;
+
+  subscribe(l: Listener): () => void {
+    this.listeners.add(l);
+    return () => this.listeners.delete(l);
+  }
+
+  private emit() {
+    for (const l of this.listeners) l();
+  }
+
+  get(id: number): HostView | undefined {
+    return this.byId.get(id);
+  }
+
+  load(): Promise<void> {
+    this.pending ??= api.hosts().then(
+      (d) => {
+        this.data = d;
+        this.error = undefined;
+        this.byId = new Map(d.hosts.map((h) => [h.id, h]));
+      },
+      (e: Error) => {
+        this.error = e.message;
+      },
+    ).finally(() => {
+      this.pending = undefined;
+      this.emit();
+    });
+    return this.pending;
+  }
+
+  /** Reload soon, once, however many events ask for it. */
+  refreshSoon(ms = 1500): void {
+    if (this.timer) return;
+    this.timer = window.setTimeout(() => {
+      this.timer = undefined;
+      void this.load();
+    }, ms);
+  }
+
+  patch(h: HostView): void {
+    if (!this.data) return;
+    const i = this.data.hosts.findIndex((x) => x.id === h.id);
+    if (i >= 0) this.data.hosts[i] = h;
+    this.byId.set(h.id, h);
+    this.emit();
+  }
+
+  reset(): void {
+    this.data = undefined;
+    this.byId.clear();
+  }
+}
+
+export const hosts = new HostStore();
+
+let agents: Promise<string[]> | undefined;
+export function installedAgents(): Promise<string[]> {
+  agents ??= api.agents().then((r) => r.agents, () => {
+    agents = undefined;
+    return [];
+  });
+  return agents;
+}
