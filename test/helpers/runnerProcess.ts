@@ -17,7 +17,7 @@ export interface RunnerHandle {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
-export async function startRunner(simUrl: string, config: object = {}, opts: { dir?: string; fenceSleep?: number } = {}): Promise<RunnerHandle> {
+export async function startRunner(simUrl: string, config: object = {}, opts: { dir?: string; fenceSleep?: number; noFenceCommand?: boolean; secrets?: object } = {}): Promise<RunnerHandle> {
   const dir = opts.dir ?? tempDir('oneha-runner-');
   const port = await freePort();
   const token = 'test-token-0123456789abcdef';
@@ -30,8 +30,8 @@ export async function startRunner(simUrl: string, config: object = {}, opts: { d
     ONEHA_LISTEN: `127.0.0.1:${port}`,
     ONEHA_TOKEN_FILE: writeFile(dir, 'token', token + '\n'),
     ONEHA_DATA_DIR: join(dir, 'data'),
-    ONEHA_FENCE_COMMAND: fence,
-    ONEHA_SECRETS_FILE: join(dir, 'secrets.json'),
+    ...(opts.noFenceCommand ? {} : { ONEHA_FENCE_COMMAND: fence }),
+    ONEHA_SECRETS_FILE: opts.secrets ? writeFile(dir, 'secrets.json', JSON.stringify(opts.secrets)) : join(dir, 'secrets.json'),
     ONEHA_CONFIG: writeFile(dir, 'oneha.json', JSON.stringify({
       monitoring: { intervalSeconds: 1, pollSeconds: 0.2, monitordConf: join(dir, 'none.conf') },
       retries: { delayMs: 100 },
