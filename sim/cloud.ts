@@ -109,7 +109,7 @@ export class Cloud {
   readonly users = new Map<number, SimUser>();
   readonly documents = new Map<number, SimDocument>();
   readonly hooks = new Map<number, SimHook>();
-  /** Finished hook executions, in completion order. */
+  /** Finished hook executions, in the order they were started. */
   readonly hookRuns: HookRun[] = [];
   /** Host and VM state transitions (bounded). */
   readonly events: SimEvent[] = [];
@@ -128,6 +128,7 @@ export class Cloud {
   private schedTimer?: NodeJS.Timeout;
   private nextDocId = 0;
   private eventSeq = 0;
+  private hookSeq = 0;
   private reqSeq = 1000;
   private closed = false;
 
@@ -749,13 +750,16 @@ export class Cloud {
       if (hook.state !== name) continue;
       const xml = this.hostXml(host.id, prev);
       const executionId = hook.nextExecutionId++;
+      const seq = ++this.hookSeq;
       const at = this.nowMs();
       const p = runHookCommand({
         command: hook.command, arguments: hook.arguments, argumentsStdin: hook.argumentsStdin,
         template: Buffer.from(xml, 'utf8').toString('base64'), timeoutSeconds: hook.timeoutSeconds, cwd: hook.cwd, env: hook.env,
       }, this.runningHooks).then((r) => {
-        this.hookRuns.push({
-          hookId: hook.id, hookName: hook.name, executionId, timestamp: Math.floor(at / 1000), at, hostId: host.id, state: name,
+        let i = this.hookRuns.length;
+        while (i > 0 && this.hookRuns[i - 1].seq > seq) i--;
+        this.hookRuns.splice(i, 0, {
+          seq, hookId: hook.id, hookName: hook.name, executionId, timestamp: Math.floor(at / 1000), at, hostId: host.id, state: name,
           arguments: r.arguments, argv: r.argv, stdin: r.stdin, command: r.command, stdout: r.stdout, stderr: r.stderr,
           code: r.code, timedOut: r.timedOut, durationMs: r.durationMs,
         });

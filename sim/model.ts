@@ -215,6 +215,8 @@ export interface SimHook {
 
 /** One execution of a hook command (HOOK_EXECUTION_RECORD plus details). */
 export interface HookRun {
+  /** Start order across all hooks (hookRuns is sorted by it). */
+  seq: number;
   hookId: number;
   hookName: string;
   executionId: number;
