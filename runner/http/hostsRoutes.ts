@@ -20,6 +20,9 @@ import type { Recovery } from '../journal/events';
 import { principalName, requireAdmin, requireRead, type AuthEnv } from './auth';
 import { errorJson, jsonBody } from './openapi';
 
+/** How long one hostpool reply serves further GET /v1/hosts. */
+const POOL_TTL_MS = 2000;
+
 /** Recoveries that still act or wait for an operator. */
 const ACTIVE = new Set(['received', 'running', 'held', 'fence-failed']);
 
@@ -175,6 +178,19 @@ export function hostsRoutes(ctx: RunnerContext) {
   api.add({ method: 'delete', path: '/v1/hosts/:id/credentials', auth: 'admin', summary: 'Remove the host\'s own BMC credentials (the default ones then apply, if any).' });
   api.add({ method: 'get', path: '/v1/fence/agents', auth: 'read', summary: 'Fence agents installed on this front-end (executable fence_* in config fence.agentDir).' });
 
+  // One hostpool call serves every request arriving while it runs and for a
+  // moment after (several consoles open, a burst of refreshes during a
+  // recovery): with thousands of hosts the reply is megabytes of XML.
+  let pool: { done: number; hosts: Promise<Host[]> } | undefined;
+  const hostPool = (): Promise<Host[]> => {
+    if (pool && Date.now() - pool.done < POOL_TTL_MS) return pool.hosts;
+    const entry = { done: Infinity, hosts: ctx.one.hostPoolInfo() };
+    pool = entry;
+    entry.hosts.then(() => (entry.done = Date.now()), () => pool === entry && (pool = undefined));
+    return entry.hosts;
+  };
+  const invalidate = () => (pool = undefined);
+
   const describeHost = (id: number) => {
     const d = ctx.secrets.describe().find((x) => x.ref === hostRef(id));
     return { usernameSet: !!d?.usernameSet, passwordSet: !!d?.passwordSet };
@@ -184,7 +200,7 @@ export function hostsRoutes(ctx: RunnerContext) {
     .get('/v1/hosts', requireRead, compress(), async (c) => {
       let hosts: Host[];
       try {
-        hosts = await ctx.one.hostPoolInfo();
+        hosts = await hostPool();
       } catch (e) {
         return onedError(c, e);
       }
@@ -247,6 +263,8 @@ export function hostsRoutes(ctx: RunnerContext) {
         await ctx.one.hostUpdate(id, templateText(attrs), true);
       } catch (e) {
         return onedError(c, e, id);
+      } finally {
+        invalidate();
       }
       const who = principalName(c.get('principal'));
       ctx.log.info(`host ${id} HA settings changed by ${who}: ${Object.entries(attrs).map(([k, v]) => `${k}=${v === '' ? '(inherit/cleared)' : v}`).join(', ')}`, { hostId: id });
