@@ -5,10 +5,12 @@ import type { OneApi } from '../../functions/ports';
 import { applyEvent, type JournalEvent, type Recovery } from './events';
 import type { JournalStore } from './store';
 
-const cdata = (s: string) => `<![CDATA[${s.split(']]>').join(']]]]><![CDATA[>')}]]>`;
+// Escaped text rather than CDATA: the xmlrpc package itself wraps such a
+// string in CDATA, and a CDATA section cannot nest.
+const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 export function documentTemplate(r: Recovery): string {
-  return `<TEMPLATE><NAME>${cdata(`oneha-${r.id}`)}</NAME><BODY>${cdata(JSON.stringify(r))}</BODY></TEMPLATE>`;
+  return `<TEMPLATE><NAME>${esc(`oneha-${r.id}`)}</NAME><BODY>${esc(JSON.stringify(r))}</BODY></TEMPLATE>`;
 }
 
 export class DocumentJournalStore implements JournalStore {
