@@ -19,7 +19,10 @@ export class JsonLogger implements Log {
   }
 
   private emit(level: string, msg: string, fields?: LogFields) {
-    let line = JSON.stringify({ ts: new Date(this.now()).toISOString(), level, msg, ...this.fields, ...fields });
+    const obj: Record<string, unknown> = { ts: new Date(this.now()).toISOString(), level, msg };
+    // A field never overwrites ts, level or msg (a fence attempt has its own "level").
+    for (const [k, v] of Object.entries({ ...this.fields, ...fields })) obj[k in obj ? `${k}_` : k] = v;
+    let line = JSON.stringify(obj);
     for (const s of this.secrets.values()) if (s && s.length >= 4) line = line.split(s).join('***');
     this.sink.write(line + '\n');
   }

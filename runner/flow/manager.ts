@@ -17,7 +17,7 @@ import { readOnly } from '../one/readOnly';
 import { newRecoveryId } from '../journal/journal';
 import { hostHaSettings } from '../hostSettings';
 import type { DisarmSwitch, MassFailureBrake } from './brakes';
-import { runRecoveryFlow, STEP_ORDER, type FlowSettings } from './recoveryFlow';
+import { errorSince, runRecoveryFlow, STEP_ORDER, type FlowSettings } from './recoveryFlow';
 
 export interface ManagerOptions {
   maxFlows: number;
@@ -98,12 +98,21 @@ export class FlowManager {
     return id;
   }
 
-  /** A recovery of this very event (same payload) that ran within the replay window. */
+  /**
+   * A recovery of the same failure within the replay window: the very same
+   * event (same payload), or any recovery of the host that started after the
+   * host went into ERROR (e.g. reconciliation got there before a late hook).
+   */
   private recentSameEvent(id: string, hostId: number, payload: string, at: number): Recovery | undefined {
     const key = payloadKey(payload);
     const since = at - this.opts.dedupeWindowSeconds * 1000;
-    return this.journal.list().find((r) => r.id !== id && r.hostId === hostId && r.receivedAt >= since && r.trigger !== 'reconciled' &&
-      !['rejected', 'skipped', 'received'].includes(r.status) && payloadKey(r.payload) === key);
+    let failedAt: number | undefined;
+    try {
+      failedAt = errorSince(decodeHookPayload(payload).host);
+    } catch { /* decoded before; cannot happen */ }
+    return this.journal.list().find((r) => r.id !== id && r.hostId === hostId && r.receivedAt >= since &&
+      !['rejected', 'skipped', 'received'].includes(r.status) &&
+      ((r.trigger !== 'reconciled' && payloadKey(r.payload) === key) || (failedAt !== undefined && r.receivedAt >= failedAt)));
   }
 
   private enqueue(id: string, hostId: number): void {
