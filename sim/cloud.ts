@@ -601,6 +601,20 @@ export class Cloud {
     return true;
   }
 
+  /**
+   * The last step of an operation the hypervisor must carry out (shutdown,
+   * save...): on a host that does not answer the driver fails and the VM goes
+   * back to where it was (UNKNOWN once the failure was detected).
+   */
+  private driverStep(vm: SimVm, back: [number, number], done: () => void): () => void {
+    return () => {
+      if (!this.hostDead(vm.heldOn)) return done();
+      const detected = this.monitorFailed.has(vm.heldOn);
+      const [s, l] = back[0] === VM.ACTIVE && detected ? [VM.ACTIVE, LCM.UNKNOWN] : back;
+      this.setVmState(vm, s, l);
+    };
+  }
+
   /** The VM reached RUNNING on its host, unless that host is dead. */
   private toRunning(vm: SimVm): void {
     const h = this.hosts.get(vm.heldOn);
@@ -821,7 +835,9 @@ export class Cloud {
         if (runningOrUnknown || s === VM.POWEROFF || s === VM.SUSPENDED) {
           this.recordAction(vm, act, caller);
           this.setVmState(vm, VM.ACTIVE, s === VM.ACTIVE ? LCM.SHUTDOWN : LCM.EPILOG);
-          this.chain(vm, s === VM.ACTIVE ? [() => this.setVmState(vm, VM.ACTIVE, LCM.EPILOG), () => this.toDone(vm)] : [() => this.toDone(vm)]);
+          this.chain(vm, s === VM.ACTIVE
+            ? [this.driverStep(vm, [s, l], () => this.setVmState(vm, VM.ACTIVE, LCM.EPILOG)), () => { if (vm.lcmState === LCM.EPILOG) this.toDone(vm); }]
+            : [() => this.toDone(vm)]);
           return;
         }
         if (s === VM.PENDING || s === VM.HOLD || s === VM.STOPPED || s === VM.UNDEPLOYED || s === VM.CLONING_FAILURE) {
@@ -836,7 +852,7 @@ export class Cloud {
         this.recordAction(vm, act, caller);
         this.setResched(vm, 0);
         this.setVmState(vm, VM.ACTIVE, LCM.SHUTDOWN_POWEROFF);
-        this.chain(vm, [() => this.setVmState(vm, VM.POWEROFF, LCM.LCM_INIT)]);
+        this.chain(vm, [this.driverStep(vm, [s, l], () => this.setVmState(vm, VM.POWEROFF, LCM.LCM_INIT))]);
         return;
       }
       case 'suspend': {
@@ -844,7 +860,7 @@ export class Cloud {
         this.recordAction(vm, act, caller);
         this.setResched(vm, 0);
         this.setVmState(vm, VM.ACTIVE, LCM.SAVE_SUSPEND);
-        this.chain(vm, [() => this.setVmState(vm, VM.SUSPENDED, LCM.LCM_INIT)]);
+        this.chain(vm, [this.driverStep(vm, [s, l], () => this.setVmState(vm, VM.SUSPENDED, LCM.LCM_INIT))]);
         return;
       }
       case 'stop': {
@@ -852,7 +868,8 @@ export class Cloud {
         this.recordAction(vm, act, caller);
         this.setResched(vm, 0);
         this.setVmState(vm, VM.ACTIVE, LCM.SAVE_STOP);
-        this.chain(vm, [() => this.setVmState(vm, VM.ACTIVE, LCM.EPILOG_STOP), () => {
+        this.chain(vm, [this.driverStep(vm, [s, l], () => this.setVmState(vm, VM.ACTIVE, LCM.EPILOG_STOP)), () => {
+          if (vm.lcmState !== LCM.EPILOG_STOP) return;
           this.closeHistory(vm);
           this.release(vm);
           this.setVmState(vm, VM.STOPPED, LCM.LCM_INIT);
@@ -865,7 +882,8 @@ export class Cloud {
         this.recordAction(vm, act, caller);
         this.setResched(vm, 0);
         this.setVmState(vm, VM.ACTIVE, s === VM.POWEROFF ? LCM.EPILOG_UNDEPLOY : LCM.SHUTDOWN_UNDEPLOY);
-        this.chain(vm, [...(s === VM.POWEROFF ? [] : [() => this.setVmState(vm, VM.ACTIVE, LCM.EPILOG_UNDEPLOY)]), () => {
+        this.chain(vm, [...(s === VM.POWEROFF ? [] : [this.driverStep(vm, [s, l], () => this.setVmState(vm, VM.ACTIVE, LCM.EPILOG_UNDEPLOY))]), () => {
+          if (vm.lcmState !== LCM.EPILOG_UNDEPLOY) return;
           this.closeHistory(vm);
           this.release(vm);
           this.setVmState(vm, VM.UNDEPLOYED, LCM.LCM_INIT);

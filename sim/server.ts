@@ -317,6 +317,11 @@ class SimulatorImpl implements Simulator {
     const delay = this.faults.delayFor(method);
     if (delay > 0) await this.sleep(delay);
     if (this.closed) return;
+    if (this.downFlag || res.destroyed) {
+      // oned went away while this call was in flight: not applied, no answer
+      this.record(at, t0, method, params, { kind: 'fault', code: -32300, message: 'oned went down before answering' });
+      return;
+    }
     const o = this.dispatch(method, params);
     this.record(at, t0, method, params, o);
     this.send(res, o, method);
@@ -400,6 +405,12 @@ class SimulatorImpl implements Simulator {
           return sendJson(res, 200, { runs: this.cloud.hookRuns });
         case 'GET events':
           return sendJson(res, 200, { events: this.cloud.events.filter((e) => e.seq > since) });
+        case 'POST raft': {
+          const b = z.object({ state: z.number().int().min(0).max(3), term: z.number().int().nonnegative().optional() }).parse(body ?? {});
+          this.cloud.raft.state = b.state;
+          if (b.term !== undefined) this.cloud.raft.term = b.term;
+          return sendJson(res, 200, { ...this.cloud.raft });
+        }
         case 'POST scheduler/pass':
           this.cloud.schedulerPass();
           return sendJson(res, 200, { ok: true });

@@ -26,27 +26,28 @@ const json = async (sim: Simulator, path: string, method = 'GET', body?: unknown
 };
 
 describe('latency', () => {
+  // Latencies well above scheduling noise, so that a loaded machine does not make these flaky.
   it('global and per-method delays, set at start and at run time', async () => {
-    const sim = await start({ options: { latencyMs: 60 } });
+    const sim = await start({ options: { latencyMs: 200 } });
     const [, slow] = await timed(call(sim.url, 'one.system.version', []));
-    expect(slow).toBeGreaterThanOrEqual(55);
-    sim.faults.set({ latencyMs: 0, methodLatencyMs: { 'one.vm.info': 80 } });
+    expect(slow).toBeGreaterThanOrEqual(195);
+    sim.faults.set({ latencyMs: 0, methodLatencyMs: { 'one.vm.info': 250 } });
     const [, fast] = await timed(call(sim.url, 'one.system.version', []));
     const [, vmInfo] = await timed(call(sim.url, 'one.vm.info', [41]));
-    expect(fast).toBeLessThan(50);
-    expect(vmInfo).toBeGreaterThanOrEqual(75);
+    expect(fast).toBeLessThan(150);
+    expect(vmInfo).toBeGreaterThanOrEqual(245);
     sim.faults.clear();
     const [, cleared] = await timed(call(sim.url, 'one.vm.info', [41]));
-    expect(cleared).toBeLessThan(50);
+    expect(cleared).toBeLessThan(150);
   });
 
   it('a slow call does not hold up the others', async () => {
     const sim = await start();
-    sim.faults.setLatency(150, 'one.vmpool.info');
+    sim.faults.setLatency(400, 'one.vmpool.info');
     const slow = timed(call(sim.url, 'one.vmpool.info', [-2, -1, -1, -1]));
     const [, quick] = await timed(call(sim.url, 'one.host.info', [0]));
-    expect(quick).toBeLessThan(100);
-    expect((await slow)[1]).toBeGreaterThanOrEqual(140);
+    expect(quick).toBeLessThan(300);
+    expect((await slow)[1]).toBeGreaterThanOrEqual(395);
   });
 });
 
@@ -98,6 +99,18 @@ describe('authentication failure and oned down', () => {
     await sim.up();
     expect(sim.port).toBe(port);
     expect((await call(sim.url, 'one.system.version', []))[0]).toBe(true);
+  });
+
+  it('a call in flight when oned goes down is not applied', async () => {
+    const sim = await start();
+    sim.faults.setLatency(100, 'one.vm.action');
+    const pending = call(sim.url, 'one.vm.action', ['poweroff', 45]).then(() => 'answered', () => 'no answer');
+    await sleep(20);
+    await sim.down();
+    expect(await pending).toBe('no answer');
+    await sleep(120);
+    expect(sim.cloud.vm(45)!.state).toBe(3);
+    expect(sim.calls.at(-1)).toMatchObject({ method: 'one.vm.action', ok: false, fault: true });
   });
 
   it('POST /sim/down with forMs comes back by itself', async () => {
@@ -168,6 +181,9 @@ describe('control API', () => {
     expect((await json(sim, '/hooks')).body).toEqual({ runs: [] });
     const ev = await json(sim, '/events');
     expect(ev.body.events.filter((e: any) => e.kind === 'host-state').map((e: any) => e.to)).toEqual(['ERROR', 'MONITORED']);
+    expect((await json(sim, '/raft', 'POST', { state: 1 })).body).toMatchObject({ state: 1 });
+    expect((await call(sim.url, 'one.vm.action', ['resched', 41]))[2]).toBe(8192);
+    await json(sim, '/raft', 'POST', { state: 0 });
     expect((await json(sim, '/nope')).status).toBe(404);
   });
 

@@ -53,7 +53,7 @@ const vmState = (sim: Simulator, id: number) => {
 
 describe('host failure', () => {
   it('ERROR, RUNNING VMs to UNKNOWN with RESCHED=0, TEMPLATE/ERROR, one event; restore keeps VMs UNKNOWN', async () => {
-    const sim = await start(cloud({}, { schedulerIntervalMs: 1000 }));
+    const sim = await start(cloud({}, { schedulerIntervalMs: 60_000 }));
     await ok(sim.url, 'one.vm.action', 'resched', 2); // RESCHED=1 before the failure...
     sim.cloud.failHost(1);
     sim.cloud.failHost(1); // ...a second report changes nothing
@@ -126,7 +126,6 @@ describe('resched and the scheduler', () => {
     const sim = await start(cloud({}, { bootDelayMs: 25 }));
     sim.cloud.failHost(1);
     expect(await ok(sim.url, 'one.vm.action', 'resched', 1)).toBe(1);
-    expect(sim.cloud.vm(1)!.resched).toBe(1);
     await waitFor('VM 1 in PROLOG_MIGRATE_UNKNOWN', () => sim.cloud.vm(1)!.lcmState === 60);
     await waitFor('VM 1 RUNNING', () => sim.cloud.vm(1)!.lcmState === 3);
     const seen = sim.events.filter((e) => e.kind === 'vm-state' && e.id === 1).map((e) => e.to);
@@ -161,7 +160,7 @@ describe('resched and the scheduler', () => {
   });
 
   it('SUSPENDED, PENDING and transient VMs cannot be resched: ACTION error with oned\'s text', async () => {
-    const sim = await start(cloud({}, { bootDelayMs: 200 }));
+    const sim = await start(cloud({}, { bootDelayMs: 2000 }));
     expect((await call(sim.url, 'one.vm.action', ['resched', 3])).slice(0, 4)).toEqual([
       false, '[one.vm.action] Error performing action "resched": This action is not available for state SUSPENDED', 2048, 3,
     ]);
@@ -170,9 +169,13 @@ describe('resched and the scheduler', () => {
     await waitFor('prolog', () => sim.cloud.vm(1)!.lcmState === 60);
     expect((await call(sim.url, 'one.vm.action', ['unresched', 1]))[1]).toBe('[one.vm.action] Error performing action "unresched": This action is not available for state PROLOG_MIGRATE_UNKNOWN');
     // unresched before the scheduler runs keeps the VM put
-    await ok(sim.url, 'one.vm.action', 'resched', 2);
-    await ok(sim.url, 'one.vm.action', 'unresched', 2);
-    expect(sim.cloud.vm(2)!.resched).toBe(0);
+    const slow = await start(cloud({}, { schedulerIntervalMs: 60_000 }));
+    slow.cloud.failHost(1);
+    await ok(slow.url, 'one.vm.action', 'resched', 2);
+    await ok(slow.url, 'one.vm.action', 'unresched', 2);
+    slow.cloud.schedulerPass();
+    expect(slow.cloud.vm(2)!.resched).toBe(0);
+    expect(slow.cloud.vm(2)!.hostId).toBe(1);
   });
 
   it('no room anywhere: the VM stays with RESCHED=1 and SCHED_MESSAGE; it moves once room appears', async () => {
@@ -294,6 +297,21 @@ describe('other actions and migrate', () => {
     expect(vmState(sim, 4)).toEqual([8, 0]);
     await ok(sim.url, 'one.vm.action', 'resume', 1);
     expect(vmState(sim, 1)).toEqual([3, 16]);
+  });
+
+  it('shutdowns need the hypervisor: on a dead host the VM falls back to UNKNOWN', async () => {
+    const sim = await start(cloud({}, { monitorDelayMs: 1000 }));
+    sim.cloud.failHost(1); // not detected yet: the VMs still look RUNNING
+    await ok(sim.url, 'one.vm.action', 'poweroff-hard', 1);
+    expect(vmState(sim, 1)).toEqual([3, 3]);
+    const s2 = await start(cloud());
+    s2.cloud.failHost(1);
+    for (const a of ['poweroff-hard', 'terminate-hard', 'undeploy-hard']) {
+      await ok(s2.url, 'one.vm.action', a, 2);
+      expect(vmState(s2, 2), a).toEqual([3, 16]);
+    }
+    await ok(s2.url, 'one.vm.recover', 2, 3); // what works on a dead host
+    expect(vmState(s2, 2)).toEqual([6, 0]);
   });
 
   it('migrate: live for RUNNING, cold from UNKNOWN, capacity checked unless enforced', async () => {
