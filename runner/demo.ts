@@ -3,7 +3,7 @@
 // script (deploy/onehook/onehook.sh), the real runner flow and a fence
 // command, so a newcomer watches a recovery end to end.
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -30,6 +30,9 @@ export interface DemoHandle {
 export async function startDemo(opts: { port?: number; simPort?: number; dataDir?: string; quiet?: boolean; pause?: number; scenarioFile?: string } = {}): Promise<DemoHandle> {
   const root = repoRoot();
   const dataDir = resolve(opts.dataDir ?? process.env.ONEHA_DATA_DIR ?? join(process.cwd(), '.data', 'demo'));
+  // Each demo starts a new simulated cloud: recoveries of an earlier demo's cloud would not make sense in it.
+  rmSync(join(dataDir, 'journal'), { recursive: true, force: true });
+  rmSync(join(dataDir, 'disarm.json'), { force: true });
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const token = randomBytes(24).toString('hex');
   const port = opts.port ?? 2720;

@@ -51,5 +51,5 @@ export function recoveryDetail(r: Recovery) {
 /** The fence step's input carries the host and methods; methods hold no secrets, but keep the view small. */
 function redactFenceInput(input: unknown) {
   const i = input as { host?: { id: number; name: string }; methods?: unknown[]; fencing?: boolean } | undefined;
-  return i ? { hostId: i.host?.id, hostName: i.host?.name, methods: i.methods, fencing: i.fencing } : input;
+  return i?.host ? { hostId: i.host.id, hostName: i.host.name, methods: i.methods, fencing: i.fencing } : input;
 }
