@@ -57,8 +57,11 @@ export function when(ms: number | undefined): string {
   return `${d.getDate()} ${d.toLocaleString('en', { month: 'short' })} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
 }
 
+/** "2026-11-25 14:03:07", local time. */
 export function fullTime(ms: number | undefined): string {
-  return ms ? new Date(ms).toLocaleString() : '';
+  if (!ms) return '';
+  const d = new Date(ms);
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
 }
 
 export function ago(ms: number | undefined, now = Date.now()): string {

@@ -199,8 +199,8 @@ export class HostDetail {
       : null;
 
     const result = h('div', { class: 'form-result', role: 'status' });
-    const save = h('button', { type: 'submit', class: 'btn btn-primary', text: 'Save settings' });
-    const reset = h('button', { type: 'button', class: 'btn', text: 'Undo changes', on: { click: () => { this.dirty = false; this.renderPanel(); } } });
+    const save = h('button', { type: 'submit', class: 'btn btn-primary', id: 'save-settings', text: 'Save settings', disabled: ro });
+    const reset = h('button', { type: 'button', class: 'btn', text: 'Undo changes', disabled: ro, on: { click: () => { this.dirty = false; this.renderPanel(); } } });
     const fields: Record<string, Field> = { ha: { input: ha, error: h('div'), wrap: haWrap }, mode: fMode, pause: fPause, fencing: fFencing, fenceAgent: fAgent, fenceIp: fIp, fenceOptions: fOpts };
 
     const form = h('form', { class: 'settings-form', 'aria-label': `HA settings of host ${host.name}`, novalidate: true },
@@ -290,7 +290,9 @@ export class HostDetail {
 
   private credentials(host: HostView, ro: boolean): Node {
     const c = host.credentials;
-    const used = c.ref ? `the "${c.secretRef}" entry` : c.host?.passwordSet ? 'this host\'s own' : c.default?.passwordSet ? 'the default ones' : 'none: fencing through the BMC will fail';
+    const agent = host.fence.methods.some((m) => m.kind === 'agent');
+    const used = c.ref ? `the "${c.secretRef}" entry` : c.host?.passwordSet ? 'this host\'s own' : c.default?.passwordSet ? 'the default ones'
+      : agent ? 'none: the fence agent will be refused by the BMC' : 'none (not needed yet: this host has no fence agent)';
     const status = h('dl', { class: 'facts' },
       h('dt', null, 'This host (host:' + host.id + ')'), h('dd', { 'data-testid': 'cred-host' }, chip(credText(c.host), c.host?.passwordSet ? 'success' : 'default')),
       h('dt', null, 'Default (every host)'), h('dd', null, chip(credText(c.default), c.default?.passwordSet ? 'success' : 'default')),

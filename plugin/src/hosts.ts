@@ -50,7 +50,7 @@ const COLUMNS: Column<HostView>[] = [
     key: 'mode', label: 'Mode', cls: 'c-mode', sortable: true,
     render: (x) => h('span', null, x.mode.value, ' ', h('span', { class: `tag ${x.mode.source === 'host' ? 'tag-set' : ''}`, text: x.mode.source === 'host' ? 'set' : 'inherited' })),
   },
-  { key: 'fence', label: 'Fence method', cls: 'c-fence', sortable: true, render: (x) => (x.fence.methods.length ? fenceSummary(x) : h('span', { class: 'warn-text', text: 'none' })) },
+  { key: 'fence', label: 'Fence method', cls: 'c-fence', sortable: true, render: (x) => (x.fence.methods.length ? h('span', { title: fenceSummary(x), text: fenceSummary(x) }) : h('span', { class: 'warn-text', text: 'none', title: 'No fencing configured' })) },
   { key: 'ip', label: 'FENCE_IP', cls: 'c-ip', sortable: true, render: (x) => x.fence.ip ?? h('span', { class: 'muted', text: '—' }) },
   { key: 'test', label: 'Last fence test', cls: 'c-test', sortable: true, render: testCell },
 ];

@@ -116,14 +116,14 @@ async function start(s: Session) {
     liveDot.title = st === 'live' ? 'Recoveries update as they happen' : 'Live updates are not connected';
   });
   const collapse = h('button', { type: 'button', class: 'btn btn-icon collapse', 'aria-label': 'Collapse the menu', 'aria-expanded': 'true' }, icon('menu'));
-  const sidebar = h('nav', { class: 'sidebar', 'aria-label': 'Main' },
+  const sidebar = h('nav', { class: 'sidebar', 'aria-label': 'Main' }, h('div', { class: 'sidebar-inner' },
     h('div', { class: 'sidebar-head' }, brand(), collapse),
     h('div', { class: 'nav-group', text: 'High availability' }),
     h('ul', { class: 'nav' }, nav.map((n) => {
       const a = h('a', { href: `#/${n.view}`, class: 'nav-link', title: n.label }, icon(n.icon), h('span', { class: 'nav-label', text: n.label }));
       links.set(n.view, a);
       return h('li', null, a);
-    })));
+    }))));
   const app = h('div', { class: 'app' },
     h('a', { class: 'skip', href: '#main', on: { click: (e) => { e.preventDefault(); main.focus(); } } }, 'Skip to content'),
     sidebar,
