@@ -149,7 +149,8 @@ export class Runner {
     const url = `http://${hostname.includes(':') ? `[${hostname}]` : hostname}:${info.port}`;
     ctx.log.info(`listening on ${url}`);
     this.every(config.leaderCheckSeconds, () => this.checkLeader());
-    void this.reconcile();
+    // After listening, so hooks are acknowledged while oned's host pool is read.
+    void this.reconcile().then((ids) => ctx.log.info(`start-up reconciliation: ${ids.length} HA hosts in ERROR without a recovery`));
     if (config.reconcile.intervalSeconds > 0) this.every(config.reconcile.intervalSeconds, () => this.reconcile());
     if (config.fence.testIntervalSeconds > 0) this.every(config.fence.testIntervalSeconds, () => this.fenceTestAll());
     return { url, port: info.port };

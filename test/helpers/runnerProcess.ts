@@ -40,7 +40,8 @@ export async function startRunner(simUrl: string, config: object = {}, opts: { d
     })),
     HOME: dir,
   };
-  const start = () => startProcess([BUNDLE, 'serve'], env, (l) => l.includes('"listening on'));
+  // Ready once the start-up reconciliation has looked at oned's hosts (so a test's own failures come after it).
+  const start = () => startProcess([BUNDLE, 'serve'], env, (l) => l.includes('start-up reconciliation'));
   const h: RunnerHandle = {
     url: `http://127.0.0.1:${port}`, token, dir, env, proc: await start(),
     fenced: () => (existsSync(fenceLog) ? readFileSync(fenceLog, 'utf8').split('\n').filter(Boolean) : []),
