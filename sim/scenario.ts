@@ -181,6 +181,8 @@ export const FaultsSpecSchema = z.object({
   latencyMs: z.number().nonnegative().optional(),
   /** Added to calls of the named methods (ms), on top of latencyMs. */
   methodLatencyMs: z.record(z.string(), z.number().nonnegative()).optional(),
+  /** Added to calls about one object: "method:id" (e.g. "one.host.info:3") or "*:id" -> ms. */
+  objectLatencyMs: z.record(z.string().regex(/^[^:]+:\d+$/), z.number().nonnegative()).optional(),
   errors: z.array(ErrorFaultSchema).optional(),
   /** Every call answers AUTHENTICATION. */
   authFailure: z.boolean().optional(),

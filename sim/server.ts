@@ -52,6 +52,7 @@ const DEFAULT_MESSAGES: Record<number, string> = {
 export class Faults {
   latencyMs = 0;
   methodLatencyMs: Record<string, number> = {};
+  objectLatencyMs: Record<string, number> = {};
   authFailure = false;
   private errorList: ErrorFaultState[] = [];
 
@@ -62,6 +63,7 @@ export class Faults {
     const s = FaultsSpecSchema.parse(spec);
     if (s.latencyMs !== undefined) this.latencyMs = s.latencyMs;
     if (s.methodLatencyMs) this.methodLatencyMs = { ...this.methodLatencyMs, ...s.methodLatencyMs };
+    if (s.objectLatencyMs) this.objectLatencyMs = { ...this.objectLatencyMs, ...s.objectLatencyMs };
     if (s.authFailure !== undefined) this.authFailure = s.authFailure;
     for (const e of s.errors ?? []) this.addError(e);
     for (const r of s.restoreHosts ?? []) this.cloud.scheduleRestore(r.hostId, r.afterMs);
@@ -86,6 +88,7 @@ export class Faults {
   clear(): void {
     this.latencyMs = 0;
     this.methodLatencyMs = {};
+    this.objectLatencyMs = {};
     this.authFailure = false;
     this.errorList = [];
   }
@@ -103,13 +106,17 @@ export class Faults {
     return {
       latencyMs: this.latencyMs,
       methodLatencyMs: { ...this.methodLatencyMs },
+      objectLatencyMs: { ...this.objectLatencyMs },
       authFailure: this.authFailure,
       errors: this.errorList.map((e) => ({ ...e, remaining: Number.isFinite(e.remaining) ? e.remaining : null })),
     };
   }
 
-  delayFor(method: string): number {
-    return this.latencyMs + (this.methodLatencyMs[method] ?? 0);
+  /** Latency for this call: global, per method, and per object (a slow host for one flow). */
+  delayFor(method: string, params: unknown[] = []): number {
+    const id = callObjectId(method, params);
+    const perObject = id === undefined || id < 0 ? 0 : (this.objectLatencyMs[`${method}:${id}`] ?? this.objectLatencyMs[`*:${id}`] ?? 0);
+    return this.latencyMs + (this.methodLatencyMs[method] ?? 0) + perObject;
   }
 
   /** The injected error for this call, if any (consumes one of its `times`). */
@@ -314,7 +321,7 @@ class SimulatorImpl implements Simulator {
   }
 
   private async answer(res: http.ServerResponse, at: number, t0: number, method: string, params: unknown[]): Promise<void> {
-    const delay = this.faults.delayFor(method);
+    const delay = this.faults.delayFor(method, params);
     if (delay > 0) await this.sleep(delay);
     if (this.closed) return;
     if (this.downFlag || res.destroyed) {

@@ -176,7 +176,7 @@ describe('control API', () => {
     expect(f.body).toMatchObject({ latencyMs: 5, authFailure: true, errors: [expect.objectContaining({ method: 'one.vm.info', code: 1024, remaining: 1 })] });
     expect((await call(sim.url, 'one.vm.info', [41]))[2]).toBe(256);
     expect((await json(sim, '/faults', 'POST', { latencyMs: 'x' })).status).toBe(400);
-    expect((await json(sim, '/faults', 'DELETE')).body).toEqual({ latencyMs: 0, methodLatencyMs: {}, authFailure: false, errors: [] });
+    expect((await json(sim, '/faults', 'DELETE')).body).toEqual({ latencyMs: 0, methodLatencyMs: {}, objectLatencyMs: {}, authFailure: false, errors: [] });
 
     expect((await json(sim, '/hooks')).body).toEqual({ runs: [] });
     const ev = await json(sim, '/events');
@@ -201,5 +201,24 @@ describe('control API', () => {
     await waitFor('failed', () => sim.cloud.host(1)!.state === 3);
     await waitFor('restored', () => sim.cloud.host(1)!.state === 2);
     await sleep(1);
+  });
+});
+
+describe('per-object latency', () => {
+  it('slows only the calls about that object', async () => {
+    const sim = await startSimulator({ scenario: { hosts: [{ id: 0, name: 'a' }, { id: 1, name: 'b' }] }, port: 0 });
+    try {
+      sim.faults.set({ objectLatencyMs: { 'one.host.info:1': 300 } });
+      const t0 = performance.now();
+      await call(sim.url, 'one.host.info', [0]);
+      const fast = performance.now() - t0;
+      const t1 = performance.now();
+      await call(sim.url, 'one.host.info', [1]);
+      const slow = performance.now() - t1;
+      expect(fast).toBeLessThan(150);
+      expect(slow).toBeGreaterThanOrEqual(290);
+    } finally {
+      await sim.close();
+    }
   });
 });

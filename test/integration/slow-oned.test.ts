@@ -1,0 +1,42 @@
+// A slow oned for one flow (2 s per call about that host) hurts only that
+// flow: the API answers at once and other hosts' recoveries go on.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hostPayload, killAll, requireBuild, sim, startSim, until } from '../helpers/processes';
+import { startRunner } from '../helpers/runnerProcess';
+
+beforeAll(() => requireBuild());
+afterAll(() => killAll());
+
+describe('isolation', () => {
+  it('2 s per call for host 1 delays neither the API nor host 2’s recovery', async () => {
+    const vms = [1, 2].flatMap((h) => [0, 1].map((i) => ({ id: 100 + h * 10 + i, name: `vm-${h}-${i}`, state: 'RUNNING', cpu: 0.1, memory: 64, history: [{ hostId: h, dsId: 0 }] })));
+    const s = await startSim({ hosts: Array.from({ length: 6 }, (_, i) => ({ id: i, name: `node-${i}`, cpu: 100_000, memory: 1 << 30 })), vms });
+    const r = await startRunner(s.url);
+    await sim(s.control, 'POST', '/hosts/1/fail');
+    await sim(s.control, 'POST', '/hosts/2/fail');
+    const slowPayload = await hostPayload(s.url, 1, '-m -p 1');
+    await sim(s.control, 'POST', '/faults', { objectLatencyMs: { 'one.host.info:1': 2000, 'one.vm.action:110': 2000, 'one.vm.action:111': 2000 } });
+    const slow = (await r.api('POST', '/v1/hooks/host-error', slowPayload)).json.recoveryId;
+    const t0 = Date.now();
+    const fast = (await r.api('POST', '/v1/hooks/host-error', await hostPayload(s.url, 2, '-m -p 1'))).json.recoveryId;
+    // The API stays quick while the slow flow waits on oned.
+    const latencies: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      const a = Date.now();
+      expect((await r.api('GET', i % 2 ? '/healthz' : `/v1/recoveries/${slow}`)).status).toBe(200);
+      latencies.push(Date.now() - a);
+    }
+    expect(Math.max(...latencies)).toBeLessThan(250);
+    const fastDone = await until(async () => (await r.api('GET', `/v1/recoveries/${fast}`)).json.status === 'completed', 15_000, 'the fast flow');
+    expect(fastDone).toBe(true);
+    const fastSeconds = (Date.now() - t0) / 1000;
+    expect(fastSeconds).toBeLessThan(4); // a 1 s wait, fencing and two VMs; not held up by host 1
+    expect((await r.api('GET', `/v1/recoveries/${slow}`)).json.status).toBe('running');
+    const slowDone = await until(async () => {
+      const d = (await r.api('GET', `/v1/recoveries/${slow}`)).json;
+      return d.status === 'completed' ? d : undefined;
+    }, 40_000, 'the slow flow');
+    expect((Date.now() - t0) / 1000).toBeGreaterThan(fastSeconds + 2);
+    expect(slowDone.counts.recovered).toBe(2);
+  }, 60_000);
+});
