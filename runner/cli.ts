@@ -28,6 +28,7 @@ Usage:
   oneha status                        runner health and flows in progress
   oneha replay <recovery-id> [--from STEP] [--dry-run]
   oneha release <recovery-id>         let a held or fence-failed recovery go on
+  oneha power-on <host-id>            power a fenced host back on (explicit; oneha never does it alone)
   oneha disarm [--host N] --minutes M [--reason TEXT]
   oneha arm [--host N]
   oneha sim --scenario FILE [--port N]
@@ -50,6 +51,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'status': return await apiCommand('GET', '/v1/status');
       case 'replay': return await replayCommand(rest);
       case 'release': return await apiCommand('POST', `/v1/recoveries/${need(rest[0], 'a recovery id')}/release`);
+      case 'power-on': return await apiCommand('POST', `/v1/hosts/${Number(need(rest[0], 'a host id'))}/power-on`);
       case 'disarm': return await disarmCommand(rest, true);
       case 'arm': return await disarmCommand(rest, false);
       case 'sim': return await (await import('../sim/main')).simMain(rest);

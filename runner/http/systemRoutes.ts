@@ -46,6 +46,7 @@ export function systemRoutes(ctx: RunnerContext) {
   api.add({ method: 'post', path: '/v1/disarm', auth: 'admin', body: DisarmBody, summary: 'Maintenance: no new recovery for a host (or all) until the expiry.' });
   api.add({ method: 'post', path: '/v1/arm', auth: 'admin', body: ArmBody, summary: 'End a disarm early.' });
   api.add({ method: 'post', path: '/v1/hosts/:id/fence-test', auth: 'admin', summary: 'Status-only fence test: reachability, power state, time taken. Never powers anything off.' });
+  api.add({ method: 'post', path: '/v1/hosts/:id/power-on', auth: 'admin', summary: 'Power a fenced host back on through its first fence agent (an explicit operator action; oneha never does it by itself).' });
 
   return new Hono<AuthEnv>()
     .get('/healthz', (c) => c.json({ ok: true }))
@@ -78,5 +79,25 @@ export function systemRoutes(ctx: RunnerContext) {
         return errorJson(c, 502, 'oned', describeError(e));
       }
       return c.json(await ctx.runFenceTest(host));
+    })
+    .post('/v1/hosts/:id/power-on', requireAdmin, async (c) => {
+      const id = Number(c.req.param('id'));
+      if (!Number.isInteger(id) || id < 0) return errorJson(c, 400, 'bad-host-id', 'host id must be a whole number');
+      let host;
+      try {
+        host = await ctx.one.hostInfo(id);
+      } catch (e) {
+        return errorJson(c, 502, 'oned', describeError(e));
+      }
+      let agent;
+      try {
+        agent = ctx.fenceMethods(host).find((m) => m.kind === 'agent');
+      } catch (e) {
+        return errorJson(c, 422, 'fence-settings', describeError(e));
+      }
+      if (!agent) return errorJson(c, 422, 'no-agent', `host ${host.name} has no fence agent: a fence command cannot power a host on`);
+      const answer = await ctx.fence.power(agent, 'on', host);
+      ctx.log.warn(`power-on of host ${id} requested by ${principalName(c.get('principal'))}: ${answer.ok ? 'done' : answer.error}`, { hostId: id });
+      return c.json({ hostId: id, method: agent.agent, ...answer }, answer.ok ? 200 : 502);
     });
 }

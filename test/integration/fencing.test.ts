@@ -134,6 +134,15 @@ describe('fencing with fence_ipmilan against ipmi_sim, through the runner', () =
     expect(seen.hits).toEqual([]);
   });
 
+  it('power-on is a separate, explicit action', async () => {
+    expect(bmcs[0].power()).toBe('off'); // fenced by the first test, and left off
+    const res = await r.api('POST', '/v1/hosts/0/power-on');
+    expect(res.status).toBe(200);
+    expect(res.json).toMatchObject({ hostId: 0, ok: true, method: 'fence_ipmilan' });
+    expect(bmcs[0].power()).toBe('on');
+    expect(res.text).not.toContain(PASSWORD);
+  });
+
   it('fence test: status only, power unchanged', async () => {
     bmcs[0].setPower('on');
     const t = (await r.api('POST', '/v1/hosts/0/fence-test')).json;
