@@ -125,7 +125,7 @@ done
 
 mkdir -p "$etc" "$data"
 chmod 0750 "$etc" "$data"
-once 0640 "$here/oneha.env.example" "$etc/oneha.env"
+once 0600 "$here/oneha.env.example" "$etc/oneha.env"
 once 0640 "$here/oneha.json.example" "$etc/oneha.json"
 
 # Secrets: created once, mode 0600, never printed.

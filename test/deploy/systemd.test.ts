@@ -74,7 +74,7 @@ describe('deploy/systemd/oneha.service', () => {
     }
     expect(one('ProtectSystem')).toBe('strict');
     expect(one('ProtectHome')).toBe('read-only'); // oneadmin's one_auth must stay readable
-    expect(one('ReadWritePaths')).toBe('/var/lib/oneha');
+    expect(one('ReadWritePaths')).toBe('/var/lib/oneha /etc/oneha');
     expect(one('CapabilityBoundingSet')).toBe('');
     const copy = join(dir, 'oneha.service');
     writeFileSync(copy, runnable(text));
