@@ -37,7 +37,7 @@ export interface HostView {
   mode: Setting<'migrate' | 'recreate' | 'delete'>;
   pause: Setting<number>;
   fencing: Setting<boolean>;
-  fence: { ip: string | null; agent: string | null; options: Record<string, string> | null; methods: FenceMethodView[] };
+  fence: { ip: string | null; agent: string | null; options: Record<string, string> | null; optionsInvalid?: boolean; methods: FenceMethodView[] };
   credentials: { host: Creds; default: Creds; secretRef?: string; ref?: Creds };
   lastFenceTest: FenceTest | null;
   recovery: { id: string; status: string } | null;

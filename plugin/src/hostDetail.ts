@@ -186,6 +186,7 @@ export class HostDetail {
 
     const opts = h('input', { type: 'text', id: 'fence-options', autocomplete: 'off', spellcheck: false, placeholder: 'e.g. lanplus=1 cipher=3 ipport=623', value: formatOptions(host.fence.options), on: { input: markDirty } });
     const fOpts = field('Agent options (non-secret)', opts, 'key=value separated by spaces (ONEHA_FENCE_OPTIONS). Passwords never go here.');
+    if (host.fence.optionsInvalid) setError(fOpts, 'The options on the host cannot be used (see below): saving replaces them with what this field holds.');
     const checkOpts = () => setError(fOpts, parseOptionsText(opts.value).error);
     opts.addEventListener('blur', checkOpts);
 
@@ -245,7 +246,7 @@ export class HostDetail {
       if (parsed.error) {
         setError(fOpts, parsed.error);
         bad ??= fOpts;
-      } else if (formatOptions(parsed.options) !== formatOptions(host.fence.options)) {
+      } else if (host.fence.optionsInvalid || formatOptions(parsed.options) !== formatOptions(host.fence.options)) {
         change.fenceOptions = Object.keys(parsed.options).length ? parsed.options : null;
       }
       if (bad) {

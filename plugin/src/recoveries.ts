@@ -36,7 +36,7 @@ export function recoveriesView(route: Route): View {
     h('div', { class: 'split' },
       h('div', { class: 'card table-card' }, h('div', { class: 'grid-scroll short', tabIndex: 0, role: 'region', 'aria-label': 'Recoveries' },
         h('table', { class: 'grid', id: 'recoveries-table' },
-          h('colgroup', null, ['c-rid', 'c-name', 'c-state', 'c-trigger', 'c-time', 'c-time', 'c-step', 'c-counts'].map((c) => h('col', { class: c }))),
+          h('colgroup', null, ['c-rid', 'c-host', 'c-rstatus', 'c-trigger', 'c-time', 'c-time', 'c-step', 'c-counts'].map((c) => h('col', { class: c }))),
           h('thead', null, h('tr', null, ['Recovery', 'Host', 'Status', 'Trigger', 'Received', 'Updated', 'Step', 'VMs ok / failed / skipped'].map((t) => h('th', { scope: 'col', text: t })))),
           tbody))),
       detailSlot));
@@ -178,7 +178,12 @@ function timeline(d: RecoveryDetail): Node {
 
 function fenceEvidence(d: RecoveryDetail): Node {
   const f = d.fence;
-  if (!f) return h('p', { class: 'muted', text: d.steps.some((s) => s.name === 'fence') ? 'Fencing is in progress.' : 'The host has not been fenced (yet).' });
+  if (!f) {
+    const text = d.steps.some((s) => s.name === 'fence' && s.status === 'running') ? 'Fencing is in progress.'
+      : d.status === 'fence-failed' ? 'Not fenced: see why above.'
+        : ['running', 'received', 'held'].includes(d.status) ? 'Not fenced yet.' : 'The host was not fenced.';
+    return h('p', { class: 'muted', text });
+  }
   const kind = f.outcome === 'fenced' ? 'success' : f.outcome === 'failed' ? 'error' : 'default';
   return h('div', null,
     h('dl', { class: 'facts' },

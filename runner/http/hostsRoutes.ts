@@ -109,11 +109,14 @@ export function hostView(ctx: RunnerContext, h: Host, s: Shared) {
     problems.push(describeError(e));
   }
   let options: Record<string, string> | null = null;
+  let optionsInvalid = false;
   if (set(FENCE_ATTR.options)) {
     try {
       options = parseFenceOptions(t[FENCE_ATTR.options], FENCE_ATTR.options);
-    } catch {
-      options = null; // reported in problems (via fenceMethods); never echo the raw text: it may carry a secret
+    } catch (e) {
+      // Never echo the raw text (it may carry a secret): say why, and that it is unusable.
+      optionsInvalid = true;
+      if (!problems.some((p) => p.includes(FENCE_ATTR.options))) problems.push(describeError(e));
     }
   }
   const secretRef = t[FENCE_ATTR.secretRef]?.trim() || undefined;
@@ -135,6 +138,8 @@ export function hostView(ctx: RunnerContext, h: Host, s: Shared) {
       ip: set(FENCE_ATTR.ip) ? t[FENCE_ATTR.ip].trim() : null,
       agent: set(FENCE_ATTR.agent) ? t[FENCE_ATTR.agent].trim() : null,
       options,
+      /** ONEHA_FENCE_OPTIONS is set but unusable (see problems); a write replaces it. */
+      optionsInvalid,
       methods,
     },
     credentials: {

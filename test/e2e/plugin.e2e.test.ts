@@ -209,6 +209,39 @@ describe('admin console (oneha demo + Chromium)', () => {
     await shot(admin, 'hosts.png');
   }, 60_000);
 
+  it('a failed fencing shows the next steps; fixed from the page, Release (confirmed) retries and completes', async () => {
+    // Fence options an admin broke by hand in Sunstone: oneha refuses to fence with them, and touches no VM.
+    expect((await rpc(demo.simUrl, 'one.host.update', [0, 'ONEHA_FENCE_AGENT = "fence_ipmilan"\nONEHA_FENCE_OPTIONS = "lanplus=1 passwd=oops"', 1]))[0]).toBe(true);
+    await admin.click('a.nav-link[href="#/demo"]');
+    await admin.waitForSelector('#demo-host option[value="0"]', { state: 'attached' });
+    await admin.selectOption('#demo-host', '0');
+    await admin.click('#demo-fail');
+    await admin.click('a.nav-link[href="#/recoveries"]');
+    await admin.click('#recoveries-table tr:has-text("kvm-node-01") a', { timeout: 20_000 });
+    await admin.waitForSelector('#rec-status:has-text("FENCE-FAILED")', { timeout: 30_000 });
+    const id = decodeURIComponent(new URL(admin.url()).hash.split('/')[2]);
+    const box = (await admin.textContent('.operator')) ?? '';
+    expect(box).toContain('Fencing failed: no VM was touched');
+    expect(box).toMatch(/Check the BMC credentials.*Run a fence test.*Release to retry/s);
+    await shot(admin, 'recovery-fence-failed.png', true);
+    // Fix it where the next steps point: the host's HA settings.
+    await admin.click('.operator a:has-text("HA settings")');
+    await admin.waitForSelector('#fence-options-error:has-text("cannot be used")');
+    expect(await admin.textContent('.settings-form')).toContain('Settings that cannot be used');
+    expect(await admin.content()).not.toContain('oops');
+    await admin.selectOption('#fence-agent', '');
+    await admin.fill('#fence-options', '');
+    await admin.click('#save-settings');
+    await admin.waitForSelector('.form-result:has-text("Saved")');
+    await admin.evaluate((rid) => (location.hash = `#/recoveries/${rid}`), id);
+    await admin.click('#release-recovery');
+    await admin.waitForSelector('dialog.dialog[open]:has-text("Release recovery")');
+    await admin.click('dialog.dialog button:has-text("Release")');
+    await admin.waitForSelector('#rec-status:has-text("COMPLETED")', { timeout: 30_000 });
+    expect(await admin.textContent('.facts-inline')).toMatch(/Released by\s*oneadmin/);
+    expect(await admin.evaluate(() => (window as unknown as { __noReload?: number }).__noReload)).toBe(42);
+  }, 60_000);
+
   it('keeps its layout from 1280 to 900 px wide, and has a dark scheme', async () => {
     for (const width of [1280, 1100, 900]) {
       await admin.setViewportSize({ width, height: 800 });

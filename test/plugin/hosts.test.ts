@@ -33,12 +33,12 @@ describe('GET /v1/hosts', () => {
       id: 0, name: 'kvm-node-01', cluster: 'default', state: 2, stateName: 'MONITORED', vms: 2,
       ha: { value: true, source: 'default' }, mode: { value: 'migrate', source: 'default' },
       pause: { value: 2, source: 'default' }, fencing: { value: true, source: 'default' },
-      fence: { ip: '10.0.0.1', agent: null, options: null, methods: [{ kind: 'command', command: '/usr/local/bin/fence_host.sh' }] },
+      fence: { ip: '10.0.0.1', agent: null, options: null, optionsInvalid: false, methods: [{ kind: 'command', command: '/usr/local/bin/fence_host.sh' }] },
       credentials: { host: null, default: null }, lastFenceTest: null, recovery: null, problems: [],
     });
     expect(h1.mode).toEqual({ value: 'recreate', source: 'host' });
     expect(h1.fence).toEqual({
-      ip: '10.0.0.2', agent: 'fence_ipmilan', options: { lanplus: '1', cipher: '3' },
+      ip: '10.0.0.2', agent: 'fence_ipmilan', options: { lanplus: '1', cipher: '3' }, optionsInvalid: false,
       methods: [
         { kind: 'agent', agent: 'fence_ipmilan', options: { lanplus: '1', cipher: '3', ip: '10.0.0.2' } },
         { kind: 'command', command: '/usr/local/bin/fence_host.sh' },
@@ -152,6 +152,21 @@ describe('PUT /v1/hosts/:id/settings', () => {
     const both = await put('/v1/hosts/0/settings', { fenceAgent: null, fenceOptions: null });
     expect(both.status).toBe(200);
     expect(both.json.fence).toMatchObject({ agent: null, options: null, methods: [{ kind: 'command' }] });
+  });
+});
+
+describe('settings already broken on the template', () => {
+  it('are reported without echoing them, and a write replaces them', async () => {
+    await t.runner.ctx.one.hostUpdate(2, 'ONEHA_FENCE_AGENT = "fence_ipmilan"\nONEHA_FENCE_OPTIONS = "lanplus=1 passwd=leaked-pw"\nONEHA_MODE = "sideways"', true);
+    const r = await t.req('GET', '/v1/hosts/2', { cookie: admin.cookie });
+    expect(r.json.fence).toMatchObject({ agent: 'fence_ipmilan', options: null, optionsInvalid: true, methods: [] });
+    expect(r.json.problems).toEqual(expect.arrayContaining([expect.stringMatching(/ONEHA_MODE = "sideways" is not valid/), expect.stringMatching(/ONEHA_FENCE_OPTIONS.*"passwd" carries a secret/)]));
+    expect(r.text).not.toContain('leaked-pw');
+    // An unrelated change is not blocked by the broken attribute it does not touch.
+    expect((await put('/v1/hosts/2/settings', { ha: true })).status).toBe(200);
+    const fixed = await put('/v1/hosts/2/settings', { fenceOptions: { lanplus: '1' }, mode: null });
+    expect(fixed.status).toBe(200);
+    expect(fixed.json).toMatchObject({ problems: [], fence: { options: { lanplus: '1' }, optionsInvalid: false } });
   });
 });
 
