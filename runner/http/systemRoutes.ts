@@ -1,6 +1,7 @@
 // Health, status, metrics, the OpenAPI document, the disarm switch and the
 // status-only fence test.
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
+import type { Host } from '../../functions/domain';
 import { z } from 'zod';
 import { describeError } from '../../functions/oneErrors';
 import type { RunnerContext } from '../context';
@@ -48,6 +49,17 @@ export function systemRoutes(ctx: RunnerContext) {
   api.add({ method: 'post', path: '/v1/hosts/:id/fence-test', auth: 'admin', summary: 'Status-only fence test: reachability, power state, time taken. Never powers anything off.' });
   api.add({ method: 'post', path: '/v1/hosts/:id/power-on', auth: 'admin', summary: 'Power a fenced host back on through its first fence agent (an explicit operator action; oneha never does it by itself).' });
 
+  /** The host named by :id as oned has it now, or the error response. */
+  const hostOf = async (c: Context): Promise<Host | Response> => {
+    const id = Number(c.req.param('id'));
+    if (!Number.isInteger(id) || id < 0) return errorJson(c, 400, 'bad-host-id', 'host id must be a whole number');
+    try {
+      return await ctx.one.hostInfo(id);
+    } catch (e) {
+      return errorJson(c, 502, 'oned', describeError(e));
+    }
+  };
+
   return new Hono<AuthEnv>()
     .get('/healthz', (c) => c.json({ ok: true }))
     .get('/v1/status', requireRead, async (c) => c.json(await runnerStatus(ctx)))
@@ -70,25 +82,13 @@ export function systemRoutes(ctx: RunnerContext) {
       return c.json(ctx.disarm.view());
     })
     .post('/v1/hosts/:id/fence-test', requireAdmin, async (c) => {
-      const id = Number(c.req.param('id'));
-      if (!Number.isInteger(id) || id < 0) return errorJson(c, 400, 'bad-host-id', 'host id must be a whole number');
-      let host;
-      try {
-        host = await ctx.one.hostInfo(id);
-      } catch (e) {
-        return errorJson(c, 502, 'oned', describeError(e));
-      }
-      return c.json(await ctx.runFenceTest(host));
+      const host = await hostOf(c);
+      return host instanceof Response ? host : c.json(await ctx.runFenceTest(host));
     })
     .post('/v1/hosts/:id/power-on', requireAdmin, async (c) => {
-      const id = Number(c.req.param('id'));
-      if (!Number.isInteger(id) || id < 0) return errorJson(c, 400, 'bad-host-id', 'host id must be a whole number');
-      let host;
-      try {
-        host = await ctx.one.hostInfo(id);
-      } catch (e) {
-        return errorJson(c, 502, 'oned', describeError(e));
-      }
+      const host = await hostOf(c);
+      if (host instanceof Response) return host;
+      const id = host.id;
       let agent;
       try {
         agent = ctx.fenceMethods(host).find((m) => m.kind === 'agent');
