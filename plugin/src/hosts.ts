@@ -145,9 +145,16 @@ export function hostsView(route: Route): View {
     }
   });
   const offLive = onLive((e) => {
-    if (e.event.type === 'status' || e.event.type === 'received' || e.event.type === 'step-finished') hosts.refreshSoon();
+    // A big cloud's host list is megabytes for the runner to read from oned: refresh less eagerly.
+    if (e.event.type === 'status' || e.event.type === 'received' || e.event.type === 'step-finished') hosts.refreshSoon(big() ? 5000 : 1500);
   });
-  const poll = window.setInterval(() => document.visibilityState === 'visible' && void hosts.load(), 30_000);
+  const big = () => (hosts.data?.total ?? 0) > 500;
+  let lastPoll = Date.now();
+  const poll = window.setInterval(() => {
+    if (document.visibilityState !== 'visible' || Date.now() - lastPoll < (big() ? 60_000 : 30_000)) return;
+    lastPoll = Date.now();
+    void hosts.load();
+  }, 5_000);
 
   const update = (r: Route) => {
     const id = r.id !== undefined && /^\d+$/.test(r.id) ? Number(r.id) : undefined;

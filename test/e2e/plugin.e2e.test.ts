@@ -2,7 +2,7 @@
 // processes, Chromium (playwright-core) clicking through the page, the
 // simulated oned's own view of the host templates, a real fence agent
 // against ipmi_sim. Writes the screenshots under docs/screenshots/.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -70,6 +70,15 @@ afterAll(async () => {
 
 describe('admin console (oneha demo + Chromium)', () => {
   let admin: Page;
+
+  it('the page\'s JavaScript is under 120 KB gzipped (dist/sizes.json)', () => {
+    const sizes = JSON.parse(readFileSync(join(ROOT, 'dist', 'sizes.json'), 'utf8')) as Record<string, { bytes: number; gzip: number }>;
+    const js = Object.entries(sizes).filter(([f]) => f.startsWith('dist/plugin/') && f.endsWith('.js'));
+    const gzip = js.reduce((n, [, s]) => n + s.gzip, 0);
+    console.log(`admin console JavaScript: ${js.map(([f, s]) => `${f} ${s.bytes} B (${s.gzip} B gzipped)`).join(', ')}`);
+    expect(js.length).toBeGreaterThan(0);
+    expect(gzip).toBeLessThan(120 * 1024);
+  });
 
   it('signs in as oneadmin; switches HA on and sets FENCE_IP; the host template keeps an unrelated attribute', async () => {
     // As an admin editing the host in Sunstone would: HA off and an attribute of their own.
