@@ -178,11 +178,8 @@ export class FlowManager {
     const r = this.journal.get(id);
     if (!r) throw new StepError('not-found', `no recovery ${id}`);
     if (!WAITING_STATUSES.has(r.status)) throw new StepError('not-held', `recovery ${id} is ${r.status}, not held`);
+    // A fence-failed recovery fences again when it runs: a failed fencing is never reused.
     await this.journal.record(id, { type: 'released', by });
-    if (r.status === 'fence-failed') {
-      // A new fencing attempt: forget the failed one so the step runs again.
-      r.steps = r.steps.filter((s) => s.name !== 'fence');
-    }
     await this.journal.record(id, { type: 'status', status: 'received', reason: `released by ${by}` });
     if (r.hostId !== undefined) this.enqueue(id, r.hostId);
     return this.journal.get(id)!;

@@ -61,9 +61,9 @@ export async function runRecoveryFlow(rec: Recovery, ports: Ports, settings: Flo
   };
 
   /** Runs a step unless it already finished (resume); journals around it. */
-  async function step<T>(name: StepName, input: unknown, run: () => Promise<T>, transientRetry = true): Promise<T> {
+  async function step<T>(name: StepName, input: unknown, run: () => Promise<T>, transientRetry = true, reusable: (out: T) => boolean = () => true): Promise<T> {
     const done = finishedOutput<T>(rec, name);
-    if (done !== undefined) return done;
+    if (done !== undefined && reusable(done)) return done;
     await hooks.record({ type: 'step-started', step: name, input });
     for (let attempt = 1; ; attempt++) {
       try {
@@ -109,8 +109,10 @@ export async function runRecoveryFlow(rec: Recovery, ports: Ports, settings: Flo
       }, ports));
     if (waited.result === 'came-back') return await status('came-back', `host ${host0.name} came back during the wait; nothing done`);
 
+    // A failed fencing is never reused: once an operator releases the recovery, fencing runs again.
+    const fenceDone = (f: FenceResult | undefined) => !!f && f.outcome !== 'failed';
     let fenced = finishedOutput<FenceResult>(rec, 'fence');
-    if (!fenced) {
+    if (!fenceDone(fenced)) {
       // Brakes and the last look happen right before fencing, never after.
       const host = await ports.one.hostInfo(host0.id);
       if (!isHostFailed(host.state)) return await status('came-back', `host ${host.name} left ERROR before fencing; not fenced, nothing done`);
@@ -129,8 +131,9 @@ export async function runRecoveryFlow(rec: Recovery, ports: Ports, settings: Flo
       }
       if (!options.fencing) log.warn(`host ${host.id}: fencing is disabled (-u/--no-fencing); recovering without fencing`, { hostId });
       fenced = await step<FenceResult>('fence', { host, methods, fencing: options.fencing }, () =>
-        invoke(fence, { host, methods, fencing: options.fencing, dryRun: !!settings.dryRun }, ports), false);
+        invoke(fence, { host, methods, fencing: options.fencing, dryRun: !!settings.dryRun }, ports), false, fenceDone);
     }
+    if (!fenced) throw new Error('fence step gave no result');
     if (fenced.outcome === 'failed') {
       return await status('fence-failed', `fencing failed, no VM touched: ${fenced.reason ?? 'no verified power-off'}`);
     }

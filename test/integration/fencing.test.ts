@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MUTATING_METHODS } from '../../sim/rpc';
 import { startIpmiSim, type IpmiSim } from '../helpers/bmc/ipmiSim';
 import { watchCmdlines } from '../helpers/bmc/cmdlineWatch';
-import { hostPayload, killAll, rawCall, requireBuild, sim, startSim, until } from '../helpers/processes';
+import { hostPayload, killAll, rawCall, requireBuild, sim, startSim, tempDir, until, writeFile } from '../helpers/processes';
 import { startRunner, type RunnerHandle } from '../helpers/runnerProcess';
 
 const PASSWORD = 'Pw-7f3kq9zX';
@@ -197,5 +197,29 @@ describe('brakes through the runner', () => {
     const again = await finished(r, (await r.api('POST', '/v1/hooks/host-error?force=1', payload)).json.recoveryId);
     expect(again.status).toBe('completed');
     expect(r.fenced()).toEqual(['3', '4']);
+  });
+
+  it('a failed fencing waits for the operator; once the BMC is fixed, release fences again and recovers', async () => {
+    const s = await startSim(cloud(5));
+    const dir = tempDir();
+    // The BMC "works" once the operator has fixed it (the flag file exists).
+    const cmd = writeFile(dir, 'fence.sh', `#!/bin/sh\ncat >/dev/null\n[ -f '${dir}/fixed' ] || { echo 'BMC: authentication failed' >&2; exit 1; }\necho off >> '${dir}/fenced'\n`, 0o755);
+    const r = await startRunner(s.url, { fence: { command: cmd, retries: 1 } }, { noFenceCommand: true });
+    await sim(s.control, 'POST', '/hosts/2/fail');
+    const id = (await r.api('POST', '/v1/hooks/host-error', await hostPayload(s.url, 2, '-m -p 0'))).json.recoveryId;
+    const failed = await finished(r, id);
+    expect(failed.status).toBe('fence-failed');
+    expect(failed.reason).toMatch(/BMC: authentication failed/);
+    expect(await vmCalls(s.control, 2)).toEqual([]);
+    // A new event for the same host joins the waiting recovery instead of starting another.
+    expect((await r.api('POST', '/v1/hooks/host-error?force=1', await hostPayload(s.url, 2, '-m -p 0'))).json).toMatchObject({ status: 'joined', recoveryId: id });
+    writeFile(dir, 'fixed', '');
+    expect((await r.api('POST', `/v1/recoveries/${id}/release`)).status).toBe(200);
+    const done = await until(async () => {
+      const d = (await r.api('GET', `/v1/recoveries/${id}`)).json;
+      return d.status === 'completed' ? d : undefined;
+    }, 20_000, 'completion after release');
+    expect(done.steps.filter((x: { name: string }) => x.name === 'fence').map((x: { output: { outcome: string } }) => x.output.outcome)).toEqual(['failed', 'fenced']);
+    expect((await vmCalls(s.control, 2)).map((c) => c.method)).toEqual(['one.vm.action', 'one.vm.action']);
   });
 });
