@@ -14,6 +14,7 @@ import { JsonLogger, stderrSink, TextLogger } from './log';
 import { OneClient } from './one/client';
 import { CredentialsError, resolveEndpoint, resolveSession } from './one/credentials';
 import { flowSettings, Runner, VERSION } from './runner';
+import { pluginExtensions } from './pluginExtensions';
 
 const USAGE = `oneha ${VERSION}: high availability for OpenNebula VMs
 
@@ -87,7 +88,8 @@ function args(rest: string[], options: NonNullable<ParseArgsConfig['options']>, 
 }
 
 async function serveCommand(): Promise<number> {
-  const runner = new Runner(loadConfig());
+  // The admin console is part of the runner: sign-in, host settings, the page.
+  const runner = new Runner(loadConfig(), { extensions: pluginExtensions });
   await runner.start();
   await new Promise<void>((resolve) => {
     const stop = () => void runner.stop().then(resolve);

@@ -2,8 +2,7 @@
 // two `nginx` blocks are taken from the document itself (only the upstream
 // address is replaced), nginx runs them next to a stand-in FireEdge, and
 // Chromium uses the console under /oneha/ on that origin, live events
-// included. Runs where nginx is installed (CI: add nginx-light); elsewhere
-// it reports that it was skipped.
+// included. Needs nginx (.ci/run installs nginx-light): a missing nginx fails the test.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -13,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHROMIUM_ARGS, chromiumPath, freePort, requireBuilt, ROOT, startDemo, tempDir, type Demo } from './helpers';
 
 const NGINX = ['/usr/sbin/nginx', '/usr/bin/nginx'].find((p) => existsSync(p));
-if (!NGINX) console.warn('proxy.e2e: nginx is not installed (apt-get install nginx-light): the documented reverse proxy is not verified in this run');
+
 
 /** The ```nginx blocks of the admin-console document, in order. */
 function documentedNginx(): { httpLevel: string; serverLevel: string } {
@@ -23,7 +22,8 @@ function documentedNginx(): { httpLevel: string; serverLevel: string } {
   return { httpLevel: blocks[0], serverLevel: blocks[1] };
 }
 
-describe.skipIf(!NGINX)('docs/admin-console.md reverse proxy (nginx)', () => {
+describe('docs/admin-console.md reverse proxy (nginx)', () => {
+  it('nginx is installed (apt-get install nginx-light)', () => expect(NGINX).toBeTruthy());
   let demo: Demo;
   let browser: Browser;
   let nginx: ChildProcess | undefined;

@@ -96,6 +96,15 @@ describe('operator tools', () => {
     expect(unknown.stderr).toMatch(/unknown command "bogus"/);
   });
 
+  it('oneha serve serves the admin console and its sign-in', async () => {
+    const page = await fetch(`${r.url}/plugin/`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toMatch(/<html/i);
+    const signIn = await fetch(`${r.url}/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'oneadmin', password: 'oneadmin' }) });
+    expect(signIn.status).toBe(200);
+    expect((await signIn.json()).admin).toBe(true);
+  });
+
   it('a wrong config value stops the runner with the key named', async () => {
     const out = await run(process.execPath, [BUNDLE, 'serve'], { env: { ...r.env, ONEHA_LISTEN: 'not-a-port' } });
     expect(out.code).not.toBe(0);
