@@ -1,12 +1,10 @@
-// A typed, promise-based OpenNebula client over XML-RPC (the `xmlrpc`
-// package). Replies are oned's arrays (API.md §2); failures become OneError
-// with oned's code and message; every call has a timeout.
-import http from 'node:http';
-import https from 'node:https';
-import xmlrpc from 'xmlrpc';
+// A typed, promise-based OpenNebula client over XML-RPC (see transport.ts).
+// Replies are oned's arrays (API.md §2); failures become OneError with
+// oned's code and message; every call has a deadline.
 import type { OneApi } from '../../functions/ports';
 import { OneError, OneErrorCode } from '../../functions/oneErrors';
 import * as xml from '../../functions/oneXml';
+import { TransportTimeout, XmlRpcFault, XmlRpcTransport } from './transport';
 
 export interface OneClientOptions {
   endpoint: string;
@@ -20,19 +18,13 @@ export interface OneClientOptions {
 type XmlRpcValue = string | number | boolean;
 
 export class OneClient implements OneApi {
-  private readonly client: xmlrpc.Client;
+  private readonly transport: XmlRpcTransport;
   private readonly timeoutMs: number;
   private readonly session: string;
   readonly endpoint: string;
 
-  constructor(opts: OneClientOptions) {
-    const url = new URL(opts.endpoint);
-    const secure = url.protocol === 'https:';
-    const Agent = secure ? https.Agent : http.Agent;
-    this.client = (secure ? xmlrpc.createSecureClient : xmlrpc.createClient)({
-      url: opts.endpoint,
-      agent: new Agent({ keepAlive: true, maxSockets: opts.maxSockets ?? 12 }),
-    } as Parameters<typeof xmlrpc.createClient>[0]);
+  constructor(opts: OneClientOptions, transport?: XmlRpcTransport) {
+    this.transport = transport ?? new XmlRpcTransport(opts.endpoint, opts.maxSockets ?? 12);
     this.timeoutMs = opts.timeoutMs ?? 30_000;
     this.session = opts.session;
     this.endpoint = opts.endpoint;
@@ -40,27 +32,27 @@ export class OneClient implements OneApi {
 
   /** Another client for the same oned with other credentials (UI sign-in). */
   as(session: string): OneClient {
-    return new OneClient({ endpoint: this.endpoint, session, timeoutMs: this.timeoutMs });
+    return new OneClient({ endpoint: this.endpoint, session, timeoutMs: this.timeoutMs }, this.transport);
   }
 
   /** One raw call: the session goes first, as oned expects. Returns reply[1]. */
   async call<T = unknown>(method: string, ...params: XmlRpcValue[]): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const reply = await Promise.race([
-      new Promise<unknown>((resolve, reject) =>
-        this.client.methodCall(method, [this.session, ...params], (err, value) => (err ? reject(err) : resolve(value))),
-      ),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new OneError(method, OneErrorCode.TIMEOUT, `[${method}] no answer from oned at ${this.endpoint} within ${this.timeoutMs} ms`)), this.timeoutMs);
-      }),
-    ]).catch((e: unknown) => {
-      throw toOneError(method, this.endpoint, e);
-    }).finally(() => clearTimeout(timer));
+    let reply: unknown;
+    try {
+      reply = await this.transport.call(method, [this.session, ...params], this.timeoutMs);
+    } catch (e) {
+      throw toOneError(method, this.endpoint, this.timeoutMs, e);
+    }
     if (!Array.isArray(reply) || reply.length < 3 || typeof reply[0] !== 'boolean') {
       throw new OneError(method, OneErrorCode.FAULT, `[${method}] unexpected reply shape from oned`);
     }
     if (!reply[0]) throw new OneError(method, Number(reply[2]), String(reply[1]), reply.length > 3 ? Number(reply[3]) : -1);
     return reply[1] as T;
+  }
+
+  /** Sockets to oned are kept alive; close them when done (CLI, tests). */
+  close(): void {
+    this.transport.close();
   }
 
   private async xmlCall<T>(parse: (s: string) => T, method: string, ...params: XmlRpcValue[]): Promise<T> {
@@ -95,12 +87,11 @@ export class OneClient implements OneApi {
     this.xmlCall(xml.parseDocumentPool, 'one.documentpool.info', filter, start, end, type);
 }
 
-function toOneError(method: string, endpoint: string, e: unknown): OneError {
+function toOneError(method: string, endpoint: string, timeoutMs: number, e: unknown): OneError {
   if (e instanceof OneError) return e;
-  const err = e as NodeJS.ErrnoException & { faultCode?: number; faultString?: string };
-  if (err && typeof err.faultCode === 'number') {
-    return new OneError(method, OneErrorCode.FAULT, `[${method}] XML-RPC fault ${err.faultCode}: ${err.faultString ?? ''}`);
-  }
+  if (e instanceof XmlRpcFault) return new OneError(method, OneErrorCode.FAULT, `[${method}] XML-RPC fault ${e.faultCode}: ${e.faultString}`);
+  if (e instanceof TransportTimeout) return new OneError(method, OneErrorCode.TIMEOUT, `[${method}] no answer from oned at ${endpoint} within ${timeoutMs} ms`);
+  const err = e as NodeJS.ErrnoException;
   const why = err?.code === 'ECONNREFUSED' ? 'connection refused (is oned running?)'
     : err?.code === 'ENOTFOUND' ? 'host not found'
     : err?.code === 'ECONNRESET' ? 'connection reset'

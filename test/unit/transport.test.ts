@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { parseMethodResponse, XmlRpcFault } from '../../runner/one/transport';
+
+const resp = (inner: string) => `<?xml version="1.0"?><methodResponse><params><param><value>${inner}</value></param></params></methodResponse>`;
+
+describe('XML-RPC replies as oned sends them', () => {
+  it('success: [true, XML string with entities, 0]', () => {
+    expect(parseMethodResponse(resp('<array><data><value><boolean>1</boolean></value><value><string>&lt;HOST&gt;&lt;ID&gt;1&lt;/ID&gt;&lt;NAME&gt;a &amp; b&lt;/NAME&gt;&lt;/HOST&gt;</string></value><value><i4>0</i4></value></data></array>')))
+      .toEqual([true, '<HOST><ID>1</ID><NAME>a & b</NAME></HOST>', 0]);
+  });
+  it('failure: five elements, the last an i8; untyped values are strings', () => {
+    expect(parseMethodResponse(resp('<array><data>\n<value><boolean>0</boolean></value>\n<value>[one.vm.info] Error getting virtual machine [42].</value>\n<value><int>1024</int></value><value><i4>42</i4></value><value><i8>-1</i8></value></data></array>')))
+      .toEqual([false, '[one.vm.info] Error getting virtual machine [42].', 1024, 42, -1]);
+  });
+  it('CDATA, empty strings and whitespace are kept as oned wrote them', () => {
+    expect(parseMethodResponse(resp('<array><data><value><boolean>1</boolean></value><value><string><![CDATA[<X>]]></string></value><value><string></string></value><value><string>  two  words </string></value></data></array>')))
+      .toEqual([true, '<X>', '', '  two  words ']);
+  });
+  it('faults become XmlRpcFault with code and text', () => {
+    const fault = '<?xml version="1.0"?><methodResponse><fault><value><struct><member><name>faultCode</name><value><int>-506</int></value></member><member><name>faultString</name><value><string>Unknown method name</string></value></member></struct></value></fault></methodResponse>';
+    expect(() => parseMethodResponse(fault)).toThrow(XmlRpcFault);
+    try {
+      parseMethodResponse(fault);
+    } catch (e) {
+      expect(e).toMatchObject({ faultCode: -506, faultString: 'Unknown method name' });
+    }
+  });
+  it('garbage is an error, not a value', () => {
+    expect(() => parseMethodResponse('<html>502 Bad Gateway</html>')).toThrow(/not an XML-RPC methodResponse/);
+  });
+});
+
+describe('entities', () => {
+  it('decodes each entity once (&amp;lt; stays &lt;) and numeric references', () => {
+    const r = parseMethodResponse(`<?xml version="1.0"?><methodResponse><params><param><value><array><data><value><boolean>1</boolean></value><value><string>&amp;lt; &lt;a&gt; &quot;q&quot; &apos;s&apos; &#233; &#x263A;</string></value></data></array></value></param></params></methodResponse>`);
+    expect(r).toEqual([true, `&lt; <a> "q" 's' é ☺`]);
+  });
+});
