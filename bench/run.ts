@@ -20,6 +20,9 @@ const BENCHMARKS: { name: string; run: () => Promise<BenchResult> }[] = [
   { name: 'plugin-size', run: () => pluginSize() },
 ];
 
+/** GitHub's heading anchor: lower case, punctuation dropped, spaces to hyphens. */
+const anchor = (heading: string) => heading.toLowerCase().replace(/[^a-z0-9 _-]/g, '').replace(/ /g, '-');
+
 const load = () => loadavg().map((x) => x.toFixed(2)).join(' / ');
 
 async function main(): Promise<void> {
@@ -62,7 +65,7 @@ async function main(): Promise<void> {
     '',
     '| Benchmark | Result | Time | Load average (1/5/15 min) before -> after |',
     '|---|---|---|---|',
-    ...results.map(({ r, loadBefore, loadAfter }) => `| [${r.name}](#${r.title.toLowerCase().replace(/[^a-z0-9 -]/g, '').replace(/ /g, '-')}) | ${r.verdict} | ${r.seconds.toFixed(1)} s | ${loadBefore} -> ${loadAfter} |`),
+    ...results.map(({ r, loadBefore, loadAfter }) => `| [${r.name}](#${anchor(`${r.title} — ${r.verdict}`)}) | ${r.verdict} | ${r.seconds.toFixed(1)} s | ${loadBefore} -> ${loadAfter} |`),
     '',
     `The machine has ${m.nproc} cores and is shared: a load average above ${m.nproc} means other processes (other people's test runs, not this benchmark) were competing for the CPU and the disk while it ran, which slows the latency-bound figures.`,
     '',
