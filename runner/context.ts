@@ -37,6 +37,6 @@ export interface RunnerContext {
   api: ApiDoc;
   token(): string;
   /** Set when the runner drives the embedded simulated cloud (demo controls). */
-  demo?: { simUrl: string; controlUrl: string };
+  demo?: { simUrl: string; controlUrl: string; onRestore?(hostId: number): void };
   startedAt: number;
 }

@@ -7,7 +7,8 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync }
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { startSimulator } from '../sim/server';
+import { startIpmiSim, type IpmiSim } from '../sim/bmc/ipmiSim';
+import { startSimulator, type Simulator } from '../sim/server';
 import demoScenario from '../sim/scenarios/demo.json';
 import { loadConfig } from './config';
 import { demoRoutes } from './http/demoRoutes';
@@ -27,7 +28,7 @@ export interface DemoHandle {
   stop(): Promise<void>;
 }
 
-export async function startDemo(opts: { port?: number; simPort?: number; dataDir?: string; quiet?: boolean; pause?: number; scenarioFile?: string } = {}): Promise<DemoHandle> {
+export async function startDemo(opts: { port?: number; simPort?: number; dataDir?: string; quiet?: boolean; pause?: number; scenarioFile?: string; bmc?: boolean } = {}): Promise<DemoHandle> {
   const root = repoRoot();
   const dataDir = resolve(opts.dataDir ?? process.env.ONEHA_DATA_DIR ?? join(process.cwd(), '.data', 'demo'));
   // Each demo starts a new simulated cloud: recoveries of an earlier demo's cloud would not make sense in it.
@@ -58,6 +59,9 @@ export async function startDemo(opts: { port?: number; simPort?: number; dataDir
     options: { ...(base as { options?: object }).options, schedulerIntervalMs: 500, bootDelayMs: 1500 },
   };
   const sim = await startSimulator({ scenario: scenario as never, port: opts.simPort ?? 0 });
+  // With --bmc (and openipmi + fence-agents installed) every host gets a simulated BMC that
+  // fence_ipmilan really powers off; otherwise the demo fence command stands in.
+  const bmcs = opts.bmc ? await startDemoBmcs(sim, dataDir) : [];
   const config = loadConfig({ ...process.env, ONEHA_CONFIG: undefined, ONE_XMLRPC: undefined, ONE_AUTH: undefined }, {
     listen: `127.0.0.1:${port}`,
     dataDir,
@@ -68,7 +72,11 @@ export async function startDemo(opts: { port?: number; simPort?: number; dataDir
     reconcile: { intervalSeconds: 15 },
     dedupeWindowSeconds: 5,
   });
-  const demo = { simUrl: sim.url, controlUrl: sim.url.replace(/\/RPC2$/, '/sim') };
+  const demo = {
+    simUrl: sim.url, controlUrl: sim.url.replace(/\/RPC2$/, '/sim'),
+    // A restored host is powered on again, as an operator would after repairing it.
+    onRestore: (hostId: number) => bmcs.find((b) => b.hostId === hostId)?.bmc.setPower('on'),
+  };
   const runner = new Runner(config, {
     token,
     demo,
@@ -84,17 +92,19 @@ export async function startDemo(opts: { port?: number; simPort?: number; dataDir
     stop: async () => {
       await runner.stop();
       await sim.close();
+      await Promise.all(bmcs.map((b) => b.bmc.stop()));
     },
   };
 }
 
 export async function demoCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { port: { type: 'string' }, 'sim-port': { type: 'string' }, scenario: { type: 'string' }, pause: { type: 'string' } }, strict: true });
+  const { values } = parseArgs({ args: argv, options: { port: { type: 'string' }, 'sim-port': { type: 'string' }, scenario: { type: 'string' }, pause: { type: 'string' }, bmc: { type: 'boolean' } }, strict: true });
   const d = await startDemo({
     port: values.port ? Number(values.port) : undefined,
     simPort: values['sim-port'] ? Number(values['sim-port']) : 2633,
     scenarioFile: values.scenario,
     pause: values.pause ? Number(values.pause) : undefined,
+    bmc: values.bmc,
   });
   // A machine-readable line for tests and scripts that start the demo as a child process.
   process.stdout.write(JSON.stringify({ ready: true, runnerUrl: d.runnerUrl, simUrl: d.simUrl, token: d.token }) + '\n');
@@ -116,4 +126,27 @@ Ctrl-C stops it.
   });
   await d.stop();
   return 0;
+}
+
+const DEMO_TOOLS = ['/usr/bin/ipmi_sim', '/usr/bin/ipmitool', '/usr/sbin/fence_ipmilan'];
+
+/** One ipmi_sim per host, wired into the host template and the secret store. */
+async function startDemoBmcs(sim: Simulator, dataDir: string): Promise<{ hostId: number; bmc: IpmiSim }[]> {
+  const missing = DEMO_TOOLS.filter((t) => !existsSync(t));
+  if (missing.length) {
+    process.stderr.write(`demo: ${missing.join(', ')} not installed (apt-get install openipmi ipmitool fence-agents): using the demo fence command\n`);
+    return [];
+  }
+  const password = randomBytes(6).toString('hex');
+  writeFileSync(join(dataDir, 'secrets.json'), JSON.stringify({ default: { username: 'admin', password } }), { mode: 0o600 });
+  const out: { hostId: number; bmc: IpmiSim }[] = [];
+  for (const h of sim.cloud.summary().hosts) {
+    const bmc = await startIpmiSim({ password, power: 'on' });
+    out.push({ hostId: h.id, bmc });
+    sim.cloud.hostUpdate(h.id, [
+      'ONEHA_FENCE_AGENT = "fence_ipmilan"', 'FENCE_IP = "127.0.0.1"',
+      `ONEHA_FENCE_OPTIONS = "ipport=${bmc.port} lanplus=1 cipher=3 power_wait=0 power_timeout=5"`,
+    ].join('\n'), 1);
+  }
+  return out;
 }

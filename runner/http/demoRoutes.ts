@@ -20,6 +20,7 @@ export function demoRoutes(ctx: RunnerContext) {
       if (!demo) return errorJson(c, 404, 'no-demo', 'the runner is not on the simulated cloud');
       const r = await control(c.req.param('id'), c.req.param('action') as 'fail' | 'restore');
       if (r.status >= 300) return errorJson(c, 502, 'sim', `simulator answered ${r.status}: ${r.body.slice(0, 200)}`);
+      if (c.req.param('action') === 'restore') demo.onRestore?.(Number(c.req.param('id')));
       ctx.log.warn(`demo: host ${c.req.param('id')} ${c.req.param('action') === 'fail' ? 'failed' : 'restored'} on request`, { hostId: Number(c.req.param('id')) });
       return c.json({ ok: true });
     });

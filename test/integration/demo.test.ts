@@ -1,0 +1,41 @@
+// The README's main command: `npm start` = `oneha demo --bmc`. A host failed
+// from the demo controls is fenced through its simulated BMC with the real
+// fence_ipmilan, verified OFF, its VMs moved, and the host left DISABLED.
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BUNDLE, freePort, killAll, rawCall, requireBuild, startProcess, tempDir, until, type Proc } from '../helpers/processes';
+
+let demo: Proc;
+let url = '';
+let token = '';
+const api = async (method: string, path: string) => {
+  const res = await fetch(url + path, { method, headers: { authorization: `Bearer ${token}` } });
+  return { status: res.status, json: await res.json() as any };
+};
+
+beforeAll(async () => {
+  requireBuild();
+  const dir = tempDir('oneha-demo-');
+  demo = await startProcess([BUNDLE, 'demo', '--bmc', '--port', String(await freePort()), '--sim-port', String(await freePort())],
+    { ONEHA_DATA_DIR: join(dir, 'data') }, (l) => l.includes('"ready":true'), 30_000);
+  url = String(demo.ready.runnerUrl);
+  token = String(demo.ready.token);
+});
+afterAll(() => killAll());
+
+describe('oneha demo --bmc', () => {
+  it('a failed host is fenced by its simulated BMC and its VMs recovered, without touching anything by hand', async () => {
+    const hosts = (await api('GET', '/v1/hosts')).json.hosts as { id: number; fence: unknown }[];
+    expect(hosts.length).toBe(4);
+    expect((await api('POST', '/v1/demo/hosts/1/fail')).status).toBe(200);
+    const rec = await until(async () => (await api('GET', '/v1/recoveries?host=1')).json.recoveries.find((r: { status: string }) => r.status === 'completed'), 40_000, 'the recovery');
+    const d = (await api('GET', `/v1/recoveries/${rec.id}`)).json;
+    expect(d.trigger).toBe('hook'); // through deploy/onehook/onehook.sh, run by the simulated oned
+    expect(d.fence).toMatchObject({ outcome: 'fenced', method: 'fence_ipmilan', verified: true, power: 'off' });
+    expect(d.counts.recovered).toBeGreaterThan(0);
+    expect(d.notRecovered.every((v: { reason: string }) => v.reason.length > 0)).toBe(true);
+    const [, xml] = await rawCall(String(demo.ready.simUrl), 'one.host.info', [1]);
+    expect(xml).toContain('<STATE>4</STATE>'); // left DISABLED
+    expect(demo.output()).not.toMatch(/"password"/);
+  }, 60_000);
+});
