@@ -222,4 +222,25 @@ describe('brakes through the runner', () => {
     expect(done.steps.filter((x: { name: string }) => x.name === 'fence').map((x: { output: { outcome: string } }) => x.output.outcome)).toEqual(['failed', 'fenced']);
     expect((await vmCalls(s.control, 2)).map((c) => c.method)).toEqual(['one.vm.action', 'one.vm.action']);
   });
+
+  it('scheduled fence tests find a broken BMC before the host dies, and the result shows with the host', async () => {
+    const s = await startSim(cloud(2));
+    const good = await startIpmiSim({ password: PASSWORD, power: 'on' });
+    const wrong = await startIpmiSim({ password: 'not-this-one', power: 'on' });
+    try {
+      await setTemplate(s.url, 0, { ONEHA_FENCE_AGENT: 'fence_ipmilan', FENCE_IP: '127.0.0.1', ONEHA_FENCE_OPTIONS: AGENT_OPTS(good.port) });
+      await setTemplate(s.url, 1, { ONEHA_FENCE_AGENT: 'fence_ipmilan', FENCE_IP: '127.0.0.1', ONEHA_FENCE_OPTIONS: AGENT_OPTS(wrong.port) });
+      const r = await startRunner(s.url, { fence: { testIntervalSeconds: 1, retries: 1 } }, { noFenceCommand: true, secrets: { default: { username: 'admin', password: PASSWORD } } });
+      const hosts = await until(async () => {
+        const h = (await r.api('GET', '/v1/hosts')).json.hosts as { id: number; lastFenceTest: { reachable: boolean; power?: string; error?: string } | null }[];
+        return h.every((x) => x.lastFenceTest) ? h : undefined;
+      }, 20_000, 'scheduled fence tests');
+      expect(hosts[0].lastFenceTest).toMatchObject({ reachable: true, power: 'on' });
+      expect(hosts[1].lastFenceTest).toMatchObject({ reachable: false });
+      expect(good.power()).toBe('on'); // status only
+    } finally {
+      await good.stop();
+      await wrong.stop();
+    }
+  });
 });
