@@ -4,7 +4,9 @@
 // sequential baseline making host_error.rb's calls (API.md §9), side by side,
 // each side on a fresh simulator process built from the same scenario.
 import { CarryOutInput } from '../functions/carryOut';
-import { lastHistory, VmState } from '../functions/domain';
+import { lastHistory, VmSchema, VmState } from '../functions/domain';
+import { parseVmPool } from '../functions/oneXml';
+import { z } from 'zod';
 import { inventory } from '../functions/inventory';
 import { invoke } from '../functions/invoke';
 import { migrate } from '../functions/migrate';
@@ -98,6 +100,29 @@ export async function baselineSide(url: string, hostName: string): Promise<{ wal
   return { wallMs: performance.now() - t0, recovered };
 }
 
+/** What reading one infoset reply of the failed host's VMs costs in the client, apart: the call (XML-RPC decode included), parseVmPool, zod. */
+async function decodeCost(vms: number, rounds = 3): Promise<{ callMs: number; parseMs: number; zodMs: number; chars: number }> {
+  const sim = await startSim(recoveryScenario(vms, 0).scenario);
+  const one = new OneClient({ endpoint: sim.url, session: SESSION });
+  try {
+    const ids = Array.from({ length: vms }, (_, i) => i).join(',');
+    const r: { callMs: number; parseMs: number; zodMs: number; chars: number }[] = [];
+    for (let i = 0; i < rounds + 1; i++) {
+      const t0 = performance.now();
+      const body = await one.call<string>('one.vmpool.infoset', ids, false);
+      const t1 = performance.now();
+      const parsed = parseVmPool(body);
+      const t2 = performance.now();
+      z.array(VmSchema).parse(parsed);
+      const t3 = performance.now();
+      if (i > 0) r.push({ callMs: t1 - t0, parseMs: t2 - t1, zodMs: t3 - t2, chars: body.length }); // the first round warms up
+    }
+    return { callMs: median(r.map((x) => x.callMs)), parseMs: median(r.map((x) => x.parseMs)), zodMs: median(r.map((x) => x.zodMs)), chars: r[0].chars };
+  } finally {
+    await sim.stop();
+  }
+}
+
 async function measure(side: 'oneha' | 'baseline', scenario: Scenario, hostName: string): Promise<SideRun> {
   const sim = await startSim(scenario);
   try {
@@ -135,6 +160,7 @@ export async function run(opts: { vms?: number; runs?: number } = {}): Promise<B
       oneha.push(await measure('oneha', scenario, hostName));
       base.push(await measure('baseline', scenario, hostName));
     }
+    const decode = await decodeCost(vms);
     const med = (xs: SideRun[], k: 'wallMs' | 'calls') => median(xs.map((x) => x[k]));
     const onehaMs = med(oneha, 'wallMs');
     const baseMs = med(base, 'wallMs');
@@ -163,7 +189,7 @@ export async function run(opts: { vms?: number; runs?: number } = {}): Promise<B
       const acts = m((r) => r.actionsMs);
       notes.push([
         `oneha takes ${ratio.toFixed(2)}x the floor (target 1.5x). Medians: inventory ${ms(inv, 0)} (budget ${2 * LATENCY_MS} ms), the fresh re-read before the first action ${ms(reread, 0)} (budget ${LATENCY_MS} ms), the ${int(actions)} actions ${ms(acts, 0)} (budget ${Math.ceil(actions / CONCURRENCY) * LATENCY_MS} ms).`,
-        `The two ${int(vms)}-VM one.vmpool.infoset replies (the VMs' XML, entity-escaped inside an XML-RPC string) are decoded on the critical path, in oneha's client: the \`xmlrpc\` package's sax deserializer, then fast-xml-parser in functions/oneXml.ts (parseRoot calls \`parser.parse(xml, true)\`: a validation pass before the parse), then zod. Measured separately while writing this benchmark (not part of this run): fast-xml-parser takes ~130-280 ms per ${int(vms)}-VM reply, the XML-RPC decode ~30-45 ms, zod a few ms; the simulator builds the reply in ~10 ms.`,
+        `The two ${int(vms)}-VM one.vmpool.infoset replies (${int(decode.chars)} characters of VM XML each, entity-escaped inside an XML-RPC string) are read on the critical path, and reading one costs far more than its ${LATENCY_MS} ms: measured apart in this run (fresh simulator, no injected latency, median of 3), the call with its XML-RPC decode (runner/one/transport.ts) takes ${ms(decode.callMs, 0)}, parseVmPool (functions/oneXml.ts, fast-xml-parser) ${ms(decode.parseMs, 0)}, zod ${ms(decode.zodMs, 1)}.`,
         `The action phase is over its budget too: a call costs ~${(perCallBase - LATENCY_MS).toFixed(1)} ms beyond the injected latency (the baseline's per-call time), and with ${CONCURRENCY} in flight ${int(actions)} actions take about ${Math.ceil(actions / CONCURRENCY)} x ${perCallBase.toFixed(2)} ms = ${ms(Math.ceil(actions / CONCURRENCY) * perCallBase, 0)}, close to what is measured; the floor counts ${LATENCY_MS} ms per round.`,
       ].join(' '));
     }
@@ -179,7 +205,7 @@ export async function run(opts: { vms?: number; runs?: number } = {}): Promise<B
         'Baseline (host_error.rb -m, API.md §9 steps 5-8): `vmPoolInfo(-2,-1,-1,-1)`, `datastorePoolInfo()`, then for each VM of the pool in STATE 3/5/8 whose last HISTORY/HOSTNAME is the failed host: `vmInfo(id)`, look up the DS\'s SHARED, `vmAction("resched", id)`, strictly one call at a time, same `OneClient`. Its host.info/system.config/fencing calls (steps 1-4) are left out.',
         'Wall time: from the first call to the last answer, in the bench process (`performance.now()`). Calls: every XML-RPC call in the simulator\'s call log during the run.',
         `Floor (the issue's definition): oneha's own calls, counted from the call log, / ${CONCURRENCY} x ${LATENCY_MS} ms = ${int(onehaCalls)} / ${CONCURRENCY} x ${LATENCY_MS} ms. For reference, the critical path of injected latency alone (host.info, then infoset || datastorepool, then the fresh infoset, then ceil(${int(actions)}/${CONCURRENCY}) rounds of actions) is ${ms(pathMs, 0)}.`,
-        `Figures are medians of ${runs} runs per side.`,
+        `Figures are medians of ${runs} runs per side. Afterwards, on another fresh simulator without injected latency, the cost of reading one infoset reply of the ${int(vms)} VMs is measured apart (3 rounds after a warm-up): \`OneClient.call('one.vmpool.infoset', ...)\`, then \`parseVmPool\`, then \`z.array(VmSchema).parse\`.`,
       ],
       rows: [
         { metric: 'oneha wall time (median)', value: ms(onehaMs) },
@@ -190,6 +216,7 @@ export async function run(opts: { vms?: number; runs?: number } = {}): Promise<B
         { metric: 'speed-up (baseline / oneha)', value: `${speedup.toFixed(1)}x`, target: '>= 10x', verdict: speedup >= 10 ? 'PASS' : 'FAIL' },
         { metric: `floor = oneha calls / ${CONCURRENCY} x ${LATENCY_MS} ms`, value: ms(floorMs) },
         { metric: 'oneha / floor', value: `${ratio.toFixed(2)}x`, target: '<= 1.5x', verdict: ratio <= 1.5 ? 'PASS' : 'FAIL' },
+        { metric: `reading one ${int(vms)}-VM infoset reply in the client (call + parseVmPool + zod, no latency)`, value: `${ms(decode.callMs, 0)} + ${ms(decode.parseMs, 0)} + ${ms(decode.zodMs, 1)}`, verdict: 'INFO' },
         { metric: `baseline / its own floor (calls x ${LATENCY_MS} ms = ${ms(baseFloorMs, 0)})`, value: `${(baseMs / baseFloorMs).toFixed(2)}x`, verdict: 'INFO' },
       ],
       tables: [{

@@ -77,7 +77,7 @@ export async function run(): Promise<BenchResult> {
       const notes: string[] = [];
       if (!same) notes.push(`The two sources planned different VMs: host-vms [${a.join(', ')}], pool [${b.join(', ')}].`);
       if (!right) notes.push(`Expected VMs ${expected[0]}-${expected[expected.length - 1]} to be planned; got [${a.join(', ')}].`);
-      notes.push(`Reading the whole pool costs ${(poolMs / 1000).toFixed(1)} s in the client: the ${mib(pool[0].down)} reply is decoded twice, first by the \`xmlrpc\` package (sax, one entity at a time: the XML arrives entity-escaped inside an XML-RPC string), then by fast-xml-parser with validation, then validated by zod. host_error.rb fetches the same ${mib(pool[0].down)} for its one.vmpool.info(-2,-1,-1,-1) on every host failure, however few VMs the host had.`);
+      notes.push(`Reading the whole pool costs ${(poolMs / 1000).toFixed(1)} s in the client: the ${mib(pool[0].down)} reply is read twice, first as XML-RPC (runner/one/transport.ts; the VM XML arrives entity-escaped inside an XML-RPC string), then the VM XML by fast-xml-parser (functions/oneXml.ts), then zod validates the ${int(pool[0].vmsRead)} VMs. host_error.rb fetches the same ${mib(pool[0].down)} for its one.vmpool.info(-2,-1,-1,-1) on every host failure, however few VMs the host had.`);
       return {
         name: 'select-in-50k-cloud',
         title: `select-in-50k-cloud: ${VMS_PER_HOST} VMs of a failed host among ${int(totalVms)}`,
