@@ -4,7 +4,6 @@
 // flow does not act twice).
 import { z } from 'zod';
 import { lastHistory, LcmState, VmState, vmStateName, type Vm } from './domain';
-import { fetchVmSet } from './inventory';
 import { describeError, OneError } from './oneErrors';
 import type { Ports } from './ports';
 import { OperationSchema, PlannedActionSchema, reschedRefusal, type Operation, type PlannedAction } from './select';
@@ -53,6 +52,20 @@ export const CALL_TEXT: Record<Operation, (id: number) => string> = {
   delete: (id) => `one.vm.recover(${id}, 3)`,
 };
 
+async function withTries<T>(f: () => Promise<T>, tries: number, delayMs: number, clock: Pick<Ports['clock'], 'sleep'>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await f();
+    } catch (e) {
+      if (!(e instanceof OneError && e.transient) || attempt >= tries) throw e;
+      await clock.sleep(delayMs * attempt);
+    }
+  }
+}
+
+/** VMs per fresh-read call before acting. */
+export const RECHECK_CHUNK = 64;
+
 type Verdict = { act: true } | { act: false; outcome: 'already-done' | 'skipped' | 'failed'; detail: string };
 
 /** Looks at the VM as oned has it now and decides whether the action is still needed. */
@@ -97,13 +110,24 @@ export async function carryOut(
   { one, clock, log, progress }: Pick<Ports, 'one' | 'clock' | 'log' | 'progress'>,
 ): Promise<CarryOutResult> {
   const { hostId, actions } = input;
-  // One read of every VM, fresh, instead of a vm.info per VM.
-  const fresh = new Map((actions.length ? await fetchVmSet(one, actions.map((a) => a.vmId)) : []).map((v) => [v.id, v]));
+  // A fresh read of every VM before acting (never act on a stale view), in
+  // chunks requested together: the first actions start as soon as the first
+  // small chunk is in, instead of after one big reply has been parsed.
+  const fresh = new Map<number, Promise<Vm | undefined | Error>>();
+  for (let i = 0; i < actions.length; i += RECHECK_CHUNK) {
+    const ids = actions.slice(i, i + RECHECK_CHUNK).map((a) => a.vmId);
+    // A failed read is kept as a value: it fails those VMs, never the whole step.
+    const chunk = withTries(() => one.vmPoolInfoSet(ids, false), input.tries, input.retryDelayMs, clock)
+      .then((vms) => new Map(vms.map((v) => [v.id, v])), (e: unknown) => (e instanceof Error ? e : new Error(String(e))));
+    for (const id of ids) fresh.set(id, chunk.then((m) => (m instanceof Error ? m : m.get(id))));
+  }
   const outcomes: VmOutcome[] = new Array(actions.length);
 
   const handle = async (a: PlannedAction): Promise<VmOutcome> => {
     const base = { vmId: a.vmId, vmName: a.vmName, operation: a.operation };
-    const verdict = verdictFor(a.operation, hostId, fresh.get(a.vmId));
+    const current = await fresh.get(a.vmId);
+    if (current instanceof Error) return { ...base, outcome: 'failed', detail: `could not re-read the VM before acting: ${describeError(current)}`, tries: 0 };
+    const verdict = verdictFor(a.operation, hostId, current);
     if (!verdict.act) return { ...base, outcome: verdict.outcome, detail: verdict.detail, tries: 0 };
     if (input.dryRun) return { ...base, outcome: 'dry-run', detail: `would call ${CALL_TEXT[a.operation](a.vmId)}`, tries: 0 };
     for (let attempt = 1; ; attempt++) {

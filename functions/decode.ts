@@ -29,7 +29,7 @@ export function decodeHookPayload(payload: string): HostFailure {
   const xml = Buffer.from(template, 'base64').toString('utf8');
   let host;
   try {
-    host = parseHost(xml);
+    host = parseHost(xml, true);
   } catch (e) {
     if (e instanceof XmlShapeError) throw new StepError('not-a-host', `the decoded template is not a HOST: ${e.message}`);
     if (e instanceof z.ZodError) throw new StepError('not-a-host', `the decoded HOST is incomplete: ${z.prettifyError(e)}`);

@@ -21,7 +21,7 @@ export const InventoryOutput = z.object({
 export type Inventory = z.infer<typeof InventoryOutput>;
 
 /** infoset is one call per chunk; chunks keep each reply a sane size. */
-export const INFOSET_CHUNK = 2000;
+export const INFOSET_CHUNK = 250;
 
 export async function fetchVmSet(one: { vmPoolInfoSet(ids: number[], extended: boolean): Promise<Vm[]> }, ids: number[]): Promise<Vm[]> {
   const chunks: number[][] = [];

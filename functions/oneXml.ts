@@ -32,11 +32,16 @@ export class XmlShapeError extends Error {
 
 type Node = Record<string, unknown>;
 
-/** Parses XML and returns the single root element, checking its name. */
-export function parseRoot(xml: string, root: string): Node {
+/**
+ * Parses XML and returns the single root element, checking its name.
+ * `validate` runs the full well-formedness check first: on for XML from a
+ * hook payload (untrusted), off for oned's replies, where it would double
+ * the cost of a big pool.
+ */
+export function parseRoot(xml: string, root: string, validate = false): Node {
   let doc: Node;
   try {
-    doc = parser.parse(xml, true) as Node;
+    doc = parser.parse(xml, validate) as Node;
   } catch (e) {
     throw new XmlShapeError(`not well-formed XML: ${(e as Error).message.split('\n')[0]}`);
   }
@@ -122,7 +127,7 @@ export function datastoreFromNode(n: Node): Datastore {
   });
 }
 
-export const parseHost = (xml: string): Host => hostFromNode(parseRoot(xml, 'HOST'));
+export const parseHost = (xml: string, validate = false): Host => hostFromNode(parseRoot(xml, 'HOST', validate));
 export const parseHostPool = (xml: string): Host[] => list<Node>(parseRoot(xml, 'HOST_POOL').HOST).map(hostFromNode);
 export const parseVm = (xml: string): Vm => vmFromNode(parseRoot(xml, 'VM'));
 export const parseVmPool = (xml: string): Vm[] => list<Node>(parseRoot(xml, 'VM_POOL').VM).map(vmFromNode);
