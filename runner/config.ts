@@ -20,7 +20,9 @@ export const ConfigSchema = z.object({
     store: z.enum(['file', 'opennebula']).default('file'),
     /** one.document TYPE for oneha's flows (OneFlow uses 100/101). */
     documentType: z.number().int().positive().default(1042),
-  }).strict().default({ store: 'file', documentType: 1042 }),
+    /** Finished recoveries kept (in memory, and in the file log when it is compacted at start). */
+    retain: z.number().int().min(10).default(5000),
+  }).strict().default({ store: 'file', documentType: 1042, retain: 5000 }),
   concurrency: z.object({
     vms: z.number().int().min(1).max(256).default(8),
     flows: z.number().int().min(1).max(1000).default(16),

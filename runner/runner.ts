@@ -91,9 +91,9 @@ export class Runner {
     mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
     const store: JournalStore = config.journal.store === 'opennebula'
       ? new DocumentJournalStore(one, config.journal.documentType)
-      : new FileJournalStore(config.dataDir);
+      : new FileJournalStore(config.dataDir, config.journal.retain);
     const bus = new EventBus();
-    const journal = new Journal(store, bus, () => clock.now());
+    const journal = new Journal(store, bus, () => clock.now(), config.journal.retain);
     const metrics = new Metrics(journal);
     bus.subscribe((e) => metrics.observe(e));
     const fence = opts.fence ?? createFencePort({

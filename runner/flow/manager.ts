@@ -156,8 +156,6 @@ export class FlowManager {
         // A held or fence-failed flow keeps its host: new events join it until an operator acts.
         if (FINAL_STATUSES.has(r.status)) this.activeByHost.delete(r.hostId);
       }
-      const store = this.journal.store as { release?: (id: string) => void };
-      if (r && FINAL_STATUSES.has(r.status)) store.release?.(id);
     }
   }
 

@@ -1,4 +1,4 @@
-import { appendFileSync, mkdtempSync, readdirSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -39,5 +39,34 @@ describe('file journal', () => {
     await j.record('r2', { type: 'status', status: 'rejected', reason: 'empty' });
     expect(seen).toEqual(['received', 'status']);
     expect(j.get('r2')?.status).toBe('rejected');
+  });
+});
+
+describe('file journal: group commit and compaction', () => {
+  it('many concurrent appends all become durable, in order, in one log', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'oneha-journal-'));
+    const store = new FileJournalStore(dir);
+    await Promise.all(Array.from({ length: 200 }, (_, i) => store.append({ id: `r${i}`, at: i, type: 'received', payload: `p${i}`, trigger: 'hook' })));
+    const lines = readFileSync(store.file, 'utf8').trim().split('\n').map((l) => JSON.parse(l).id);
+    expect(lines).toEqual(Array.from({ length: 200 }, (_, i) => `r${i}`));
+    await store.close();
+  });
+
+  it('compaction at start keeps every unfinished recovery and the newest finished ones', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'oneha-journal-'));
+    const j = new Journal(new FileJournalStore(dir), new EventBus(), () => 1);
+    for (let i = 0; i < 5; i++) {
+      await j.record(`done${i}`, { type: 'received', payload: '', trigger: 'hook' });
+      j.recoveries.get(`done${i}`)!.receivedAt = i; // ordering for the test
+      await j.record(`done${i}`, { type: 'status', status: 'completed' });
+    }
+    await j.record('running', { type: 'received', payload: '', trigger: 'hook' });
+    await j.store.close();
+    const store = new FileJournalStore(dir, 2);
+    const kept = (await store.loadAll()).map((r) => r.id).sort();
+    expect(kept).toHaveLength(3);
+    expect(kept).toContain('running');
+    const again = (await new FileJournalStore(dir, 2).loadAll()).map((r) => r.id).sort();
+    expect(again).toEqual(kept); // the file itself was rewritten
   });
 });
