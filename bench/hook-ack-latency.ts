@@ -177,7 +177,7 @@ export async function run(opts: { rate?: number; seconds?: number; diagnostics?:
         'The machine was shared with other engineers\' test runs while this ran (see the load averages at the top), which makes fsync and CPU slower than on an idle front-end.',
       ].filter(Boolean).join(' '));
     }
-    notes.push(`Runner RSS went from ${(main.rssBeforeKiB / 1024).toFixed(0)} MiB to ${(main.rssAfterKiB / 1024).toFixed(0)} MiB while it took in ${int(samples.length + 20)} events. Every recovery stays in memory for the life of the process (runner/journal/journal.ts: Journal.recoveries is never pruned); how much of the growth is live data and how much is garbage not yet collected was not measured.`);
+    notes.push(`Runner RSS went from ${(main.rssBeforeKiB / 1024).toFixed(0)} MiB to ${(main.rssAfterKiB / 1024).toFixed(0)} MiB while it took in ${int(samples.length + 20)} events. Finished recoveries stay in memory up to journal.retain (default 5,000, runner/journal/journal.ts), so all of these are still held; how much of the growth is live data and how much is garbage not yet collected was not measured.`);
     const rows: Row[] = [
       { metric: 'requests sent / answered 202 accepted', value: `${int(samples.length)} / ${int(ok.length)}`, target: 'all', verdict: bad.length ? 'FAIL' : 'PASS' },
       { metric: 'achieved send rate', value: `${main.achieved.toFixed(1)} events/s over ${(main.sendWindowMs / 1000).toFixed(2)} s`, target: `${rate} events/s`, verdict: main.achieved >= rate * 0.98 ? 'PASS' : 'FAIL' },

@@ -86,7 +86,7 @@ export async function runRecoveryFlow(rec: Recovery, ports: Ports, settings: Flo
   try {
     if (rec.status !== 'running') await status('running');
     // decode: the hook's payload, or (reconciled) the host as oned has it now.
-    const failure = await step<HostFailure>('decode', rec.trigger === 'reconciled' ? { hostId: rec.hostId } : { payload: rec.payload }, async () => {
+    const failure = await step<HostFailure>('decode', rec.trigger === 'reconciled' ? { hostId: rec.hostId } : { payload: '(the received payload)', bytes: rec.payload.length }, async () => {
       if (rec.trigger === 'reconciled') {
         const host = await ports.one.hostInfo(rec.hostId!);
         return { host, options: settings.defaults };
