@@ -116,6 +116,10 @@ export async function startIpmiSim(opts: IpmiSimOptions): Promise<IpmiSim> {
     throw new Error('ipmi_sim did not start (no UDP port bound after 5 attempts)');
   }
   const running = child;
+  // Whatever ends this process (a crash, SIGKILL from a test, Ctrl-C under npm), its BMCs
+  // must not outlive it: a detached watchdog kills ipmi_sim once this process is gone.
+  spawn('/bin/sh', ['-c', 'while kill -0 "$1" 2>/dev/null && kill -0 "$2" 2>/dev/null; do sleep 0.5; done; kill -9 "$2" 2>/dev/null', 'watchdog', String(process.pid), String(running.pid)],
+    { detached: true, stdio: 'ignore' }).unref();
   return {
     port,
     power: () => (readFileSync(powerFile, 'utf8').trim() === '1' ? 'on' : 'off'),
