@@ -3,7 +3,6 @@
 // Chromium through playwright-core with the flags from the project notes.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import xmlrpc from 'xmlrpc';
@@ -35,16 +34,9 @@ export function requireBuilt(): void {
   }
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => res(p));
-    });
-    s.on('error', rej);
-  });
-}
+import { freePort } from '../helpers/processes';
+
+export { freePort };
 
 export const tempDir = (prefix: string) => mkdtempSync(join(tmpdir(), prefix));
 
