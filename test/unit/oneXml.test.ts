@@ -1,0 +1,47 @@
+// The lean VM-pool reader must agree with the general parser on everything
+// it accepts, and hand over to it on anything unusual.
+import { describe, expect, it } from 'vitest';
+import { parseVmPool, parseVmPoolGeneric } from '../../functions/oneXml';
+import { startSimulator, generateScenario } from '../../sim/server';
+import { asOned, sample } from '../helpers/samples';
+import { OneClient } from '../../runner/one/client';
+
+describe('VM pool reading', () => {
+  it('agrees with the general parser on OpenNebula’s sample (whitespace, CDATA, a VM without history)', () => {
+    const xml = asOned(sample('vm_pool.xml'));
+    expect(parseVmPool(xml)).toEqual(parseVmPoolGeneric(xml));
+    expect(parseVmPool(xml).map((v) => v.id)).toEqual([41, 42, 43, 44, 45, 46]);
+  });
+
+  it('agrees on what the simulator serves: many VMs, several history records, odd names', async () => {
+    const scenario = generateScenario({ hosts: 3, vmsPerHost: 50 });
+    scenario.vms = [...(scenario.vms ?? []),
+      { id: 9001, name: 'a & <b> "c"', state: 'UNKNOWN', history: [{ hostId: 0 }, { hostId: 1 }, { hostId: 2 }] },
+      { id: 9002, name: 'pending', state: 'PENDING', history: [] },
+      { id: 9003, name: 'suspended', state: 'SUSPENDED', history: [{ hostId: 2, dsId: 0 }] }];
+    const sim = await startSimulator({ scenario, port: 0 });
+    const one = new OneClient({ endpoint: sim.url, session: 'oneadmin:oneadmin' });
+    try {
+      for (const extended of [false, true]) {
+        const xml = await one.call<string>('one.vmpool.info' + (extended ? 'extended' : ''), -2, -1, -1, -1);
+        const lean = parseVmPool(xml);
+        expect(lean).toEqual(parseVmPoolGeneric(xml));
+        expect(lean).toHaveLength(153);
+      }
+      const full = parseVmPool(await one.call<string>('one.vmpool.info', -2, -1, -1, -1)).find((v) => v.id === 9001)!;
+      expect(full.name).toBe('a & <b> "c"');
+    } finally {
+      one.close();
+      await sim.close();
+    }
+  });
+
+  it('empty pools, and unusual input goes to the general parser', () => {
+    expect(parseVmPool('<VM_POOL></VM_POOL>')).toEqual([]);
+    expect(parseVmPool('<VM_POOL/>')).toEqual([]);
+    const odd = '<VM_POOL><VM><ID>1</ID><NAME><![CDATA[x]]></NAME><STATE>3</STATE><LCM_STATE>16</LCM_STATE><HISTORY_RECORDS><HISTORY><SEQ>0</SEQ><HOSTNAME>h&#233;</HOSTNAME><HID>2</HID><DS_ID>0</DS_ID><ACTION>0</ACTION></HISTORY></HISTORY_RECORDS></VM></VM_POOL>';
+    expect(parseVmPool(odd)).toEqual(parseVmPoolGeneric(odd));
+    expect(parseVmPool(odd)[0].history[0].hostname).toBe('hé');
+    expect(() => parseVmPool('<HOST_POOL/>')).toThrow(/expected a <VM_POOL>/);
+  });
+});
