@@ -19,9 +19,13 @@ export interface HookExecInput {
 }
 
 export interface HookExecResult {
+  /** The expanded argument string ($TEMPLATE replaced). */
   arguments: string;
+  /** argv given to the command (empty with argumentsStdin). */
   argv: string[];
+  /** What was written to stdin (null when arguments went to argv). */
   stdin: string | null;
+  /** Resolved command path. */
   command: string;
   stdout: string;
   stderr: string;

@@ -1,6 +1,7 @@
 // The in-memory objects of the simulated cloud. Plain data; the state
 // machine that changes them lives in cloud.ts, their XML in xml.ts.
 import type { Template } from './template';
+import type { HookExecResult } from './hookExec';
 
 export const HOST = { INIT: 0, MONITORED: 2, ERROR: 3, DISABLED: 4, OFFLINE: 8 } as const;
 export const VM = { INIT: 0, PENDING: 1, HOLD: 2, ACTIVE: 3, STOPPED: 4, SUSPENDED: 5, DONE: 6, POWEROFF: 8, UNDEPLOYED: 9, CLONING: 10, CLONING_FAILURE: 11 } as const;
@@ -214,7 +215,7 @@ export interface SimHook {
 }
 
 /** One execution of a hook command (HOOK_EXECUTION_RECORD plus details). */
-export interface HookRun {
+export interface HookRun extends HookExecResult {
   /** Start order across all hooks (hookRuns is sorted by it). */
   seq: number;
   hookId: number;
@@ -227,19 +228,6 @@ export interface HookRun {
   hostId: number;
   /** Host state that triggered it. */
   state: string;
-  /** The expanded argument string ($TEMPLATE replaced). */
-  arguments: string;
-  /** argv given to the command (empty with argumentsStdin). */
-  argv: string[];
-  /** What was written to stdin (null when arguments went to argv). */
-  stdin: string | null;
-  /** Resolved command path. */
-  command: string;
-  stdout: string;
-  stderr: string;
-  code: number;
-  timedOut: boolean;
-  durationMs: number;
 }
 
 export interface SimEvent {

@@ -4,9 +4,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { freePort } from '../../test/helpers/processes';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
 export const RUNNER_BUNDLE = join(ROOT, 'dist', 'oneha.mjs');
@@ -71,16 +71,7 @@ export function writeFile(dir: string, name: string, text: string, mode = 0o600)
   return f;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => res(p));
-    });
-    s.on('error', rej);
-  });
-}
+export { freePort };
 
 export interface Proc {
   child: ChildProcess;

@@ -1,6 +1,7 @@
 // The runner's API as the page uses it. Every URL is relative to the page
 // (served at <prefix>/plugin/), so a reverse proxy may mount the runner
 // under any prefix. Writes carry the session's CSRF token.
+import type { FenceTestResult } from '../../runner/fence/fenceTest';
 
 export interface Session {
   user: { id: number; name: string };
@@ -13,15 +14,8 @@ export type Source = 'host' | 'default';
 export interface Setting<T> { value: T; source: Source }
 export type Creds = { usernameSet: boolean; passwordSet: boolean } | null;
 
-export interface FenceTest {
-  hostId: number;
-  reachable: boolean;
-  power?: 'on' | 'off';
-  method: string;
-  durationMs: number;
-  error?: string;
-  at: number;
-}
+/** What the runner's status-only fence test answers. */
+export type FenceTest = FenceTestResult;
 
 export type FenceMethodView = { kind: 'agent'; agent: string; options: Record<string, string>; secretRef?: string } | { kind: 'command'; command: string };
 
