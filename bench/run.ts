@@ -6,7 +6,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { run as hookAckLatency } from './hook-ack-latency';
 import { installCleanup, killAll, ROOT } from './lib/procs';
-import { machine, renderMarkdown, renderSummary, type BenchResult } from './lib/report';
+import { exitAfter, machine, renderMarkdown, renderSummary, type BenchResult } from './lib/report';
 import { run as pluginSize } from './plugin-size';
 import { run as recovery1000 } from './recovery-1000';
 import { run as runnerMemory } from './runner-memory';
@@ -75,14 +75,4 @@ async function main(): Promise<void> {
   console.log(`\nbench: ${results.length} benchmarks in ${totalS.toFixed(1)} s; ${results.filter((x) => x.r.verdict === 'FAIL').length} with a missed target; wrote bench/RESULTS.md`);
 }
 
-main().then(
-  () => {
-    killAll();
-    process.exit(0);
-  },
-  (e) => {
-    console.error(e);
-    killAll();
-    process.exit(2);
-  },
-);
+exitAfter(main());

@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { serve, type ServerType } from '@hono/node-server';
 import type { Host } from '../functions/domain';
 import { describeError } from '../functions/oneErrors';
-import { realClock, type Clock, type FencePort, type OneApi } from '../functions/ports';
+import { realClock, type Clock, type FencePort } from '../functions/ports';
 import { parseListen, readMonitordInterval, type Config } from './config';
 import type { RunnerContext } from './context';
 import { EventBus } from './eventBus';
@@ -205,4 +205,3 @@ export class Runner {
   }
 }
 
-export type { OneApi };

@@ -6,7 +6,7 @@ import http from 'node:http';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { freePort } from '../../test/helpers/processes';
+import { freePort, until } from '../../test/helpers/processes';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
 export const RUNNER_BUNDLE = join(ROOT, 'dist', 'oneha.mjs');
@@ -71,7 +71,7 @@ export function writeFile(dir: string, name: string, text: string, mode = 0o600)
   return f;
 }
 
-export { freePort };
+export { freePort, until };
 
 export interface Proc {
   child: ChildProcess;
@@ -245,20 +245,5 @@ export function procCpuMs(pid: number): number {
 /** sysconf(_SC_CLK_TCK): 100 on Linux for every common architecture. */
 const CLOCK_TICKS = 100;
 
-/** Polls until fn returns a truthy value. */
-export async function until<T>(fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 30_000, what = 'condition'): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v as T;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await sleep(50);
-  }
-}
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

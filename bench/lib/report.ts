@@ -101,11 +101,14 @@ export async function timed(fn: () => Promise<Omit<BenchResult, 'seconds' | 'ver
 export function runIfMain(metaUrl: string, run: () => Promise<BenchResult>): void {
   if (!process.argv[1] || pathToFileURL(process.argv[1]).href !== metaUrl) return;
   installCleanup();
-  run().then(
-    (r) => {
-      console.log(renderMarkdown(r));
+  exitAfter(run().then((r) => console.log(renderMarkdown(r))));
+}
+
+/** Ends a benchmark process: children killed; a missed target is a result, not a crash (exit 0; 2 on errors). */
+export function exitAfter(work: Promise<unknown>): void {
+  work.then(
+    () => {
       killAll();
-      // A missed target is a result, not a crash: exit 0 (2 on errors).
       process.exit(0);
     },
     (e) => {
