@@ -1,7 +1,9 @@
 // `npm run bench` (after `node build.mjs`): every benchmark, one after the
-// other, then bench/RESULTS.md and a summary on stdout. Each benchmark is
-// also runnable alone: `npx tsx bench/<name>.ts`.
-import { writeFileSync } from 'node:fs';
+// other, then bench/RESULTS.md and a summary on stdout. `tsx bench/run.ts A B`
+// runs only A and B: each benchmark's result is kept in bench/results/<name>.json
+// and RESULTS.md is rendered from all of them, so a partial run replaces only
+// its own sections. Each benchmark is also runnable alone: `npx tsx bench/<name>.ts`.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { run as hookAckLatency } from './hook-ack-latency';
@@ -30,7 +32,7 @@ async function main(): Promise<void> {
   const only = process.argv.slice(2);
   const started = new Date();
   const t0 = performance.now();
-  const results: { r: BenchResult; loadBefore: string; loadAfter: string }[] = [];
+  const results: Stored[] = [];
   for (const b of BENCHMARKS) {
     if (only.length && !only.includes(b.name)) continue;
     const loadBefore = load();
@@ -48,10 +50,26 @@ async function main(): Promise<void> {
     } finally {
       killAll();
     }
-    results.push({ r, loadBefore, loadAfter: load() });
+    const stored: Stored = { r, loadBefore, loadAfter: load(), date: new Date().toISOString() };
+    mkdirSync(RESULTS_DIR, { recursive: true });
+    writeFileSync(join(RESULTS_DIR, `${b.name}.json`), `${JSON.stringify(stored, null, 1)}\n`);
+    results.push(stored);
     process.stdout.write(`${renderSummary(r)}\n`);
   }
   const totalS = (performance.now() - t0) / 1000;
+  render(only.length ? `partial run of ${results.map((x) => x.r.name).join(', ')} (${totalS.toFixed(1)} s); other sections from their last run` : `${totalS.toFixed(1)} s`, started);
+  console.log(`\nbench: ${results.length} benchmarks in ${totalS.toFixed(1)} s; ${results.filter((x) => x.r.verdict === 'FAIL').length} with a missed target; wrote bench/RESULTS.md`);
+}
+
+interface Stored { r: BenchResult; loadBefore: string; loadAfter: string; date: string }
+const RESULTS_DIR = join(ROOT, 'bench', 'results');
+
+/** RESULTS.md from every benchmark's last stored result, in BENCHMARKS order. */
+function render(run: string, started: Date): void {
+  const results = BENCHMARKS.flatMap((b) => {
+    const f = join(RESULTS_DIR, `${b.name}.json`);
+    return existsSync(f) ? [JSON.parse(readFileSync(f, 'utf8')) as Stored] : [];
+  });
   const m = machine();
   const md = [
     '# oneha benchmarks',
@@ -61,18 +79,17 @@ async function main(): Promise<void> {
     `- Date: ${started.toISOString()}`,
     `- Machine: nproc ${m.nproc}, ${m.cpu}, ${m.memory} RAM, ${m.os}`,
     `- Node: ${m.node}`,
-    `- Whole run: ${totalS.toFixed(1)} s`,
+    `- Run: ${run}`,
     '',
-    '| Benchmark | Result | Time | Load average (1/5/15 min) before -> after |',
-    '|---|---|---|---|',
-    ...results.map(({ r, loadBefore, loadAfter }) => `| [${r.name}](#${anchor(`${r.title} — ${r.verdict}`)}) | ${r.verdict} | ${r.seconds.toFixed(1)} s | ${loadBefore} -> ${loadAfter} |`),
+    '| Benchmark | Result | Time | Measured | Load average (1/5/15 min) before -> after |',
+    '|---|---|---|---|---|',
+    ...results.map(({ r, loadBefore, loadAfter, date }) => `| [${r.name}](#${anchor(`${r.title} — ${r.verdict}`)}) | ${r.verdict} | ${r.seconds.toFixed(1)} s | ${date.slice(0, 16).replace('T', ' ')} | ${loadBefore} -> ${loadAfter} |`),
     '',
     `The machine has ${m.nproc} cores and is shared: a load average above ${m.nproc} means other processes (other people's test runs, not this benchmark) were competing for the CPU and the disk while it ran, which slows the latency-bound figures.`,
     '',
     ...results.map(({ r }) => renderMarkdown(r)),
   ].join('\n');
   writeFileSync(join(ROOT, 'bench', 'RESULTS.md'), md);
-  console.log(`\nbench: ${results.length} benchmarks in ${totalS.toFixed(1)} s; ${results.filter((x) => x.r.verdict === 'FAIL').length} with a missed target; wrote bench/RESULTS.md`);
 }
 
 exitAfter(main());
