@@ -13,6 +13,7 @@ import { run as pluginSize } from './plugin-size';
 import { run as recovery1000 } from './recovery-1000';
 import { run as runnerMemory } from './runner-memory';
 import { run as selectIn50k } from './select-in-50k-cloud';
+import { run as simScale } from './sim-scale';
 
 const BENCHMARKS: { name: string; run: () => Promise<BenchResult> }[] = [
   { name: 'recovery-1000', run: () => recovery1000() },
@@ -20,6 +21,7 @@ const BENCHMARKS: { name: string; run: () => Promise<BenchResult> }[] = [
   { name: 'hook-ack-latency', run: () => hookAckLatency() },
   { name: 'runner-memory', run: () => runnerMemory() },
   { name: 'plugin-size', run: () => pluginSize() },
+  { name: 'sim-scale', run: () => simScale() },
 ];
 
 /** GitHub's heading anchor: lower case, punctuation dropped, spaces to hyphens. */

@@ -1,16 +1,18 @@
 // The admin console end to end: the built bundle's `oneha demo` as child
 // processes, Chromium (playwright-core) clicking through the page, the
 // simulated oned's own view of the host templates, a real fence agent
-// against ipmi_sim. Writes the screenshots under docs/screenshots/.
+// against ipmi_sim. Screenshots go to test-output/screenshots/ (ignored), so
+// `npm test` leaves the tree clean; `npm run screenshots` points
+// ONEHA_SCREENSHOTS at docs/screenshots/ to refresh the README's pictures.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateScenario } from '../../sim/scenario';
 import { startIpmiSim, type IpmiSim } from '../helpers/bmc/ipmiSim';
 import { CHROMIUM_ARGS, chromiumPath, hostTemplate, requireBuilt, ROOT, rpc, simCalls, startDemo, tempDir, type Demo } from './helpers';
 
-const SHOTS = join(ROOT, 'docs', 'screenshots');
+const SHOTS = resolve(ROOT, process.env.ONEHA_SCREENSHOTS ?? join('test-output', 'screenshots'));
 const VIEWPORT = { width: 1440, height: 900 };
 
 let demo: Demo;
@@ -287,24 +289,24 @@ describe('admin console (oneha demo + Chromium)', () => {
       await done();
       const ms = Date.now() - s;
       console.log(`2,500 hosts: ${what} ${ms} ms`);
-      return ms;
     };
-    const filterMs = await timed('filter', () => page.fill('#host-search', 'kvm-node-1234'),
+    await timed('filter', () => page.fill('#host-search', 'kvm-node-1234'),
       count('1 of 2,500'));
     expect(await page.textContent('.view-hosts tbody tr[data-key] td.c-name')).toBe('kvm-node-1234');
-    const clearMs = await timed('clear filter', () => page.fill('#host-search', ''),
+    await timed('clear filter', () => page.fill('#host-search', ''),
       count('2,500 of'));
-    const sortMs = await timed('sort by name, descending', async () => {
+    await timed('sort by name, descending', async () => {
       await page.click('th.c-name button');
       await page.click('th.c-name button');
     }, firstName('kvm-node-2500'));
     expect(await page.getAttribute('th.c-name', 'aria-sort')).toBe('descending');
-    const stateMs = await timed('filter by state', () => page.selectOption('#host-state', 'failed').then(() => undefined),
+    await timed('filter by state', () => page.selectOption('#host-state', 'failed').then(() => undefined),
       count('0 of 2,500'));
     await page.selectOption('#host-state', '');
-    const scrollMs = await timed('scroll to the end', () => page.$eval('.view-hosts .grid-scroll', (el) => void (el.scrollTop = el.scrollHeight)),
+    await timed('scroll to the end', () => page.$eval('.view-hosts .grid-scroll', (el) => void (el.scrollTop = el.scrollHeight)),
       () => page.waitForFunction(() => [...document.querySelectorAll('.view-hosts tbody tr[data-key] td.c-name')].some((td) => td.textContent === 'kvm-node-0001')));
     console.log(`2,500 hosts: sign-in to table ${loadMs} ms`);
-    for (const ms of [filterMs, clearMs, sortMs, stateMs, scrollMs]) expect(ms).toBeLessThan(2000);
+    // Behaviour, not speed: each step is a wait for its result, bounded by the page's
+    // timeout; the times are only printed (no threshold on a shared machine).
   }, 60_000);
 });

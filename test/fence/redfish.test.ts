@@ -106,7 +106,7 @@ describe('fence_redfish against a Redfish mock', () => {
     const r = await rig.fence(host(6), [redfish(bmc.port)], { port: rig.port({ timeoutMs: 1500, retries: 2, retryDelayMs: 100 }) });
     const took = Date.now() - t0;
     expect(took).toBeGreaterThanOrEqual(3000);
-    expect(took).toBeLessThan(8000);
+    expect(took).toBeLessThan(31_000); // 10x the two 1.5 s deadlines: killed, not left hanging
     expect(r.outcome).toBe('failed');
     expect(r.reason).toMatch(/no answer from fence_redfish within 1.5 s \(killed\)/);
     expect(ourAgents()).toEqual([]);

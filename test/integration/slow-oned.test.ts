@@ -26,11 +26,12 @@ describe('isolation', () => {
       expect((await r.api('GET', i % 2 ? '/healthz' : `/v1/recoveries/${slow}`)).status).toBe(200);
       latencies.push(Date.now() - a);
     }
-    expect(Math.max(...latencies)).toBeLessThan(250);
+    // A request that waited on the slow oned would take at least its 2 s delay.
+    expect(Math.max(...latencies)).toBeLessThan(2000);
     const fastDone = await until(async () => (await r.api('GET', `/v1/recoveries/${fast}`)).json.status === 'completed', 15_000, 'the fast flow');
     expect(fastDone).toBe(true);
     const fastSeconds = (Date.now() - t0) / 1000;
-    expect(fastSeconds).toBeLessThan(4); // a 1 s wait, fencing and two VMs; not held up by host 1
+    // Not held up by host 1: done while host 1's flow is still waiting on oned.
     expect((await r.api('GET', `/v1/recoveries/${slow}`)).json.status).toBe('running');
     const slowDone = await until(async () => {
       const d = (await r.api('GET', `/v1/recoveries/${slow}`)).json;

@@ -32,21 +32,22 @@ describe('latency', () => {
     const [, slow] = await timed(call(sim.url, 'one.system.version', []));
     expect(slow).toBeGreaterThanOrEqual(195);
     sim.faults.set({ latencyMs: 0, methodLatencyMs: { 'one.vm.info': 250 } });
-    const [, fast] = await timed(call(sim.url, 'one.system.version', []));
+    // Lower bounds only: a loaded machine can make a call slower, never faster.
+    // That the other calls carry no delay is read from the fault table itself.
+    expect(sim.faults.delayFor('one.system.version')).toBe(0);
     const [, vmInfo] = await timed(call(sim.url, 'one.vm.info', [41]));
-    expect(fast).toBeLessThan(150);
     expect(vmInfo).toBeGreaterThanOrEqual(245);
     sim.faults.clear();
-    const [, cleared] = await timed(call(sim.url, 'one.vm.info', [41]));
-    expect(cleared).toBeLessThan(150);
+    expect(sim.faults.delayFor('one.vm.info', ['<session>', 41])).toBe(0);
   });
 
   it('a slow call does not hold up the others', async () => {
     const sim = await start();
     sim.faults.setLatency(400, 'one.vmpool.info');
-    const slow = timed(call(sim.url, 'one.vmpool.info', [-2, -1, -1, -1]));
-    const [, quick] = await timed(call(sim.url, 'one.host.info', [0]));
-    expect(quick).toBeLessThan(300);
+    let slowDone = false;
+    const slow = timed(call(sim.url, 'one.vmpool.info', [-2, -1, -1, -1])).finally(() => { slowDone = true; });
+    await call(sim.url, 'one.host.info', [0]);
+    expect(slowDone).toBe(false); // answered while the slow call was still held
     expect((await slow)[1]).toBeGreaterThanOrEqual(395);
   });
 });
@@ -209,13 +210,8 @@ describe('per-object latency', () => {
     const sim = await startSimulator({ scenario: { hosts: [{ id: 0, name: 'a' }, { id: 1, name: 'b' }] }, port: 0 });
     try {
       sim.faults.set({ objectLatencyMs: { 'one.host.info:1': 300 } });
-      const t0 = performance.now();
-      await call(sim.url, 'one.host.info', [0]);
-      const fast = performance.now() - t0;
-      const t1 = performance.now();
-      await call(sim.url, 'one.host.info', [1]);
-      const slow = performance.now() - t1;
-      expect(fast).toBeLessThan(150);
+      expect(sim.faults.delayFor('one.host.info', ['<session>', 0])).toBe(0);
+      const [, slow] = await timed(call(sim.url, 'one.host.info', [1]));
       expect(slow).toBeGreaterThanOrEqual(290);
     } finally {
       await sim.close();
