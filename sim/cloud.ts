@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { killHooks, runHookCommand } from './hookExec';
 import {
   HISTORY_ACTION, HOST, LCM, SimHost, SimVm, VM,
-  type HookRun, type SimDatastore, type SimDocument, type SimEvent, type SimHistory, type SimHook, type SimUser,
+  type HookRun, type SimDatastore, type SimDocument, type SimEvent, type SimHistory, type SimHook, type SimLock, type SimUser,
 } from './model';
 import { HOST_STATES, LCM_STATES, VM_STATES, hostSpecState, vmSpecState, type ParsedScenario } from './scenario';
 import { RpcEscaped, Template, TemplateSyntaxError, escRpc, parseTemplate } from './template';
@@ -53,6 +53,12 @@ export function notFound(kind: keyof typeof OBJECT_NAMES, id: number): OneError 
 }
 
 export type AuthOp = 'USE' | 'MANAGE' | 'ADMIN';
+const AUTH_RANK: Record<AuthOp, number> = { USE: 1, MANAGE: 2, ADMIN: 3 };
+
+/** A lock of level L (1 USE, 2 MANAGE, 3 ADMIN; 4 ALL is stored as 1) blocks operations of rank L and above. */
+export function lockBlocks(lock: SimLock | undefined, op: AuthOp): boolean {
+  return !!lock && AUTH_RANK[op] >= lock.level;
+}
 const AUTH_OBJ = { vm: 'VM', host: 'HOST', datastore: 'DATASTORE', user: 'USER', document: 'DOCUMENT', hook: 'HOOK' } as const;
 export function notAuthorized(user: SimUser, op: AuthOp, kind: keyof typeof AUTH_OBJ, id: number): OneError {
   return new OneError(ErrorCode.AUTHORIZATION, `User [${user.id}] : Not authorized to perform ${op} ${AUTH_OBJ[kind]} [${id}].`, id);
@@ -615,9 +621,31 @@ export class Cloud {
     };
   }
 
-  /** The VM reached RUNNING on its host, unless that host is dead. */
+  /**
+   * Boots that will fail (the hypervisor refuses: a bad image, a broken host):
+   * a VM booting on a listed host, or a listed VM, ends in BOOT_FAILURE.
+   */
+  private readonly bootFailures: Array<{ vmId?: number; hostId?: number; remaining: number }> = [];
+
+  failBoots(spec: { vmId?: number; hostId?: number; times?: number }): void {
+    this.bootFailures.push({ vmId: spec.vmId, hostId: spec.hostId, remaining: spec.times ?? Infinity });
+  }
+
+  private takeBootFailure(vm: SimVm): boolean {
+    const i = this.bootFailures.findIndex((f) => f.remaining > 0 && (f.vmId === undefined || f.vmId === vm.id) &&
+      (f.hostId === undefined || f.hostId === vm.heldOn));
+    if (i < 0) return false;
+    if (--this.bootFailures[i].remaining <= 0) this.bootFailures.splice(i, 1);
+    return true;
+  }
+
+  /** The VM reached RUNNING on its host, unless that host is dead or the boot was made to fail. */
   private toRunning(vm: SimVm): void {
     const h = this.hosts.get(vm.heldOn);
+    if (h && !h.failed && this.takeBootFailure(vm)) {
+      this.setVmState(vm, VM.ACTIVE, LCM.BOOT_FAILURE);
+      return;
+    }
     this.markRunningStarted(vm);
     if (h && h.failed && this.monitorFailed.has(h.id)) this.setVmState(vm, VM.ACTIVE, LCM.UNKNOWN);
     else this.setVmState(vm, VM.ACTIVE, LCM.RUNNING);
@@ -811,12 +839,34 @@ export class Cloud {
     return new OneError(ErrorCode.ACTION, `Error performing action "${name}": This action is not available for state ${vmStateName(vm.state, vm.lcmState)}`, vm.id);
   }
 
+  /** one.vm.lock(id, level, test): 1 USE, 2 MANAGE, 3 ADMIN, 4 ALL. */
+  vmLock(id: number, level: number, test: boolean, caller: SimUser): void {
+    const vm = this.mustVm(id);
+    if (!this.vmAllowed(caller, vm, 'MANAGE')) throw notAuthorized(caller, 'MANAGE', 'vm', id);
+    vm.lock = this.newLock(vm.lock, id, level, test, caller);
+    vm.touch();
+  }
+
+  vmUnlock(id: number, caller: SimUser): void {
+    const vm = this.mustVm(id);
+    if (!this.vmAllowed(caller, vm, 'MANAGE')) throw notAuthorized(caller, 'MANAGE', 'vm', id);
+    this.checkUnlock(vm.lock, id, caller);
+    vm.lock = undefined;
+    vm.touch();
+  }
+
+  /** A locked VM refuses the operations its lock level covers, oneadmin's included. */
+  private checkVmLock(vm: SimVm, op: AuthOp): void {
+    if (lockBlocks(vm.lock, op)) throw new OneError(ErrorCode.LOCKED, 'VM is locked', vm.id);
+  }
+
   /** one.vm.action (the name is checked before the VM is looked up, as oned does). */
   vmAction(name: string, id: number, caller: SimUser): void {
     if (!VM_ACTIONS.has(name)) throw new OneError(ErrorCode.ACTION, `Action "${name}" is not supported`, id);
     const vm = this.mustVm(id);
     const op: AuthOp = name === 'resched' || name === 'unresched' ? 'ADMIN' : 'MANAGE';
     if (!this.vmAllowed(caller, vm, op)) throw notAuthorized(caller, op, 'vm', id);
+    this.checkVmLock(vm, op);
     const s = vm.state;
     const l = vm.lcmState;
     const runningOrUnknown = s === VM.ACTIVE && (l === LCM.RUNNING || l === LCM.UNKNOWN);
@@ -931,6 +981,7 @@ export class Cloud {
   vmRecover(id: number, op: number, caller: SimUser): void {
     const vm = this.mustVm(id);
     if (!this.vmAllowed(caller, vm, 'ADMIN')) throw notAuthorized(caller, 'ADMIN', 'vm', id);
+    this.checkVmLock(vm, 'ADMIN');
     const s = vm.state;
     const l = vm.lcmState;
     const notAvail = () => new OneError(ErrorCode.ACTION, `Recover action is not available for state ${vmStateName(s, l)}`, id);
@@ -1014,6 +1065,7 @@ export class Cloud {
   vmMigrate(id: number, hostId: number, live: boolean, enforce: boolean, dsId: number, caller: SimUser): void {
     const vm = this.mustVm(id);
     if (!this.vmAllowed(caller, vm, 'ADMIN')) throw notAuthorized(caller, 'ADMIN', 'vm', id);
+    this.checkVmLock(vm, 'ADMIN');
     const s = vm.state;
     const l = vm.lcmState;
     const ok = (s === VM.ACTIVE && (l === LCM.RUNNING || l === LCM.UNKNOWN)) || s === VM.POWEROFF || s === VM.SUSPENDED;
@@ -1039,6 +1091,7 @@ export class Cloud {
   vmDeploy(id: number, hostId: number, enforce: boolean, dsId: number, caller: SimUser): void {
     const vm = this.mustVm(id);
     if (!this.vmAllowed(caller, vm, 'ADMIN')) throw notAuthorized(caller, 'ADMIN', 'vm', id);
+    this.checkVmLock(vm, 'ADMIN');
     if (vm.state !== VM.PENDING && vm.state !== VM.HOLD) {
       throw new OneError(ErrorCode.ACTION, `Deploy action is not available for state ${vmStateName(vm.state, vm.lcmState)}`, id);
     }
@@ -1059,6 +1112,7 @@ export class Cloud {
   vmUpdate(id: number, text: string, type: number, caller: SimUser): void {
     const vm = this.mustVm(id);
     if (!this.vmAllowed(caller, vm, 'MANAGE')) throw notAuthorized(caller, 'MANAGE', 'vm', id);
+    this.checkVmLock(vm, 'MANAGE');
     if (type !== 0 && type !== 1) throw new OneError(ErrorCode.RPC_API, 'Wrong update type', id);
     vm.userTemplate.update(parseOrThrow(text, id), type === 1);
     vm.touch();
@@ -1219,7 +1273,7 @@ export class Cloud {
 
   private checkLock(d: SimDocument): void {
     // Lock levels 1 USE / 2 MANAGE (4 ALL is stored as 1) block MANAGE operations, for everyone.
-    if (d.lock && d.lock.level <= 2) throw new OneError(ErrorCode.LOCKED, `Resource is locked.`, d.id);
+    if (lockBlocks(d.lock, 'MANAGE')) throw new OneError(ErrorCode.LOCKED, `Resource is locked.`, d.id);
   }
 
   documentAllocate(text: string, type: number, caller: SimUser): number {
@@ -1254,18 +1308,27 @@ export class Cloud {
 
   documentLock(id: number, level: number, test: boolean, caller: SimUser): void {
     const d = this.mustDoc(id, caller, 'MANAGE');
-    if (level < 1 || level > 4) throw new OneError(ErrorCode.ACTION, 'Wrong lock level specified', id);
-    if (test && d.lock) throw new OneError(ErrorCode.ACTION, String(d.lock.time), id);
-    if (d.lock && d.lock.owner !== caller.id && !this.isAdmin(caller)) throw new OneError(ErrorCode.ACTION, 'Error trying to lock the resource.', id);
-    d.lock = { level: level === 4 ? 1 : level, owner: caller.id, time: this.nowSec(), reqId: ++this.reqSeq };
+    d.lock = this.newLock(d.lock, id, level, test, caller);
   }
 
   documentUnlock(id: number, caller: SimUser): void {
     const d = this.mustDoc(id, caller, 'MANAGE');
-    if (d.lock && !this.isAdmin(caller) && d.lock.owner !== caller.id) {
+    this.checkUnlock(d.lock, id, caller);
+    d.lock = undefined;
+  }
+
+  /** one.*.lock: the same rules for documents and VMs. */
+  private newLock(current: SimLock | undefined, id: number, level: number, test: boolean, caller: SimUser): SimLock {
+    if (level < 1 || level > 4) throw new OneError(ErrorCode.ACTION, 'Wrong lock level specified', id);
+    if (test && current) throw new OneError(ErrorCode.ACTION, String(current.time), id);
+    if (current && current.owner !== caller.id && !this.isAdmin(caller)) throw new OneError(ErrorCode.ACTION, 'Error trying to lock the resource.', id);
+    return { level: level === 4 ? 1 : level, owner: caller.id, time: this.nowSec(), reqId: ++this.reqSeq };
+  }
+
+  private checkUnlock(current: SimLock | undefined, id: number, caller: SimUser): void {
+    if (current && !this.isAdmin(caller) && current.owner !== caller.id) {
       throw new OneError(ErrorCode.ACTION, 'Cannot unlock: Lock is owned by another user', id);
     }
-    d.lock = undefined;
   }
 
   documentPoolXml(caller: SimUser, filter: number, start: number, end: number, type: number): string {

@@ -84,6 +84,8 @@ export class SimVm {
   steps?: Array<() => void>;
   /** Last scheduler complaint, to avoid rewriting SCHED_MESSAGE every pass. */
   schedReason = '';
+  /** one.vm.lock: blocks operations of the lock's level and above, for everyone. */
+  lock?: SimLock;
   /** Short body, already escaped for an XML-RPC <string>; dropped on every change. */
   shortEsc?: string;
 

@@ -113,6 +113,20 @@ export const METHODS: Record<string, MethodDef> = {
       return id;
     },
   },
+  'one.vm.lock': {
+    params: ['i', 'i'], optional: ['b'], idParam: 1, mutating: true,
+    run: (c, [id, level, test = false]) => {
+      c.cloud.vmLock(id, level, test, c.user);
+      return id;
+    },
+  },
+  'one.vm.unlock': {
+    params: ['i'], idParam: 1, mutating: true,
+    run: (c, [id]) => {
+      c.cloud.vmUnlock(id, c.user);
+      return id;
+    },
+  },
   'one.vm.update': {
     params: ['i', 's'], optional: ['i'], idParam: 1, mutating: true,
     run: (c, [id, text, type = 0]) => {

@@ -190,6 +190,9 @@ export const FaultsSpecSchema = z.object({
   restoreHosts: z.array(z.object({ hostId: Id, afterMs: z.number().nonnegative() })).optional(),
   /** Hosts that stop answering (failHost) after a delay. */
   failHosts: z.array(z.object({ hostId: Id, afterMs: z.number().nonnegative(), restoreAfterMs: z.number().nonnegative().optional() })).optional(),
+  /** Boots that end in BOOT_FAILURE: of one VM, or of any VM on one host (`times` boots, default every one). */
+  bootFailures: z.array(z.object({ vmId: Id.optional(), hostId: Id.optional(), times: z.number().int().positive().optional() })
+    .refine((b) => b.vmId !== undefined || b.hostId !== undefined, { message: 'a boot failure names a vmId or a hostId' })).optional(),
 });
 
 export const ScenarioSchema = z.object({

@@ -68,6 +68,7 @@ export class Faults {
     for (const e of s.errors ?? []) this.addError(e);
     for (const r of s.restoreHosts ?? []) this.cloud.scheduleRestore(r.hostId, r.afterMs);
     for (const f of s.failHosts ?? []) this.cloud.scheduleFail(f.hostId, f.afterMs, f.restoreAfterMs);
+    for (const b of s.bootFailures ?? []) this.cloud.failBoots(b);
   }
 
   /** Global latency, or the latency of one method. */

@@ -2,7 +2,7 @@
 // the XSDs in shared/opennebula/xsd (which follow oned's to_xml); no xmlns,
 // no declaration, template values as CDATA in alphabetical order.
 import { createHash } from 'node:crypto';
-import type { HookRun, SimDatastore, SimDocument, SimHistory, SimHook, SimHost, SimUser, SimVm } from './model';
+import type { HookRun, SimDatastore, SimDocument, SimHistory, SimHook, SimHost, SimLock, SimUser, SimVm } from './model';
 import { LCM, VM } from './model';
 import { cdata, esc, escRpc } from './template';
 
@@ -162,7 +162,7 @@ export function vmFullXml(vm: SimVm, ctx: VmContext, lastHistoryOnly = false): s
     `<VM><ID>${id}</ID><UID>${vm.uid}</UID><GID>${vm.gid}</GID><UNAME>${esc(vm.uname)}</UNAME><GNAME>${esc(vm.gname)}</GNAME>` +
     `<NAME>${esc(vm.name)}</NAME>${VM_PERMS}<LAST_POLL>${vm.lastPoll}</LAST_POLL><STATE>${vm.state}</STATE><LCM_STATE>${vm.lcmState}</LCM_STATE>` +
     `<PREV_STATE>${vm.state}</PREV_STATE><PREV_LCM_STATE>${vm.lcmState}</PREV_LCM_STATE><RESCHED>${vm.resched}</RESCHED>` +
-    `<STIME>${vm.stime}</STIME><ETIME>${vm.etime}</ETIME><DEPLOY_ID>${esc(vm.deployId)}</DEPLOY_ID>` +
+    `<STIME>${vm.stime}</STIME><ETIME>${vm.etime}</ETIME><DEPLOY_ID>${esc(vm.deployId)}</DEPLOY_ID>${vm.lock ? lockXml(vm.lock) : ''}` +
     `${monitoring}<SCHED_ACTIONS/>${tmpl}${vm.userTemplate.toXml('USER_TEMPLATE')}` +
     (hist ? `<HISTORY_RECORDS>${hist}</HISTORY_RECORDS>` : '<HISTORY_RECORDS/>') +
     '<BACKUPS><BACKUP_CONFIG/><BACKUP_IDS/></BACKUPS></VM>'
@@ -209,11 +209,12 @@ function shortBody(vm: SimVm, T: Tag, E: (v: string | number) => string): string
   const monitoring = (running || vm.state === VM.SUSPENDED) && vm.heldOn >= 0
     ? T`<MONITORING><CPU>${running ? (1 + (id % 37) / 10).toFixed(1) : '0.0'}</CPU><MEMORY>${running ? Math.round(vm.memory * 1024 * 0.9) : 0}</MEMORY><STATE>${running ? 'a' : 'p'}</STATE></MONITORING>`
     : T`<MONITORING/>`;
+  const lock = vm.lock ? T`<LOCK><LOCKED>${vm.lock.level}</LOCKED><OWNER>${vm.lock.owner}</OWNER><TIME>${vm.lock.time}</TIME><REQ_ID>${vm.lock.reqId}</REQ_ID></LOCK>` : '';
   const h = vm.current;
   const hist = h
     ? T`<HISTORY_RECORDS><HISTORY><OID>${id}</OID><SEQ>${h.seq}</SEQ><HOSTNAME>${E(h.hostname)}</HOSTNAME><HID>${h.hid}</HID><CID>${h.cid}</CID><DS_ID>${h.dsId}</DS_ID><VM_MAD>${E(h.vmMad)}</VM_MAD><TM_MAD>${E(h.tmMad)}</TM_MAD><ACTION>${h.action}</ACTION></HISTORY></HISTORY_RECORDS>`
     : T`<HISTORY_RECORDS/>`;
-  return T`<VM><ID>${id}</ID><UID>${vm.uid}</UID><GID>${vm.gid}</GID><UNAME>${E(vm.uname)}</UNAME><GNAME>${E(vm.gname)}</GNAME><NAME>${E(vm.name)}</NAME><LAST_POLL>${vm.lastPoll}</LAST_POLL><STATE>${vm.state}</STATE><LCM_STATE>${vm.lcmState}</LCM_STATE><RESCHED>${vm.resched}</RESCHED><STIME>${vm.stime}</STIME><ETIME>${vm.etime}</ETIME><DEPLOY_ID>${E(vm.deployId)}</DEPLOY_ID><TEMPLATE><CPU>${fmtCpu(vm.cpu)}</CPU><MEMORY>${vm.memory}</MEMORY><VCPU>${vm.vcpu}</VCPU><DISK><DISK_ID>0</DISK_ID><DATASTORE>default</DATASTORE><DATASTORE_ID>1</DATASTORE_ID><IMAGE>${E(vm.image)}</IMAGE><IMAGE_ID>${vm.imageId}</IMAGE_ID><SIZE>${vm.diskSize}</SIZE><TYPE>FILE</TYPE><CLONE>YES</CLONE><CLONE_TARGET>SYSTEM</CLONE_TARGET><LN_TARGET>NONE</LN_TARGET><DISK_SNAPSHOT_TOTAL_SIZE>0</DISK_SNAPSHOT_TOTAL_SIZE></DISK><NIC><IP>${ip(id)}</IP><MAC>${mac(id)}</MAC><NETWORK>public</NETWORK><NETWORK_ID>0</NETWORK_ID><NIC_ID>0</NIC_ID><SECURITY_GROUPS>0</SECURITY_GROUPS></NIC><GRAPHICS><LISTEN><![CDATA[0.0.0.0]]></LISTEN><PORT><![CDATA[${5900 + id}]]></PORT><TYPE><![CDATA[VNC]]></TYPE></GRAPHICS></TEMPLATE>${monitoring}${ut ? T`<USER_TEMPLATE>${ut}</USER_TEMPLATE>` : T`<USER_TEMPLATE/>`}${hist}</VM>`;
+  return T`<VM><ID>${id}</ID><UID>${vm.uid}</UID><GID>${vm.gid}</GID><UNAME>${E(vm.uname)}</UNAME><GNAME>${E(vm.gname)}</GNAME><NAME>${E(vm.name)}</NAME><LAST_POLL>${vm.lastPoll}</LAST_POLL><STATE>${vm.state}</STATE><LCM_STATE>${vm.lcmState}</LCM_STATE><RESCHED>${vm.resched}</RESCHED><STIME>${vm.stime}</STIME><ETIME>${vm.etime}</ETIME><DEPLOY_ID>${E(vm.deployId)}</DEPLOY_ID>${lock}<TEMPLATE><CPU>${fmtCpu(vm.cpu)}</CPU><MEMORY>${vm.memory}</MEMORY><VCPU>${vm.vcpu}</VCPU><DISK><DISK_ID>0</DISK_ID><DATASTORE>default</DATASTORE><DATASTORE_ID>1</DATASTORE_ID><IMAGE>${E(vm.image)}</IMAGE><IMAGE_ID>${vm.imageId}</IMAGE_ID><SIZE>${vm.diskSize}</SIZE><TYPE>FILE</TYPE><CLONE>YES</CLONE><CLONE_TARGET>SYSTEM</CLONE_TARGET><LN_TARGET>NONE</LN_TARGET><DISK_SNAPSHOT_TOTAL_SIZE>0</DISK_SNAPSHOT_TOTAL_SIZE></DISK><NIC><IP>${ip(id)}</IP><MAC>${mac(id)}</MAC><NETWORK>public</NETWORK><NETWORK_ID>0</NETWORK_ID><NIC_ID>0</NIC_ID><SECURITY_GROUPS>0</SECURITY_GROUPS></NIC><GRAPHICS><LISTEN><![CDATA[0.0.0.0]]></LISTEN><PORT><![CDATA[${5900 + id}]]></PORT><TYPE><![CDATA[VNC]]></TYPE></GRAPHICS></TEMPLATE>${monitoring}${ut ? T`<USER_TEMPLATE>${ut}</USER_TEMPLATE>` : T`<USER_TEMPLATE/>`}${hist}</VM>`;
 }
 
 /** one.vmpool.info's element: short body, only the current history record. */
@@ -297,10 +298,12 @@ export function raftXml(r: { state: number; serverId: number; term: number }): s
   );
 }
 
+export function lockXml(l: SimLock): string {
+  return `<LOCK><LOCKED>${l.level}</LOCKED><OWNER>${l.owner}</OWNER><TIME>${l.time}</TIME><REQ_ID>${l.reqId}</REQ_ID></LOCK>`;
+}
+
 export function documentXml(d: SimDocument): string {
-  const lock = d.lock
-    ? `<LOCK><LOCKED>${d.lock.level}</LOCKED><OWNER>${d.lock.owner}</OWNER><TIME>${d.lock.time}</TIME><REQ_ID>${d.lock.reqId}</REQ_ID></LOCK>`
-    : '';
+  const lock = d.lock ? lockXml(d.lock) : '';
   return (
     `<DOCUMENT><ID>${d.id}</ID><UID>${d.uid}</UID><GID>${d.gid}</GID><UNAME>${esc(d.uname)}</UNAME><GNAME>${esc(d.gname)}</GNAME>` +
     `<NAME>${esc(d.name)}</NAME><TYPE>${d.type}</TYPE>${DOC_PERMS}${lock}${d.template.toXml()}</DOCUMENT>`

@@ -41,6 +41,7 @@ export async function collectServed(): Promise<Served[]> {
     await call(sim.url, 'one.user.login', ['oneadmin', '', 3600]);
     const doc = await call(sim.url, 'one.document.allocate', ['NAME = "oneha-journal"\nBODY = "{\\"flows\\":[]}"', 4200]);
     await call(sim.url, 'one.document.lock', [doc[1], 1]);
+    await call(sim.url, 'one.vm.lock', [42, 2]);
 
     for (const id of [0, 1, 2, 3]) await get(sim, out, `host ${id}`, 'host.xsd', 'HOST', 'one.host.info', [id]);
     // the HOST document a hook received (STATE 3, PREV_STATE 2)

@@ -1,0 +1,119 @@
+// What a recovery meets after its calls were accepted: VMs that cannot be
+// placed (oned's SCHED_MESSAGE), boots that end in BOOT_FAILURE, locked VMs
+// that refuse actions, and host capacity.
+import { afterEach, describe, expect, it } from 'vitest';
+import { parseVm } from '../../functions/oneXml';
+import type { Scenario } from '../../sim/scenario';
+import { startSimulator, type Simulator } from '../../sim/server';
+import { call, ok, sleep, waitFor } from './helpers';
+
+const sims: Simulator[] = [];
+afterEach(async () => {
+  await Promise.all(sims.splice(0).map((s) => s.close()));
+});
+
+async function start(extra: Partial<Scenario> = {}): Promise<Simulator> {
+  const sim = await startSimulator({
+    scenario: {
+      hosts: [{ id: 0, name: 'node-a' }, { id: 1, name: 'node-b' }, { id: 2, name: 'node-c' }],
+      vms: [
+        { id: 1, name: 'web', state: 'RUNNING', history: [{ hostId: 1 }] },
+        { id: 2, name: 'db', state: 'RUNNING', history: [{ hostId: 1 }] },
+      ],
+      ...extra,
+      options: { schedulerIntervalMs: 5 },
+    },
+  });
+  sims.push(sim);
+  return sim;
+}
+
+describe('placement', () => {
+  it('no enabled host: SCHED_MESSAGE "No hosts enabled to run VMs"; enabling one places the VM', async () => {
+    const sim = await start();
+    await ok(sim.url, 'one.host.status', 0, 1);
+    await ok(sim.url, 'one.host.status', 2, 1);
+    sim.cloud.failHost(1);
+    await ok(sim.url, 'one.vm.action', 'resched', 1);
+    const vm = await waitFor('a scheduler complaint', () => sim.cloud.vm(1)!.schedReason);
+    expect(vm).toBe('Cannot dispatch VM: No hosts enabled to run VMs');
+    const xml = await ok<string>(sim.url, 'one.vmpool.infoset', '1', false);
+    expect(xml).toMatch(/<SCHED_MESSAGE>(<!\[CDATA\[)?\w{3} \w{3} +\d+ \d\d:\d\d:\d\d \d{4} : Cannot dispatch VM: No hosts enabled to run VMs(\]\]>)?<\/SCHED_MESSAGE>/);
+    expect(parseVm(await ok<string>(sim.url, 'one.vm.info', 1))).toMatchObject({ lcmState: 16, resched: 1 });
+    await ok(sim.url, 'one.host.status', 2, 0);
+    await waitFor('placed on node-c', () => sim.cloud.vm(1)!.lcmState === 3 && sim.cloud.vm(1)!.hostId === 2);
+    expect(await ok<string>(sim.url, 'one.vm.info', 1)).not.toContain('SCHED_MESSAGE');
+  });
+
+  it('enabled hosts without room: "No host with enough capacity to deploy the VM"', async () => {
+    const sim = await start({ hosts: [{ id: 0, name: 'small', cpu: 50 }, { id: 1, name: 'node-b' }] });
+    sim.cloud.failHost(1);
+    await ok(sim.url, 'one.vm.action', 'resched', 1);
+    expect(await waitFor('a scheduler complaint', () => sim.cloud.vm(1)!.schedReason)).toBe('Cannot dispatch VM: No host with enough capacity to deploy the VM');
+  });
+});
+
+describe('boot failures', () => {
+  it('a VM whose boot is made to fail ends in BOOT_FAILURE on its new host; recover retry boots it', async () => {
+    const sim = await start({ faults: { bootFailures: [{ vmId: 1, times: 1 }] } });
+    sim.cloud.failHost(1);
+    await ok(sim.url, 'one.vm.action', 'resched', 1);
+    await ok(sim.url, 'one.vm.action', 'resched', 2);
+    await waitFor('VM 1 in BOOT_FAILURE', () => sim.cloud.vm(1)!.lcmState === 36);
+    await waitFor('VM 2 running', () => sim.cloud.vm(2)!.lcmState === 3);
+    expect(sim.cloud.vm(1)!.hostId).not.toBe(1);
+    await ok(sim.url, 'one.vm.recover', 1, 2);
+    await waitFor('VM 1 running after retry', () => sim.cloud.vm(1)!.lcmState === 3);
+  });
+
+  it('every boot on a broken host fails, until the fault is used up', async () => {
+    const sim = await start({ hosts: [{ id: 1, name: 'node-b' }, { id: 2, name: 'broken' }], faults: { bootFailures: [{ hostId: 2, times: 2 }] } });
+    sim.cloud.failHost(1);
+    await ok(sim.url, 'one.vm.action', 'resched', 1);
+    await ok(sim.url, 'one.vm.action', 'resched', 2);
+    await waitFor('both in BOOT_FAILURE', () => sim.cloud.vm(1)!.lcmState === 36 && sim.cloud.vm(2)!.lcmState === 36);
+    await ok(sim.url, 'one.vm.recover', 2, 2);
+    await waitFor('VM 2 running', () => sim.cloud.vm(2)!.lcmState === 3);
+  });
+
+  it('a boot failure names a VM or a host', async () => {
+    await expect(start({ faults: { bootFailures: [{ times: 1 }] } })).rejects.toThrow(/vmId or a hostId/);
+  });
+});
+
+describe('VM locks', () => {
+  it('one.vm.lock levels: USE blocks resched and recover with LOCKED "VM is locked"; unlock lets them through', async () => {
+    const sim = await start();
+    sim.cloud.failHost(1);
+    await ok(sim.url, 'one.vm.lock', 1, 1);
+    const xml = await ok<string>(sim.url, 'one.vm.info', 1);
+    expect(xml).toMatch(/<DEPLOY_ID>[^<]*<\/DEPLOY_ID><LOCK><LOCKED>1<\/LOCKED><OWNER>0<\/OWNER><TIME>\d+<\/TIME><REQ_ID>\d+<\/REQ_ID><\/LOCK>/);
+    expect(await ok<string>(sim.url, 'one.vmpool.infoset', '1,2', false)).toContain('<LOCK><LOCKED>1</LOCKED>');
+    const refused = await call(sim.url, 'one.vm.action', ['resched', 1]);
+    expect(refused.slice(0, 4)).toEqual([false, '[one.vm.action] VM is locked', 32768, 1]);
+    expect((await call(sim.url, 'one.vm.recover', [1, 4]))[1]).toBe('[one.vm.recover] VM is locked');
+    expect(sim.cloud.vm(1)!.resched).toBe(0);
+    // reading is never blocked
+    expect((await call(sim.url, 'one.vm.info', [1]))[0]).toBe(true);
+    await ok(sim.url, 'one.vm.unlock', 1);
+    expect(await ok<string>(sim.url, 'one.vm.info', 1)).not.toContain('<LOCK>');
+    await ok(sim.url, 'one.vm.action', 'resched', 1);
+    await waitFor('moved', () => sim.cloud.vm(1)!.lcmState === 3 && sim.cloud.vm(1)!.hostId !== 1);
+  });
+
+  it('ADMIN level blocks admin operations only; MANAGE blocks updates too; 4 (ALL) is stored as 1', async () => {
+    const sim = await start();
+    await ok(sim.url, 'one.vm.lock', 2, 3);
+    expect((await call(sim.url, 'one.vm.update', [2, 'NOTE = "x"', 1]))[0]).toBe(true);
+    expect((await call(sim.url, 'one.vm.action', ['resched', 2]))[2]).toBe(32768);
+    await ok(sim.url, 'one.vm.unlock', 2);
+    await ok(sim.url, 'one.vm.lock', 2, 2);
+    expect((await call(sim.url, 'one.vm.update', [2, 'NOTE = "y"', 1]))[2]).toBe(32768);
+    await ok(sim.url, 'one.vm.unlock', 2);
+    await ok(sim.url, 'one.vm.lock', 2, 4);
+    expect(sim.cloud.vm(2)!.lock?.level).toBe(1);
+    expect((await call(sim.url, 'one.vm.lock', [2, 1, true]))[2]).toBe(2048);
+    expect((await call(sim.url, 'one.vm.lock', [2, 7]))[1]).toBe('[one.vm.lock] Wrong lock level specified');
+    await sleep(1);
+  });
+});
