@@ -11,6 +11,7 @@ import {
 import { HOST_STATES, LCM_STATES, VM_STATES, hostSpecState, vmSpecState, type ParsedScenario } from './scenario';
 import { RpcEscaped, Template, TemplateSyntaxError, escRpc, parseTemplate } from './template';
 import * as X from './xml';
+import { serverCipherUser } from './fireedge';
 
 export const ErrorCode = {
   SUCCESS: 0,
@@ -123,6 +124,8 @@ export class Cloud {
   readonly version: string;
   readonly monitoringIntervalHost?: number;
   readonly options: ParsedScenario['options'];
+  /** one.zonepool.info's ENDPOINT: the simulator's own URL (set by server.ts once listening). */
+  zoneEndpoint = 'http://127.0.0.1:2633/RPC2';
 
   private idsDesc?: number[];
   private readonly schedulable = new Set<number>();
@@ -162,7 +165,7 @@ export class Cloud {
         id: u.id, name: u.name, password: u.password, gid: u.gid,
         gname: u.gname ?? groupName(u.gid),
         groups: [...new Set([u.gid, ...(u.groups ?? [])])].sort((a, b) => a - b),
-        enabled: u.enabled, tokens: [],
+        enabled: u.enabled, authDriver: u.authDriver, tokens: [],
       };
       if (usersByName.has(u.name)) throw new Error(`scenario: duplicate user name ${u.name}`);
       this.users.set(u.id, user);
@@ -433,6 +436,8 @@ export class Cloud {
   // users
 
   authenticate(session: string): SimUser | undefined {
+    const server = serverCipherUser(this, session);
+    if (server !== undefined) return server ?? undefined;
     const i = session.indexOf(':');
     if (i <= 0) return undefined;
     const name = session.slice(0, i);

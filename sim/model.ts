@@ -29,6 +29,8 @@ export interface SimUser {
   gname: string;
   groups: number[];
   enabled: boolean;
+  /** "core", or "server_cipher" for FireEdge's serveradmin (sim/fireedge.ts). */
+  authDriver: 'core' | 'server_cipher';
   tokens: Array<{ token: string; expires: number; egid: number }>;
 }
 

@@ -3,6 +3,7 @@
 // (API.md §2-3). Transport-free: server.ts feeds it parsed calls.
 import { Cloud, ErrorCode, OneError, notAuthorized } from './cloud';
 import type { SimUser } from './model';
+import { FIREEDGE_METHODS } from './fireedge';
 import { configXml } from './oneConfig';
 import { RpcEscaped, escRpc } from './template';
 
@@ -197,6 +198,7 @@ export const METHODS: Record<string, MethodDef> = {
     },
   },
   'one.hookpool.info': { params: [], run: (c) => (c.admin ? c.cloud.hookPoolXml() : '<HOOK_POOL></HOOK_POOL>') },
+  ...FIREEDGE_METHODS,
 };
 
 /** Methods whose calls change something (the simulator's mutatingCalls()). */

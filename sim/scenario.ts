@@ -64,6 +64,8 @@ export const UserSpecSchema = z.object({
   /** Group name; default "oneadmin" for 0, "users" for 1, else "group-<gid>". */
   gname: z.string().optional(),
   enabled: z.boolean().default(true),
+  /** "server_cipher" for a server user such as FireEdge's serveradmin (its sessions act for other users). */
+  authDriver: z.enum(['core', 'server_cipher']).default('core'),
 });
 
 export const HostSpecSchema = z.object({
@@ -197,7 +199,7 @@ export const FaultsSpecSchema = z.object({
 
 export const ScenarioSchema = z.object({
   /** Default: oneadmin/oneadmin, id 0, group 0. */
-  users: z.array(UserSpecSchema).min(1).default([{ id: 0, name: 'oneadmin', password: 'oneadmin', gid: 0, enabled: true }]),
+  users: z.array(UserSpecSchema).min(1).default([{ id: 0, name: 'oneadmin', password: 'oneadmin', gid: 0, enabled: true, authDriver: 'core' }]),
   hosts: z.array(HostSpecSchema),
   /** Default: system DS 0 (shared) and image DS 1. */
   datastores: z.array(DatastoreSpecSchema).min(1).default([

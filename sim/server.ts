@@ -239,6 +239,7 @@ class SimulatorImpl implements Simulator {
       });
     });
     this.port = (this.server.address() as AddressInfo).port;
+    this.cloud.zoneEndpoint = this.url;
   }
 
   async down(): Promise<void> {

@@ -273,6 +273,11 @@ export function datastoreXml(d: SimDatastore): string {
 // ---------------------------------------------------------------------------
 // Users, Raft, documents, hooks
 
+/** oned gives every user a TOKEN_PASSWORD (a sha1 hex) at creation; FireEdge refuses a sign-in whose USER/TEMPLATE is empty. */
+export function userTemplate(u: SimUser): string {
+  return `<TOKEN_PASSWORD>${cdata(createHash('sha1').update(`token:${u.id}:${u.name}`).digest('hex'))}</TOKEN_PASSWORD>`;
+}
+
 export function userXml(u: SimUser, now: number): string {
   let groups = '';
   for (const g of u.groups) groups += `<ID>${g}</ID>`;
@@ -284,8 +289,8 @@ export function userXml(u: SimUser, now: number): string {
   const quotas = '<DATASTORE_QUOTA/><NETWORK_QUOTA/><VM_QUOTA/><IMAGE_QUOTA/>';
   return (
     `<USER><ID>${u.id}</ID><GID>${u.gid}</GID><GROUPS>${groups}</GROUPS><GNAME>${esc(u.gname)}</GNAME><NAME>${esc(u.name)}</NAME>` +
-    `<PASSWORD>${createHash('sha256').update(u.password).digest('hex')}</PASSWORD><AUTH_DRIVER>core</AUTH_DRIVER>` +
-    `<ENABLED>${u.enabled ? 1 : 0}</ENABLED>${tokens}<TEMPLATE/>${quotas}<DEFAULT_USER_QUOTAS>${quotas}</DEFAULT_USER_QUOTAS></USER>`
+    `<PASSWORD>${createHash('sha256').update(u.password).digest('hex')}</PASSWORD><AUTH_DRIVER>${u.authDriver}</AUTH_DRIVER>` +
+    `<ENABLED>${u.enabled ? 1 : 0}</ENABLED>${tokens}<TEMPLATE>${userTemplate(u)}</TEMPLATE>${quotas}<DEFAULT_USER_QUOTAS>${quotas}</DEFAULT_USER_QUOTAS></USER>`
   );
 }
 

@@ -1,44 +1,19 @@
 // Every kind of XML the simulator serves, fetched over real XML-RPC, must
 // validate against its own OpenNebula XSD with xmllint. xmllint is required:
 // without it this suite fails instead of skipping.
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectServed, type Served } from './coverage';
-import { XSD_DIR } from './helpers';
+import { Xmllint } from './xmllint';
 
 let served: Served[] = [];
-let dir = '';
+let lint: Xmllint;
 
 beforeAll(async () => {
-  const v = spawnSync('xmllint', ['--version'], { encoding: 'utf8' });
-  if (v.error || v.status !== 0) {
-    throw new Error('xmllint is required for the XSD tests (Debian: apt-get install libxml2-utils)');
-  }
-  if (!existsSync(join(XSD_DIR, 'vm.xsd'))) throw new Error(`OpenNebula XSDs not found in ${XSD_DIR} (set ONEHA_XSD_DIR)`);
-  dir = mkdtempSync(join(tmpdir(), 'oneha-sim-xsd-'));
+  lint = new Xmllint();
   served = await collectServed();
 }, 20_000);
 
-afterAll(() => {
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
-
-/** Validates documents against one schema in a single xmllint run; returns the failures' output. */
-function validate(xsd: string, docs: Served[]): { ok: boolean; output: string } {
-  const files = docs.map((d, i) => {
-    const f = join(dir, `${xsd.replace('.xsd', '')}-${i}.xml`);
-    // oned sends no namespace; the XSDs have a target namespace
-    writeFileSync(f, d.xml.replace(new RegExp(`^<${d.root}(?=[ >/])`), `<${d.root} xmlns="http://opennebula.org/XMLSchema"`));
-    return f;
-  });
-  const r = spawnSync('xmllint', ['--noout', '--schema', join(XSD_DIR, xsd), ...files], { encoding: 'utf8' });
-  const output = (r.stderr ?? '').split('\n').filter((l) => l && !/ validates$/.test(l))
-    .map((l) => l.replace(dir, '').replace(/^\/?([a-z_]+)-(\d+)\.xml/, (_, __, i) => `[${docs[Number(i)].name}]`)).join('\n');
-  return { ok: r.status === 0, output };
-}
+afterAll(() => lint?.close());
 
 describe('served XML validates against the OpenNebula XSDs', () => {
   const schemas = [
@@ -72,7 +47,7 @@ describe('served XML validates against the OpenNebula XSDs', () => {
   it.each(schemas)('%s', (xsd) => {
     const docs = served.filter((s) => s.xsd === xsd);
     expect(docs.length).toBeGreaterThan(0);
-    const r = validate(xsd, docs);
+    const r = lint.validate(xsd, docs);
     expect(r.output).toBe('');
     expect(r.ok).toBe(true);
   });
