@@ -46,7 +46,7 @@ export const wait = defineFunction({
     const deadline = (input.since ?? start) + input.pause * seconds * 1000;
     const pollMs = (input.pollSeconds ?? Math.min(10, Math.max(1, seconds / 10))) * 1000;
     log.info(`host ${input.hostId}: waiting ${input.pause} cycles of ${seconds}s (interval from ${source}) for the host to come back`, {
-      hostId: input.hostId, intervalSeconds: seconds, intervalSource: source,
+      hostId: input.hostId, intervalSeconds: seconds, intervalSource: source, waitUntil: deadline,
     });
     let checks = 0;
     let lastState: number | undefined;

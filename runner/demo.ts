@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { createServer } from 'node:net';
 import { startIpmiSim, type IpmiSim } from '../sim/bmc/ipmiSim';
 import { startSimulator, type Simulator } from '../sim/server';
 import demoScenario from '../sim/scenarios/demo.json';
@@ -14,6 +14,22 @@ import { loadConfig } from './config';
 import { demoRoutes } from './http/demoRoutes';
 import { Runner } from './runner';
 import { pluginExtensions } from './pluginExtensions';
+import { CliError, EXIT } from './cli/exitCodes';
+import { wholeNumber } from './cli/options';
+
+const DEFAULT_DEMO_PORT = 2720;
+
+/** Whether `port` can be listened on now; port 0 answers a free one. */
+function tryPort(port: number): Promise<number | undefined> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.once('error', () => resolve(undefined));
+    s.listen(port, '127.0.0.1', () => {
+      const got = (s.address() as { port: number }).port;
+      s.close(() => resolve(got));
+    });
+  });
+}
 
 /** The checkout root, from dist/oneha.mjs or from runner/demo.ts under tsx. */
 export function repoRoot(): string {
@@ -36,7 +52,7 @@ export async function startDemo(opts: { port?: number; simPort?: number; dataDir
   rmSync(join(dataDir, 'disarm.json'), { force: true });
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const token = randomBytes(24).toString('hex');
-  const port = opts.port ?? 2720;
+  const port = opts.port ?? DEFAULT_DEMO_PORT;
   writeFileSync(join(dataDir, 'token'), token + '\n', { mode: 0o600 });
   writeFileSync(join(dataDir, 'one_auth'), 'oneadmin:oneadmin\n', { mode: 0o600 });
   writeFileSync(join(dataDir, 'hook.env'), `ONEHA_URL=http://127.0.0.1:${port}\nONEHA_TOKEN=${token}\n`, { mode: 0o600 });
@@ -97,14 +113,21 @@ export async function startDemo(opts: { port?: number; simPort?: number; dataDir
   };
 }
 
-export async function demoCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { port: { type: 'string' }, 'sim-port': { type: 'string' }, scenario: { type: 'string' }, pause: { type: 'string' }, bmc: { type: 'boolean' } }, strict: true });
+/** `oneha demo`: options as parsed by the CLI's command table. */
+export async function demoCommand(values: { port?: unknown; 'sim-port'?: unknown; scenario?: unknown; pause?: unknown; bmc?: unknown }): Promise<number> {
+  const explicit = wholeNumber(values.port, 'port', 1);
+  // The default port may be taken (another demo, a runner): then any free one, printed below.
+  // A port the operator chose is never silently replaced.
+  const port = explicit ?? (await tryPort(DEFAULT_DEMO_PORT)) ?? (await tryPort(0))!;
+  if (explicit !== undefined && !(await tryPort(explicit))) throw new CliError(EXIT.badInput, `port ${explicit} is in use: choose another with --port N`);
+  const simPort = wholeNumber(values['sim-port'], 'sim-port', 1);
+  if (simPort !== undefined && !(await tryPort(simPort))) throw new CliError(EXIT.badInput, `port ${simPort} is in use: choose another with --sim-port N (or leave it out for a free one)`);
   const d = await startDemo({
-    port: values.port ? Number(values.port) : undefined,
-    simPort: values['sim-port'] ? Number(values['sim-port']) : 2633,
-    scenarioFile: values.scenario,
-    pause: values.pause ? Number(values.pause) : undefined,
-    bmc: values.bmc,
+    port,
+    simPort: simPort ?? 0,
+    scenarioFile: values.scenario as string | undefined,
+    pause: wholeNumber(values.pause, 'pause'),
+    bmc: !!values.bmc,
   });
   // A machine-readable line for tests and scripts that start the demo as a child process.
   process.stdout.write(JSON.stringify({ ready: true, runnerUrl: d.runnerUrl, simUrl: d.simUrl, token: d.token }) + '\n');

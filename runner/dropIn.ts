@@ -10,8 +10,7 @@ import { EventBus } from './eventBus';
 import { runRecoveryFlow, type FlowSettings } from './flow/recoveryFlow';
 import type { Recovery } from './journal/events';
 
-/** Exit codes: what an operator reads in `onehook show`. */
-export const EXIT = { ok: 0, failed: 1, badInput: 2, oned: 3, vmsFailed: 4, fenceFailed: 255 } as const;
+import { EXIT } from './cli/exitCodes';
 
 export interface DropInDeps {
   one: OneApi;

@@ -1,5 +1,5 @@
 // Entry of dist/oneha.mjs.
-import { main } from './cli';
+import { main } from './cli/main';
 
 main(process.argv.slice(2)).then(
   (code) => {

@@ -1,4 +1,5 @@
 // Names, colours and times as Sunstone shows them.
+import { outcomeVerdict, recoveryVerdict, type Verdict } from '../../model/recoveryDisplay';
 import { h } from './dom';
 
 export const HOST_STATES = [
@@ -6,7 +7,7 @@ export const HOST_STATES = [
   'MONITORING_ERROR', 'MONITORING_INIT', 'MONITORING_DISABLED', 'OFFLINE',
 ] as const;
 
-export type ChipKind = 'success' | 'error' | 'warning' | 'info' | 'default';
+export type ChipKind = Verdict;
 
 /** Sunstone's HOST_STATES colours (ConstantsModule). */
 export function hostStateKind(state: number): ChipKind {
@@ -18,21 +19,11 @@ export function hostStateKind(state: number): ChipKind {
 }
 
 export function recoveryKind(status: string): ChipKind {
-  switch (status) {
-    case 'completed': return 'success';
-    case 'failed': case 'rejected': return 'error';
-    case 'held': case 'fence-failed': return 'warning';
-    case 'running': case 'received': return 'info';
-    default: return 'default';
-  }
+  return recoveryVerdict({ status }).kind;
 }
 
 export function outcomeKind(outcome: string): ChipKind {
-  if (outcome === 'done' || outcome === 'already-done' || outcome === 'dry-run') return 'success';
-  if (outcome === 'failed') return 'error';
-  if (outcome === 'skipped' || outcome === 'not recovered') return 'warning';
-  if (outcome === 'pending') return 'info';
-  return 'default';
+  return outcomeVerdict(outcome);
 }
 
 export function chip(text: string, kind: ChipKind, title?: string): HTMLSpanElement {
@@ -43,43 +34,10 @@ export const hostStateChip = (state: number, name?: string) => {
   const text = name ?? HOST_STATES[state] ?? String(state);
   return chip(text, hostStateKind(state), text);
 };
-export const recoveryChip = (status: string) => chip(status.toUpperCase(), recoveryKind(status));
+export const verdictChip = (v: { text: string; kind: ChipKind }) => chip(v.text, v.kind);
+export const recoveryChip = (status: string) => verdictChip(recoveryVerdict({ status }));
 
-const pad = (n: number) => String(n).padStart(2, '0');
-
-/** "14:03:07" today, "25 Nov 14:03" otherwise. */
-export function when(ms: number | undefined): string {
-  if (!ms) return '—';
-  const d = new Date(ms);
-  const now = new Date();
-  const time = `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
-  if (d.toDateString() === now.toDateString()) return time;
-  return `${d.getDate()} ${d.toLocaleString('en', { month: 'short' })} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
-}
-
-/** "2026-11-25 14:03:07", local time. */
-export function fullTime(ms: number | undefined): string {
-  if (!ms) return '';
-  const d = new Date(ms);
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
-}
-
-export function ago(ms: number | undefined, now = Date.now()): string {
-  if (!ms) return 'never';
-  const s = Math.max(0, Math.round((now - ms) / 1000));
-  if (s < 60) return `${s} s ago`;
-  if (s < 3600) return `${Math.round(s / 60)} min ago`;
-  if (s < 86400) return `${Math.round(s / 3600)} h ago`;
-  return `${Math.round(s / 86400)} d ago`;
-}
-
-export function duration(ms: number | undefined): string {
-  if (ms === undefined) return '—';
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
-  const m = Math.floor(ms / 60_000);
-  return `${m} min ${Math.round((ms % 60_000) / 1000)} s`;
-}
+export { ago, duration, fullTime, when } from '../../model/timeFormat';
 
 export function formatOptions(o: Record<string, string> | null | undefined): string {
   return o ? Object.entries(o).map(([k, v]) => `${k}=${v}`).join(' ') : '';

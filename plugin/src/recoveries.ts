@@ -2,21 +2,11 @@
 // from the runner's event stream without a reload.
 import { api, currentSession, type RecoveryDetail, type RecoverySummary } from './api';
 import { confirmDialog, h, replace, toast } from './dom';
-import { chip, duration, fullTime, outcomeKind, recoveryChip, when } from './format';
+import { fenceVerdict, recoveryVerdict, STEP_LABEL, stepVerdict, visibleSteps, vmRows } from '../../model/recoveryDisplay';
+import { chip, duration, fullTime, outcomeKind, recoveryChip, verdictChip, when } from './format';
 import { onLive } from './live';
 import type { Route, View } from './router';
 import { hosts } from './store';
-
-const STEP_LABEL: Record<string, string> = {
-  decode: 'Read the hook event',
-  wait: 'Wait for the host to come back',
-  fence: 'Fence the host',
-  inventory: 'List the host\'s VMs',
-  select: 'Plan each VM',
-  recover: 'Recover the VMs',
-  finish: 'Finish',
-};
-const OUTCOME_LABEL: Record<string, string> = { done: 'recovered', 'already-done': 'already recovered', 'dry-run': 'dry run', failed: 'failed', skipped: 'skipped' };
 
 const hostLabel = (r: RecoverySummary) => (r.hostId === undefined ? 'unknown host' : `${r.hostName ?? hosts.get(r.hostId)?.name ?? 'host'} (#${r.hostId})`);
 
@@ -160,16 +150,17 @@ function operatorBox(d: RecoveryDetail): Node | null {
 
 function timeline(d: RecoveryDetail): Node {
   const total = d.steps.reduce((s, x) => s + (x.durationMs ?? 0), 0) || 1;
-  return h('ol', { class: 'timeline', 'aria-label': 'Steps' }, d.steps.map((s) => {
-    const kind = s.status === 'ok' ? 'success' : s.status === 'failed' ? 'error' : 'info';
+  return h('ol', { class: 'timeline', 'aria-label': 'Steps' }, visibleSteps(d.steps, d.trigger).map((s) => {
+    const verdict = stepVerdict(s);
+    const kind = verdict.kind;
     const bar = h('span', { class: `bar bar-${kind}` });
     bar.style.width = `${Math.max(2, Math.round(((s.durationMs ?? 0) / total) * 100))}%`;
-    return h('li', { class: `step step-${s.status}` },
+    return h('li', { class: `step step-${s.status} step-${kind}`, 'data-step': s.name },
       h('span', { class: 'dot', 'aria-hidden': 'true' }),
       h('div', { class: 'step-main' },
         h('div', { class: 'step-head' },
           h('strong', { text: STEP_LABEL[s.name] ?? s.name }),
-          chip(s.status === 'ok' ? 'done' : s.status, kind),
+          verdictChip(verdict),
           h('span', { class: 'muted', text: `${when(s.startedAt)} · ${s.durationMs !== undefined ? duration(s.durationMs) : 'running…'}` })),
         h('div', { class: 'bar-track' }, bar),
         s.error ? h('p', { class: 'step-error', text: `${s.error.code}: ${s.error.message}` }) : null));
@@ -184,10 +175,11 @@ function fenceEvidence(d: RecoveryDetail): Node {
         : ['running', 'received', 'held'].includes(d.status) ? 'Not fenced yet.' : 'The host was not fenced.';
     return h('p', { class: 'muted', text });
   }
-  const kind = f.outcome === 'fenced' ? 'success' : f.outcome === 'failed' ? 'error' : 'default';
+  const v = fenceVerdict(f);
   return h('div', null,
+    v.note ? h('p', { class: `note note-${v.kind === 'error' ? 'error' : 'warning'}`, role: 'note', text: v.note }) : null,
     h('dl', { class: 'facts' },
-      h('dt', null, 'Outcome'), h('dd', null, chip(f.outcome.toUpperCase(), kind)),
+      h('dt', null, 'Outcome'), h('dd', { id: 'fence-outcome' }, verdictChip(v)),
       h('dt', null, 'Method'), h('dd', null, f.method ? h('code', { text: f.method }) : '—'),
       h('dt', null, 'Verified off by the BMC'), h('dd', { text: f.verified ? 'yes' : 'no' }),
       h('dt', null, 'Last power state'), h('dd', { text: f.power ? f.power.toUpperCase() : 'unknown' }),
@@ -203,40 +195,20 @@ function fenceEvidence(d: RecoveryDetail): Node {
 }
 
 function vmTable(d: RecoveryDetail): Node {
-  const outcomes = new Map(d.vms.map((v) => [v.vmId, v]));
-  const finished = !['running', 'received'].includes(d.status);
-  type Row = { id: number; name: string; state: string; op: string; outcome: string; detail: string; tries: string };
-  const rows: Row[] = [];
-  const seen = new Set<number>();
-  for (const a of d.plan?.actions ?? []) {
-    const o = outcomes.get(a.vmId);
-    seen.add(a.vmId);
-    rows.push({
-      id: a.vmId, name: a.vmName, state: a.state, op: a.operation,
-      outcome: o ? OUTCOME_LABEL[o.outcome] ?? o.outcome : finished ? 'not recovered' : 'pending',
-      detail: o?.detail ?? (finished ? d.reason ?? 'the recovery stopped before this VM' : 'waiting for its turn'),
-      tries: o ? String(o.tries) : '—',
-    });
-  }
-  for (const s of d.plan?.skipped ?? []) {
-    seen.add(s.vmId);
-    rows.push({ id: s.vmId, name: s.vmName, state: s.state, op: '—', outcome: 'skipped', detail: s.reason, tries: '—' });
-  }
-  for (const o of d.vms) if (!seen.has(o.vmId)) rows.push({ id: o.vmId, name: o.vmName, state: '', op: o.operation, outcome: OUTCOME_LABEL[o.outcome] ?? o.outcome, detail: o.detail, tries: String(o.tries) });
-  if (!rows.length) return h('p', { class: 'muted', text: d.plan ? 'The host had no VM to recover.' : 'The VMs are listed once the host is fenced and its VMs are planned.' });
-  const kindOf = (o: string) => outcomeKind(o === 'recovered' || o === 'already recovered' ? 'done' : o);
+  const rows = vmRows(d);
+  if (!rows.length) return h('p', { class: 'muted', text: d.plan ? 'The host had no VM to recover.' : 'The host\'s VMs are listed once oned has been read.' });
   return h('table', { class: 'simple', id: 'vm-outcomes' },
     h('thead', null, h('tr', null, ['VM', 'Name', 'State', 'Action', 'Outcome', 'Detail / reason', 'Tries'].map((t) => h('th', { scope: 'col', text: t })))),
     h('tbody', null, rows.map((r) => h('tr', { 'data-vm': r.id },
       h('td', { text: String(r.id) }), h('td', { text: r.name }), h('td', { text: r.state }), h('td', { text: r.op }),
-      h('td', { class: 'vm-outcome' }, chip(r.outcome, kindOf(r.outcome))), h('td', { class: 'wrap', text: r.detail }), h('td', { text: r.tries })))));
+      h('td', { class: 'vm-outcome' }, chip(r.outcome, outcomeKind(r.outcome))), h('td', { class: 'wrap', text: r.detail }), h('td', { text: r.tries })))));
 }
 
 function renderDetail(d: RecoveryDetail): Node {
   return h('section', { class: 'detail card', 'aria-labelledby': 'rec-title', 'data-status': d.status },
     h('header', { class: 'detail-head' },
       h('h2', { id: 'rec-title', class: 'detail-title' }, `Recovery ${d.id}`),
-      h('span', { id: 'rec-status' }, recoveryChip(d.status)),
+      h('span', { id: 'rec-status' }, verdictChip(recoveryVerdict(d))),
       h('a', { class: 'btn btn-icon', href: '#/recoveries', 'aria-label': 'Close details', title: 'Close details', text: '×' })),
     h('dl', { class: 'facts facts-inline' },
       h('dt', null, 'Host'), h('dd', null, d.hostId === undefined ? 'unknown' : h('a', { href: `#/hosts/${d.hostId}`, text: hostLabel(d) })),

@@ -95,7 +95,7 @@ export async function runRecoveryFlow(rec: Recovery, ports: Ports, settings: Flo
     });
     const host0 = failure.host;
     hostId = host0.id;
-    if (rec.hostName === undefined) await hooks.record({ type: 'host', hostId: host0.id, hostName: host0.name });
+    if (!rec.hostName) await hooks.record({ type: 'host', hostId: host0.id, hostName: host0.name });
     const ha = hostHaSettings(host0);
     for (const p of ha.problems) log.warn(`host ${host0.id}: ${p}; ignored`, { hostId });
     if (!ha.enabled) return await status('skipped', `HA is off for host ${host0.name} (ONEHA_HA = NO)`);

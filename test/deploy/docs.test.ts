@@ -4,6 +4,8 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { EXIT_MEANING, exitCodeTable } from '../../runner/cli/exitCodes';
+import { usage } from '../../runner/cli/main';
 import { HOOK_SCRIPT, REPO } from './hookHarness';
 
 const read = (p: string) => readFileSync(join(REPO, p), 'utf8');
@@ -141,10 +143,14 @@ describe('examples against the runner', () => {
     }
   });
 
+  it('the README lists the CLI\'s exit codes exactly as `oneha --help` does (one table, in runner/cli/exitCodes.ts)', () => {
+    const readme = read('README.md');
+    for (const [code, text] of Object.entries(EXIT_MEANING)) expect(readme).toContain(`| ${code} | ${text} |`);
+    expect(usage()).toContain(exitCodeTable());
+  });
+
   it('every `oneha <command>` the docs use exists in the CLI', () => {
-    const cli = join(REPO, 'runner/cli.ts');
-    expect(existsSync(cli), 'runner/cli.ts is missing').toBe(true);
-    const known = new Set([...readFileSync(cli, 'utf8').matchAll(/^ {2}oneha ([a-z-]+)/gm)].map((m) => m[1]));
+    const known = new Set([...usage().matchAll(/^ {2}oneha ([a-z-]+)/gm)].map((m) => m[1]));
     expect(known.size).toBeGreaterThan(3);
     const used = new Set<string>();
     for (const d of readdirSync(join(REPO, 'docs')).filter((f) => f.endsWith('.md'))) {

@@ -55,14 +55,14 @@ describe('operator tools', () => {
   });
 
   it('oneha status shows the runner, oned and flows', async () => {
-    const out = await cli(['status']);
+    const out = await cli(['status', '--json']);
     expect(out.code, out.stderr).toBe(0);
     expect(JSON.parse(out.stdout)).toMatchObject({ leader: true, oned: { reachable: true, version: '7.5.80' }, journal: 'file', flows: { running: 0 } });
   });
 
   it('oneha replay --dry-run shows what a replay would do and changes nothing', async () => {
     const before = (await mutating()).length;
-    const out = await cli(['replay', recoveryId, '--from', 'select', '--dry-run']);
+    const out = await cli(['replay', recoveryId, '--from', 'select', '--dry-run', '--json']);
     expect(out.code, out.stderr).toBe(0);
     const dry = JSON.parse(out.stdout);
     expect(dry.status).toBe('dry-run');
@@ -72,7 +72,7 @@ describe('operator tools', () => {
   });
 
   it('oneha replay --from inventory starts a new recovery that reuses the journaled steps before it', async () => {
-    const out = await cli(['replay', recoveryId, '--from', 'inventory']);
+    const out = await cli(['replay', recoveryId, '--from', 'inventory', '--json']);
     expect(out.code, out.stderr).toBe(0);
     const { recoveryId: id, status } = JSON.parse(out.stdout);
     expect(status).toBe('accepted');
@@ -93,7 +93,7 @@ describe('operator tools', () => {
     expect(bad.stderr).toMatch(/invalid input for wait/);
     const unknown = await cli(['bogus']);
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toMatch(/unknown command "bogus"/);
+    expect(unknown.stderr).toMatch(/there is no command "bogus"/);
   });
 
   it('oneha serve serves the admin console and its sign-in', async () => {

@@ -1,0 +1,110 @@
+// How a recovery reads to an operator: step names, the verdict of each step
+// (a fence that "finished" without fencing is a failure, one the BMC did not
+// confirm is a warning), and one row per VM. Shared by the CLI, the runner's
+// page and the FireEdge pages so they never disagree.
+
+export type Verdict = 'success' | 'warning' | 'error' | 'info' | 'default';
+
+/** The journal's step names, in flow order, with what each does. */
+export const STEP_LABEL: Record<string, string> = {
+  decode: 'Read the hook event',
+  wait: 'Wait for the host to come back',
+  fence: 'Fence the host',
+  inventory: 'List the host\'s VMs',
+  select: 'Plan each VM',
+  recover: 'Recover the VMs',
+  finish: 'Finish',
+};
+
+export const OUTCOME_LABEL: Record<string, string> = { done: 'recovered', 'already-done': 'already recovered', 'dry-run': 'dry run', failed: 'failed', skipped: 'skipped' };
+
+export interface FenceView { outcome: string; method?: string; evidence?: string; verified: boolean; power?: string; reason?: string }
+export interface StepLike { name: string; status: string; output?: unknown; error?: { code: string; message: string } }
+export interface RecoveryLike {
+  status: string;
+  reason?: string;
+  steps: StepLike[];
+  fence?: FenceView;
+  plan?: { mode: string; actions: Array<{ vmId: number; vmName: string; state: string; operation: string }>; skipped: Array<{ vmId: number; vmName: string; state: string; reason: string }> };
+  vms: Array<{ vmId: number; vmName: string; operation: string; outcome: string; detail: string; tries: number }>;
+  /** VMs on the host when it failed, with their state now (held and fence-failed recoveries, before planning). */
+  downVms?: Array<{ vmId: number; vmName: string; state: string }>;
+}
+
+/** FENCED only when the BMC said OFF; a command that exited 0 is UNVERIFIED. */
+export function fenceVerdict(f: FenceView): { text: string; kind: Verdict; note?: string } {
+  switch (f.outcome) {
+    case 'fenced':
+      return f.verified ? { text: 'FENCED', kind: 'success' }
+        : { text: 'FENCED (UNVERIFIED)', kind: 'warning', note: 'The fence method reported success but no BMC confirmed the host is off.' };
+    case 'failed': return { text: 'FAILED', kind: 'error' };
+    case 'skipped': return { text: 'NOT FENCED', kind: 'warning', note: f.reason ?? 'fencing is off for this host' };
+    default: return { text: f.outcome.toUpperCase(), kind: 'default' };
+  }
+}
+
+/** A step's chip: its own status, corrected by what the fence step found. */
+export function stepVerdict(s: StepLike): { text: string; kind: Verdict } {
+  if (s.status === 'running') return { text: 'running', kind: 'info' };
+  if (s.status === 'failed') return { text: 'failed', kind: 'error' };
+  if (s.name === 'fence' && s.output && typeof s.output === 'object' && 'outcome' in s.output) {
+    const v = fenceVerdict(s.output as FenceView);
+    if (v.kind !== 'success') return { text: v.text.toLowerCase(), kind: v.kind };
+  }
+  return { text: 'done', kind: 'success' };
+}
+
+/** The recovery's chip. A completed recovery whose fencing nobody verified is a warning, not a success. */
+export function recoveryVerdict(r: Pick<RecoveryLike, 'status' | 'fence'>): { text: string; kind: Verdict } {
+  const text = r.status.toUpperCase();
+  switch (r.status) {
+    case 'completed': return r.fence && fenceVerdict(r.fence).kind !== 'success' ? { text: `${text} (FENCE UNVERIFIED)`, kind: 'warning' } : { text, kind: 'success' };
+    case 'failed': case 'rejected': case 'fence-failed': return { text, kind: 'error' };
+    case 'held': return { text, kind: 'warning' };
+    case 'running': case 'received': return { text, kind: 'info' };
+    default: return { text, kind: 'default' };
+  }
+}
+
+export function outcomeVerdict(outcome: string): Verdict {
+  if (outcome === 'recovered' || outcome === 'already recovered' || outcome === 'dry run' || outcome === 'done' || outcome === 'already-done' || outcome === 'dry-run') return 'success';
+  if (outcome === 'failed' || outcome === 'down') return 'error';
+  if (outcome === 'skipped' || outcome === 'not recovered') return 'warning';
+  if (outcome === 'pending') return 'info';
+  return 'default';
+}
+
+/** Steps a reconciled or replayed recovery never ran from a hook event are not shown as if it had. */
+export function visibleSteps<S extends StepLike>(steps: S[], trigger: string): S[] {
+  return trigger === 'hook' ? steps : steps.filter((s) => s.name !== 'decode');
+}
+
+export interface VmRow { id: number; name: string; state: string; op: string; outcome: string; detail: string; tries: string }
+
+/** One row per VM: planned ones with their outcome, skipped ones with the reason, and before planning the VMs that are down. */
+export function vmRows(d: RecoveryLike): VmRow[] {
+  const outcomes = new Map(d.vms.map((v) => [v.vmId, v]));
+  const finished = !['running', 'received'].includes(d.status);
+  const rows: VmRow[] = [];
+  const seen = new Set<number>();
+  for (const a of d.plan?.actions ?? []) {
+    const o = outcomes.get(a.vmId);
+    seen.add(a.vmId);
+    rows.push({
+      id: a.vmId, name: a.vmName, state: a.state, op: a.operation,
+      outcome: o ? OUTCOME_LABEL[o.outcome] ?? o.outcome : finished ? 'not recovered' : 'pending',
+      detail: o?.detail ?? (finished ? d.reason ?? 'the recovery stopped before this VM' : 'waiting for its turn'),
+      tries: o ? String(o.tries) : '—',
+    });
+  }
+  for (const s of d.plan?.skipped ?? []) {
+    seen.add(s.vmId);
+    rows.push({ id: s.vmId, name: s.vmName, state: s.state, op: '—', outcome: 'skipped', detail: s.reason, tries: '—' });
+  }
+  for (const o of d.vms) if (!seen.has(o.vmId)) rows.push({ id: o.vmId, name: o.vmName, state: '', op: o.operation, outcome: OUTCOME_LABEL[o.outcome] ?? o.outcome, detail: o.detail, tries: String(o.tries) });
+  if (!d.plan) {
+    const why = d.status === 'fence-failed' ? 'not recovered: the host is not confirmed off' : d.status === 'held' ? 'not recovered: the recovery is held' : 'planned once the host is fenced';
+    for (const v of d.downVms ?? []) if (!seen.has(v.vmId)) rows.push({ id: v.vmId, name: v.vmName, state: v.state, op: '—', outcome: 'down', detail: why, tries: '—' });
+  }
+  return rows;
+}

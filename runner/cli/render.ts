@@ -1,0 +1,149 @@
+// What the API commands print by default: the runner's JSON as tables and
+// blocks an operator reads at a glance (`--json` prints the JSON instead).
+import { duration, fullTime, when } from '../../model/timeFormat';
+import { fenceVerdict, recoveryVerdict, STEP_LABEL, stepVerdict, visibleSteps, vmRows } from '../../model/recoveryDisplay';
+import type { FenceTestResult } from '../fence/fenceTest';
+import type { DisarmState } from '../flow/brakes';
+import type { runnerStatus } from '../http/systemRoutes';
+import type { recoveryDetail, recoverySummary } from '../recoveryView';
+import { section, table } from './table';
+
+export type StatusView = Awaited<ReturnType<typeof runnerStatus>>;
+export type SummaryView = ReturnType<typeof recoverySummary>;
+export type DetailView = ReturnType<typeof recoveryDetail> & { downVms?: Array<{ vmId: number; vmName: string; state: string }> };
+
+const hostOf = (r: { hostId?: number; hostName?: string }) => (r.hostId === undefined ? '-' : r.hostName ? `${r.hostName} (${r.hostId})` : String(r.hostId));
+const yesNo = (b: boolean) => (b ? 'yes' : 'no');
+
+export function renderRecoveries(list: SummaryView[], now = Date.now()): string {
+  if (!list.length) return 'No recovery.';
+  return table(list, [
+    { header: 'id', value: (r) => r.id },
+    { header: 'host', value: hostOf },
+    { header: 'status', value: (r) => r.status },
+    { header: 'step', value: (r) => r.currentStep ?? '-' },
+    { header: 'ok', value: (r) => String(r.counts.recovered), right: true },
+    { header: 'fail', value: (r) => String(r.counts.failed), right: true },
+    { header: 'skip', value: (r) => String(r.counts.skipped), right: true },
+    { header: 'received', value: (r) => when(r.receivedAt, now) },
+    { header: 'updated', value: (r) => when(r.updatedAt, now) },
+    { header: 'reason', value: (r) => r.reason ?? '', max: 60 },
+  ]);
+}
+
+export function renderDisarm(d: DisarmState, now = Date.now()): string {
+  const rows = [
+    ...(d.global ? [{ scope: 'every host', ...d.global }] : []),
+    ...Object.entries(d.hosts).map(([id, e]) => ({ scope: `host ${id}`, ...e })),
+  ];
+  if (!rows.length) return 'HA is armed for every host.';
+  return table(rows, [
+    { header: 'disarmed', value: (r) => r.scope },
+    { header: 'until', value: (r) => when(r.until, now) },
+    { header: 'by', value: (r) => r.by },
+    { header: 'reason', value: (r) => r.reason || '-', max: 60 },
+  ]);
+}
+
+export function renderStatus(s: StatusView, now = Date.now()): string {
+  const parts = [section('ONEHA RUNNER', [
+    ['version', s.version],
+    ['uptime', duration(s.uptimeSeconds * 1000)],
+    ['leader', s.leader ? 'yes (acts on failures)' : 'no (flows wait for the leader)'],
+    ['oned', `${s.oned.endpoint} ${s.oned.reachable ? `reachable, OpenNebula ${s.oned.version}` : `UNREACHABLE: ${s.oned.error}`}`],
+    ['journal', s.journal],
+    ['flows', `${s.flows.running} running, ${s.flows.queued} queued`],
+    ['mass brake', s.massFailureBrake ? 'TRIPPED: new recoveries are held' : 'off'],
+    ['demo', s.demo ? 'yes (simulated cloud)' : undefined],
+  ])];
+  parts.push(`IN PROGRESS\n${s.flows.inProgress.length ? renderRecoveries(s.flows.inProgress, now) : 'none'}`);
+  parts.push(`WAITING FOR AN OPERATOR\n${s.waitingForOperator.length ? renderRecoveries(s.waitingForOperator, now) : 'none'}`);
+  parts.push(`DISARMED\n${renderDisarm(s.disarmed, now)}`);
+  return parts.join('\n\n');
+}
+
+export function renderRecovery(d: DetailView, now = Date.now()): string {
+  const verdict = recoveryVerdict(d);
+  const parts = [section(`RECOVERY ${d.id}`, [
+    ['host', hostOf(d)],
+    ['status', verdict.text],
+    ['reason', d.reason],
+    ['trigger', d.trigger + (d.joined ? ` (+${d.joined} joined)` : '')],
+    ['received', fullTime(d.receivedAt)],
+    ['updated', fullTime(d.updatedAt)],
+    ['mode', d.plan?.mode],
+    ['released by', d.releasedBy],
+  ])];
+  const steps = visibleSteps(d.steps, d.trigger);
+  parts.push(`STEPS\n${steps.length ? table(steps, [
+    { header: 'step', value: (s) => s.name },
+    { header: 'status', value: (s) => stepVerdict(s).text },
+    { header: 'started', value: (s) => when(s.startedAt, now) },
+    { header: 'took', value: (s) => (s.durationMs === undefined ? 'running' : duration(s.durationMs)), right: true },
+    { header: 'what', value: (s) => (s.error ? `${s.error.code}: ${s.error.message}` : STEP_LABEL[s.name] ?? ''), max: 80 },
+  ]) : 'not started'}`);
+  if (d.fence) {
+    const f = fenceVerdict(d.fence);
+    parts.push(section('FENCING', [
+      ['outcome', f.text], ['note', f.note], ['method', d.fence.method], ['verified off', yesNo(d.fence.verified)],
+      ['power', d.fence.power?.toUpperCase()], ['evidence', d.fence.evidence], ['reason', d.fence.reason],
+    ]));
+    if (d.fence.attempts.length) {
+      parts.push(table(d.fence.attempts, [
+        { header: 'level', value: (a) => String(a.level), right: true },
+        { header: 'method', value: (a) => a.method, max: 40 },
+        { header: 'action', value: (a) => a.action },
+        { header: 'result', value: (a) => (a.ok ? 'ok' : 'FAILED') },
+        { header: 'power', value: (a) => a.power ?? '-' },
+        { header: 'took', value: (a) => duration(a.durationMs), right: true },
+        { header: 'error', value: (a) => a.error ?? '', max: 60 },
+      ]));
+    }
+  }
+  const rows = vmRows(d);
+  parts.push(`VMS (${d.counts.recovered} recovered, ${d.counts.failed} failed, ${d.counts.skipped} skipped)\n${rows.length ? table(rows, [
+    { header: 'vm', value: (r) => String(r.id), right: true },
+    { header: 'name', value: (r) => r.name, max: 30 },
+    { header: 'state', value: (r) => r.state || '-' },
+    { header: 'action', value: (r) => r.op },
+    { header: 'outcome', value: (r) => r.outcome },
+    { header: 'detail', value: (r) => r.detail, max: 80 },
+  ]) : d.plan ? 'The host had no VM to recover.' : 'none listed yet'}`);
+  return parts.join('\n\n');
+}
+
+/** A dry run's plan: what a replay would do to each VM, never the payload. */
+export function renderDryRun(d: DetailView, from: string | undefined): string {
+  const rows = vmRows(d);
+  const fence = d.fence ? `fencing: ${fenceVerdict(d.fence).text}${d.fence.power ? `, power ${d.fence.power.toUpperCase()}` : ''}${d.fence.reason ? ` (${d.fence.reason})` : ''}` : 'fencing: not reached';
+  return [
+    `Dry run of a replay${from ? ` from ${from}` : ''} of host ${hostOf(d)}: nothing was changed.`,
+    `outcome: ${d.status}${d.reason ? ` (${d.reason})` : ''}`,
+    fence,
+    rows.length ? table(rows, [
+      { header: 'vm', value: (r) => String(r.id), right: true },
+      { header: 'name', value: (r) => r.name, max: 30 },
+      { header: 'action', value: (r) => r.op },
+      { header: 'would', value: (r) => r.outcome },
+      { header: 'detail', value: (r) => r.detail, max: 80 },
+    ]) : 'no VM to act on',
+  ].join('\n');
+}
+
+export function renderFenceTest(r: FenceTestResult, hostLabel: string): string {
+  return section(`FENCE TEST OF HOST ${hostLabel}`, [
+    ['result', r.reachable ? 'REACHABLE' : 'FAILED'],
+    ['power', r.power?.toUpperCase()],
+    ['method', r.method],
+    ['took', duration(r.durationMs)],
+    ['error', r.error],
+    ['at', fullTime(r.at)],
+  ]);
+}
+
+export function renderPowerOn(r: { hostId: number; method?: string; ok?: boolean; power?: string; error?: string; durationMs?: number }, hostLabel: string): string {
+  return section(`POWER-ON OF HOST ${hostLabel}`, [
+    ['result', r.ok ? 'DONE' : 'FAILED'], ['power', r.power?.toUpperCase()], ['method', r.method],
+    ['took', r.durationMs === undefined ? undefined : duration(r.durationMs)], ['error', r.error],
+  ]);
+}
