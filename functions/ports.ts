@@ -40,7 +40,8 @@ export interface FencePort {
 export interface Clock {
   /** Milliseconds since the epoch (virtual in scenario tests). */
   now(): number;
-  sleep(ms: number): Promise<void>;
+  /** Resolves after ms, or at once when `signal` aborts (so a stopped runner leaves no timer behind). */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
 export type LogFields = Record<string, unknown>;
@@ -65,7 +66,14 @@ export interface Ports {
 
 export const realClock: Clock = {
   now: () => Date.now(),
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  sleep: (ms, signal) => new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(t);
+      resolve();
+    }, { once: true });
+  }),
 };
 
 export const silentLog: Log = { info() {}, warn() {}, error() {} };

@@ -36,6 +36,10 @@ export interface RunnerOptions {
   logSink?: LogSink;
   /** Replace the fence port (tests). */
   fence?: FencePort;
+  /** Replace the OpenNebula client (scenario driver: a client whose calls it can see). */
+  one?: OneClient;
+  /** Replace the journal store (scenario driver). */
+  journalStore?: JournalStore;
   demo?: RunnerContext['demo'];
   extensions?: (ctx: RunnerContext) => AppExtensions;
 }
@@ -66,11 +70,21 @@ export function flowSettings(config: Config): FlowSettings {
   };
 }
 
+function oneClientFor(config: Config): { one: OneClient; origin: string } {
+  const endpoint = resolveEndpoint(config.one.endpoint);
+  const session = resolveSession(config.one.authFile);
+  return {
+    one: new OneClient({ endpoint: endpoint.value, session: session.value, timeoutMs: config.one.timeoutMs }),
+    origin: `oned ${endpoint.value} (from ${endpoint.source}), credentials from ${session.source}`,
+  };
+}
+
 export class Runner {
   readonly ctx: RunnerContext;
   readonly app: ReturnType<typeof createApp>;
   private server?: ServerType;
-  private timers: NodeJS.Timeout[] = [];
+  /** Aborted by stop(): ends the background loops and their pending sleeps. */
+  private readonly stopping = new AbortController();
 
   constructor(readonly config: Config, opts: RunnerOptions = {}) {
     const clock = opts.clock ?? realClock;
@@ -85,13 +99,11 @@ export class Runner {
       return vals;
     };
     const log = new JsonLogger(opts.logSink ?? stdoutSink, {}, { values: secretValues }, () => clock.now());
-    const endpoint = resolveEndpoint(config.one.endpoint);
-    const session = resolveSession(config.one.authFile);
-    const one = new OneClient({ endpoint: endpoint.value, session: session.value, timeoutMs: config.one.timeoutMs });
+    const { one, origin } = opts.one ? { one: opts.one, origin: `oned ${opts.one.endpoint} (client given by the caller)` } : oneClientFor(config);
     mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-    const store: JournalStore = config.journal.store === 'opennebula'
+    const store: JournalStore = opts.journalStore ?? (config.journal.store === 'opennebula'
       ? new DocumentJournalStore(one, config.journal.documentType)
-      : new FileJournalStore(config.dataDir, config.journal.retain);
+      : new FileJournalStore(config.dataDir, config.journal.retain));
     const bus = new EventBus();
     const journal = new Journal(store, bus, () => clock.now(), config.journal.retain);
     const metrics = new Metrics(journal);
@@ -131,16 +143,28 @@ export class Runner {
       disarm, massBrake, log, clock, api: new ApiDoc(), token: () => token, demo: opts.demo, startedAt: clock.now(),
     };
     this.app = createApp(this.ctx, opts.extensions?.(this.ctx));
-    log.info(`oned ${endpoint.value} (from ${endpoint.source}), credentials from ${session.source}, journal ${store.kind}`);
+    log.info(`${origin}, journal ${store.kind}`);
   }
 
-  /** Loads the journal and resumes unfinished flows; then serves. */
+  /** Loads the journal and resumes unfinished flows; then serves and starts the background work. */
   async start(): Promise<{ url: string; port: number }> {
-    const { ctx, config } = this;
+    await this.resume();
+    const address = await this.listen();
+    this.startBackground();
+    return address;
+  }
+
+  /** Loads the journal, learns leadership and resumes unfinished flows. */
+  async resume(): Promise<void> {
+    const { ctx } = this;
     const loaded = await ctx.journal.load();
     await this.checkLeader();
     const resumed = ctx.manager.resumeAll();
     ctx.log.info(`journal: ${loaded.length} recoveries loaded, ${resumed} resumed`);
+  }
+
+  async listen(): Promise<{ url: string; port: number }> {
+    const { ctx, config } = this;
     const { hostname, port } = parseListen(config.listen);
     const info = await new Promise<{ port: number }>((resolve, reject) => {
       this.server = serve({ fetch: this.app.fetch, hostname, port }, (i) => resolve(i));
@@ -148,18 +172,29 @@ export class Runner {
     });
     const url = `http://${hostname.includes(':') ? `[${hostname}]` : hostname}:${info.port}`;
     ctx.log.info(`listening on ${url}`);
+    return { url, port: info.port };
+  }
+
+  /** Leadership checks, reconciliation (now, then periodically) and scheduled fence tests, on the runner's clock. */
+  startBackground(): void {
+    const { ctx, config } = this;
     this.every(config.leaderCheckSeconds, () => this.checkLeader());
     // After listening, so hooks are acknowledged while oned's host pool is read.
     void this.reconcile().then((ids) => ctx.log.info(`start-up reconciliation: ${ids.length} HA hosts in ERROR without a recovery`));
     if (config.reconcile.intervalSeconds > 0) this.every(config.reconcile.intervalSeconds, () => this.reconcile());
     if (config.fence.testIntervalSeconds > 0) this.every(config.fence.testIntervalSeconds, () => this.fenceTestAll());
-    return { url, port: info.port };
   }
 
   private every(seconds: number, fn: () => Promise<unknown>) {
-    const t = setInterval(() => void fn().catch((e) => this.ctx.log.warn(describeError(e))), seconds * 1000);
-    t.unref();
-    this.timers.push(t);
+    const { signal } = this.stopping;
+    const { clock } = this.ctx;
+    void (async () => {
+      for (;;) {
+        await clock.sleep(seconds * 1000, signal);
+        if (signal.aborted) return;
+        await fn().catch((e) => this.ctx.log.warn(describeError(e)));
+      }
+    })();
   }
 
   /** Acts only where the local oned is the Raft leader or alone (API.md §10). */
@@ -198,7 +233,7 @@ export class Runner {
   }
 
   async stop(): Promise<void> {
-    for (const t of this.timers) clearInterval(t);
+    this.stopping.abort();
     this.ctx.manager.stop();
     await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
     await this.ctx.journal.store.close();

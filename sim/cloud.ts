@@ -34,10 +34,31 @@ export class OneError extends Error {
   }
 }
 
+/** A pending timer of the simulator's clock. */
+export interface SimTimer {
+  cancel(): void;
+}
+
 export interface SimClock {
   /** Milliseconds since the epoch. */
   now(): number;
+  /**
+   * Runs fn after ms of this clock's time. Without it the simulator's timers
+   * (scheduler passes, monitoring, boot steps, latency) are real; a virtual
+   * clock that provides it replays them in virtual time, deterministically.
+   */
+  setTimer?(fn: () => void, ms: number): SimTimer;
 }
+
+/** Real time: Date.now and unref'd timers (the simulator never keeps a process alive). */
+export const realSimClock: Required<SimClock> = {
+  now: () => Date.now(),
+  setTimer(fn, ms) {
+    const t = setTimeout(fn, ms);
+    t.unref();
+    return { cancel: () => clearTimeout(t) };
+  },
+};
 
 const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
@@ -129,19 +150,19 @@ export class Cloud {
 
   private idsDesc?: number[];
   private readonly schedulable = new Set<number>();
-  private readonly timers = new Set<NodeJS.Timeout>();
-  private readonly hostTimers = new Map<number, { fail?: NodeJS.Timeout; restore?: NodeJS.Timeout }>();
+  private readonly timers = new Set<SimTimer>();
+  private readonly hostTimers = new Map<number, { fail?: SimTimer; restore?: SimTimer }>();
   private readonly monitorFailed = new Set<number>();
   private readonly runningHooks = new Set<number>();
   private readonly pendingHooks = new Set<Promise<void>>();
-  private schedTimer?: NodeJS.Timeout;
+  private schedTimer?: SimTimer;
   private nextDocId = 0;
   private eventSeq = 0;
   private hookSeq = 0;
   private reqSeq = 1000;
   private closed = false;
 
-  constructor(s: ParsedScenario, readonly clock: SimClock = { now: () => Date.now() }) {
+  constructor(s: ParsedScenario, readonly clock: SimClock = realSimClock) {
     this.options = s.options;
     this.version = s.config.version;
     this.monitoringIntervalHost = s.config.monitoringIntervalHost;
@@ -262,16 +283,18 @@ export class Cloud {
   /** Starts the scheduler. */
   start(): void {
     if (this.schedTimer || this.closed) return;
-    this.schedTimer = setInterval(() => this.schedulerPass(), this.options.schedulerIntervalMs);
-    this.schedTimer.unref();
+    const pass = () => {
+      this.schedTimer = this.timeout(pass, this.options.schedulerIntervalMs);
+      this.schedulerPass();
+    };
+    this.schedTimer = this.timeout(pass, this.options.schedulerIntervalMs);
   }
 
   /** Stops timers and kills running hook commands. */
   stop(): void {
     this.closed = true;
-    if (this.schedTimer) clearInterval(this.schedTimer);
     this.schedTimer = undefined;
-    for (const t of this.timers) clearTimeout(t);
+    for (const t of this.timers) t.cancel();
     this.timers.clear();
     for (const vm of this.vms.values()) {
       vm.timer = undefined;
@@ -292,19 +315,20 @@ export class Cloud {
     return Math.floor(this.clock.now() / 1000);
   }
 
-  private timeout(fn: () => void, ms: number): NodeJS.Timeout {
-    const t = setTimeout(() => {
+  /** A timer on the simulator's clock (real unless the clock brings its own). */
+  timeout(fn: () => void, ms: number): SimTimer {
+    const set = this.clock.setTimer?.bind(this.clock) ?? realSimClock.setTimer;
+    const t: SimTimer = set(() => {
       this.timers.delete(t);
       if (!this.closed) fn();
     }, ms);
-    t.unref();
     this.timers.add(t);
     return t;
   }
 
-  private cancel(t: NodeJS.Timeout | undefined): void {
+  private cancel(t: SimTimer | undefined): void {
     if (!t) return;
-    clearTimeout(t);
+    t.cancel();
     this.timers.delete(t);
   }
 

@@ -2,6 +2,7 @@
 // machine that changes them lives in cloud.ts, their XML in xml.ts.
 import type { Template } from './template';
 import type { HookExecResult } from './hookExec';
+import type { SimTimer } from './cloud';
 
 export const HOST = { INIT: 0, MONITORED: 2, ERROR: 3, DISABLED: 4, OFFLINE: 8 } as const;
 export const VM = { INIT: 0, PENDING: 1, HOLD: 2, ACTIVE: 3, STOPPED: 4, SUSPENDED: 5, DONE: 6, POWEROFF: 8, UNDEPLOYED: 9, CLONING: 10, CLONING_FAILURE: 11 } as const;
@@ -82,7 +83,7 @@ export class SimVm {
   /** Host whose capacity (and HOST/VMS) this VM occupies, -1 if none. */
   heldOn = -1;
   /** Pending transition (PROLOG -> BOOT -> RUNNING...): the timer and the steps left. */
-  timer?: NodeJS.Timeout;
+  timer?: SimTimer;
   steps?: Array<() => void>;
   /** Last scheduler complaint, to avoid rewriting SCHED_MESSAGE every pass. */
   schedReason = '';

@@ -5,7 +5,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Deserializer from 'xmlrpc/lib/deserializer.js';
 import { z } from 'zod';
-import { Cloud, ErrorCode, type SimClock } from './cloud';
+import { Cloud, ErrorCode, type SimClock, type SimTimer } from './cloud';
 import type { HookRun, SimEvent } from './model';
 import { MUTATING_METHODS, authenticationError, callObjectId, checkParams, execute, responseXml, type RpcOutcome } from './rpc';
 import { FaultsSpecSchema, parseScenario, type ErrorFault, type FaultsSpec, type Scenario } from './scenario';
@@ -142,7 +142,7 @@ export interface StartOptions {
   port?: number;
   /** Default 127.0.0.1. */
   host?: string;
-  /** Timestamps (STIME, ETIME, call log...); timers still run in real time. */
+  /** Timestamps (STIME, ETIME, call log...) and, when it has setTimer, every timer (scheduler, monitoring, latency). */
   clock?: SimClock;
 }
 
@@ -157,6 +157,8 @@ export interface Simulator {
   mutatingCalls(): CallRecord[];
   resetCalls(): void;
   readonly faults: Faults;
+  /** Calls waiting out their injected latency (a virtual-clock driver counts them as parked, not busy). */
+  readonly delayedCalls: number;
   /** Hook executions (finished ones). */
   readonly hookRuns: HookRun[];
   /** Resolves when the hook commands started so far have finished. */
@@ -179,7 +181,7 @@ class SimulatorImpl implements Simulator {
   private seq = 0;
   private downFlag = false;
   private closed = false;
-  private readonly delays = new Set<NodeJS.Timeout>();
+  private readonly delays = new Set<SimTimer>();
   port = 0;
 
   constructor(readonly cloud: Cloud, private readonly bindHost: string) {
@@ -205,6 +207,9 @@ class SimulatorImpl implements Simulator {
   }
   get isDown(): boolean {
     return this.downFlag;
+  }
+  get delayedCalls(): number {
+    return this.delays.size;
   }
 
   hooksIdle(): Promise<void> {
@@ -266,7 +271,7 @@ class SimulatorImpl implements Simulator {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const t of this.delays) clearTimeout(t);
+    for (const t of this.delays) t.cancel();
     this.delays.clear();
     this.cloud.stop();
     if (!this.downFlag) await this.stopServer();
@@ -274,7 +279,7 @@ class SimulatorImpl implements Simulator {
 
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const t = setTimeout(() => {
+      const t = this.cloud.timeout(() => {
         this.delays.delete(t);
         resolve();
       }, ms);
@@ -428,7 +433,7 @@ class SimulatorImpl implements Simulator {
           sendJson(res, 202, { ok: true, downForMs: b.forMs ?? null });
           res.once('finish', () => {
             void this.down().then(() => {
-              if (b.forMs) setTimeout(() => void this.up(), b.forMs).unref();
+              if (b.forMs) this.cloud.timeout(() => void this.up(), b.forMs);
             });
           });
           return;
@@ -482,7 +487,7 @@ export async function startSimulator(opts: StartOptions): Promise<Simulator> {
 }
 
 export { Cloud, OneError, ErrorCode } from './cloud';
-export type { SimClock, HostView, VmView } from './cloud';
+export type { SimClock, SimTimer, HostView, VmView } from './cloud';
 export type { HookRun, SimEvent, SimHost, SimVm, SimHistory } from './model';
 export { generateScenario, parseScenario, ScenarioSchema } from './scenario';
 export type { Scenario, ParsedScenario, FaultsSpec, ErrorFault } from './scenario';

@@ -264,7 +264,8 @@ export class FlowManager {
       }
       if (!hostHaSettings(h).enabled || this.activeByHost.has(h.id)) continue;
       const healthyAt = this.lastHealthy.get(h.id) ?? -Infinity;
-      const covered = this.journal.list().some((r) => r.hostId === h.id && r.receivedAt > healthyAt && r.status !== 'rejected');
+      // At or after: a hook that arrived in the same millisecond as the healthy reading is for this failure.
+      const covered = this.journal.list().some((r) => r.hostId === h.id && r.receivedAt >= healthyAt && r.status !== 'rejected');
       if (covered) continue;
       const id = newRecoveryId(this.now);
       await this.journal.record(id, { type: 'received', payload: '', trigger: 'reconciled', hostId: h.id });

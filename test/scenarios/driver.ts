@@ -1,147 +1,271 @@
-// Runs one failure scenario (a folder of data) against the simulated
-// OpenNebula over real XML-RPC, on a virtual clock, and renders what
-// happened as text to compare byte for byte with the folder's log.expect.
-//
-// A scenario folder holds:
-//   cloud.json   the simulated cloud (sim/scenario.ts format)
-//   cmd          a timeline, one "<seconds> <command>" per line:
-//                  fail host N | restore host N | hook host N <flags...> | oned down | oned up
-//                  fault auth | fault error <method> [vm N] <CODE> [times N] | latency <ms>
-//                exactly one "hook" line: it runs the recovery (oneha's foreground flow)
-//   config.json  optional runner settings: { fence: "ok"|"fail"|"none", interval, concurrency,
-//                inventory, afterRecovery, tries }
-//   log.expect   the golden result (UPDATE_GOLDEN=1 rewrites it)
-import { existsSync, readFileSync } from 'node:fs';
+// Runs one failure scenario (a folder of data, see README.md) through the
+// real runner (its hook route, flow manager, journal, brakes, leadership
+// checks and reconciliation) against the simulated OpenNebula over real
+// XML-RPC, everything on one virtual clock, and renders what happened as
+// text to compare byte for byte with the folder's log.expect.
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import xmlrpc from 'xmlrpc';
-import { vmStateName, lastHistory } from '../../functions/domain';
-import type { FenceMethod } from '../../functions/fenceTypes';
+import { vmStateName } from '../../functions/domain';
+import type { Clock, FencePort } from '../../functions/ports';
+import { loadConfig, type Config, type ConfigInput } from '../../runner/config';
 import { createFencePort } from '../../runner/fence/agentPort';
 import { createSecretStore } from '../../runner/fence/secrets';
-import { runDropIn } from '../../runner/dropIn';
-import type { FlowSettings } from '../../runner/flow/recoveryFlow';
-import { TextLogger } from '../../runner/log';
+import { FINAL_STATUSES, WAITING_STATUSES, type JournalEvent } from '../../runner/journal/events';
+import { FileJournalStore } from '../../runner/journal/fileStore';
+import type { JournalStore } from '../../runner/journal/store';
 import { OneClient } from '../../runner/one/client';
+import { XmlRpcTransport, type Scalar } from '../../runner/one/transport';
+import { Runner } from '../../runner/runner';
 import { startSimulator, type Simulator } from '../../sim/server';
-import { VirtualClock } from '../helpers/virtualClock';
+import { SimulatedBmcs, type DeviceMode } from './bmcs';
+import { parseTimeline, takeTrigger, type Timeline, type Trigger } from './timeline';
+import { VirtualTime } from './virtualTime';
 
-interface ScenarioConfig {
-  fence?: 'ok' | 'fail' | 'none';
-  interval?: number;
-  concurrency?: number;
-  inventory?: 'host-vms' | 'pool';
-  afterRecovery?: 'disabled' | 'offline' | 'none';
-  tries?: number;
-}
+const TOKEN = 'scenario-hook-token-0123456789';
+/** The shared default cloud, for scenarios without a cloud.json. */
+const DEFAULT_CLOUD = join(import.meta.dirname, 'cloud.json');
+/** After the last command, once no recovery is under way, the cloud is watched this long (the scheduler places VMs). */
+const TAIL_MS = 60_000;
+/** A scenario that has not settled after this much virtual time is reported as stuck. */
+const LIMIT_MS = 7 * 24 * 3600_000;
 
-const FENCE_COMMANDS = {
-  ok: 'cat >/dev/null; echo "host powered off"',
-  fail: 'cat >/dev/null; echo "ERROR: Unable to connect to BMC" >&2; exit 1',
+/** Runner settings every scenario starts from; config.json is merged over them (null removes a key). */
+const BASE_CONFIG: ConfigInput = {
+  listen: '127.0.0.1:0',
+  one: { timeoutMs: 5000 },
+  concurrency: { vms: 1 },
+  retries: { stepTries: 3, delayMs: 1000, vmTries: 3 },
+  monitoring: { monitordConf: '/nonexistent/monitord.conf' },
+  fence: { agent: 'fence_ipmilan', retries: 2, retryDelayMs: 10, timeoutMs: 5000 },
 };
 
+const never = <T>() => new Promise<T>(() => {});
 const secs = (ms: number) => `+${(ms / 1000).toFixed(3)}s`;
 
-function rawHostXml(url: string, id: number): Promise<string> {
-  const c = xmlrpc.createClient({ url });
-  return new Promise((resolve, reject) =>
-    c.methodCall('one.host.info', ['oneadmin:oneadmin', id], (err, v) => (err ? reject(err) : v[0] ? resolve(v[1]) : reject(new Error(v[1])))),
-  );
+function readJson(file: string): Record<string, unknown> {
+  return JSON.parse(readFileSync(file, 'utf8'));
+}
+
+function merge(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...a };
+  for (const [k, v] of Object.entries(b)) {
+    if (v === null) delete out[k];
+    else if (v && typeof v === 'object' && !Array.isArray(v) && out[k] && typeof out[k] === 'object') out[k] = merge(out[k] as Record<string, unknown>, v as Record<string, unknown>);
+    else out[k] = v;
+  }
+  return out;
+}
+
+/**
+ * One life of the runner. A restart ends it the way SIGKILL would: whatever
+ * it was waiting for (an oned answer, a journal write, a sleep) never comes
+ * back, and it writes nothing more. Its work in flight is counted by the
+ * virtual clock, so time only moves when the runner waits on the clock.
+ */
+class RunnerLife {
+  alive = true;
+  readonly runner: Runner;
+
+  constructor(
+    config: Config,
+    private readonly env: { time: VirtualTime; sim: Simulator; bmcs: SimulatedBmcs; log(line: string): void; onCall(method: string): void; onJournal(e: JournalEvent): void },
+  ) {
+    const life = this;
+    const { time, sim } = env;
+    class WatchedTransport extends XmlRpcTransport {
+      override call(method: string, params: Scalar[], timeoutMs: number): Promise<unknown> {
+        return life.gate(() => super.call(method, params, timeoutMs), () => env.onCall(method));
+      }
+    }
+    const one = new OneClient({ endpoint: sim.url, session: 'oneadmin:oneadmin', timeoutMs: config.one.timeoutMs }, new WatchedTransport(sim.url, 12));
+    const file = new FileJournalStore(config.dataDir, config.journal.retain);
+    const journalStore: JournalStore = {
+      kind: file.kind,
+      append: (e) => this.gate(() => file.append(e)),
+      loadAll: () => this.gate(() => file.loadAll()),
+      close: () => file.close(),
+    };
+    const clock: Clock = {
+      now: () => time.now(),
+      sleep: (ms, signal) => (this.alive ? time.sleep(ms, signal).then(() => (this.alive ? undefined : never<void>())) : never()),
+    };
+    const fence: FencePort = { power: (m, a, h) => this.gate(() => env.bmcs.power(m, a, h)) };
+    this.runner = new Runner(config, {
+      token: TOKEN, clock, fence, one, journalStore,
+      logSink: { write: (l) => void (this.alive && env.log(l)) },
+    });
+    this.runner.ctx.bus.subscribe((e) => this.alive && env.onJournal(e));
+  }
+
+  /** Real work of this runner: counted while in flight; a dead runner never sees its result. */
+  gate<T>(work: () => Promise<T>, after?: () => void): Promise<T> {
+    if (!this.alive) return never();
+    return this.env.time.track(work()).then(
+      (v) => {
+        if (this.alive) after?.();
+        return this.alive ? v : never<T>();
+      },
+      (e) => (this.alive ? Promise.reject(e) : never<T>()),
+    );
+  }
+
+  kill(): void {
+    this.alive = false;
+  }
+
+  /** The runner's HTTP API, in process. */
+  async request(method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+    const res = await this.runner.app.fetch(new Request(`http://runner${path}`, {
+      method,
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': typeof body === 'string' ? 'text/plain' : 'application/json' },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    }));
+    return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+  }
 }
 
 export async function runScenario(dir: string): Promise<string> {
-  const cloud = JSON.parse(readFileSync(join(dir, 'cloud.json'), 'utf8'));
-  const cfg: ScenarioConfig = existsSync(join(dir, 'config.json')) ? JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) : {};
-  const timeline = readFileSync(join(dir, 'cmd'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'))
-    .map((l) => {
-      const [t, ...words] = l.split(/\s+/);
-      return { at: Number(t) * 1000, words };
-    });
-  const clock = new VirtualClock(0);
-  const sim: Simulator = await startSimulator({ scenario: { ...cloud, options: { ...cloud.options, schedulerIntervalMs: 3_600_000 } }, port: 0, clock });
+  const cloud = readJson(existsSync(join(dir, 'cloud.json')) ? join(dir, 'cloud.json') : DEFAULT_CLOUD);
+  const scenarioConfig = existsSync(join(dir, 'config.json')) ? readJson(join(dir, 'config.json')) : {};
+  const timeline: Timeline = parseTimeline(readFileSync(join(dir, 'cmd'), 'utf8'), join(dir, 'cmd'));
+  const time = new VirtualTime(0);
+  // A scheduler pass every 15 s of virtual time (oned's default SCHED_INTERVAL), unless the cloud says otherwise.
+  const options = { schedulerIntervalMs: 15_000, ...(cloud.options as object | undefined) };
+  const sim = await startSimulator({ scenario: { ...cloud, options } as never, port: 0, clock: time });
+  time.parked = () => sim.delayedCalls;
+  const dataDir = mkdtempSync(join(tmpdir(), 'oneha-scenario-'));
+  const config = loadConfig({}, merge(merge(BASE_CONFIG, { dataDir, fence: { secretsFile: join(dataDir, 'secrets.json') } }), scenarioConfig) as ConfigInput);
+
   const lines: string[] = [];
-  try {
-    const apply = async (words: string[]) => {
-      const [verb, a, b, ...rest] = words;
-      if (verb === 'fail' && a === 'host') sim.cloud.failHost(Number(b));
-      else if (verb === 'restore' && a === 'host') sim.cloud.restoreHost(Number(b));
-      else if (verb === 'oned' && a === 'down') await sim.down();
-      else if (verb === 'oned' && a === 'up') await sim.up();
-      else if (verb === 'fault' && a === 'auth') sim.faults.set({ authFailure: true });
-      else if (verb === 'latency') sim.faults.set({ latencyMs: Number(a) });
-      else if (verb === 'fault' && a === 'error') {
-        const args = [b, ...rest];
-        const method = args.shift()!;
-        let id: number | undefined;
-        let times: number | undefined;
-        if (args[0] === 'vm') { args.shift(); id = Number(args.shift()); }
-        const code = args.shift()!;
-        if (args[0] === 'times') { args.shift(); times = Number(args.shift()); }
-        sim.faults.set({ errors: [{ method, id, code: code as never, times }] });
-      } else throw new Error(`${dir}: unknown timeline command "${words.join(' ')}"`);
-      lines.push(`${secs(clock.now())} [T] ${words.join(' ')}`);
-    };
+  const labels = new Map<string, string>();
+  /** Recovery ids are random: the golden names them R1, R2... in the order they appear. */
+  const label = (id: string) => labels.get(id) ?? (labels.set(id, `R${labels.size + 1}`), labels.get(id)!);
+  const clean = (s: string) => s.split(sim.url).join('<oned>').replace(/\br[0-9a-z]+-[0-9a-f]{8}\b/g, label);
+  const note = (s: string) => lines.push(`${secs(time.now())} [T] ${clean(s)}`);
+  const logLine = (json: string) => {
+    const { level, msg, recoveryId, hostId, vmId } = JSON.parse(json) as Record<string, string | number | undefined>;
+    const tags = [recoveryId === undefined ? '' : label(String(recoveryId)), hostId === undefined ? '' : `host=${hostId}`, vmId === undefined ? '' : `vm=${vmId}`].filter(Boolean);
+    lines.push(`${secs(time.now())} [${String(level)[0].toUpperCase()}] ${tags.length ? tags.join(' ') + ' ' : ''}${clean(String(msg))}`);
+  };
 
-    const hook = timeline.find((e) => e.words[0] === 'hook');
-    if (!hook) throw new Error(`${dir}: no "hook" line in cmd`);
-    const before = timeline.filter((x) => x !== hook && x.at <= hook.at);
-    const isHostCommand = (w: string[]) => w[1] === 'host';
-    for (const e of timeline.filter((x) => x !== hook && x.at > hook.at)) clock.at(e.at, e.words.join(' '), () => apply(e.words));
-    for (const e of before.filter((x) => isHostCommand(x.words))) await apply(e.words);
-    await clock.advance(hook.at);
-    const [, , hostId, ...flags] = hook.words;
-    // The hook manager's stdin: base64 of the host XML as oned had it at the transition, then the flags.
-    const xml = await rawHostXml(sim.url, Number(hostId));
-    // Faults at the hook's time apply after the event was emitted.
-    for (const e of before.filter((x) => !isHostCommand(x.words))) await apply(e.words);
-    const payload = `${Buffer.from(xml).toString('base64')} ${flags.join(' ')}`;
-    lines.push(`${secs(clock.now())} [T] hook host ${hostId} ${flags.join(' ')}`);
+  const commandPort = createFencePort({ secrets: createSecretStore({}), retries: 2, retryDelayMs: 10, timeoutMs: 5000 });
+  const bmcs = new SimulatedBmcs(commandPort, () => secs(time.now()));
+  let life: RunnerLife;
+  let firedTimed = 0;
 
-    // The simulator's port changes from run to run; the golden says <oned>.
-    const log = new TextLogger({ write: (l) => void lines.push(l.trimEnd().split(sim.url).join('<oned>')) }, {}, () => clock.now(), secs);
-    const fence = cfg.fence ?? 'ok';
-    const settings: FlowSettings = {
-      defaults: { mode: 'migrate', pause: 2, force: false, fencing: true },
-      configuredInterval: cfg.interval ? { seconds: cfg.interval, source: 'config' } : undefined,
-      inventorySource: cfg.inventory ?? 'host-vms',
-      vmConcurrency: cfg.concurrency ?? 1,
-      vmTries: cfg.tries ?? 3,
-      retryDelayMs: 1000,
-      stepTries: 3,
-      afterRecovery: cfg.afterRecovery ?? 'disabled',
-    };
-    const one = new OneClient({ endpoint: sim.url, session: 'oneadmin:oneadmin', timeoutMs: 5000 });
-    const { code, recovery } = await runDropIn(payload, {
-      one,
-      fence: createFencePort({ secrets: createSecretStore({}), retries: 2, retryDelayMs: 10, timeoutMs: 5000 }),
-      fenceMethods: (): FenceMethod[] => (fence === 'none' ? [] : [{ kind: 'command', command: FENCE_COMMANDS[fence] }]),
-      settings,
-      log,
-      clock,
-    });
-    // One pass of the simulated scheduler, run here rather than on its timer, so placement is deterministic.
-    sim.cloud.schedulerPass();
+  const fire = (t: Trigger, why: string) => {
+    if (t.words.join(' ') === 'restart runner') life.kill(); // at once: the runner dies right here
+    time.setTimer(() => apply(t.words, why), 0);
+  };
+  const env = {
+    time, sim, bmcs, log: logLine,
+    onCall: (method: string) => {
+      const t = takeTrigger(timeline, 'call', method);
+      if (t) fire(t, `after oned carried out ${method}`);
+    },
+    onJournal: (e: JournalEvent) => {
+      const t = e.type === 'step-started' || e.type === 'step-finished' ? takeTrigger(timeline, e.type, e.step)
+        : e.type === 'status' ? takeTrigger(timeline, 'status', e.status) : undefined;
+      if (t) fire(t, `on ${t.event} ${t.what} of ${label(e.id)}`);
+    },
+  };
+  const boot = async () => {
+    life = new RunnerLife(config, env);
+    await life.runner.resume();
+    life.runner.startBackground();
+  };
 
-    const out = ['# log', ...lines, '', '# mutating calls received by oned'];
-    for (const c of sim.mutatingCalls()) out.push(`${c.method}(${c.params.slice(1).map((p: unknown) => JSON.stringify(p)).join(', ')})${c.ok ? '' : ` -> error ${c.code}`}`);
-    out.push('', '# result', `status ${recovery.status}${recovery.reason ? `: ${recovery.reason.split(sim.url).join('<oned>')}` : ''}`, `exit ${code}`);
-    if (!sim.faults.authFailure) {
-      try {
-        await sim.up();
-        sim.faults.clear();
-        out.push('', '# VMs afterwards');
-        const hosts = new Map((await one.hostPoolInfo()).map((h) => [h.id, h]));
-        for (const v of (await one.vmPoolInfo(-2, -1, -1, -2)).sort((x, y) => x.id - y.id)) {
-          const h = lastHistory(v);
-          out.push(`${v.id} ${v.name} ${vmStateName(v.state, v.lcmState)}${v.resched ? ' RESCHED' : ''}${h ? ` on ${h.hostname}` : ''}`);
-        }
-        out.push('', '# hosts afterwards');
-        for (const h of hosts.values()) out.push(`${h.id} ${h.name} state ${h.state}`);
-      } catch (e) {
-        out.push(`(could not read the cloud afterwards: ${(e as Error).message})`);
-      }
+  async function apply(words: string[], why?: string): Promise<void> {
+    note(`${words.join(' ')}${why ? ` (${why})` : ''}`);
+    const text = words.join(' ');
+    const n = (i: number) => Number(words[i]);
+    const [verb, a] = words;
+    if (text.startsWith('fail host')) sim.cloud.failHost(n(2));
+    else if (text.startsWith('restore host')) sim.cloud.restoreHost(n(2));
+    else if (verb === 'hook') {
+      // What oned's hook manager writes to the hook's stdin: base64 of the host XML at the transition, then the flags.
+      const payload = `${Buffer.from(sim.cloud.hostXml(n(2))).toString('base64')} ${words.slice(3).join(' ')}`;
+      const r = await life.request('POST', '/v1/hooks/host-error', payload);
+      note(`  -> ${r.status} ${r.json.status ?? JSON.stringify(r.json.error)} ${r.json.recoveryId ?? ''}`.trimEnd());
+    } else if (text.startsWith('oned down')) {
+      await sim.down();
+      if (words[2]) time.setTimer(() => apply(['oned', 'up']), n(2) * 1000);
+    } else if (text === 'oned up') await sim.up();
+    else if (text === 'fault auth') sim.faults.set({ authFailure: true });
+    else if (verb === 'latency') sim.faults.set({ latencyMs: n(1) });
+    else if (verb === 'fault') {
+      const [method, ...rest] = words.slice(2);
+      const vm = rest[0] === 'vm' ? Number(rest.splice(0, 2)[1]) : undefined;
+      const times = rest[1] === 'times' ? Number(rest[2]) : undefined;
+      sim.faults.set({ errors: [{ method, id: vm, code: rest[0] as never, times }] });
+    } else if (text === 'restart runner') {
+      life.kill();
+      await life.runner.stop();
+      await boot();
+    } else if (verb === 'disarm' || verb === 'arm') {
+      const hostId = a === 'host' ? n(2) : undefined;
+      const rest = words.slice(hostId === undefined ? 1 : 3);
+      const body = verb === 'arm' ? { hostId } : { hostId, minutes: Number(rest[0]), reason: rest.slice(1).join(' ') };
+      const r = await life.request('POST', `/v1/${verb}`, body);
+      if (r.status !== 200) note(`  -> ${r.status} ${JSON.stringify(r.json)}`);
+    } else if (verb === 'release') {
+      const id = a === 'host'
+        ? life.runner.ctx.journal.list().find((r) => r.hostId === n(2) && WAITING_STATUSES.has(r.status))?.id
+        : [...labels].find(([, l]) => l === a)?.[0];
+      const r = await life.request('POST', `/v1/recoveries/${id ?? 'none'}/release`);
+      note(`  -> ${r.status} ${clean(String(r.json.status ?? JSON.stringify(r.json.error)))}`);
+    } else if (verb === 'bmc') {
+      const level = words[2] === 'level' ? n(3) : 1;
+      const state = words[words.length - 1];
+      const host = sim.cloud.mustHost(n(1));
+      if (state === 'on' || state === 'off') bmcs.setPower(host.id, state);
+      else bmcs.setMode(host.template.get(level === 1 ? 'FENCE_IP' : `FENCE_IP_${level}`) ?? '', state as DeviceMode);
+    } else if (verb === 'raft') {
+      sim.cloud.raft.state = ['solo', 'candidate', 'follower', 'leader'].indexOf(a);
     }
-    return out.join('\n') + '\n';
+  }
+
+  try {
+    await boot();
+    for (const e of timeline.timed) time.setTimer(() => (firedTimed++, apply(e.words)), e.at);
+    const lastAt = timeline.timed.at(-1)?.at ?? 0;
+    const settled = () => firedTimed === timeline.timed.length && time.now() >= lastAt &&
+      life.runner.ctx.journal.list().every((r) => FINAL_STATUSES.has(r.status) || WAITING_STATUSES.has(r.status) || r.hostId === undefined);
+    while (!settled()) {
+      const next = time.nextAt();
+      if (next === undefined || next > LIMIT_MS) throw new Error(`${dir}: the scenario did not settle (virtual time ${secs(time.now())})`);
+      await time.runUntil(next);
+    }
+    await time.runUntil(time.now() + TAIL_MS);
+    return render();
   } finally {
+    life!.kill();
+    await life!.runner.stop();
     await sim.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+
+  function render(): string {
+    const out = ['# log', ...lines, '', '# mutating calls received by oned'];
+    for (const c of sim.mutatingCalls()) {
+      out.push(`${secs(c.at)} ${c.method}(${c.params.slice(1).map((p) => JSON.stringify(p)).join(', ')})${c.ok ? '' : ` -> error ${c.code}`}`);
+    }
+    out.push('', '# fence devices', ...bmcs.actions);
+    out.push('', '# recoveries');
+    const recoveries = life.runner.ctx.journal.list().reverse();
+    for (const r of recoveries) {
+      out.push(`${label(r.id)} ${r.trigger}${r.hostId === undefined ? '' : ` host ${r.hostId}`}: ${r.status}${r.reason ? `: ${clean(r.reason)}` : ''}`);
+    }
+    const unfired = timeline.triggers.filter((t) => !t.fired);
+    if (unfired.length) out.push('', '# triggers that never fired', ...unfired.map((t) => `cmd:${t.line} on ${t.event} ${t.what} ${t.words.join(' ')}`));
+    out.push('', '# VMs afterwards');
+    for (const v of [...sim.cloud.vms.values()].sort((x, y) => x.id - y.id)) {
+      const view = sim.cloud.vmView(v);
+      out.push(`${v.id} ${v.name} ${vmStateName(v.state, v.lcmState)}${v.resched ? ' RESCHED' : ''}${view.hostname ? ` on ${view.hostname}` : ''}`);
+    }
+    out.push('', '# hosts afterwards');
+    for (const h of [...sim.cloud.hosts.values()].sort((x, y) => x.id - y.id)) out.push(`${h.id} ${h.name} state ${h.state} power ${bmcs.powerOf(h.id)}`);
+    return out.join('\n') + '\n';
   }
 }

@@ -1,6 +1,7 @@
-// Every folder under cases/ is a failure scenario, replayed on a virtual
-// clock against the simulated OpenNebula and compared byte for byte with
-// its log.expect. UPDATE_GOLDEN=1 rewrites the goldens (review the diff).
+// Every folder under cases/ is a failure scenario (README.md), replayed
+// through the real runner against the simulated OpenNebula on one virtual
+// clock and compared byte for byte with its log.expect. UPDATE_GOLDEN=1
+// rewrites the goldens (review the diff).
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -9,7 +10,7 @@ import { runScenario } from './driver';
 const casesDir = join(import.meta.dirname, 'cases');
 const cases = readdirSync(casesDir).sort();
 
-describe('failure scenarios (virtual clock, simulated oned over XML-RPC)', () => {
+describe('failure scenarios (the runner and simulated oned on a virtual clock)', () => {
   it('has scenarios', () => expect(cases.length).toBeGreaterThanOrEqual(15));
   for (const name of cases) {
     it(name, async () => {

@@ -1,0 +1,93 @@
+// Discrete-event time for the golden scenarios: one clock for the runner
+// (flow waits, retries, leader checks, reconciliation) and the simulator
+// (scheduler passes, monitoring, boot steps, injected latency). Nothing
+// sleeps for real: time jumps to the next timer, but only once the system
+// is quiet, i.e. every piece of real work (an XML-RPC call, a journal write,
+// a fence command) started so far has finished or is itself waiting on this
+// clock. So a 5 × 60 s wait replays in milliseconds, and the order of events
+// is the same on every run, however loaded the machine.
+import type { Clock } from '../../functions/ports';
+import type { SimClock, SimTimer } from '../../sim/server';
+
+interface Timer {
+  at: number;
+  seq: number;
+  fn: () => void | Promise<void>;
+  cancelled: boolean;
+}
+
+/** Turns of the event loop with nothing in flight before time may move (work can resume through setImmediate). */
+const QUIET_TURNS = 3;
+
+const turn = () => new Promise<void>((r) => setImmediate(r));
+
+export class VirtualTime implements Clock, SimClock {
+  private t: number;
+  private seq = 0;
+  private timers: Timer[] = [];
+  private inFlight = 0;
+  /** Real work that is waiting on this clock and must not count as busy (the simulator's latency). */
+  parked: () => number = () => 0;
+
+  constructor(start = 0) {
+    this.t = start;
+  }
+
+  now(): number {
+    return this.t;
+  }
+
+  setTimer(fn: () => void | Promise<void>, ms: number): SimTimer {
+    const timer: Timer = { at: this.t + Math.max(0, ms), seq: ++this.seq, fn, cancelled: false };
+    // Sorted by time, then by creation: timers due together fire in the order they were set.
+    let i = this.timers.length;
+    while (i > 0 && this.timers[i - 1].at > timer.at) i--;
+    this.timers.splice(i, 0, timer);
+    return { cancel: () => void (timer.cancelled = true) };
+  }
+
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      if (signal?.aborted) return resolve();
+      const timer = this.setTimer(resolve, ms);
+      signal?.addEventListener('abort', () => {
+        timer.cancel();
+        resolve();
+      }, { once: true });
+    });
+  }
+
+  /** Counts real work in flight until it settles; time stands still meanwhile. */
+  track<T>(work: Promise<T>): Promise<T> {
+    this.inFlight++;
+    return work.finally(() => void this.inFlight--);
+  }
+
+  /** Resolves once nothing but timers of this clock is pending. */
+  async quiet(): Promise<void> {
+    for (let calm = 0; calm < QUIET_TURNS;) {
+      await turn();
+      calm = this.inFlight > this.parked() ? 0 : calm + 1;
+    }
+  }
+
+  /** Fires every timer due up to `to` (in order, each after the system went quiet), then sets the time to `to`. */
+  async runUntil(to: number, stop: () => boolean = () => false): Promise<void> {
+    for (;;) {
+      await this.quiet();
+      if (stop()) return;
+      this.timers = this.timers.filter((x) => !x.cancelled);
+      const next = this.timers[0];
+      if (!next || next.at > to) break;
+      this.timers.shift();
+      this.t = Math.max(this.t, next.at);
+      await next.fn();
+    }
+    this.t = Math.max(this.t, to);
+  }
+
+  /** When the next timer is due (undefined: none). */
+  nextAt(): number | undefined {
+    return this.timers.find((x) => !x.cancelled)?.at;
+  }
+}
