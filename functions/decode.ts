@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { defineFunction, StepError } from './define';
 import { HostSchema } from './domain';
 import { HookOptionsSchema, parseHookFlags } from './hookOptions';
+import { describeIssues } from '../model/issues';
 import { parseHost, XmlShapeError } from './oneXml';
 
 export const DecodeInput = z.object({
@@ -27,12 +28,14 @@ export function decodeHookPayload(payload: string): HostFailure {
     throw new StepError('bad-base64', `the first word is not base64 (${template.length} characters starting "${template.slice(0, 12)}"): is ARGUMENTS = "$TEMPLATE ..." in the hook?`);
   }
   const xml = Buffer.from(template, 'base64').toString('utf8');
+  // oned never sends a DTD; one here could only declare entities to expand or fetch.
+  if (/<!DOCTYPE|<!ENTITY/i.test(xml)) throw new StepError('not-a-host', 'the decoded template declares a DOCTYPE or entities, which a HOST from oned never has.');
   let host;
   try {
     host = parseHost(xml, true);
   } catch (e) {
-    if (e instanceof XmlShapeError) throw new StepError('not-a-host', `the decoded template is not a HOST: ${e.message}`);
-    if (e instanceof z.ZodError) throw new StepError('not-a-host', `the decoded HOST is incomplete: ${z.prettifyError(e)}`);
+    if (e instanceof XmlShapeError) throw new StepError('not-a-host', `the decoded template is not a HOST: ${e.message}.`);
+    if (e instanceof z.ZodError) throw new StepError('not-a-host', `the decoded HOST is incomplete: ${describeIssues(e.issues.map((i) => ({ ...i, path: ['HOST', ...i.path] })))}`);
     throw e;
   }
   return { host, options: parseHookFlags(flags) };

@@ -3,6 +3,13 @@
 import { z } from 'zod';
 import { StepError } from './define';
 
+/**
+ * The longest wait (-p, ONEHA_PAUSE, defaults.pause) in monitoring cycles:
+ * 1000 cycles is more than half a day at oned's default interval. A bigger
+ * number is a typo, and one past 2^53 would not even survive as a number.
+ */
+export const MAX_PAUSE_CYCLES = 1000;
+
 export const RecoveryModeSchema = z.enum(['migrate', 'recreate', 'delete']);
 export type RecoveryMode = z.infer<typeof RecoveryModeSchema>;
 
@@ -11,7 +18,7 @@ export const HookOptionsSchema = z.object({
   /** -f: also SUSPENDED/POWEROFF VMs when recreating. */
   force: z.boolean(),
   /** -p N: monitoring cycles to wait for the host to come back. */
-  pause: z.number().int().nonnegative(),
+  pause: z.number().int().min(0).max(MAX_PAUSE_CYCLES),
   /** false with -u/--no-fencing. */
   fencing: z.boolean(),
 });
@@ -24,6 +31,15 @@ const MODE_FLAGS: Record<string, RecoveryMode> = {
   '-r': 'recreate', '--recreate': 'recreate',
   '-d': 'delete', '--delete': 'delete',
 };
+
+/** Why `text` is not a pause in cycles (phrased to follow the flag or attribute name), or undefined. */
+export function pauseProblem(text: string): string | undefined {
+  const shown = text.length > 24 ? `${text.slice(0, 24)}...` : text;
+  if (!/^\d+$/.test(text) || text.length > 6 || Number(text) > MAX_PAUSE_CYCLES) {
+    return `takes a whole number of monitoring cycles from 0 to ${MAX_PAUSE_CYCLES}, got "${shown}"`;
+  }
+  return undefined;
+}
 
 export function parseHookFlags(words: readonly string[]): HookOptions {
   let mode: RecoveryMode | undefined;
@@ -45,7 +61,8 @@ export function parseHookFlags(words: readonly string[]): HookOptions {
     } else if (w === '-p' || w === '--pause' || /^-p\d+$/.test(w) || w.startsWith('--pause=')) {
       const value = w === '-p' || w === '--pause' ? words[++i] : w.startsWith('-p') ? w.slice(2) : w.slice('--pause='.length);
       if (value === undefined) throw new StepError('bad-pause', `${w} needs a number of monitoring cycles`);
-      if (!/^\d+$/.test(value)) throw new StepError('bad-pause', `${w} takes a whole number of monitoring cycles, got "${value}"`);
+      const problem = pauseProblem(value);
+      if (problem) throw new StepError('bad-pause', `${w} ${problem}.`);
       pause = Number(value);
     } else {
       throw new StepError('unknown-flag', `unknown flag "${w}": host_error flags are -m, -r, -d, -f, -p N, -u`);

@@ -54,14 +54,16 @@ export function parseRoot(xml: string, root: string, validate = false): Node {
   return (node && typeof node === 'object' ? node : {}) as Node;
 }
 
-function num(v: unknown, fallback?: number): number {
+function num(v: unknown, fallback?: number, name?: string): number {
   if (v === undefined || v === '') {
     if (fallback !== undefined) return fallback;
-    throw new XmlShapeError('missing numeric field');
+    throw new XmlShapeError(`${name ?? 'a numeric field'} is empty`);
   }
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw new XmlShapeError(`not a number: ${String(v).slice(0, 40)}`);
-  return n;
+  // oned writes every number oneha reads as plain decimal digits (an ID, a
+  // state, -1 for "none"); Number() would also take "1e3", "+5", "0x1" or " 7".
+  const s = String(v);
+  if (!/^-?\d{1,15}$/.test(s)) throw new XmlShapeError(`${name ? `${name} ` : ''}"${s.slice(0, 40)}" is not a whole number written in plain digits`);
+  return Number(s);
 }
 const str = (v: unknown): string => (v === undefined || v === null ? '' : typeof v === 'object' ? '' : String(v));
 const list = <T>(v: unknown): T[] => (v === undefined || v === '' ? [] : Array.isArray(v) ? v : [v as T]);
@@ -83,13 +85,13 @@ export function flattenTemplate(t: unknown): Template {
 
 export function hostFromNode(n: Node): Host {
   return HostSchema.parse({
-    id: num(field(n, 'ID', 'HOST')),
+    id: num(field(n, 'ID', 'HOST'), undefined, 'HOST/ID'),
     name: str(field(n, 'NAME', 'HOST')),
-    state: num(field(n, 'STATE', 'HOST')),
-    prevState: num(n.PREV_STATE, num(n.STATE)),
-    clusterId: num(n.CLUSTER_ID, -1),
+    state: num(field(n, 'STATE', 'HOST'), undefined, 'HOST/STATE'),
+    prevState: num(n.PREV_STATE, num(n.STATE), 'HOST/PREV_STATE'),
+    clusterId: num(n.CLUSTER_ID, -1, 'HOST/CLUSTER_ID'),
     cluster: str(n.CLUSTER),
-    vms: list<unknown>((n.VMS as Node | undefined)?.ID).map((x) => num(x)),
+    vms: list<unknown>((n.VMS as Node | undefined)?.ID).map((x) => num(x, undefined, 'HOST/VMS/ID')),
     template: flattenTemplate(n.TEMPLATE),
   });
 }
@@ -97,11 +99,11 @@ export function hostFromNode(n: Node): Host {
 export function vmFromNode(n: Node): Vm {
   const records = list<Node>((n.HISTORY_RECORDS as Node | undefined)?.HISTORY);
   return VmSchema.parse({
-    id: num(field(n, 'ID', 'VM')),
+    id: num(field(n, 'ID', 'VM'), undefined, 'VM/ID'),
     name: str(n.NAME),
     uname: str(n.UNAME),
     gname: str(n.GNAME),
-    state: num(field(n, 'STATE', 'VM')),
+    state: num(field(n, 'STATE', 'VM'), undefined, 'VM/STATE'),
     lcmState: num(n.LCM_STATE, 0),
     resched: num(n.RESCHED, 0),
     history: records
@@ -120,7 +122,7 @@ export function datastoreFromNode(n: Node): Datastore {
   const t = flattenTemplate(n.TEMPLATE);
   const shared = t.SHARED?.toUpperCase();
   return DatastoreSchema.parse({
-    id: num(field(n, 'ID', 'DATASTORE')),
+    id: num(field(n, 'ID', 'DATASTORE'), undefined, 'DATASTORE/ID'),
     name: str(n.NAME),
     type: num(n.TYPE, -1),
     tmMad: str(n.TM_MAD),
@@ -237,7 +239,7 @@ export function parseConfig(xml: string): OneConfig {
 export function parseUser(xml: string): User {
   const n = parseRoot(xml, 'USER');
   return UserSchema.parse({
-    id: num(field(n, 'ID', 'USER')),
+    id: num(field(n, 'ID', 'USER'), undefined, 'USER/ID'),
     name: str(n.NAME),
     gid: num(n.GID, -1),
     groups: list<unknown>((n.GROUPS as Node | undefined)?.ID).map((x) => num(x)),
@@ -246,12 +248,12 @@ export function parseUser(xml: string): User {
 
 export function parseRaftStatus(xml: string): RaftStatus {
   const n = parseRoot(xml, 'RAFT');
-  return RaftStatusSchema.parse({ serverId: num(n.SERVER_ID, -1), state: num(field(n, 'STATE', 'RAFT')), term: num(n.TERM, 0) });
+  return RaftStatusSchema.parse({ serverId: num(n.SERVER_ID, -1), state: num(field(n, 'STATE', 'RAFT'), undefined, 'RAFT/STATE'), term: num(n.TERM, 0) });
 }
 
 function documentFromNode(n: Node): OneDocument {
   const t = (n.TEMPLATE ?? {}) as Node;
-  return DocumentSchema.parse({ id: num(field(n, 'ID', 'DOCUMENT')), name: str(n.NAME), type: num(n.TYPE, -1), body: str(t.BODY) });
+  return DocumentSchema.parse({ id: num(field(n, 'ID', 'DOCUMENT'), undefined, 'DOCUMENT/ID'), name: str(n.NAME), type: num(n.TYPE, -1), body: str(t.BODY) });
 }
 export const parseDocument = (xml: string): OneDocument => documentFromNode(parseRoot(xml, 'DOCUMENT'));
 export const parseDocumentPool = (xml: string): OneDocument[] =>

@@ -2,7 +2,7 @@
 // with zod at start; a wrong value stops the runner with the key's name.
 import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { RecoveryModeSchema } from '../functions/hookOptions';
+import { MAX_PAUSE_CYCLES, RecoveryModeSchema } from '../functions/hookOptions';
 
 const HostPort = z.string().regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'host:port, e.g. 127.0.0.1:2720');
 
@@ -29,7 +29,7 @@ export const ConfigSchema = z.object({
   }).strict().default({ vms: 8, flows: 16 }),
   defaults: z.object({
     mode: RecoveryModeSchema.default('migrate'),
-    pause: z.number().int().nonnegative().default(2),
+    pause: z.number().int().min(0).max(MAX_PAUSE_CYCLES).default(2),
     force: z.boolean().default(false),
     fencing: z.boolean().default(true),
   }).strict().default({ mode: 'migrate', pause: 2, force: false, fencing: true }),
@@ -57,7 +57,15 @@ export const ConfigSchema = z.object({
     secretsFile: z.string().default('/etc/oneha/secrets.json'),
     /** Run a status-only fence test of every HA host this often (0 = never). */
     testIntervalSeconds: z.number().int().nonnegative().default(0),
-  }).strict().default({ options: {}, agentDir: '/usr/sbin', timeoutMs: 20_000, retries: 5, retryDelayMs: 1000, secretsFile: '/etc/oneha/secrets.json', testIntervalSeconds: 0 }),
+    /**
+     * The only fence commands a host template may name (ONEHA_FENCE_COMMAND),
+     * as absolute paths: whoever may MANAGE a host in oned must not be able to
+     * run free text as the runner. `command` above is this file's own and is trusted.
+     */
+    allowedCommands: z.array(z.string().regex(/^\/[^\s"'`$;&|<>\\]+$/, 'an absolute path without spaces or shell characters')).default([]),
+    /** Accept loopback, link-local and unspecified FENCE_IPs (the simulator, tests and the demo have their BMCs on 127.0.0.1). */
+    allowLoopback: z.boolean().default(false),
+  }).strict().default({ options: {}, agentDir: '/usr/sbin', timeoutMs: 20_000, retries: 5, retryDelayMs: 1000, secretsFile: '/etc/oneha/secrets.json', testIntervalSeconds: 0, allowedCommands: [], allowLoopback: false }),
   brakes: z.object({
     massFailure: z.object({
       share: z.number().min(0).max(1).default(0.5),
@@ -70,7 +78,24 @@ export const ConfigSchema = z.object({
   reconcile: z.object({ intervalSeconds: z.number().int().nonnegative().default(60) }).strict().default({ intervalSeconds: 60 }),
   leaderCheckSeconds: z.number().int().positive().default(10),
   limits: z.object({ bodyBytes: z.number().int().positive().default(1024 * 1024) }).strict().default({ bodyBytes: 1024 * 1024 }),
-  plugin: z.object({ sessionTtlSeconds: z.number().int().positive().default(8 * 3600) }).strict().default({ sessionTtlSeconds: 8 * 3600 }),
+  plugin: z.object({
+    sessionTtlSeconds: z.number().int().positive().default(8 * 3600),
+    /** Origins (scheme://host[:port]) besides the runner's own from which a signed-in browser may write. */
+    allowedOrigins: z.array(z.string().regex(/^https?:\/\/[^/\s]+$/, 'an origin such as https://sunstone.example.org')).default([]),
+    /** Proxies (their addresses) whose X-Forwarded-For names the real client, for throttling and the audit log. */
+    trustedProxies: z.array(z.string().min(1)).default([]),
+    signIn: z.object({
+      /** Wrong passwords allowed (per user name and per source address) before the back-off starts. */
+      freeFailures: z.number().int().min(1).max(100).default(3),
+      /** First back-off; it doubles with every further failure, up to maxSeconds. */
+      baseSeconds: z.number().positive().default(1),
+      maxSeconds: z.number().positive().default(900),
+    }).strict().default({ freeFailures: 3, baseSeconds: 1, maxSeconds: 900 }),
+  }).strict().default({ sessionTtlSeconds: 8 * 3600, allowedOrigins: [], trustedProxies: [], signIn: { freeFailures: 3, baseSeconds: 1, maxSeconds: 900 } }),
+  metrics: z.object({
+    /** When set, GET /metrics needs `Authorization: Bearer <the first line of this file>`. */
+    tokenFile: z.string().optional(),
+  }).strict().default({}),
 }).strict();
 export type Config = z.infer<typeof ConfigSchema>;
 export type ConfigInput = z.input<typeof ConfigSchema>;

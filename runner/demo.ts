@@ -83,7 +83,7 @@ export async function startDemo(opts: { port?: number; simPort?: number; dataDir
     dataDir,
     one: { endpoint: sim.url, authFile: join(dataDir, 'one_auth') },
     monitoring: { intervalSeconds: 5, pollSeconds: 1 },
-    fence: { command: fenceCmd, secretsFile: join(dataDir, 'secrets.json'), retries: 2, retryDelayMs: 200, timeoutMs: 10_000 },
+    fence: { command: fenceCmd, secretsFile: join(dataDir, 'secrets.json'), retries: 2, retryDelayMs: 200, timeoutMs: 10_000, allowLoopback: true }, // simulated BMCs on 127.0.0.1
     retries: { delayMs: 200 },
     reconcile: { intervalSeconds: 15 },
     dedupeWindowSeconds: 5,

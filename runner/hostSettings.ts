@@ -3,7 +3,7 @@
 // flags, then the runner's config.
 import { z } from 'zod';
 import type { Host } from '../functions/domain';
-import { RecoveryModeSchema, type HookOptions } from '../functions/hookOptions';
+import { MAX_PAUSE_CYCLES, RecoveryModeSchema, type HookOptions } from '../functions/hookOptions';
 
 export const HOST_ATTR = {
   ha: 'ONEHA_HA',
@@ -37,7 +37,7 @@ export function hostHaSettings(host: Pick<Host, 'template'>): HostHaSettings {
   let enabled = true;
   read(HOST_ATTR.ha, yesNo, (v) => (enabled = v === 'YES'));
   read(HOST_ATTR.mode, z.string().trim().toLowerCase().pipe(RecoveryModeSchema), (v) => (overrides.mode = v));
-  read(HOST_ATTR.pause, z.string().trim().regex(/^\d+$/).transform(Number), (v) => (overrides.pause = v));
+  read(HOST_ATTR.pause, z.string().trim().regex(/^\d{1,6}$/).transform(Number).pipe(z.number().max(MAX_PAUSE_CYCLES)), (v) => (overrides.pause = v));
   read(HOST_ATTR.fencing, yesNo, (v) => (overrides.fencing = v === 'YES'));
   read(HOST_ATTR.force, yesNo, (v) => (overrides.force = v === 'YES'));
   return { enabled, overrides, problems };

@@ -9,6 +9,7 @@ import type { Ports } from '../functions/ports';
 import { getFunction, InputError, invoke } from '../functions/registry';
 import type { RunnerContext } from './context';
 import { readOnly } from './one/readOnly';
+import { describeIssues } from '../model/issues';
 
 export type InvokeOutcome =
   | { ok: true; function: string; dryRun: boolean; durationMs: number; output: unknown }
@@ -34,7 +35,7 @@ export async function invokeByName(ctx: Pick<RunnerContext, 'one' | 'fence' | 'c
     if (e instanceof InputError) return { ok: false, status: 400, error: { code: 'invalid-input', message: e.message, details: e.issues } };
     if (e instanceof StepError) return { ok: false, status: 422, error: { code: e.code, message: e.message } };
     if (e instanceof OneError) return { ok: false, status: 502, error: { code: `oned-${e.codeName.toLowerCase()}`, message: e.message } };
-    if (e instanceof z.ZodError) return { ok: false, status: 422, error: { code: 'invalid-output', message: z.prettifyError(e) } };
+    if (e instanceof z.ZodError) return { ok: false, status: 422, error: { code: 'invalid-output', message: describeIssues(e.issues, 'the output') } };
     throw e;
   }
 }

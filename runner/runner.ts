@@ -11,7 +11,7 @@ import { EventBus } from './eventBus';
 import { createFencePort } from './fence/agentPort';
 import { runFenceTest } from './fence/fenceTest';
 import { createSecretStore } from './fence/secrets';
-import { fenceMethodsForHost } from './fence/settings';
+import { fenceDefaults, fenceMethodsForHost } from './fence/settings';
 import { DisarmSwitch, MassFailureBrake } from './flow/brakes';
 import { FlowManager } from './flow/manager';
 import type { FlowSettings } from './flow/recoveryFlow';
@@ -112,7 +112,7 @@ export class Runner {
       secrets, agentDir: config.fence.agentDir, timeoutMs: config.fence.timeoutMs, retries: config.fence.retries,
       retryDelayMs: config.fence.retryDelayMs, log: log.child({ component: 'fence' }),
     });
-    const fenceMethods = (host: Host) => fenceMethodsForHost(host, { command: config.fence.command, agent: config.fence.agent, options: config.fence.options });
+    const fenceMethods = (host: Host) => fenceMethodsForHost(host, fenceDefaults(config));
     const disarm = new DisarmSwitch(config.dataDir, () => clock.now());
     const massBrake = new MassFailureBrake(config.brakes.massFailure, () => clock.now());
     const manager = new FlowManager(journal, { one, fence, clock, progress: { emit() {} } }, {

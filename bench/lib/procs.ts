@@ -204,7 +204,8 @@ export async function startRunner(simUrl: string, config: object, opts: { nodeAr
     ONEHA_DATA_DIR: opts.dataDir ?? join(dir, 'data'),
     ONEHA_FENCE_COMMAND: fence,
     ONEHA_SECRETS_FILE: join(dir, 'secrets.json'),
-    ONEHA_CONFIG: writeFile(dir, 'oneha.json', JSON.stringify(config)),
+    // The simulated hosts' FENCE_IP is 127.0.0.1.
+    ONEHA_CONFIG: writeFile(dir, 'oneha.json', JSON.stringify({ ...config, fence: { allowLoopback: true, ...(config as { fence?: object }).fence } })),
     HOME: dir,
   };
   const proc = await startProcess([...(opts.nodeArgs ?? []), opts.entry ?? RUNNER_BUNDLE, 'serve'], env, (l) => l.includes('"listening on'));

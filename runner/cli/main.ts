@@ -11,7 +11,7 @@ import { ConfigError, loadConfig, type Config } from '../config';
 import { runDropIn } from '../dropIn';
 import { createFencePort } from '../fence/agentPort';
 import { createSecretStore } from '../fence/secrets';
-import { fenceMethodsForHost } from '../fence/settings';
+import { fenceDefaults, fenceMethodsForHost } from '../fence/settings';
 import { invokeByName } from '../invokeFunction';
 import { JsonLogger, stderrSink, TextLogger } from '../log';
 import type { Log, LogFields } from '../../functions/ports';
@@ -330,7 +330,7 @@ async function hookCommand(_v: Values, rest: string[]): Promise<number> {
   const { code, recovery } = await runDropIn(payload, {
     one: oneClient(config),
     fence: fencePortFor(config, log),
-    fenceMethods: (host) => fenceCommand ? [{ kind: 'command', command: fenceCommand }] : fenceMethodsForHost(host, { command: config.fence.command, agent: config.fence.agent, options: config.fence.options }),
+    fenceMethods: (host) => fenceCommand ? [{ kind: 'command', command: fenceCommand }] : fenceMethodsForHost(host, fenceDefaults(config)),
     settings: flowSettings(config),
     log,
   });

@@ -18,11 +18,11 @@
 // go on the template: a secret-carrying option is refused with a clear error.
 import { constants } from 'node:fs';
 import { access, readdir } from 'node:fs/promises';
-import { isIP } from 'node:net';
 import { join } from 'node:path';
 import type { Host } from '../../functions/domain';
 import type { FenceMethod } from '../../functions/fenceTypes';
 import { AgentMethodSchema } from '../../functions/fenceTypes';
+import { fenceIpProblem } from '../../model/fenceIp';
 import { optionKeyProblem, optionValueProblem } from './optionRules';
 import { SecretRefSchema } from './secrets';
 
@@ -45,6 +45,16 @@ export interface FenceDefaults {
   agent?: string;
   /** Options merged under level 1's own (the host's win). */
   options?: Record<string, string>;
+  /** The only values ONEHA_FENCE_COMMAND may take (config fence.allowedCommands). */
+  allowedCommands?: readonly string[];
+  /** Loopback, link-local and unspecified FENCE_IPs are accepted (config fence.allowLoopback). */
+  allowLoopback?: boolean;
+}
+
+/** The runner config's part of every host's fence settings. */
+export function fenceDefaults(config: { fence: { command?: string; agent?: string; options: Record<string, string>; allowedCommands: string[]; allowLoopback: boolean } }): FenceDefaults {
+  const f = config.fence;
+  return { command: f.command, agent: f.agent, options: f.options, allowedCommands: f.allowedCommands, allowLoopback: f.allowLoopback };
 }
 
 export class FenceSettingsError extends Error {
@@ -87,11 +97,9 @@ export function formatFenceOptions(obj: Record<string, string>, source = 'fence 
   return parts.join(' ');
 }
 
-/** IPv4, IPv6 or an RFC 1123 host name. */
+/** IPv4, IPv6 or an RFC 1123 host name (the form only; whether it may be local depends on the config). */
 export function isValidFenceIp(s: string): boolean {
-  if (isIP(s) !== 0) return true;
-  if (s.length === 0 || s.length > 253 || /^[\d.]+$/.test(s)) return false; // digits and dots only: a malformed IPv4
-  return s.split('.').every((label) => /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/.test(label));
+  return fenceIpProblem(s, { allowLoopback: true }) === undefined;
 }
 
 /** Executable fence_* programs in `dir`, sorted. */
@@ -127,7 +135,6 @@ function hostLabel(host: Host): string {
 function agentLevel(host: Host, a: { agent?: string; options?: string; ip?: string; secretRef?: string }, names: { agent: string; options: string; ip: string; secretRef: string }, base: Record<string, string> = {}): FenceMethod {
   const where = (n: string) => `${n} on ${hostLabel(host)}`;
   if (!a.agent || !AGENT_NAME.test(a.agent)) throw new FenceSettingsError(`${where(names.agent)}: "${a.agent ?? ''}" is not a fence agent name such as fence_ipmilan`);
-  if (a.ip !== undefined && !isValidFenceIp(a.ip)) throw new FenceSettingsError(`${where(names.ip)}: "${a.ip}" is not an IP address or host name`);
   if (a.secretRef !== undefined && !SecretRefSchema.safeParse(a.secretRef).success) {
     throw new FenceSettingsError(`${where(names.secretRef)}: "${a.secretRef}" is not a secret ref ("default", "host:<id>" or a simple name)`);
   }
@@ -143,6 +150,12 @@ function agentLevel(host: Host, a: { agent?: string; options?: string; ip?: stri
  */
 export function fenceMethodsForHost(host: Host, defaults: FenceDefaults): FenceMethod[] {
   const methods: FenceMethod[] = [];
+  // Checked whatever fences the host: a fence_host.sh-style command reads FENCE_IP from the host XML too.
+  for (const name of [FENCE_ATTR.ip, FENCE_ATTR.ip2]) {
+    const ip = attr(host, name);
+    const problem = ip === undefined ? undefined : fenceIpProblem(ip, { allowLoopback: !!defaults.allowLoopback });
+    if (problem) throw new FenceSettingsError(`${name} on ${hostLabel(host)}: "${ip}" ${problem}`);
+  }
   const agent1 = attr(host, FENCE_ATTR.agent) ?? defaults.agent?.trim();
   const options1 = attr(host, FENCE_ATTR.options);
   if (agent1) {
@@ -165,7 +178,13 @@ export function fenceMethodsForHost(host: Host, defaults: FenceDefaults): FenceM
     throw new FenceSettingsError(`${options2 ? FENCE_ATTR.options2 : FENCE_ATTR.ip2} on ${hostLabel(host)} is set but ${FENCE_ATTR.agent2} is not`);
   }
 
-  const command = attr(host, FENCE_ATTR.command) ?? defaults.command?.trim();
+  const own = attr(host, FENCE_ATTR.command);
+  if (own !== undefined && !defaults.allowedCommands?.includes(own)) {
+    // Anyone oned lets MANAGE the host can write its template: it may only pick a command the runner's admin listed.
+    const allowed = defaults.allowedCommands?.length ? `one of ${defaults.allowedCommands.join(', ')}` : 'none (the list is empty)';
+    throw new FenceSettingsError(`${FENCE_ATTR.command} on ${hostLabel(host)} is not a command the runner's config allows (fence.allowedCommands: ${allowed}); a host may only name one of those paths exactly, never a command line`);
+  }
+  const command = own ?? defaults.command?.trim();
   if (command) methods.push({ kind: 'command', command });
   return methods;
 }

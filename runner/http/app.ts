@@ -6,10 +6,11 @@ import { describeError } from '../../functions/oneErrors';
 import type { RunnerContext } from '../context';
 import { authenticate, type AuthEnv, type SessionVerifier } from './auth';
 import { functionsRoutes } from './functionsRoutes';
+import { auditFor, checkOrigin, nosniff } from './guards';
 import { hookRoutes } from './hookRoute';
 import { errorJson } from './openapi';
 import { recoveriesRoutes } from './recoveriesRoutes';
-import { systemRoutes } from './systemRoutes';
+import { metricsRoutes, systemRoutes } from './systemRoutes';
 
 export interface AppExtensions {
   sessions?: SessionVerifier;
@@ -24,8 +25,10 @@ export function createApp(ctx: RunnerContext, ext: AppExtensions = {}) {
     return errorJson(c, 500, 'internal', 'internal error; see the runner log');
   });
   app.notFound((c) => errorJson(c, 404, 'not-found', `no route ${c.req.method} ${c.req.path}`));
+  app.use('*', nosniff, auditFor(ctx).refusals());
   app.route('/', hookRoutes(ctx));
-  app.use('*', authenticate(ctx.token, ext.sessions));
+  app.route('/', metricsRoutes(ctx));
+  app.use('*', checkOrigin(() => ctx.config.plugin.allowedOrigins), authenticate(ctx.token, ext.sessions));
   app.route('/', systemRoutes(ctx));
   app.route('/', recoveriesRoutes(ctx));
   app.route('/', functionsRoutes(ctx));

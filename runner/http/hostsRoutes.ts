@@ -9,7 +9,7 @@ import { Hono } from 'hono';
 import { compress } from 'hono/compress';
 import { z } from 'zod';
 import { HOST_STATE_NAMES, type Host } from '../../functions/domain';
-import { RecoveryModeSchema } from '../../functions/hookOptions';
+import { MAX_PAUSE_CYCLES, RecoveryModeSchema } from '../../functions/hookOptions';
 import { describeError, OneError, OneErrorCode } from '../../functions/oneErrors';
 import type { RunnerContext } from '../context';
 import { optionKeyProblem, optionValueProblem } from '../fence/optionRules';
@@ -17,7 +17,8 @@ import { hostRef, SecretStoreError, type SecretDescription } from '../fence/secr
 import { FENCE_ATTR, formatFenceOptions, isValidFenceIp, listInstalledAgents, parseFenceOptions } from '../fence/settings';
 import { HOST_ATTR, hostHaSettings } from '../hostSettings';
 import type { Recovery } from '../journal/events';
-import { principalName, requireAdmin, requireRead, type AuthEnv } from './auth';
+import { requireAdmin, requireRead, type AuthEnv } from './auth';
+import { auditFor } from './guards';
 import { errorJson, jsonBody } from './openapi';
 
 /** How long one hostpool reply serves further GET /v1/hosts. */
@@ -29,7 +30,7 @@ const ACTIVE = new Set(['received', 'running', 'held', 'fence-failed']);
 export const HostSettingsBody = z.object({
   ha: z.boolean().optional().describe('ONEHA_HA: YES / NO'),
   mode: RecoveryModeSchema.nullable().optional().describe('ONEHA_MODE; null = inherit'),
-  pause: z.number().int().min(0).max(1000).nullable().optional().describe('ONEHA_PAUSE (monitoring cycles); null = inherit'),
+  pause: z.number().int().min(0).max(MAX_PAUSE_CYCLES).nullable().optional().describe('ONEHA_PAUSE (monitoring cycles); null = inherit'),
   fencing: z.boolean().nullable().optional().describe('ONEHA_FENCING; null = inherit'),
   fenceIp: z.string().trim().max(253).refine(isValidFenceIp, 'not an IP address or host name').nullable().optional().describe('FENCE_IP; null = clear'),
   fenceAgent: z.string().regex(/^fence_[a-z0-9_]+$/, 'a fence agent name such as fence_ipmilan').nullable().optional().describe('ONEHA_FENCE_AGENT; must be installed; null = clear'),
@@ -271,8 +272,7 @@ export function hostsRoutes(ctx: RunnerContext) {
       } finally {
         invalidate();
       }
-      const who = principalName(c.get('principal'));
-      ctx.log.info(`host ${id} HA settings changed by ${who}: ${Object.entries(attrs).map(([k, v]) => `${k}=${v === '' ? '(inherit/cleared)' : v}`).join(', ')}`, { hostId: id });
+      auditFor(ctx).record(c, 'settings', 'ok', { hostId: id, changed: Object.fromEntries(Object.entries(attrs).map(([k, v]) => [k, v === '' ? '(inherit/cleared)' : v])) });
       try {
         return c.json(hostView(ctx, await ctx.one.hostInfo(id), shared(ctx)));
       } catch (e) {
@@ -289,14 +289,14 @@ export function hostsRoutes(ctx: RunnerContext) {
         if (e instanceof SecretStoreError) return errorJson(c, 409, 'secret-store', e.message);
         throw e;
       }
-      ctx.log.info(`host ${id} BMC credentials replaced by ${principalName(c.get('principal'))}`, { hostId: id });
+      auditFor(ctx).record(c, 'credentials', 'ok', { hostId: id, change: 'replaced', usernameSet: b.username !== '' });
       return c.json(describeHost(id));
     })
     .delete('/v1/hosts/:id/credentials', requireAdmin, (c) => {
       const id = parseId(c.req.param('id'));
       if (id === undefined) return errorJson(c, 400, 'bad-host-id', 'host id must be a whole number');
       try {
-        if (ctx.secrets.delete(hostRef(id))) ctx.log.info(`host ${id} BMC credentials removed by ${principalName(c.get('principal'))}`, { hostId: id });
+        if (ctx.secrets.delete(hostRef(id))) auditFor(ctx).record(c, 'credentials', 'ok', { hostId: id, change: 'removed' });
       } catch (e) {
         if (e instanceof SecretStoreError) return errorJson(c, 409, 'secret-store', e.message);
         throw e;

@@ -2,6 +2,7 @@
 // requests: each route registers its schemas here as it is declared.
 import type { Context, MiddlewareHandler } from 'hono';
 import { z } from 'zod';
+import { describeIssues } from '../../model/issues';
 
 export interface RouteDoc {
   method: 'get' | 'post' | 'put' | 'delete';
@@ -60,7 +61,7 @@ export class ApiDoc {
 }
 
 /** A JSON error body the same shape everywhere. */
-export function errorJson(c: Context, status: 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 500 | 502 | 503, code: string, message: string, details?: unknown) {
+export function errorJson(c: Context, status: 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 500 | 502 | 503, code: string, message: string, details?: unknown) {
   return c.json({ error: { code, message, ...(details === undefined ? {} : { details }) } }, status);
 }
 
@@ -75,7 +76,7 @@ export function jsonBody<S extends z.ZodType>(schema: S): MiddlewareHandler<{ Va
       return errorJson(c, 400, 'bad-json', 'the request body is not valid JSON');
     }
     const r = schema.safeParse(raw);
-    if (!r.success) return errorJson(c, 400, 'invalid-body', z.prettifyError(r.error), r.error.issues);
+    if (!r.success) return errorJson(c, 400, 'invalid-body', describeIssues(r.error.issues, 'the request body'), r.error.issues.map((i) => ({ path: i.path, message: i.message })));
     c.set('body', r.data);
     await next();
   };

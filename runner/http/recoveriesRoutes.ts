@@ -8,6 +8,7 @@ import { RecoveryStatusSchema, StepNameSchema } from '../journal/events';
 import { recoveryDetail, recoverySummary } from '../recoveryView';
 import { principalName, requireAdmin, requireRead, type AuthEnv } from './auth';
 import { errorJson, jsonBody } from './openapi';
+import { describeIssues } from '../../model/issues';
 
 export const RecoveryQuery = z.object({
   host: z.coerce.number().int().optional(),
@@ -27,7 +28,7 @@ export function recoveriesRoutes(ctx: RunnerContext) {
   return new Hono<AuthEnv>()
     .get('/v1/recoveries', requireRead, (c) => {
       const q = RecoveryQuery.safeParse(c.req.query());
-      if (!q.success) return errorJson(c, 400, 'invalid-query', z.prettifyError(q.error));
+      if (!q.success) return errorJson(c, 400, 'invalid-query', describeIssues(q.error.issues, 'the query'));
       const { host, status, limit } = q.data;
       const list = journal.list().filter((r) => (host === undefined || r.hostId === host) && (!status || r.status === status));
       return c.json({ total: list.length, recoveries: list.slice(0, limit).map(recoverySummary) });

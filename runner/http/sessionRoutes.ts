@@ -12,7 +12,9 @@ import { z } from 'zod';
 import { describeError, OneError, OneErrorCode } from '../../functions/oneErrors';
 import type { RunnerContext } from '../context';
 import type { AuthEnv, Principal, SessionVerifier } from './auth';
+import { auditFor, clientAddress } from './guards';
 import { errorJson, jsonBody } from './openapi';
+import { SignInThrottle } from './signInThrottle';
 
 export const SESSION_COOKIE = 'oneha_session';
 
@@ -118,25 +120,38 @@ export function sessionRoutes(ctx: RunnerContext, store: SessionStore) {
   api.add({
     method: 'post', path: '/v1/session', auth: 'none', body: SignInBody, response: SessionView,
     summary: 'Admin-console sign-in with OpenNebula credentials (checked with one.user.info as that user). Sets the oneha_session cookie; returns the user, whether they administer (group 0) and the CSRF token for writes.',
-    responses: { 200: 'signed in', 400: 'malformed body', 401: 'wrong user name or password', 502: 'oned cannot be reached' },
+    responses: { 200: 'signed in', 400: 'malformed body', 401: 'wrong user name or password', 429: 'too many failed sign-ins for this user name or from this address (Retry-After says when to try again)', 502: 'oned cannot be reached' },
   });
   api.add({ method: 'get', path: '/v1/session', auth: 'read', response: SessionView, summary: 'The signed-in user (and the CSRF token), or 401.', responses: { 200: 'signed in', 401: 'no session' } });
-  api.add({ method: 'delete', path: '/v1/session', auth: 'none', summary: 'Sign out: forgets the session and clears the cookie.' });
+  api.add({ method: 'delete', path: '/v1/session', auth: 'none', summary: 'Sign out: forgets the session and clears the cookie. Needs the session\'s X-CSRF-Token (a page elsewhere cannot sign a user out).', responses: { 200: 'signed out (or was not signed in)', 403: 'missing or wrong X-CSRF-Token' } });
+
+  const audit = auditFor(ctx);
+  const throttle = new SignInThrottle(ctx.config.plugin.signIn);
 
   return new Hono<AuthEnv>()
     .post('/v1/session', jsonBody(SignInBody), async (c) => {
       const { username, password } = c.get('body' as never) as z.output<typeof SignInBody>;
+      const keys = SignInThrottle.keys(username, clientAddress(c, ctx.config.plugin.trustedProxies));
+      const wait = throttle.begin(keys);
+      if (wait > 0) {
+        audit.record(c, 'sign-in', 'throttled', { retryAfterSeconds: wait }, username);
+        c.header('retry-after', String(wait));
+        return errorJson(c, 429, 'too-many-attempts', `Too many failed sign-ins for this user or from this address: try again in ${wait} s.`);
+      }
       let user;
       try {
         user = await ctx.one.as(`${username}:${password}`).userInfo(-1);
       } catch (e) {
         if (e instanceof OneError && (e.code === OneErrorCode.AUTHENTICATION || e.code === OneErrorCode.AUTHORIZATION)) {
-          ctx.log.warn(`admin console: sign-in refused for "${username}"`);
+          throttle.failed(keys);
+          audit.record(c, 'sign-in', 'refused', {}, username);
           return errorJson(c, 401, 'bad-credentials', 'Wrong user name or password.');
         }
+        throttle.abandoned(keys);
         ctx.log.warn(`admin console: cannot check the sign-in of "${username}": ${describeError(e)}`);
         return errorJson(c, 502, 'oned-unreachable', `OpenNebula (oned at ${ctx.one.endpoint}) could not check the sign-in: ${describeError(e)}. Try again when oned answers.`);
       }
+      throttle.succeeded(keys);
       const admin = user.gid === 0 || user.groups.includes(0);
       store.delete(getCookie(c, SESSION_COOKIE)); // a new id on every sign-in (no session fixation)
       const { id, record } = store.create({ id: user.id, name: user.name, admin });
@@ -144,7 +159,7 @@ export function sessionRoutes(ctx: RunnerContext, store: SessionStore) {
         httpOnly: true, sameSite: 'Strict', path: '/', maxAge: store.ttlSeconds, secure: isHttps(c),
       });
       c.header('cache-control', 'no-store');
-      ctx.log.info(`admin console: ${user.name} signed in${admin ? ' (administrator)' : ' (read-only)'}`);
+      audit.record(c, 'sign-in', 'ok', { admin }, user.name);
       return c.json(view(record));
     })
     .get('/v1/session', (c) => {
@@ -156,9 +171,10 @@ export function sessionRoutes(ctx: RunnerContext, store: SessionStore) {
     .delete('/v1/session', (c) => {
       const id = getCookie(c, SESSION_COOKIE);
       const r = store.get(id);
+      if (r && c.req.header('x-csrf-token') !== r.csrf) return errorJson(c, 403, 'csrf', 'Signing out needs the session\'s X-CSRF-Token header.');
       store.delete(id);
       deleteCookie(c, SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'Strict', secure: isHttps(c) });
-      if (r) ctx.log.info(`admin console: ${r.name} signed out`);
+      if (r) audit.record(c, 'sign-out', 'ok', {}, r.name);
       return c.json({ ok: true });
     });
 }

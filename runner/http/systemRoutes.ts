@@ -6,7 +6,9 @@ import { z } from 'zod';
 import { describeError } from '../../functions/oneErrors';
 import type { RunnerContext } from '../context';
 import { recoverySummary } from '../recoveryView';
-import { principalName, requireAdmin, requireRead, type AuthEnv } from './auth';
+import { existsSync, readFileSync } from 'node:fs';
+import { bearerOf, principalName, requireAdmin, requireRead, tokenMatches, type AuthEnv } from './auth';
+import { auditFor } from './guards';
 import { errorJson, jsonBody } from './openapi';
 
 export const DisarmBody = z.object({
@@ -38,11 +40,33 @@ export async function runnerStatus(ctx: RunnerContext) {
   };
 }
 
+/** The /metrics token from its file (first line), or undefined when /metrics is open. */
+export function readMetricsToken(file: string | undefined): string | undefined {
+  if (!file) return undefined;
+  if (!existsSync(file)) throw new Error(`config key metrics.tokenFile: ${file} does not exist`);
+  const t = readFileSync(file, 'utf8').split('\n')[0].trim();
+  if (t.length < 16) throw new Error(`config key metrics.tokenFile: the token in ${file} is shorter than 16 characters`);
+  return t;
+}
+
+/** GET /metrics: before the API's authentication, as a scraper has its own token (or none). */
+export function metricsRoutes(ctx: RunnerContext) {
+  ctx.api.add({ method: 'get', path: '/metrics', auth: 'none', summary: 'Prometheus text format. With config metrics.tokenFile set, needs Authorization: Bearer <that token>.', responses: { 200: 'OK', 401: 'metrics.tokenFile is set and the bearer token is missing or wrong' } });
+  const metricsToken = readMetricsToken(ctx.config.metrics.tokenFile);
+  return new Hono().get('/metrics', (c) => {
+    if (metricsToken !== undefined && !tokenMatches(bearerOf(c) ?? '', metricsToken)) {
+      return errorJson(c, 401, 'bad-token', 'GET /metrics needs the metrics token (config metrics.tokenFile) as Authorization: Bearer <token>.');
+    }
+    c.header('content-type', 'text/plain; version=0.0.4');
+    return c.body(ctx.metrics.render({ running: ctx.manager.runningCount, queued: ctx.manager.queued, leader: ctx.manager.isLeader, massBrakeTripped: ctx.massBrake.tripped }));
+  });
+}
+
 export function systemRoutes(ctx: RunnerContext) {
   const { api } = ctx;
   api.add({ method: 'get', path: '/healthz', auth: 'none', summary: 'Liveness: the runner answers.' });
   api.add({ method: 'get', path: '/v1/status', auth: 'read', summary: 'Runner health, leadership, oned reachability, flows in progress, recoveries waiting for an operator.' });
-  api.add({ method: 'get', path: '/metrics', auth: 'none', summary: 'Prometheus text format.' });
+  const audit = auditFor(ctx);
   api.add({ method: 'get', path: '/v1/openapi.json', auth: 'none', summary: 'This document.' });
   api.add({ method: 'post', path: '/v1/disarm', auth: 'admin', body: DisarmBody, summary: 'Maintenance: no new recovery for a host (or all) until the expiry.' });
   api.add({ method: 'post', path: '/v1/arm', auth: 'admin', body: ArmBody, summary: 'End a disarm early.' });
@@ -63,15 +87,12 @@ export function systemRoutes(ctx: RunnerContext) {
   return new Hono<AuthEnv>()
     .get('/healthz', (c) => c.json({ ok: true }))
     .get('/v1/status', requireRead, async (c) => c.json(await runnerStatus(ctx)))
-    .get('/metrics', (c) => {
-      c.header('content-type', 'text/plain; version=0.0.4');
-      return c.body(ctx.metrics.render({ running: ctx.manager.runningCount, queued: ctx.manager.queued, leader: ctx.manager.isLeader, massBrakeTripped: ctx.massBrake.tripped }));
-    })
     .get('/v1/openapi.json', (c) => c.json(api.document(ctx.version)))
     .post('/v1/disarm', requireAdmin, jsonBody(DisarmBody), (c) => {
       const b = c.get('body' as never) as z.output<typeof DisarmBody>;
       const until = ctx.clock.now() + b.minutes * 60_000;
       ctx.disarm.disarm(b.hostId, until, principalName(c.get('principal')), b.reason);
+      audit.record(c, 'disarm', 'ok', { hostId: b.hostId ?? 'all', until: new Date(until).toISOString() });
       ctx.log.warn(`HA disarmed for ${b.hostId === undefined ? 'every host' : `host ${b.hostId}`} until ${new Date(until).toISOString()}`, { hostId: b.hostId });
       return c.json(ctx.disarm.view());
     })
@@ -79,6 +100,7 @@ export function systemRoutes(ctx: RunnerContext) {
       const b = c.get('body' as never) as z.output<typeof ArmBody>;
       ctx.disarm.arm(b.hostId);
       ctx.massBrake.reset();
+      audit.record(c, 'arm', 'ok', { hostId: b.hostId ?? 'all' });
       return c.json(ctx.disarm.view());
     })
     .post('/v1/hosts/:id/fence-test', requireAdmin, async (c) => {

@@ -63,7 +63,7 @@ describe('fenceMethodsForHost', () => {
       ONEHA_FENCE_AGENT_2: 'fence_apc_snmp', ONEHA_FENCE_OPTIONS_2: 'plug=7', FENCE_IP_2: '10.0.9.9', ONEHA_FENCE_SECRET_REF_2: 'pdu-a',
       ONEHA_FENCE_COMMAND: '/var/lib/one/remotes/hooks/ft/fence_host.sh',
     });
-    expect(fenceMethodsForHost(h, { command: '/ignored' })).toEqual([
+    expect(fenceMethodsForHost(h, { command: '/ignored', allowedCommands: ['/var/lib/one/remotes/hooks/ft/fence_host.sh'] })).toEqual([
       { kind: 'agent', agent: 'fence_redfish', options: { ip: 'bmc1.example.org' }, secretRef: 'bmcs' },
       { kind: 'agent', agent: 'fence_apc_snmp', options: { plug: '7', ip: '10.0.9.9' }, secretRef: 'pdu-a' },
       { kind: 'command', command: '/var/lib/one/remotes/hooks/ft/fence_host.sh' },

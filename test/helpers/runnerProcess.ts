@@ -37,6 +37,8 @@ export async function startRunner(simUrl: string, config: object = {}, opts: { d
       retries: { delayMs: 100 },
       reconcile: { intervalSeconds: 0 },
       ...config,
+      // The simulated hosts' BMCs are on 127.0.0.1.
+      fence: { allowLoopback: true, ...(config as { fence?: object }).fence },
     })),
     HOME: dir,
   };

@@ -4,7 +4,7 @@
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from '../../runner/config';
+import { loadConfig, type ConfigInput } from '../../runner/config';
 import { pluginExtensions } from '../../runner/pluginExtensions';
 import { Runner } from '../../runner/runner';
 import { startSimulator, type Scenario, type Simulator } from '../../sim/server';
@@ -34,14 +34,16 @@ export interface Harness {
   token: string;
   dir: string;
   logs: string[];
-  req(method: string, path: string, opts?: { body?: unknown; cookie?: string; csrf?: string; bearer?: boolean; headers?: Record<string, string> }): Promise<{ status: number; json: any; text: string; headers: Headers }>;
-  signIn(username: string, password: string): Promise<{ cookie: string; csrf: string; admin: boolean }>;
+  /** `source` is the client address the runner sees (loopback addresses only in tests). */
+  req(method: string, path: string, opts?: { body?: unknown; cookie?: string; csrf?: string; bearer?: boolean; headers?: Record<string, string>; source?: string }): Promise<{ status: number; json: any; text: string; headers: Headers }>;
+  signIn(username: string, password: string, source?: string): Promise<{ cookie: string; csrf: string; admin: boolean }>;
   template(hostId: number): Promise<Record<string, string>>;
   hostUpdates(): Array<{ method: string; params: unknown[] }>;
   close(): Promise<void>;
 }
 
-export async function startHarness(scenario: Scenario = SMALL_CLOUD): Promise<Harness> {
+/** `config` is merged over the harness's own (e.g. { fence: { allowLoopback: false } }). */
+export async function startHarness(scenario: Scenario = SMALL_CLOUD, config: ConfigInput = {}): Promise<Harness> {
   const sim = await startSimulator({ scenario });
   const dir = mkdtempSync(join(tmpdir(), 'oneha-plugin-'));
   const agentDir = join(dir, 'agents');
@@ -51,24 +53,28 @@ export async function startHarness(scenario: Scenario = SMALL_CLOUD): Promise<Ha
     chmodSync(join(agentDir, a), 0o755);
   }
   writeFileSync(join(dir, 'one_auth'), 'oneadmin:oneadmin\n', { mode: 0o600 });
-  const config = loadConfig({}, {
+  const base: ConfigInput = {
     dataDir: join(dir, 'data'),
     one: { endpoint: sim.url, authFile: join(dir, 'one_auth'), timeoutMs: 5000 },
-    fence: { secretsFile: join(dir, 'secrets.json'), agentDir, command: '/usr/local/bin/fence_host.sh' },
+    fence: { secretsFile: join(dir, 'secrets.json'), agentDir, command: '/usr/local/bin/fence_host.sh', allowLoopback: true },
     plugin: { sessionTtlSeconds: 3600 },
-  });
+  };
+  const merged = { ...base, ...config, fence: { ...base.fence, ...config.fence }, plugin: { ...base.plugin, ...config.plugin } } as ConfigInput;
+  const runnerConfig = loadConfig({}, merged);
   const token = 'plugin-test-token-0123456789abcdef';
   const logs: string[] = [];
-  const runner = new Runner(config, { token, logSink: { write: (l) => void logs.push(l) }, extensions: pluginExtensions });
+  const runner = new Runner(runnerConfig, { token, logSink: { write: (l) => void logs.push(l) }, extensions: pluginExtensions });
   const app = runner.app;
 
   const req: Harness['req'] = async (method, path, opts = {}) => {
     const headers: Record<string, string> = { ...opts.headers };
-    if (opts.body !== undefined) headers['content-type'] = 'application/json';
+    if (opts.body !== undefined) headers['content-type'] ??= 'application/json';
     if (opts.cookie) headers.cookie = opts.cookie;
     if (opts.csrf) headers['x-csrf-token'] = opts.csrf;
     if (opts.bearer) headers.authorization = `Bearer ${token}`;
-    const res = await app.request(path, { method, headers, body: opts.body === undefined ? undefined : typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body) });
+    // What @hono/node-server hands the app: the socket the request came in on.
+    const env = { incoming: { socket: { remoteAddress: opts.source ?? '127.0.0.1' } } };
+    const res = await app.request(path, { method, headers, body: opts.body === undefined ? undefined : typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body) }, env);
     const text = await res.text();
     let json: unknown;
     try {
@@ -81,8 +87,8 @@ export async function startHarness(scenario: Scenario = SMALL_CLOUD): Promise<Ha
 
   return {
     sim, runner, token, dir, logs, req,
-    async signIn(username, password) {
-      const r = await req('POST', '/v1/session', { body: { username, password } });
+    async signIn(username, password, source) {
+      const r = await req('POST', '/v1/session', { body: { username, password }, source });
       if (r.status !== 200) throw new Error(`sign-in of ${username} failed: ${r.status} ${r.text}`);
       const cookie = /oneha_session=[^;]+/.exec(r.headers.get('set-cookie') ?? '')?.[0];
       if (!cookie) throw new Error('no session cookie');

@@ -79,7 +79,8 @@ describe('PUT /v1/hosts/:id/settings', () => {
     const tpl = await t.template(0);
     expect(tpl).toMatchObject({ ONEHA_HA: 'NO', FENCE_IP: '192.0.2.10', ONEHA_MODE: 'recreate', ONEHA_PAUSE: '5', ONEHA_FENCING: 'YES', SUNSTONE_NOTE: 'rack 4, slot 2', RESERVED_CPU: '100' });
     expect(r.json).toMatchObject({ id: 0, ha: { value: false, source: 'host' }, mode: { value: 'recreate', source: 'host' }, pause: { value: 5, source: 'host' }, fence: { ip: '192.0.2.10' } });
-    expect(t.logs.join('')).toMatch(/host 0 HA settings changed by oneadmin: ONEHA_HA=NO/);
+    const audit = t.logs.map((l) => JSON.parse(l)).find((l) => l.audit === 'settings');
+    expect(audit).toMatchObject({ user: 'oneadmin', outcome: 'ok', hostId: 0, changed: { ONEHA_HA: 'NO', FENCE_IP: '192.0.2.10' } });
   });
 
   it('null goes back to inheriting: the attribute is emptied (merge semantics), the rest stays', async () => {

@@ -81,7 +81,7 @@ describe('GET and DELETE /v1/session', () => {
     expect(me.status).toBe(200);
     expect(me.json).toMatchObject({ user: { id: 1, name: 'viewer' }, admin: false, csrf: s.csrf });
     expect((await t.req('GET', '/v1/hosts', { cookie: s.cookie })).status).toBe(200);
-    const out = await t.req('DELETE', '/v1/session', { cookie: s.cookie });
+    const out = await t.req('DELETE', '/v1/session', { cookie: s.cookie, csrf: s.csrf });
     expect(out.status).toBe(200);
     expect(out.headers.get('set-cookie')).toMatch(/oneha_session=;.*Max-Age=0/);
     expect((await t.req('GET', '/v1/session', { cookie: s.cookie })).status).toBe(401);

@@ -1,0 +1,176 @@
+// Each attack of issue 12 ("Lock the doors"), run against a runner with the
+// admin-console extensions on a real simulated oned, asserting the refusal.
+// docs/security.md names these tests for each of its claims.
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_PAUSE_CYCLES } from '../../functions/hookOptions';
+import { hookPayload, hostErrorXml } from '../helpers/samples';
+import { SMALL_CLOUD, startHarness, type Harness } from '../plugin/harness';
+
+const userInfoCalls = (t: Harness) => t.sim.calls.filter((c) => c.method === 'one.user.info').length;
+const auditLines = (t: Harness, event: string) => t.logs.map((l) => JSON.parse(l)).filter((l) => l.audit === event);
+/** A reason an operator reads: no validator glyphs, no JSON, one line, ends like a sentence. */
+const isSentence = (s: string) => !/[✖→]|\n|^\s*[[{]/.test(s) && /[.!?)]$/.test(s.trim());
+
+describe('sign-in throttling and audit', () => {
+  let t: Harness;
+  // A long back-off, so a slow machine cannot see a lock expire between two requests.
+  beforeAll(async () => (t = await startHarness(SMALL_CLOUD, { plugin: { signIn: { freeFailures: 3, baseSeconds: 60, maxSeconds: 3600 } } })));
+  afterAll(() => t?.close());
+
+  it('300 wrong passwords for one user: after 3 the rest get 429 + Retry-After and never reach oned', async () => {
+    const before = userInfoCalls(t);
+    const answers = [];
+    // Sequential and parallel bursts: attempts still waiting for oned count too.
+    for (let i = 0; i < 3; i++) answers.push(await t.req('POST', '/v1/session', { body: { username: 'oneadmin', password: `guess-${i}` }, source: '127.0.0.2' }));
+    answers.push(...await Promise.all(Array.from({ length: 297 }, (_, i) =>
+      t.req('POST', '/v1/session', { body: { username: 'oneadmin', password: `guess-${i + 3}` }, source: `127.0.1.${i % 250}` }))));
+    expect(answers.slice(0, 3).map((a) => a.status)).toEqual([401, 401, 401]);
+    const throttled = answers.slice(3);
+    expect(throttled.every((a) => a.status === 429)).toBe(true);
+    expect(Number(throttled[0].headers.get('retry-after'))).toBeGreaterThanOrEqual(60);
+    expect(throttled[0].json.error).toMatchObject({ code: 'too-many-attempts' });
+    expect(userInfoCalls(t) - before).toBe(3);
+    // Even the right password waits out the back-off.
+    expect((await t.req('POST', '/v1/session', { body: { username: 'oneadmin', password: 'oneadmin' }, source: '127.0.0.9' })).status).toBe(429);
+  });
+
+  it('per source address: many user names guessed from one address are throttled after 3', async () => {
+    const before = userInfoCalls(t);
+    const statuses = [];
+    for (let i = 0; i < 10; i++) statuses.push((await t.req('POST', '/v1/session', { body: { username: `nobody${i}`, password: 'x' }, source: '127.0.0.3' })).status);
+    expect(statuses).toEqual([401, 401, 401, 429, 429, 429, 429, 429, 429, 429]);
+    expect(userInfoCalls(t) - before).toBe(3);
+    // Another address and another user are not affected.
+    expect((await t.req('POST', '/v1/session', { body: { username: 'viewer', password: 'viewer' }, source: '127.0.0.4' })).status).toBe(200);
+  });
+
+  it('every sign-in gets a structured audit line (who, from where, outcome), never the password', () => {
+    const lines = auditLines(t, 'sign-in');
+    expect(lines.find((l) => l.outcome === 'refused')).toMatchObject({ user: 'oneadmin', source: '127.0.0.2', component: 'audit' });
+    expect(lines.find((l) => l.outcome === 'throttled')).toMatchObject({ user: 'oneadmin', retryAfterSeconds: expect.any(Number) });
+    expect(lines.find((l) => l.outcome === 'ok')).toMatchObject({ user: 'viewer', source: '127.0.0.4', admin: false });
+    expect(t.logs.join('')).not.toMatch(/guess-\d|"viewer:viewer"|password":"/);
+  });
+});
+
+describe('writes: Origin, CSRF, audit of refusals, nosniff, /metrics token', () => {
+  let t: Harness;
+  let dir: string;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'oneha-sec-'));
+    writeFileSync(join(dir, 'metrics-token'), 'metrics-token-0123456789\n');
+    t = await startHarness(SMALL_CLOUD, { metrics: { tokenFile: join(dir, 'metrics-token') }, plugin: { allowedOrigins: ['https://sunstone.test'] } });
+  });
+  afterAll(async () => {
+    await t?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a cross-site Origin with a valid session and CSRF token is refused (403) and nothing is written', async () => {
+    const s = await t.signIn('oneadmin', 'oneadmin');
+    const before = t.hostUpdates().length;
+    const evil = await t.req('PUT', '/v1/hosts/0/settings', { cookie: s.cookie, csrf: s.csrf, body: { ha: false }, headers: { origin: 'https://evil.test', host: 'localhost:2720' } });
+    expect(evil.status).toBe(403);
+    expect(evil.json.error).toMatchObject({ code: 'bad-origin' });
+    expect(isSentence(evil.json.error.message)).toBe(true);
+    const fetchMeta = await t.req('PUT', '/v1/hosts/0/settings', { cookie: s.cookie, csrf: s.csrf, body: { ha: false }, headers: { 'sec-fetch-site': 'cross-site' } });
+    expect(fetchMeta.status).toBe(403);
+    expect(t.hostUpdates().length).toBe(before);
+    // Same origin (Origin matches Host) and a configured origin may write.
+    expect((await t.req('PUT', '/v1/hosts/0/settings', { cookie: s.cookie, csrf: s.csrf, body: { ha: true }, headers: { origin: 'http://localhost:2720', host: 'localhost:2720' } })).status).toBe(200);
+    expect((await t.req('PUT', '/v1/hosts/0/settings', { cookie: s.cookie, csrf: s.csrf, body: { ha: true }, headers: { origin: 'https://sunstone.test', host: 'localhost:2720' } })).status).toBe(200);
+  });
+
+  it('sign-out needs the CSRF token: a forged sign-out is refused and the session survives', async () => {
+    const s = await t.signIn('viewer', 'viewer');
+    expect((await t.req('DELETE', '/v1/session', { cookie: s.cookie })).status).toBe(403);
+    expect((await t.req('DELETE', '/v1/session', { cookie: s.cookie, csrf: 'wrong' })).status).toBe(403);
+    expect((await t.req('GET', '/v1/session', { cookie: s.cookie })).status).toBe(200);
+    expect((await t.req('DELETE', '/v1/session', { cookie: s.cookie, csrf: s.csrf })).status).toBe(200);
+    expect((await t.req('GET', '/v1/session', { cookie: s.cookie })).status).toBe(401);
+  });
+
+  it('refused writes (401/403) each get an audit line with who, what and from where', async () => {
+    const s = await t.signIn('viewer', 'viewer');
+    await t.req('PUT', '/v1/hosts/1/settings', { cookie: s.cookie, csrf: s.csrf, body: { ha: false }, source: '127.0.0.7' });
+    await t.req('POST', '/v1/hooks/host-error', { body: 'x', headers: { authorization: 'Bearer wrong-token' }, source: '127.0.0.8' });
+    const refused = auditLines(t, 'refused');
+    expect(refused).toEqual(expect.arrayContaining([
+      expect.objectContaining({ user: 'viewer', status: 403, code: 'forbidden', method: 'PUT', path: '/v1/hosts/1/settings', source: '127.0.0.7' }),
+      expect.objectContaining({ user: 'anonymous', status: 401, code: 'bad-token', path: '/v1/hooks/host-error', source: '127.0.0.8' }),
+      expect.objectContaining({ status: 403, code: 'bad-origin' }),
+      expect.objectContaining({ status: 403, code: 'csrf', path: '/v1/session' }),
+    ]));
+  });
+
+  it('settings and credentials changes are audited without the secret', async () => {
+    const s = await t.signIn('oneadmin', 'oneadmin');
+    expect((await t.req('PUT', '/v1/hosts/1/credentials', { cookie: s.cookie, csrf: s.csrf, body: { username: 'admin', password: 'bmc-secret-pw' } })).status).toBe(200);
+    expect(auditLines(t, 'credentials').at(-1)).toMatchObject({ user: 'oneadmin', hostId: 1, change: 'replaced', outcome: 'ok' });
+    expect(auditLines(t, 'settings').length).toBeGreaterThan(0);
+    expect(t.logs.join('')).not.toContain('bmc-secret-pw');
+  });
+
+  it('every API answer carries X-Content-Type-Options: nosniff (ok, 400, 401, 403, 404, hook, metrics, static)', async () => {
+    const s = await t.signIn('viewer', 'viewer');
+    const answers = await Promise.all([
+      t.req('GET', '/healthz'), t.req('GET', '/v1/status', { bearer: true }), t.req('GET', '/v1/hosts', { cookie: s.cookie }),
+      t.req('GET', '/v1/hosts/abc', { cookie: s.cookie }), t.req('GET', '/v1/recoveries'), t.req('PUT', '/v1/hosts/0/settings', { cookie: s.cookie, csrf: s.csrf, body: {} }),
+      t.req('GET', '/nope'), t.req('POST', '/v1/hooks/host-error', { bearer: true, body: 'garbage' }), t.req('GET', '/metrics'),
+      t.req('GET', '/v1/openapi.json'), t.req('GET', '/plugin/'),
+    ]);
+    expect(new Set(answers.map((a) => a.status))).toEqual(new Set([200, 400, 401, 403, 404]));
+    for (const a of answers) expect(a.headers.get('x-content-type-options')).toBe('nosniff');
+  });
+
+  it('/metrics needs its token when config metrics.tokenFile is set', async () => {
+    expect((await t.req('GET', '/metrics')).status).toBe(401);
+    expect((await t.req('GET', '/metrics', { headers: { authorization: 'Bearer nope' } })).status).toBe(401);
+    const ok = await t.req('GET', '/metrics', { headers: { authorization: 'Bearer metrics-token-0123456789' } });
+    expect(ok.status).toBe(200);
+    expect(ok.text).toContain('oneha_hook_events_total');
+  });
+});
+
+describe('strict hook inputs', () => {
+  let t: Harness;
+  beforeAll(async () => (t = await startHarness()));
+  afterAll(() => t?.close());
+  const hook = (body: string) => t.req('POST', '/v1/hooks/host-error', { bearer: true, body, headers: { 'content-type': 'text/plain' } });
+
+  it.each(['-p 9007199254740993', '-p 99999999999999999999999', `-p ${MAX_PAUSE_CYCLES + 1}`, '-p9007199254740993', '--pause=-1', '-p 1e3', '-p 0x10'])(
+    '-m %s: 400 naming the flag, with a sentence as the reason, and no recovery started', async (flags) => {
+      const r = await hook(hookPayload(`-m ${flags}`));
+      expect(r.status).toBe(400);
+      expect(r.json.error.code).toBe('bad-pause');
+      expect(r.json.error.message).toMatch(/^(-p|--pause)/);
+      expect(r.json.error.message).toContain(`0 to ${MAX_PAUSE_CYCLES}`);
+      expect(isSentence(r.json.error.message)).toBe(true);
+      const rec = t.runner.ctx.journal.get(r.json.recoveryId);
+      expect(rec).toMatchObject({ status: 'rejected' });
+    });
+
+  it(`-p ${MAX_PAUSE_CYCLES} is the documented maximum and is accepted`, async () => {
+    const r = await hook(hookPayload(`-m -p ${MAX_PAUSE_CYCLES}`));
+    expect(r.status).toBe(202);
+  });
+
+  it.each(['1e3', '+5', '0x1', '1.0', ' 7x', '-3', '99999999999999999999'])('<ID>%s</ID> is refused (IDs are plain non-negative integers)', async (id) => {
+    const xml = hostErrorXml().replace(/<ID>\d+<\/ID>/, `<ID>${id}</ID>`);
+    const r = await hook(hookPayload('-m', xml));
+    expect(r.status).toBe(400);
+    expect(r.json.error.code).toBe('not-a-host');
+    expect(r.json.error.message).toMatch(/ID/i);
+    expect(isSentence(r.json.error.message)).toBe(true);
+  });
+
+  it('a DOCTYPE with entities is refused before parsing (no expansion, no external fetch)', async () => {
+    const xml = hostErrorXml().replace('<HOST>', '<!DOCTYPE HOST [<!ENTITY x SYSTEM "file:///etc/passwd">]><HOST>').replace(/<NAME>[^<]*<\/NAME>/, '<NAME>&x;</NAME>');
+    const r = await hook(hookPayload('-m', xml));
+    expect(r.status).toBe(400);
+    expect(r.json.error.message).toMatch(/DOCTYPE/);
+  });
+});
