@@ -41,7 +41,7 @@ const BASE_CONFIG: ConfigInput = {
 };
 
 const never = <T>() => new Promise<T>(() => {});
-const secs = (ms: number) => `+${(ms / 1000).toFixed(3)}s`;
+const secs = (ms: number) => `${ms < 0 ? '-' : '+'}${(Math.abs(ms) / 1000).toFixed(3)}s`;
 
 function readJson(file: string): Record<string, unknown> {
   return JSON.parse(readFileSync(file, 'utf8'));
@@ -69,7 +69,10 @@ class RunnerLife {
 
   constructor(
     config: Config,
-    private readonly env: { time: VirtualTime; sim: Simulator; bmcs: SimulatedBmcs; log(line: string): void; onCall(method: string): void; onJournal(e: JournalEvent): void },
+    private readonly env: {
+      time: VirtualTime; sim: Simulator; bmcs: SimulatedBmcs; log(line: string): void;
+      onCall(method: string): void; onFence(action: string): void; onJournal(e: JournalEvent): void;
+    },
   ) {
     const life = this;
     const { time, sim } = env;
@@ -90,7 +93,7 @@ class RunnerLife {
       now: () => time.now(),
       sleep: (ms, signal) => (this.alive ? time.sleep(ms, signal).then(() => (this.alive ? undefined : never<void>())) : never()),
     };
-    const fence: FencePort = { power: (m, a, h) => this.gate(() => env.bmcs.power(m, a, h)) };
+    const fence: FencePort = { power: (m, a, h) => this.gate(() => env.bmcs.power(m, a, h), () => env.onFence(a)) };
     this.runner = new Runner(config, {
       token: TOKEN, clock, fence, one, journalStore,
       logSink: { write: (l) => void (this.alive && env.log(l)) },
@@ -129,7 +132,8 @@ export async function runScenario(dir: string): Promise<string> {
   const cloud = readJson(existsSync(join(dir, 'cloud.json')) ? join(dir, 'cloud.json') : DEFAULT_CLOUD);
   const scenarioConfig = existsSync(join(dir, 'config.json')) ? readJson(join(dir, 'config.json')) : {};
   const timeline: Timeline = parseTimeline(readFileSync(join(dir, 'cmd'), 'utf8'), join(dir, 'cmd'));
-  const time = new VirtualTime(0);
+  // The runner starts at 0; a cloud can be set up before it (negative times).
+  const time = new VirtualTime(Math.min(0, timeline.timed[0]?.at ?? 0));
   // A scheduler pass every 15 s of virtual time (oned's default SCHED_INTERVAL), unless the cloud says otherwise.
   const options = { schedulerIntervalMs: 15_000, ...(cloud.options as object | undefined) };
   const sim = await startSimulator({ scenario: { ...cloud, options } as never, port: 0, clock: time });
@@ -153,6 +157,7 @@ export async function runScenario(dir: string): Promise<string> {
   const bmcs = new SimulatedBmcs(commandPort, () => secs(time.now()));
   let life: RunnerLife;
   let firedTimed = 0;
+  let lastPayload = '';
 
   const fire = (t: Trigger, why: string) => {
     if (t.words.join(' ') === 'restart runner') life.kill(); // at once: the runner dies right here
@@ -163,6 +168,10 @@ export async function runScenario(dir: string): Promise<string> {
     onCall: (method: string) => {
       const t = takeTrigger(timeline, 'call', method);
       if (t) fire(t, `after oned carried out ${method}`);
+    },
+    onFence: (action: string) => {
+      const t = takeTrigger(timeline, 'fence', action);
+      if (t) fire(t, `after the fence device carried out ${action}`);
     },
     onJournal: (e: JournalEvent) => {
       const t = e.type === 'step-started' || e.type === 'step-finished' ? takeTrigger(timeline, e.type, e.step)
@@ -184,9 +193,10 @@ export async function runScenario(dir: string): Promise<string> {
     if (text.startsWith('fail host')) sim.cloud.failHost(n(2));
     else if (text.startsWith('restore host')) sim.cloud.restoreHost(n(2));
     else if (verb === 'hook') {
-      // What oned's hook manager writes to the hook's stdin: base64 of the host XML at the transition, then the flags.
-      const payload = `${Buffer.from(sim.cloud.hostXml(n(2))).toString('base64')} ${words.slice(3).join(' ')}`;
-      const r = await life.request('POST', '/v1/hooks/host-error', payload);
+      // What oned's hook manager writes to the hook's stdin: base64 of the host XML at the transition, then the flags;
+      // "again" delivers the previous one once more, byte for byte (the hook script retrying).
+      if (a !== 'again') lastPayload = `${Buffer.from(sim.cloud.hostXml(n(2))).toString('base64')} ${words.slice(3).join(' ')}`;
+      const r = await life.request('POST', '/v1/hooks/host-error', lastPayload);
       note(`  -> ${r.status} ${r.json.status ?? JSON.stringify(r.json.error)} ${r.json.recoveryId ?? ''}`.trimEnd());
     } else if (text.startsWith('oned down')) {
       await sim.down();
@@ -221,14 +231,18 @@ export async function runScenario(dir: string): Promise<string> {
       const host = sim.cloud.mustHost(n(1));
       if (state === 'on' || state === 'off') bmcs.setPower(host.id, state);
       else bmcs.setMode(host.template.get(level === 1 ? 'FENCE_IP' : `FENCE_IP_${level}`) ?? '', state as DeviceMode);
+    } else if (verb === 'template') {
+      const host = sim.cloud.mustHost(n(2));
+      for (const kv of words.slice(3)) host.template.set(kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1));
     } else if (verb === 'raft') {
       sim.cloud.raft.state = ['solo', 'candidate', 'follower', 'leader'].indexOf(a);
-    }
+    } else throw new Error(`the driver has no action for "${text}"`);
   }
 
   try {
+    for (const e of timeline.timed) time.setTimer(() => (firedTimed++, apply(e.words)), e.at - time.now());
+    await time.runUntil(0, { before: true });
     await boot();
-    for (const e of timeline.timed) time.setTimer(() => (firedTimed++, apply(e.words)), e.at);
     const lastAt = timeline.timed.at(-1)?.at ?? 0;
     const settled = () => firedTimed === timeline.timed.length && time.now() >= lastAt &&
       life.runner.ctx.journal.list().every((r) => FINAL_STATUSES.has(r.status) || WAITING_STATUSES.has(r.status) || r.hostId === undefined);
@@ -253,7 +267,9 @@ export async function runScenario(dir: string): Promise<string> {
     }
     out.push('', '# fence devices', ...bmcs.actions);
     out.push('', '# recoveries');
-    const recoveries = life.runner.ctx.journal.list().reverse();
+    // Ids are random: order by arrival, then by the label given in order of appearance.
+    const byLabel = (id: string) => Number(label(id).slice(1));
+    const recoveries = life.runner.ctx.journal.list().sort((x, y) => x.receivedAt - y.receivedAt || byLabel(x.id) - byLabel(y.id));
     for (const r of recoveries) {
       out.push(`${label(r.id)} ${r.trigger}${r.hostId === undefined ? '' : ` host ${r.hostId}`}: ${r.status}${r.reason ? `: ${clean(r.reason)}` : ''}`);
     }

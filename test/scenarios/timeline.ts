@@ -1,10 +1,12 @@
 // The `cmd` file of a scenario: what happens, when. One entry per line:
-//   <seconds> <command>            at that virtual time (entries at the same time run in file order)
+//   <seconds> <command>            at that virtual time (entries at the same time run in file order;
+//                                  the runner starts at 0, so a negative time is before it runs)
 //   on <event> <what> <command>    once, the first time the runner reaches that point
 // Events: step-started <step> | step-finished <step> | status <status> (journal
 // events, once durable) | call <method> (an XML-RPC call oned has carried out,
-// before the runner sees the answer). `#` starts a comment. The commands are
-// listed in README.md; each is checked here so a typo fails loudly.
+// before the runner sees the answer) | fence <action> (a fence device carried
+// out status/off/on). `#` starts a comment. The commands are listed in
+// README.md; each is checked here so a typo fails loudly.
 
 export interface TimedEntry {
   at: number;
@@ -12,7 +14,7 @@ export interface TimedEntry {
   line: number;
 }
 export interface Trigger {
-  event: 'step-started' | 'step-finished' | 'status' | 'call';
+  event: 'step-started' | 'step-finished' | 'status' | 'call' | 'fence';
   what: string;
   words: string[];
   line: number;
@@ -23,13 +25,15 @@ export interface Timeline {
   triggers: Trigger[];
 }
 
-const EVENTS = new Set(['step-started', 'step-finished', 'status', 'call']);
+const EVENTS = new Set(['step-started', 'step-finished', 'status', 'call', 'fence']);
 
 /** A command's shape: the words it takes after its verb(s), as a pattern over the whole command. */
 const COMMANDS: [RegExp, string][] = [
   [/^fail host \d+$/, 'fail host N'],
   [/^restore host \d+$/, 'restore host N'],
   [/^hook host \d+( \S+)*$/, 'hook host N [flags...]'],
+  [/^hook again$/, 'hook again'],
+  [/^template host \d+( [A-Z0-9_]+=\S*)+$/, 'template host N KEY=VALUE...'],
   [/^oned down( \d+(\.\d+)?)?$/, 'oned down [seconds]'],
   [/^oned up$/, 'oned up'],
   [/^fault auth$/, 'fault auth'],
@@ -66,7 +70,7 @@ export function parseTimeline(text: string, file: string): Timeline {
       return;
     }
     const at = Number(words[0]);
-    if (!Number.isFinite(at) || at < 0) throw new Error(`${where}: a line starts with a time in seconds or "on"`);
+    if (!Number.isFinite(at)) throw new Error(`${where}: a line starts with a time in seconds or "on"`);
     checkCommand(words.slice(1), where);
     timed.push({ at: at * 1000, words: words.slice(1), line });
   });

@@ -71,14 +71,16 @@ export class VirtualTime implements Clock, SimClock {
     }
   }
 
-  /** Fires every timer due up to `to` (in order, each after the system went quiet), then sets the time to `to`. */
-  async runUntil(to: number, stop: () => boolean = () => false): Promise<void> {
+  /**
+   * Fires every timer due up to `to` (in order, each after the system went
+   * quiet), then sets the time to `to`. `before`: only those due before it.
+   */
+  async runUntil(to: number, opts: { before?: boolean } = {}): Promise<void> {
     for (;;) {
       await this.quiet();
-      if (stop()) return;
       this.timers = this.timers.filter((x) => !x.cancelled);
       const next = this.timers[0];
-      if (!next || next.at > to) break;
+      if (!next || next.at > to || (opts.before && next.at === to)) break;
       this.timers.shift();
       this.t = Math.max(this.t, next.at);
       await next.fn();
