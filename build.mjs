@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, readdirSync, writeFileSync, cpSync, statSync } f
 import { gzipSync } from 'node:zlib';
 import { readFileSync } from 'node:fs';
 
-const functionNames = ['decode', 'wait', 'fence', 'inventory', 'select', 'migrate', 'recreate', 'delete'];
+const functionNames = ['decode', 'wait', 'fence', 'inventory', 'select', 'migrate', 'recreate', 'delete', 'verify'];
 const exportName = { delete: 'deleteVms' };
 // xmlrpc is CommonJS and calls require('http'): give ESM output a require.
 const banner = { js: "import{createRequire as __cr}from'module';const require=__cr(import.meta.url);" };

@@ -16,13 +16,15 @@ export const CarryOutInput = z.object({
   tries: z.number().int().min(1).max(10).default(3),
   retryDelayMs: z.number().int().nonnegative().default(1000),
   dryRun: z.boolean().default(false),
+  /** Locked VMs: unlock, act, lock again at the same level; otherwise they are left with the unlock command. */
+  unlockLocked: z.boolean().optional(),
 });
 
 export const VmOutcomeSchema = z.object({
   vmId: z.number().int(),
   vmName: z.string(),
   operation: OperationSchema,
-  outcome: z.enum(['done', 'already-done', 'skipped', 'failed', 'dry-run']),
+  outcome: z.enum(['done', 'already-done', 'skipped', 'locked', 'failed', 'dry-run']),
   detail: z.string(),
   tries: z.number().int(),
 });
@@ -34,6 +36,7 @@ export const CarryOutOutput = z.object({
   alreadyDone: z.number().int(),
   failed: z.number().int(),
   skipped: z.number().int(),
+  locked: z.number().int().default(0),
 });
 export type CarryOutResult = z.infer<typeof CarryOutOutput>;
 
@@ -52,6 +55,29 @@ export const CALL_TEXT: Record<Operation, (id: number) => string> = {
   delete: (id) => `one.vm.recover(${id}, 3)`,
 };
 
+const LOCK_NAMES: Record<number, string> = { 1: 'USE', 2: 'MANAGE', 3: 'ADMIN', 4: 'ALL' };
+export const lockName = (level: number) => LOCK_NAMES[level] ?? `level ${level}`;
+/** What an operator runs to lift a VM's lock. */
+export const unlockHint = (vmId: number) => `onevm unlock ${vmId}`;
+
+/**
+ * Acts on a locked VM the way an operator allowed it: unlock, act, lock
+ * again at the same level, whatever the action did. Returns what to journal.
+ */
+export async function actUnlocked(one: Ports['one'], vmId: number, level: number, act: () => Promise<unknown>): Promise<string> {
+  await one.vmUnlock(vmId);
+  let failure: unknown;
+  try {
+    await act();
+  } catch (e) {
+    failure = e;
+  }
+  const relock = await one.vmLock(vmId, level).then(() => '',
+    (e: unknown) => `; locking it again failed (${describeError(e)}): run "onevm lock ${vmId} --${lockName(level).toLowerCase()}"`);
+  if (failure) throw failure;
+  return ` (unlocked, then locked again at ${lockName(level)}${relock})`;
+}
+
 async function withTries<T>(f: () => Promise<T>, tries: number, delayMs: number, clock: Pick<Ports['clock'], 'sleep'>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
@@ -66,7 +92,7 @@ async function withTries<T>(f: () => Promise<T>, tries: number, delayMs: number,
 /** VMs per fresh-read call before acting. */
 export const RECHECK_CHUNK = 64;
 
-type Verdict = { act: true } | { act: false; outcome: 'already-done' | 'skipped' | 'failed'; detail: string };
+type Verdict = { act: true } | { act: false; outcome: 'already-done' | 'skipped' | 'locked' | 'failed'; detail: string };
 
 /** Looks at the VM as oned has it now and decides whether the action is still needed. */
 export function verdictFor(op: Operation, hostId: number, vm: Vm | undefined): Verdict {
@@ -129,11 +155,16 @@ export async function carryOut(
     if (current instanceof Error) return { ...base, outcome: 'failed', detail: `could not re-read the VM before acting: ${describeError(current)}`, tries: 0 };
     const verdict = verdictFor(a.operation, hostId, current);
     if (!verdict.act) return { ...base, outcome: verdict.outcome, detail: verdict.detail, tries: 0 };
-    if (input.dryRun) return { ...base, outcome: 'dry-run', detail: `would call ${CALL_TEXT[a.operation](a.vmId)}`, tries: 0 };
+    const lock = current?.lock;
+    if (lock !== undefined && !input.unlockLocked) {
+      return { ...base, outcome: 'locked', detail: `the VM is locked (${lockName(lock)}): oned refuses ${CALL_TEXT[a.operation](a.vmId)}; run "${unlockHint(a.vmId)}" and recover it again, or allow oneha to unlock (verify.unlockLocked)`, tries: 0 };
+    }
+    if (input.dryRun) return { ...base, outcome: 'dry-run', detail: `would call ${CALL_TEXT[a.operation](a.vmId)}${lock !== undefined ? ' after unlocking it' : ''}`, tries: 0 };
     for (let attempt = 1; ; attempt++) {
       try {
-        await issue(one, a.operation, a.vmId);
-        return { ...base, outcome: 'done', detail: CALL_TEXT[a.operation](a.vmId), tries: attempt };
+        const act = () => issue(one, a.operation, a.vmId);
+        const how = lock !== undefined ? await actUnlocked(one, a.vmId, lock, act) : (await act(), '');
+        return { ...base, outcome: 'done', detail: CALL_TEXT[a.operation](a.vmId) + how, tries: attempt };
       } catch (e) {
         const transient = e instanceof OneError && e.transient;
         if (!transient || attempt >= input.tries) {
@@ -157,7 +188,7 @@ export async function carryOut(
   };
   await Promise.all(Array.from({ length: Math.min(input.concurrency, actions.length) }, worker));
   const count = (k: VmOutcome['outcome']) => outcomes.filter((o) => o.outcome === k).length;
-  return { outcomes, done: count('done') + count('dry-run'), alreadyDone: count('already-done'), failed: count('failed'), skipped: count('skipped') };
+  return { outcomes, done: count('done') + count('dry-run'), alreadyDone: count('already-done'), failed: count('failed'), skipped: count('skipped'), locked: count('locked') };
 }
 
 /** migrate, recreate and delete are this, each bound to its one operation. */

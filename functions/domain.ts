@@ -35,17 +35,44 @@ export const VM_STATE_NAMES = [
   'FAILED', 'POWEROFF', 'UNDEPLOYED', 'CLONING', 'CLONING_FAILURE',
 ] as const;
 
-/** The LCM states oneha names in its decisions; the rest are shown by number. */
+/** LCM_STATE names, index = number (API.md §7). */
+export const LCM_STATE_NAMES = [
+  'LCM_INIT', 'PROLOG', 'BOOT', 'RUNNING', 'MIGRATE', 'SAVE_STOP', 'SAVE_SUSPEND', 'SAVE_MIGRATE',
+  'PROLOG_MIGRATE', 'PROLOG_RESUME', 'EPILOG_STOP', 'EPILOG', 'SHUTDOWN', 'CANCEL', 'FAILURE',
+  'CLEANUP_RESUBMIT', 'UNKNOWN', 'HOTPLUG', 'SHUTDOWN_POWEROFF', 'BOOT_UNKNOWN', 'BOOT_POWEROFF',
+  'BOOT_SUSPENDED', 'BOOT_STOPPED', 'CLEANUP_DELETE', 'HOTPLUG_SNAPSHOT', 'HOTPLUG_NIC',
+  'HOTPLUG_SAVEAS', 'HOTPLUG_SAVEAS_POWEROFF', 'HOTPLUG_SAVEAS_SUSPENDED', 'SHUTDOWN_UNDEPLOY',
+  'EPILOG_UNDEPLOY', 'PROLOG_UNDEPLOY', 'BOOT_UNDEPLOY', 'HOTPLUG_PROLOG_POWEROFF',
+  'HOTPLUG_EPILOG_POWEROFF', 'BOOT_MIGRATE', 'BOOT_FAILURE', 'BOOT_MIGRATE_FAILURE',
+  'PROLOG_MIGRATE_FAILURE', 'PROLOG_FAILURE', 'EPILOG_FAILURE', 'EPILOG_STOP_FAILURE',
+  'EPILOG_UNDEPLOY_FAILURE', 'PROLOG_MIGRATE_POWEROFF', 'PROLOG_MIGRATE_POWEROFF_FAILURE',
+  'PROLOG_MIGRATE_SUSPEND', 'PROLOG_MIGRATE_SUSPEND_FAILURE', 'BOOT_UNDEPLOY_FAILURE',
+  'BOOT_STOPPED_FAILURE', 'PROLOG_RESUME_FAILURE', 'PROLOG_UNDEPLOY_FAILURE',
+  'DISK_SNAPSHOT_POWEROFF', 'DISK_SNAPSHOT_REVERT_POWEROFF', 'DISK_SNAPSHOT_DELETE_POWEROFF',
+  'DISK_SNAPSHOT_SUSPENDED', 'DISK_SNAPSHOT_REVERT_SUSPENDED', 'DISK_SNAPSHOT_DELETE_SUSPENDED',
+  'DISK_SNAPSHOT', 'DISK_SNAPSHOT_REVERT', 'DISK_SNAPSHOT_DELETE', 'PROLOG_MIGRATE_UNKNOWN',
+  'PROLOG_MIGRATE_UNKNOWN_FAILURE', 'DISK_RESIZE', 'DISK_RESIZE_POWEROFF', 'DISK_RESIZE_UNDEPLOYED',
+  'HOTPLUG_NIC_POWEROFF', 'HOTPLUG_RESIZE', 'HOTPLUG_SAVEAS_UNDEPLOYED', 'HOTPLUG_SAVEAS_STOPPED',
+  'BACKUP', 'BACKUP_POWEROFF', 'RESTORE',
+] as const;
+
+/** The LCM states oneha's decisions name. */
 export const LcmState = {
   LCM_INIT: 0, PROLOG: 1, BOOT: 2, RUNNING: 3, MIGRATE: 4,
-  CLEANUP_RESUBMIT: 15, UNKNOWN: 16, CLEANUP_DELETE: 23, PROLOG_MIGRATE_UNKNOWN: 60,
+  CLEANUP_RESUBMIT: 15, UNKNOWN: 16, CLEANUP_DELETE: 23, BOOT_FAILURE: 36, PROLOG_MIGRATE_UNKNOWN: 60,
+  PROLOG_MIGRATE_UNKNOWN_FAILURE: 61,
 } as const;
 
 export function vmStateName(state: number, lcmState: number): string {
   const s = VM_STATE_NAMES[state] ?? String(state);
   if (state !== VmState.ACTIVE) return s;
-  const lcm = Object.entries(LcmState).find(([, n]) => n === lcmState)?.[0] ?? String(lcmState);
-  return `${s}/${lcm}`;
+  return `${s}/${LCM_STATE_NAMES[lcmState] ?? String(lcmState)}`;
+}
+
+/** A state the VM stays in until someone acts: any *_FAILURE, FAILED, CLONING_FAILURE. */
+export function isVmFailureState(state: number, lcmState: number): boolean {
+  if (state === VmState.FAILED || state === VmState.CLONING_FAILURE) return true;
+  return state === VmState.ACTIVE && (LCM_STATE_NAMES[lcmState] ?? '').endsWith('FAILURE');
 }
 
 /** A flat view of a TEMPLATE: scalar attributes only (vectors such as DISK are left out). */
@@ -71,6 +98,8 @@ export const HistorySchema = z.object({
   hid: z.number().int(),
   dsId: z.number().int(),
   action: z.number().int(),
+  /** RSTIME: when the VM started running on this record's host (seconds; 0 = not yet). */
+  rstime: z.number().int().optional(),
 });
 export type History = z.infer<typeof HistorySchema>;
 
@@ -84,6 +113,13 @@ export const VmSchema = z.object({
   resched: z.number().int(),
   /** In SEQ order. The pool's short body carries only the last record. */
   history: z.array(HistorySchema),
+  /** LOCK/LOCKED: 1 USE, 2 MANAGE, 3 ADMIN, 4 ALL; absent when not locked. */
+  lock: z.number().int().optional(),
+  /** USER_TEMPLATE/SCHED_MESSAGE: why the scheduler could not place the VM. */
+  schedMessage: z.string().optional(),
+  /** TEMPLATE/CPU and TEMPLATE/MEMORY (MB): what the VM needs from a host. */
+  cpu: z.number().optional(),
+  memory: z.number().optional(),
 });
 export type Vm = z.infer<typeof VmSchema>;
 

@@ -96,9 +96,28 @@ export function hostFromNode(n: Node): Host {
   });
 }
 
+/** A scalar element of a subtree kept as raw text (TEMPLATE, USER_TEMPLATE): its text, CDATA or escaped. */
+export function rawElement(raw: unknown, tag: string): string | undefined {
+  if (typeof raw !== 'string') return undefined;
+  const m = new RegExp(`<${tag}>(?:<!\\[CDATA\\[([\\s\\S]*?)\\]\\]>|([^<]*))</${tag}>`).exec(raw);
+  if (!m) return undefined;
+  return m[1] ?? m[2].replace(TEXT_ENTITY, (_, e: string) => TEXT_ENTITIES[e]).trim();
+}
+
+const optNum = (v: string | undefined): number | undefined => {
+  if (v === undefined || v === '') return undefined;
+  const n = Number(v);
+  return Number.isFinite(n) ? n : undefined;
+};
+
 export function vmFromNode(n: Node): Vm {
   const records = list<Node>((n.HISTORY_RECORDS as Node | undefined)?.HISTORY);
+  const lock = (n.LOCK as Node | undefined)?.LOCKED;
   return VmSchema.parse({
+    lock: lock === undefined || lock === '' ? undefined : num(lock),
+    schedMessage: rawElement(n.USER_TEMPLATE, 'SCHED_MESSAGE'),
+    cpu: optNum(rawElement(n.TEMPLATE, 'CPU')),
+    memory: optNum(rawElement(n.TEMPLATE, 'MEMORY')),
     id: num(field(n, 'ID', 'VM'), undefined, 'VM/ID'),
     name: str(n.NAME),
     uname: str(n.UNAME),
@@ -113,6 +132,7 @@ export function vmFromNode(n: Node): Vm {
         hid: num(h.HID, -1),
         dsId: num(h.DS_ID, -1),
         action: num(h.ACTION, 0),
+        rstime: h.RSTIME === undefined ? undefined : num(h.RSTIME, 0),
       }))
       .sort((a, b) => a.seq - b.seq),
   });
@@ -169,6 +189,14 @@ function leanField(block: string, tag: string): string | undefined {
   return v;
 }
 
+/** A scalar directly inside a section of the VM (its first <tag>), read the lean way. */
+function leanSection(block: string, section: string, tag: string): string | undefined {
+  const open = block.indexOf(`<${section}>`);
+  if (open < 0) return undefined;
+  const close = block.indexOf(`</${section}>`, open);
+  return leanField(block.slice(open, close < 0 ? block.length : close), tag);
+}
+
 function leanVmPool(xml: string): Vm[] | undefined {
   try {
     return leanVmPoolOrThrow(xml);
@@ -209,15 +237,24 @@ function leanVmPoolOrThrow(xml: string): Vm[] | undefined {
         const seq = leanField(h, 'SEQ');
         const hid = leanField(h, 'HID');
         if (seq === undefined || hid === undefined) return undefined;
-        history.push({ seq: num(seq), hostname: leanField(h, 'HOSTNAME') ?? '', hid: num(hid), dsId: num(leanField(h, 'DS_ID'), -1), action: num(leanField(h, 'ACTION'), 0) });
+        const rstime = leanField(h, 'RSTIME');
+        history.push({
+          seq: num(seq), hostname: leanField(h, 'HOSTNAME') ?? '', hid: num(hid), dsId: num(leanField(h, 'DS_ID'), -1), action: num(leanField(h, 'ACTION'), 0),
+          rstime: rstime === undefined ? undefined : num(rstime, 0),
+        });
       }
     } else if (block.includes('<HISTORY_RECORDS/>') === false && block.includes('HISTORY')) {
       return undefined;
     }
     history.sort((a, b) => a.seq - b.seq);
+    const lock = leanField(head, 'LOCKED');
     const vm = {
       id: num(id), name: leanField(head, 'NAME') ?? '', uname: leanField(head, 'UNAME') ?? '', gname: leanField(head, 'GNAME') ?? '',
       state: num(state), lcmState: num(leanField(head, 'LCM_STATE'), 0), resched: num(leanField(head, 'RESCHED'), 0), history,
+      lock: lock === undefined ? undefined : num(lock),
+      schedMessage: leanSection(block, 'USER_TEMPLATE', 'SCHED_MESSAGE'),
+      cpu: optNum(leanSection(block, 'TEMPLATE', 'CPU')),
+      memory: optNum(leanSection(block, 'TEMPLATE', 'MEMORY')),
     };
     const ok = VmSchema.safeParse(vm);
     if (!ok.success) return undefined;

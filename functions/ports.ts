@@ -22,6 +22,9 @@ export interface OneApi {
   /** Note oned's order: action name first. */
   vmAction(action: string, id: number): Promise<number>;
   vmRecover(id: number, operation: number): Promise<number>;
+  /** one.vm.lock(id, level): 1 USE, 2 MANAGE, 3 ADMIN, 4 ALL. */
+  vmLock(id: number, level: number): Promise<number>;
+  vmUnlock(id: number): Promise<number>;
   datastorePoolInfo(): Promise<Datastore[]>;
   userInfo(id: number): Promise<User>;
   zoneRaftStatus(): Promise<RaftStatus>;

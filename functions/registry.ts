@@ -10,9 +10,10 @@ import { inventory } from './inventory';
 import { migrate } from './migrate';
 import { recreate } from './recreate';
 import { select } from './select';
+import { verify } from './verify';
 import { wait } from './wait';
 
-export const functions = { decode, wait, fence, inventory, select, migrate, recreate, delete: deleteVms } as const;
+export const functions = { decode, wait, fence, inventory, select, migrate, recreate, delete: deleteVms, verify } as const;
 export type FunctionName = keyof typeof functions;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -13,10 +13,11 @@ export const STEP_LABEL: Record<string, string> = {
   inventory: 'List the host\'s VMs',
   select: 'Plan each VM',
   recover: 'Recover the VMs',
+  verify: 'Verify the VMs run',
   finish: 'Finish',
 };
 
-export const OUTCOME_LABEL: Record<string, string> = { done: 'recovered', 'already-done': 'already recovered', 'dry-run': 'dry run', failed: 'failed', skipped: 'skipped' };
+export const OUTCOME_LABEL: Record<string, string> = { done: 'recovered', 'already-done': 'already recovered', 'dry-run': 'dry run', failed: 'failed', skipped: 'skipped', locked: 'locked' };
 
 export interface FenceView { outcome: string; method?: string; evidence?: string; verified: boolean; power?: string; reason?: string }
 export interface StepLike { name: string; status: string; output?: unknown; error?: { code: string; message: string } }
@@ -60,16 +61,16 @@ export function recoveryVerdict(r: Pick<RecoveryLike, 'status' | 'fence'>): { te
   switch (r.status) {
     case 'completed': return r.fence && fenceVerdict(r.fence).kind !== 'success' ? { text: `${text} (FENCE UNVERIFIED)`, kind: 'warning' } : { text, kind: 'success' };
     case 'failed': case 'rejected': case 'fence-failed': return { text, kind: 'error' };
-    case 'held': return { text, kind: 'warning' };
+    case 'held': case 'degraded': return { text, kind: 'warning' };
     case 'running': case 'received': return { text, kind: 'info' };
     default: return { text, kind: 'default' };
   }
 }
 
 export function outcomeVerdict(outcome: string): Verdict {
-  if (outcome === 'recovered' || outcome === 'already recovered' || outcome === 'dry run' || outcome === 'done' || outcome === 'already-done' || outcome === 'dry-run') return 'success';
+  if (outcome === 'running' || outcome === 'recovered' || outcome === 'already recovered' || outcome === 'dry run' || outcome === 'done' || outcome === 'already-done' || outcome === 'dry-run') return 'success';
   if (outcome === 'failed' || outcome === 'down') return 'error';
-  if (outcome === 'skipped' || outcome === 'not recovered') return 'warning';
+  if (outcome === 'skipped' || outcome === 'not recovered' || outcome === 'locked' || outcome === 'stuck') return 'warning';
   if (outcome === 'pending') return 'info';
   return 'default';
 }

@@ -73,6 +73,23 @@ export const ConfigSchema = z.object({
       windowSeconds: z.number().int().positive().default(600),
     }).strict().default({ share: 0.5, count: 0, windowSeconds: 600 }),
   }).strict().default({ massFailure: { share: 0.5, count: 0, windowSeconds: 600 } }),
+  verify: z.object({
+    /** How often the VMs acted on are read (one.vmpool.infoset, 64 VMs a call). */
+    pollSeconds: z.number().positive().default(5),
+    /** How long the VMs of a recovery may take to run, per mode; then the recovery ends degraded, naming them. */
+    deadlineSeconds: z.object({
+      migrate: z.number().positive().default(600),
+      recreate: z.number().positive().default(900),
+      delete: z.number().positive().default(300),
+    }).strict().default({ migrate: 600, recreate: 900, delete: 300 }),
+    /** one.vm.recover(id, 2) tries for a VM found in BOOT_FAILURE or another *_FAILURE state. */
+    retries: z.number().int().min(0).max(10).default(2),
+    /** After the retries, re-create the VM (one.vm.recover 4): its disks' state is lost, so only when allowed. */
+    recreate: z.boolean().default(false),
+    backoffSeconds: z.number().nonnegative().default(10),
+    /** Locked VMs: unlock, act, lock again at the same level; otherwise reported with "onevm unlock <id>". */
+    unlockLocked: z.boolean().default(false),
+  }).strict().default({ pollSeconds: 5, deadlineSeconds: { migrate: 600, recreate: 900, delete: 300 }, retries: 2, recreate: false, backoffSeconds: 10, unlockLocked: false }),
   afterRecovery: z.object({ hostStatus: z.enum(['disabled', 'offline', 'none']).default('disabled') }).strict().default({ hostStatus: 'disabled' }),
   dedupeWindowSeconds: z.number().int().nonnegative().default(600),
   reconcile: z.object({ intervalSeconds: z.number().int().nonnegative().default(60) }).strict().default({ intervalSeconds: 60 }),

@@ -41,6 +41,7 @@ export function exitCodeFor(r: Recovery): number {
   switch (r.status) {
     case 'completed': case 'came-back': case 'skipped': return EXIT.ok;
     case 'fence-failed': case 'held': return EXIT.fenceFailed;
+    case 'degraded': return EXIT.vmsFailed;
     case 'failed': {
       if (ONED_CODES.test(r.errorCode ?? '')) return EXIT.oned;
       if (r.steps.some((s) => s.name === 'decode' && s.status === 'failed')) return EXIT.badInput;

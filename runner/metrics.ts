@@ -3,6 +3,26 @@ import type { JournalEvent } from './journal/events';
 import type { Journal } from './journal/journal';
 
 const STEP_BUCKETS = [0.05, 0.25, 1, 5, 15, 60, 300, 900];
+/** Host ERROR to running: seconds to tens of minutes. */
+const RUNNING_BUCKETS = [5, 15, 30, 60, 120, 300, 600, 1800];
+
+class Histogram {
+  private readonly counts: number[];
+  private sum = 0;
+  private n = 0;
+  constructor(private readonly buckets: number[]) {
+    this.counts = buckets.map(() => 0);
+  }
+  observe(v: number): void {
+    this.buckets.forEach((le, i) => { if (v <= le) this.counts[i]++; });
+    this.sum += v;
+    this.n++;
+  }
+  render(L: string[], name: string): void {
+    this.buckets.forEach((le, i) => L.push(`${name}_bucket{le="${le}"} ${this.counts[i]}`));
+    L.push(`${name}_bucket{le="+Inf"} ${this.n}`, `${name}_sum ${this.sum.toFixed(3)}`, `${name}_count ${this.n}`);
+  }
+}
 
 export class Metrics {
   private readonly flows = new Map<string, number>();
@@ -17,6 +37,9 @@ export class Metrics {
   private recoverySecondsCount = 0;
   private recoverySecondsMax = 0;
   private readonly stepStart = new Map<string, number>();
+  private readonly mttr = new Histogram(RUNNING_BUCKETS);
+  private readonly vmToRunning = new Histogram(RUNNING_BUCKETS);
+  private readonly vmsVerified = new Map<string, number>();
   hooksReceived = 0;
   hooksRejected = 0;
 
@@ -44,9 +67,20 @@ export class Metrics {
           if (out.outcome === 'failed') this.fenceFailures++;
         }
         if (e.step === 'fence' && e.type === 'step-failed') this.fenceFailures++;
+        if (e.step === 'verify' && e.type === 'step-finished') {
+          const mttrMs = (e.output as { mttrMs?: number }).mttrMs;
+          if (mttrMs !== undefined) this.mttr.observe(mttrMs / 1000);
+        }
         break;
       }
       case 'vm': {
+        if (e.outcome.kind === 'verify') {
+          const v = e.outcome.verify as { result: string; afterMs?: number };
+          if (v.result === 'watching') break;
+          this.vmsVerified.set(v.result, (this.vmsVerified.get(v.result) ?? 0) + 1);
+          if (v.result === 'running' && v.afterMs !== undefined) this.vmToRunning.observe(v.afterMs / 1000);
+          break;
+        }
         const o = String(e.outcome.outcome);
         const key = o === 'done' || o === 'already-done' ? 'recovered' : o === 'failed' ? 'failed' : o === 'skipped' ? 'skipped' : o;
         this.vms.set(key, (this.vms.get(key) ?? 0) + 1);
@@ -102,6 +136,12 @@ export class Metrics {
     L.push(`oneha_fence_failures_total ${this.fenceFailures}`);
     metric('oneha_vms_total', 'counter', 'VMs by recovery outcome.');
     for (const k of ['recovered', 'skipped', 'failed']) L.push(`oneha_vms_total{outcome="${k}"} ${this.vms.get(k) ?? 0}`);
+    metric('oneha_vms_verified_total', 'counter', 'VMs by what verify saw: running elsewhere, done (deleted), stuck.');
+    for (const k of ['running', 'done', 'stuck']) L.push(`oneha_vms_verified_total{result="${k}"} ${this.vmsVerified.get(k) ?? 0}`);
+    metric('oneha_mttr_seconds', 'histogram', 'Host ERROR (oned\'s time) to the last VM of the recovery running, for recoveries whose VMs all run.');
+    this.mttr.render(L, 'oneha_mttr_seconds');
+    metric('oneha_vm_time_to_running_seconds', 'histogram', 'Host ERROR to each recovered VM seen running on another host.');
+    this.vmToRunning.render(L, 'oneha_vm_time_to_running_seconds');
     metric('oneha_recovery_seconds', 'summary', 'Time from the hook event to the last VM recovered.');
     L.push(`oneha_recovery_seconds_sum ${this.recoverySecondsSum.toFixed(3)}`, `oneha_recovery_seconds_count ${this.recoverySecondsCount}`);
     metric('oneha_recovery_seconds_max', 'gauge', 'Longest time from event to last VM recovered.');

@@ -4,16 +4,24 @@
 import type { VmOutcome } from '../functions/carryOut';
 import type { FenceResult } from '../functions/fence';
 import type { RecoveryPlan } from '../functions/select';
+import type { VerifyResult, VmVerdict } from '../functions/verify';
 import { finishedOutput, type Recovery } from './journal/events';
 
+/** A VM's journaled record: the carry-out outcome, then verify's verdict (live while it watches). */
+export type VmRecord = VmOutcome & { verify?: Omit<VmVerdict, 'result' | 'at' | 'afterMs'> & { result: VmVerdict['result'] | 'watching'; at?: number; afterMs?: number } };
+
 export function recoverySummary(r: Recovery) {
-  const counts = { recovered: 0, failed: 0, skipped: 0, planned: 0 };
+  // recovered: oned accepted the action; running: verify saw the VM run elsewhere (or DONE, for delete); stuck: verify gave up on it.
+  const counts = { recovered: 0, failed: 0, skipped: 0, planned: 0, running: 0, stuck: 0 };
   const plan = finishedOutput<RecoveryPlan>(r, 'select');
-  for (const v of r.vms as unknown as VmOutcome[]) {
+  for (const v of r.vms as unknown as VmRecord[]) {
     if (v.outcome === 'done' || v.outcome === 'already-done' || v.outcome === 'dry-run') counts.recovered++;
     else if (v.outcome === 'failed') counts.failed++;
     else counts.skipped++;
+    if (v.verify?.result === 'running' || v.verify?.result === 'done') counts.running++;
+    else if (v.verify?.result === 'stuck') counts.stuck++;
   }
+  const verified = finishedOutput<VerifyResult>(r, 'verify');
   if (plan) {
     counts.skipped += plan.skipped.length;
     counts.planned = plan.actions.length;
@@ -22,16 +30,19 @@ export function recoverySummary(r: Recovery) {
   return {
     id: r.id, status: r.status, reason: r.reason, trigger: r.trigger, hostId: r.hostId, hostName: r.hostName || undefined,
     receivedAt: r.receivedAt, updatedAt: r.updatedAt, currentStep: current, joined: r.joined, releasedBy: r.releasedBy, counts,
+    /** Host ERROR (oned's time) to the last VM running; only when every planned VM runs. */
+    mttrMs: verified?.mttrMs,
   };
 }
 
 export function recoveryDetail(r: Recovery) {
   const plan = finishedOutput<RecoveryPlan>(r, 'select');
   const fence = finishedOutput<FenceResult>(r, 'fence');
-  const vms = r.vms as unknown as VmOutcome[];
+  const vms = r.vms as unknown as VmRecord[];
   const notRecovered = [
     ...(plan?.skipped ?? []).map((s) => ({ vmId: s.vmId, vmName: s.vmName, reason: s.reason })),
-    ...vms.filter((v) => v.outcome === 'failed' || v.outcome === 'skipped').map((v) => ({ vmId: v.vmId, vmName: v.vmName, reason: v.detail })),
+    ...vms.filter((v) => v.outcome === 'failed' || v.outcome === 'skipped' || v.outcome === 'locked').map((v) => ({ vmId: v.vmId, vmName: v.vmName, reason: v.detail })),
+    ...vms.filter((v) => v.verify?.result === 'stuck').map((v) => ({ vmId: v.vmId, vmName: v.vmName, reason: v.verify!.reason ?? v.verify!.state })),
   ];
   return {
     ...recoverySummary(r),

@@ -67,6 +67,12 @@ export function flowSettings(config: Config): FlowSettings {
     retryDelayMs: config.retries.delayMs,
     stepTries: config.retries.stepTries,
     afterRecovery: config.afterRecovery.hostStatus,
+    verify: {
+      pollSeconds: config.verify.pollSeconds,
+      deadlineSeconds: config.verify.deadlineSeconds,
+      ladder: { retries: config.verify.retries, recreate: config.verify.recreate, backoffSeconds: config.verify.backoffSeconds },
+      unlockLocked: config.verify.unlockLocked,
+    },
   };
 }
 

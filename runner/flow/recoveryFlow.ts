@@ -15,6 +15,7 @@ import { functions, invoke } from '../../functions/registry';
 import type { RecoveryPlan } from '../../functions/select';
 import type { CarryOutResult, VmOutcome } from '../../functions/carryOut';
 import type { WaitResult } from '../../functions/wait';
+import type { Ladder, VerifyResult } from '../../functions/verify';
 import type { FenceMethod } from '../../functions/fenceTypes';
 import { StepError } from '../../functions/define';
 import { finishedOutput, type NewEvent, type Recovery, type RecoveryStatus, type StepName } from '../journal/events';
@@ -34,9 +35,27 @@ export interface FlowSettings {
   afterRecovery: 'disabled' | 'offline' | 'none';
   /** Fence reads power only, VMs are planned but not touched, the host is left as it is. */
   dryRun?: boolean;
+  /** Watching the VMs until they run (the verify step). */
+  verify?: VerifySettings;
 }
 
-export const STEP_ORDER: StepName[] = ['decode', 'wait', 'fence', 'inventory', 'select', 'recover', 'finish'];
+export interface VerifySettings {
+  pollSeconds: number;
+  /** How long a recovery's VMs may take to run, per mode. */
+  deadlineSeconds: Record<'migrate' | 'recreate' | 'delete', number>;
+  ladder: Ladder;
+  /** Locked VMs: unlock, act, lock again (journaled); otherwise reported with the unlock command. */
+  unlockLocked: boolean;
+}
+
+export const DEFAULT_VERIFY: VerifySettings = {
+  pollSeconds: 5,
+  deadlineSeconds: { migrate: 600, recreate: 900, delete: 300 },
+  ladder: { retries: 2, recreate: false, backoffSeconds: 10 },
+  unlockLocked: false,
+};
+
+export const STEP_ORDER: StepName[] = ['decode', 'wait', 'fence', 'inventory', 'select', 'recover', 'verify', 'finish'];
 
 /** What the flow asks of the runner around it. */
 export interface FlowHooks {
@@ -153,17 +172,36 @@ export async function runRecoveryFlow(rec: Recovery, ports: Ports, settings: Flo
     const settled = new Set(rec.vms.filter((v) => v.outcome === 'done' || v.outcome === 'already-done').map((v) => v.vmId as number));
     const pending = plan.actions.filter((a) => !settled.has(a.vmId));
     const fn = { migrate: functions.migrate, recreate: functions.recreate, delete: functions.delete }[plan.mode];
+    const journalVm = { emit: (e: { kind: string } & Record<string, unknown>) => { ports.progress.emit(e); void hooks.record({ type: 'vm', outcome: e }).catch(() => {}); } };
+    const vs = settings.verify ?? DEFAULT_VERIFY;
     const carried = await step<CarryOutResult>('recover', { hostId: host0.id, mode: plan.mode, actions: pending.length, alreadySettled: settled.size }, () =>
       invoke(fn, {
         hostId: host0.id, actions: pending, concurrency: settings.vmConcurrency, tries: settings.vmTries, retryDelayMs: settings.retryDelayMs,
-        dryRun: !!settings.dryRun,
+        dryRun: !!settings.dryRun, unlockLocked: vs.unlockLocked,
       }, {
         ...ports,
         // Each VM's outcome is journaled as it happens, so a resumed flow skips it.
-        progress: { emit: (e) => { ports.progress.emit(e); void hooks.record({ type: 'vm', outcome: e }).catch(() => {}); } },
+        progress: journalVm,
       }));
 
-    const failed = carried.outcomes.filter((o: VmOutcome) => o.outcome === 'failed' || o.outcome === 'skipped');
+    // Every planned VM's carry-out outcome, journaled ones included (a resumed flow did not redo them).
+    const outcomeOf = new Map<number, VmOutcome>();
+    for (const v of rec.vms) if (typeof v.vmId === 'number' && typeof v.outcome === 'string') outcomeOf.set(v.vmId, v as unknown as VmOutcome);
+    for (const o of carried.outcomes) outcomeOf.set(o.vmId, o);
+    const acted = plan.actions.filter((a) => ['done', 'already-done'].includes(outcomeOf.get(a.vmId)?.outcome ?? ''));
+    const failedAt = errorSince(host0) ?? errorSince(inv.host) ?? rec.receivedAt;
+    let verified: VerifyResult | undefined;
+    if (acted.length && !settings.dryRun) {
+      // The deadline is the recovery's: a resumed verify keeps the one it started with.
+      const begun = [...rec.steps].reverse().find((s) => s.name === 'verify')?.input as { deadlineAt?: number } | undefined;
+      const deadlineAt = begun?.deadlineAt ?? ports.clock.now() + vs.deadlineSeconds[plan.mode] * 1000;
+      verified = await step<VerifyResult>('verify', { hostId: host0.id, vms: acted.length, failedAt, deadlineAt }, () =>
+        invoke(functions.verify, {
+          hostId: host0.id, failedAt, deadlineAt, pollSeconds: vs.pollSeconds, ladder: vs.ladder, unlockLocked: vs.unlockLocked,
+          vms: acted.map((a) => ({ vmId: a.vmId, vmName: a.vmName, operation: a.operation })),
+        }, { ...ports, progress: journalVm }));
+    }
+
     await step('finish', { hostId: host0.id, afterRecovery: settings.afterRecovery }, async () => {
       if (fenced!.outcome !== 'fenced' || settings.afterRecovery === 'none' || settings.dryRun) return { hostStatus: 'unchanged' };
       // Keep the scheduler off the fenced host until an operator brings it back.
@@ -172,14 +210,31 @@ export async function runRecoveryFlow(rec: Recovery, ports: Ports, settings: Flo
       return { hostStatus: settings.afterRecovery };
     });
     const total = plan.actions.length;
-    if (failed.length) return await status('failed', `${failed.length} of ${total} VMs could not be recovered`);
-    return await status('completed', `${total} VMs recovered, ${plan.skipped.length} left alone with a reason`);
+    const left = plan.skipped.length ? `, ${plan.skipped.length} left alone with a reason` : '';
+    if (settings.dryRun) {
+      const notActing = plan.actions.filter((a) => outcomeOf.get(a.vmId)?.outcome !== 'dry-run' && outcomeOf.get(a.vmId)?.outcome !== 'already-done');
+      if (notActing.length) return await status('degraded', `dry run: ${notActing.length} of ${total} VMs would not be recovered: ${stuckList(notActing.map((a) => ({ ...a, why: outcomeOf.get(a.vmId)?.detail ?? 'no outcome' })))}`);
+      return await status('completed', `dry run: ${total} VMs would be recovered${left}`);
+    }
+    const stuck = [
+      ...plan.actions.filter((a) => !acted.includes(a)).map((a) => ({ ...a, why: `${outcomeOf.get(a.vmId)?.outcome ?? 'no outcome'}: ${outcomeOf.get(a.vmId)?.detail ?? ''}` })),
+      ...(verified?.vms ?? []).filter((v) => v.result === 'stuck').map((v) => ({ ...v, why: v.reason ?? v.state })),
+    ];
+    if (stuck.length) return await status('degraded', `${stuck.length} of ${total} VMs not running: ${stuckList(stuck)}`);
+    const mttr = verified?.mttrMs !== undefined ? ` (MTTR ${(verified.mttrMs / 1000).toFixed(1)} s from host ERROR)` : '';
+    return await status('completed', `${total} VMs ${plan.mode === 'delete' ? 'deleted (DONE)' : 'running elsewhere'}${mttr}${left}`);
   } catch (e) {
     if (e instanceof FlowStop) return await status(e.status, e.message);
     log.error(`recovery stopped: ${describeError(e)}`, { hostId });
     const code = e instanceof StepError ? e.code : e instanceof OneError ? e.codeName : 'error';
     return await status('failed', describeError(e), code);
   }
+}
+
+/** The stuck VMs, named, for a status line (the per-VM records say the rest). */
+function stuckList(vms: Array<{ vmId: number; vmName: string; why: string }>): string {
+  const shown = vms.slice(0, 5).map((v) => `${v.vmId} (${v.vmName}) ${v.why}`);
+  return shown.join('; ') + (vms.length > shown.length ? `; and ${vms.length - shown.length} more` : '');
 }
 
 /** When oned says the host went into ERROR (TEMPLATE/ERROR starts with a ctime). */

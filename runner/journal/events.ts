@@ -3,7 +3,7 @@
 // starts, so a crash at any point leaves enough to resume without acting twice.
 import { z } from 'zod';
 
-export const StepNameSchema = z.enum(['decode', 'wait', 'fence', 'inventory', 'select', 'recover', 'finish']);
+export const StepNameSchema = z.enum(['decode', 'wait', 'fence', 'inventory', 'select', 'recover', 'verify', 'finish']);
 export type StepName = z.infer<typeof StepNameSchema>;
 
 export const RecoveryStatusSchema = z.enum([
@@ -13,7 +13,8 @@ export const RecoveryStatusSchema = z.enum([
   'held', // mass-failure brake or disarmed: waits for an operator
   'fence-failed', // stopped before any VM was touched; waits for an operator
   'came-back', // the host returned during the wait
-  'completed',
+  'completed', // every planned VM runs elsewhere (verified)
+  'degraded', // ended, but some planned VMs do not run: each named with why
   'failed',
   'skipped', // HA is off for the host, or the runner is not the leader
 ]);
@@ -94,8 +95,9 @@ export function applyEvent(r: Recovery | undefined, e: JournalEvent): Recovery |
       break;
     }
     case 'vm': {
+      // Merged: the carry-out outcome and verify's verdict of one VM are one record.
       const i = r.vms.findIndex((v) => v.vmId === e.outcome.vmId);
-      if (i >= 0) r.vms[i] = e.outcome; else r.vms.push(e.outcome);
+      if (i >= 0) r.vms[i] = { ...r.vms[i], ...e.outcome }; else r.vms.push(e.outcome);
       break;
     }
     case 'status': r.status = e.status; r.reason = e.reason; r.errorCode = e.code; break;
@@ -110,7 +112,7 @@ function lastRunning(r: Recovery, step: StepName): StepRecord | undefined {
   return undefined;
 }
 
-export const FINAL_STATUSES: ReadonlySet<RecoveryStatus> = new Set(['rejected', 'came-back', 'completed', 'failed', 'skipped']);
+export const FINAL_STATUSES: ReadonlySet<RecoveryStatus> = new Set(['rejected', 'came-back', 'completed', 'degraded', 'failed', 'skipped']);
 /** Statuses that wait for an operator: not resumed by a restart. */
 export const WAITING_STATUSES: ReadonlySet<RecoveryStatus> = new Set(['held', 'fence-failed']);
 

@@ -76,6 +76,8 @@ export class OneClient implements OneApi {
   vmPoolInfoSet = (ids: number[], extended: boolean) => this.xmlCall(xml.parseVmPool, 'one.vmpool.infoset', ids.join(','), extended);
   vmAction = (action: string, id: number) => this.call<number>('one.vm.action', action, id);
   vmRecover = (id: number, operation: number) => this.call<number>('one.vm.recover', id, operation);
+  vmLock = (id: number, level: number) => this.call<number>('one.vm.lock', id, level);
+  vmUnlock = (id: number) => this.call<number>('one.vm.unlock', id);
   datastorePoolInfo = () => this.xmlCall(xml.parseDatastorePool, 'one.datastorepool.info');
   userInfo = (id: number) => this.xmlCall(xml.parseUser, 'one.user.info', id);
   zoneRaftStatus = () => this.xmlCall(xml.parseRaftStatus, 'one.zone.raftstatus');

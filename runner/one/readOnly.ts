@@ -3,7 +3,7 @@ import type { OneApi } from '../../functions/ports';
 import { OneError, OneErrorCode } from '../../functions/oneErrors';
 
 const WRITES = new Set<keyof OneApi>([
-  'hostUpdate', 'hostStatus', 'vmAction', 'vmRecover', 'documentAllocate', 'documentUpdate', 'documentDelete',
+  'hostUpdate', 'hostStatus', 'vmAction', 'vmRecover', 'vmLock', 'vmUnlock', 'documentAllocate', 'documentUpdate', 'documentDelete',
 ]);
 
 export function readOnly(one: OneApi): OneApi {

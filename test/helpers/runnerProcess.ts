@@ -35,6 +35,7 @@ export async function startRunner(simUrl: string, config: object = {}, opts: { d
     ONEHA_CONFIG: writeFile(dir, 'oneha.json', JSON.stringify({
       monitoring: { intervalSeconds: 1, pollSeconds: 0.2, monitordConf: join(dir, 'none.conf') },
       retries: { delayMs: 100 },
+      verify: { pollSeconds: 0.2, backoffSeconds: 0.2 },
       reconcile: { intervalSeconds: 0 },
       ...config,
       // The simulated hosts' BMCs are on 127.0.0.1.

@@ -24,7 +24,7 @@ afterAll(() => killAll());
 
 describe('function bundles', () => {
   it('every function has its own bundle', () => {
-    for (const n of ['decode', 'wait', 'fence', 'inventory', 'select', 'migrate', 'recreate', 'delete']) expect(existsSync(bundle(n)), n).toBe(true);
+    for (const n of ['decode', 'wait', 'fence', 'inventory', 'select', 'migrate', 'recreate', 'delete', 'verify']) expect(existsSync(bundle(n)), n).toBe(true);
     // Pure functions carry no OpenNebula client.
     expect(readFileSync(bundle('select'), 'utf8')).not.toContain('one.vmpool.infoset');
   });

@@ -49,9 +49,12 @@ describe('operator tools', () => {
     await reading;
     const mine = events.filter((e) => e.event.id === recoveryId);
     const steps = mine.filter((e) => e.event.type === 'step-finished').map((e) => e.event.step);
-    expect(steps).toEqual(['decode', 'wait', 'fence', 'inventory', 'select', 'recover', 'finish']);
-    expect(mine.filter((e) => e.event.type === 'vm').map((e) => e.event.outcome.vmId).sort()).toEqual([41, 44]);
-    expect(mine.at(-1).recovery).toMatchObject({ id: recoveryId, status: 'completed', counts: { recovered: 2, skipped: 2 } });
+    expect(steps).toEqual(['decode', 'wait', 'fence', 'inventory', 'select', 'recover', 'verify', 'finish']);
+    const vmEvents = mine.filter((e) => e.event.type === 'vm').map((e) => e.event.outcome);
+    expect([...new Set(vmEvents.map((o) => o.vmId))].sort()).toEqual([41, 44]);
+    // live per VM: the carry-out outcome, then verify's verdict with where it runs
+    expect(vmEvents.filter((o) => o.kind === 'verify' && o.verify.result === 'running').map((o) => o.vmId).sort()).toEqual([41, 44]);
+    expect(mine.at(-1).recovery).toMatchObject({ id: recoveryId, status: 'completed', counts: { recovered: 2, skipped: 2, running: 2, stuck: 0 } });
   });
 
   it('oneha status shows the runner, oned and flows', async () => {

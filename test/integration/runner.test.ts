@@ -26,7 +26,7 @@ function cloud(hosts: number, vmsOn: Record<number, number>) {
 async function completed(r: RunnerHandle, id: string, timeoutMs = 30_000) {
   return until(async () => {
     const d = (await r.api('GET', `/v1/recoveries/${id}`)).json;
-    return ['completed', 'failed', 'fence-failed', 'came-back', 'held'].includes(d?.status) ? d : undefined;
+    return ['completed', 'degraded', 'failed', 'fence-failed', 'came-back', 'held'].includes(d?.status) ? d : undefined;
   }, timeoutMs, `recovery ${id} to finish`);
 }
 
@@ -44,8 +44,12 @@ describe('runner: hook to recovery', () => {
     expect(res.json).toMatchObject({ status: 'accepted', link: `/v1/recoveries/${res.json.recoveryId}` });
     const d = await completed(r, res.json.recoveryId);
     expect(d.status).toBe('completed');
-    expect(d.steps.map((x: { name: string; status: string }) => `${x.name}:${x.status}`)).toEqual(['decode:ok', 'wait:ok', 'fence:ok', 'inventory:ok', 'select:ok', 'recover:ok', 'finish:ok']);
+    expect(d.steps.map((x: { name: string; status: string }) => `${x.name}:${x.status}`)).toEqual(['decode:ok', 'wait:ok', 'fence:ok', 'inventory:ok', 'select:ok', 'recover:ok', 'verify:ok', 'finish:ok']);
     expect((await mutatingCalls(s.control)).map(show)).toEqual(['one.vm.action("resched", 41)', 'one.vm.action("resched", 44)', 'one.host.status(1, 1)']);
+    // Completed means running: each VM's place and time, and the MTTR from oned's ERROR time.
+    for (const v of d.vms) expect(v.verify).toMatchObject({ result: 'running', hostName: expect.stringMatching(/^kvm-node-0[134]$/), afterMs: expect.any(Number) });
+    expect(d.counts).toMatchObject({ planned: 2, running: 2, stuck: 0 });
+    expect(d.mttrMs).toBeGreaterThan(0);
     expect(r.fenced()).toEqual(['1']);
     // Every VM not recovered has a reason.
     expect(d.notRecovered.map((v: { vmId: number }) => v.vmId).sort()).toEqual([42, 43]);
@@ -59,6 +63,9 @@ describe('runner: hook to recovery', () => {
     expect(metrics).toMatch(/oneha_flows_total\{outcome="completed"\} 1/);
     expect(metrics).toMatch(/oneha_vms_total\{outcome="recovered"\} 2/);
     expect(metrics).toMatch(/oneha_step_duration_seconds_count\{step="fence"\} 1/);
+    expect(metrics).toMatch(/oneha_mttr_seconds_count 1/);
+    expect(metrics).toMatch(/oneha_vm_time_to_running_seconds_count 2/);
+    expect(metrics).toMatch(/oneha_vms_verified_total\{result="running"\} 2/);
   });
 });
 

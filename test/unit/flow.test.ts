@@ -66,12 +66,14 @@ describe('recovery flow safety', () => {
     const ports = { one, fence: powerOffFence(fenced), clock, log: silentLog, progress: { emit() {} } };
     const hooks = { record: async (e: never) => void (await journal.record('r', e)), fenceMethods: () => agent, brake: async () => undefined };
     const first = await runRecoveryFlow(journal.get('r')!, ports, settings, hooks);
-    expect(first).toBe('failed');
+    expect(first).toBe('degraded'); // VM 44 has no outcome oned confirmed: the recovery does not call itself complete
     expect(fenced).toEqual(['status', 'off', 'status']);
     // "Restart": same journal, step outputs kept; run the unfinished steps again.
     const r = journal.get('r')!;
-    r.steps = r.steps.filter((s) => s.status === 'ok' && s.name !== 'recover');
+    r.steps = r.steps.filter((s) => s.status === 'ok' && s.name !== 'recover' && s.name !== 'verify');
     const calls = one.calls.length;
+    // Meanwhile the scheduler moved both.
+    for (const v of vms) Object.assign(v, { resched: 0, lcmState: v.state === VmState.ACTIVE ? LcmState.RUNNING : 0, history: [...v.history, { seq: 1, hostname: 'host-2', hid: 2, dsId: 0, action: 0 }] });
     const second = await runRecoveryFlow(r, ports, settings, hooks);
     expect(second).toBe('completed');
     expect(fenced).toEqual(['status', 'off', 'status']); // not fenced again

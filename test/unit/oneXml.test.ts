@@ -22,14 +22,23 @@ describe('VM pool reading', () => {
     const sim = await startSimulator({ scenario, port: 0 });
     const one = new OneClient({ endpoint: sim.url, session: 'oneadmin:oneadmin' });
     try {
+      // what verify reads: a lock, a scheduler message, what the VM needs
+      await one.call('one.vm.lock', 9001, 2);
+      sim.cloud.vm(9002)!.userTemplate.set('SCHED_MESSAGE', 'Fri Nov 27 10:00:00 2026 : Cannot dispatch VM: No hosts enabled to run VMs');
+      sim.cloud.vm(9002)!.touch();
       for (const extended of [false, true]) {
         const xml = await one.call<string>('one.vmpool.info' + (extended ? 'extended' : ''), -2, -1, -1, -1);
         const lean = parseVmPool(xml);
         expect(lean).toEqual(parseVmPoolGeneric(xml));
         expect(lean).toHaveLength(153);
       }
-      const full = parseVmPool(await one.call<string>('one.vmpool.info', -2, -1, -1, -1)).find((v) => v.id === 9001)!;
+      const pool = parseVmPool(await one.call<string>('one.vmpool.info', -2, -1, -1, -1));
+      const full = pool.find((v) => v.id === 9001)!;
       expect(full.name).toBe('a & <b> "c"');
+      expect(full).toMatchObject({ lock: 2, cpu: 1, memory: 1024, schedMessage: undefined });
+      expect(pool.find((v) => v.id === 9002)).toMatchObject({ lock: undefined, schedMessage: 'Fri Nov 27 10:00:00 2026 : Cannot dispatch VM: No hosts enabled to run VMs' });
+      const info = await one.vmPoolInfoSet([9001, 9002], true);
+      expect(info.find((v) => v.id === 9001)!.history.at(-1)!.rstime).toBeGreaterThan(0);
     } finally {
       one.close();
       await sim.close();
