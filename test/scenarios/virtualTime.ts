@@ -49,11 +49,15 @@ export class VirtualTime implements Clock, SimClock {
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
     return new Promise((resolve) => {
       if (signal?.aborted) return resolve();
-      const timer = this.setTimer(resolve, ms);
-      signal?.addEventListener('abort', () => {
+      const abort = () => {
         timer.cancel();
         resolve();
-      }, { once: true });
+      };
+      const timer = this.setTimer(() => {
+        signal?.removeEventListener('abort', abort);
+        resolve();
+      }, ms);
+      signal?.addEventListener('abort', abort, { once: true });
     });
   }
 
