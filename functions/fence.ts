@@ -90,7 +90,9 @@ async function attempt(
     at,
   };
   attempts.push(rec);
-  const fields = { hostId: host.id, ...rec };
+  // "fenceLevel": a log line's own "level" is its severity.
+  const { level: fenceLevel, ...rest } = rec;
+  const fields = { hostId: host.id, fenceLevel, ...rest };
   if (answer.ok) ports.log.info(`fence ${action} ${rec.method}: ${answer.power ?? 'ok'}`, fields);
   else ports.log.warn(`fence ${action} ${rec.method} failed: ${answer.error ?? 'no reason given'}`, fields);
   return answer;

@@ -45,6 +45,10 @@ export class Metrics {
 
   constructor(private readonly journal: Journal) {}
 
+  private countVms(outcome: string, n: number) {
+    if (n) this.vms.set(outcome, (this.vms.get(outcome) ?? 0) + n);
+  }
+
   observe(e: JournalEvent): void {
     switch (e.type) {
       case 'received': if (e.trigger === 'hook') this.hooksReceived++; break;
@@ -71,6 +75,8 @@ export class Metrics {
           const mttrMs = (e.output as { mttrMs?: number }).mttrMs;
           if (mttrMs !== undefined) this.mttr.observe(mttrMs / 1000);
         }
+        // VMs the plan leaves alone (with a reason) never reach the recover step: count them here.
+        if (e.step === 'select' && e.type === 'step-finished') this.countVms('skipped', (e.output as { skipped?: unknown[] }).skipped?.length ?? 0);
         break;
       }
       case 'vm': {
@@ -82,8 +88,7 @@ export class Metrics {
           break;
         }
         const o = String(e.outcome.outcome);
-        const key = o === 'done' || o === 'already-done' ? 'recovered' : o === 'failed' ? 'failed' : o === 'skipped' ? 'skipped' : o;
-        this.vms.set(key, (this.vms.get(key) ?? 0) + 1);
+        this.countVms(o === 'done' || o === 'already-done' ? 'recovered' : o, 1);
         break;
       }
       case 'status': {

@@ -1,6 +1,8 @@
 // The runner's event stream (GET /v1/events, server-sent events, cookie auth):
 // every journal event with the recovery's summary. Views subscribe; the
-// browser reconnects by itself after a network blip.
+// browser reconnects by itself after a network blip (sending Last-Event-ID),
+// and so do we after a longer outage (?lastEventId=): the runner then sends
+// what was missed, or "reset" when it no longer has it and views reload.
 import { api, apiUrl, type RecoverySummary } from './api';
 
 export interface LiveEvent {
@@ -11,6 +13,8 @@ type Listener = (e: LiveEvent) => void;
 type StateListener = (state: 'connecting' | 'live' | 'down') => void;
 
 const listeners = new Set<Listener>();
+const resetListeners = new Set<() => void>();
+let lastEventId = '';
 const stateListeners = new Set<StateListener>();
 let source: EventSource | undefined;
 let state: 'connecting' | 'live' | 'down' = 'down';
@@ -26,6 +30,12 @@ export function onLive(l: Listener): () => void {
   return () => listeners.delete(l);
 }
 
+/** Called when events were missed and cannot be replayed: reload what is shown. */
+export function onLiveReset(l: () => void): () => void {
+  resetListeners.add(l);
+  return () => resetListeners.delete(l);
+}
+
 export function onLiveState(l: StateListener): () => void {
   stateListeners.add(l);
   l(state);
@@ -35,10 +45,14 @@ export function onLiveState(l: StateListener): () => void {
 export function startLive(onSignedOut: () => void): void {
   stopLive();
   setState('connecting');
-  const es = new EventSource(apiUrl('v1/events'), { withCredentials: true });
+  const es = new EventSource(apiUrl(lastEventId ? `v1/events?lastEventId=${encodeURIComponent(lastEventId)}` : 'v1/events'), { withCredentials: true });
   source = es;
   es.addEventListener('hello', () => setState('live'));
+  es.addEventListener('reset', () => {
+    for (const l of resetListeners) l();
+  });
   es.addEventListener('journal', (m) => {
+    lastEventId = (m as MessageEvent<string>).lastEventId || lastEventId;
     let data: LiveEvent;
     try {
       data = JSON.parse((m as MessageEvent<string>).data);

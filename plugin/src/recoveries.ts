@@ -4,7 +4,7 @@ import { api, currentSession, type RecoveryDetail, type RecoverySummary } from '
 import { confirmDialog, h, replace, toast } from './dom';
 import { fenceVerdict, recoveryVerdict, STEP_LABEL, stepVerdict, visibleSteps, vmRows } from '../../model/recoveryDisplay';
 import { chip, duration, fullTime, outcomeKind, recoveryChip, verdictChip, when } from './format';
-import { onLive } from './live';
+import { onLive, onLiveReset } from './live';
 import type { Route, View } from './router';
 import { hosts } from './store';
 
@@ -84,11 +84,13 @@ export function recoveriesView(route: Route): View {
 
   const offHosts = hosts.subscribe(scheduleList); // host names for the list
   if (!hosts.data) void hosts.load();
-  api.recoveries().then((r) => {
+  const loadList = () => api.recoveries().then((r) => {
     for (const x of r.recoveries) if (!list.has(x.id) || list.get(x.id)!.updatedAt <= x.updatedAt) list.set(x.id, x);
     renderList();
   }, (e: Error) => replace(listMsg, h('p', { class: 'note note-error', role: 'alert', text: `Recoveries could not be loaded: ${e.message}` })));
+  void loadList();
   renderList();
+  const offReset = onLiveReset(() => { void loadList(); void loadDetail(); });
 
   const update = (r: Route) => {
     if (r.id === selected && detail) return;
@@ -97,7 +99,7 @@ export function recoveriesView(route: Route): View {
     void loadDetail();
   };
   update(route);
-  return { el, title: 'Recoveries', update, destroy: () => { offLive(); offHosts(); clearTimeout(detailTimer); } };
+  return { el, title: 'Recoveries', update, destroy: () => { offLive(); offReset(); offHosts(); clearTimeout(detailTimer); } };
 }
 
 function operatorBox(d: RecoveryDetail): Node | null {

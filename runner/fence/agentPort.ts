@@ -133,14 +133,13 @@ export function createFencePort(opts: FencePortOptions): FencePort {
     const r = await runBounded({ file: '/bin/sh', args: ['-c', method.command], stdin: hostXmlBase64(host), env: commandEnv(), timeoutMs: commandTimeoutMs });
     const base = { exitCode: r.exitCode, timedOut: r.timedOut, tries: 1, durationMs: r.durationMs };
     if (r.spawnError) return { ...base, ok: false, error: `cannot run the fence command: ${r.spawnError}` };
+    // No log line here: the fence step logs each attempt with this error, once.
     if (r.timedOut) {
-      log.warn(`fence command for host ${host.name} (${host.id}) did not finish within ${commandTimeoutMs / 1000} s and was killed`, { hostId: host.id });
       return { ...base, ok: false, error: `the fence command did not finish within ${commandTimeoutMs / 1000} s (killed)` };
     }
     if (r.exitCode === 0) return { ...base, ok: true };
     const detail = lastLine(r.stderr) ?? lastLine(r.stdout);
     const error = `the fence command exited ${r.exitCode ?? `on signal ${r.signal}`}${detail ? `: ${detail}` : ''}`;
-    log.warn(`fence command for host ${host.name} (${host.id}) failed: ${error}`, { hostId: host.id });
     return { ...base, ok: false, error };
   }
 

@@ -65,7 +65,6 @@ export class DisarmSwitch {
 
 export class MassFailureBrake {
   private trippedUntil = 0;
-  private trippedReason = '';
   constructor(private readonly cfg: MassFailureConfig, private readonly now: () => number) {}
 
   /**
@@ -74,18 +73,18 @@ export class MassFailureBrake {
    */
   async check(one: OneApi, recentFailures: ReadonlySet<number>): Promise<string | undefined> {
     const now = this.now();
-    if (now < this.trippedUntil) return this.trippedReason;
+    const wasTripped = now < this.trippedUntil;
     const pool = await one.hostPoolInfo();
     const armed = pool.filter((h: Host) => hostHaSettings(h).enabled && h.state !== HostState.OFFLINE);
     const failed = armed.filter((h) => isHostFailed(h.state) || recentFailures.has(h.id));
     const share = armed.length ? failed.length / armed.length : 0;
     const byShare = share > this.cfg.share;
     const byCount = this.cfg.count > 0 && failed.length >= this.cfg.count;
-    if (!byShare && !byCount) return undefined;
-    this.trippedUntil = now + this.cfg.windowSeconds * 1000;
-    this.trippedReason = `mass failure: ${failed.length} of ${armed.length} HA hosts failed (${failed.map((h) => h.name).join(', ')}), ` +
-      `${byShare ? `more than ${Math.round(this.cfg.share * 100)} %` : `at least ${this.cfg.count}`}; held before fencing until an operator releases it`;
-    return this.trippedReason;
+    if (!byShare && !byCount && !wasTripped) return undefined;
+    if (byShare || byCount) this.trippedUntil = now + this.cfg.windowSeconds * 1000;
+    // Worded from the pool as it is now, so each held host reads a reason that includes itself.
+    const why = byShare ? `more than ${Math.round(this.cfg.share * 100)} %` : byCount ? `at least ${this.cfg.count}` : `the brake tripped within the last ${this.cfg.windowSeconds} s`;
+    return `mass failure: ${failed.length} of ${armed.length} HA hosts failed (${failed.map((h) => h.name).join(', ')}), ${why}; held before fencing until an operator releases it`;
   }
 
   get tripped(): boolean {

@@ -4,7 +4,7 @@ import { streamSSE } from 'hono/streaming';
 import { z } from 'zod';
 import { StepError } from '../../functions/define';
 import type { RunnerContext } from '../context';
-import { RecoveryStatusSchema, StepNameSchema } from '../journal/events';
+import { RecoveryStatusSchema, StepNameSchema, type JournalEvent } from '../journal/events';
 import { recoveryDetail, recoverySummary } from '../recoveryView';
 import { principalName, requireAdmin, requireRead, type AuthEnv } from './auth';
 import { errorJson, jsonBody } from './openapi';
@@ -23,7 +23,7 @@ export function recoveriesRoutes(ctx: RunnerContext) {
   api.add({ method: 'get', path: '/v1/recoveries/:id', auth: 'read', summary: 'One recovery: step timeline, fencing evidence, each VM outcome, a reason for every VM not recovered.', responses: { 200: 'OK', 404: 'no such recovery' } });
   api.add({ method: 'post', path: '/v1/recoveries/:id/release', auth: 'admin', summary: 'Let a held (mass-failure) or fence-failed recovery go on.', responses: { 200: 'released', 409: 'not held' } });
   api.add({ method: 'post', path: '/v1/recoveries/:id/replay', auth: 'admin', summary: 'Re-run a journaled recovery, optionally from a step, optionally as a dry run.', body: ReplayBody });
-  api.add({ method: 'get', path: '/v1/events', auth: 'read', summary: 'Server-sent events: every journal event with the recovery summary.' });
+  api.add({ method: 'get', path: '/v1/events', auth: 'read', summary: 'Server-sent events: every journal event with the recovery summary. Each has an id; reconnect with Last-Event-ID (or ?lastEventId=) to get what was missed, or a "reset" event when it is no longer kept.' });
 
   return new Hono<AuthEnv>()
     .get('/v1/recoveries', requireRead, (c) => {
@@ -58,16 +58,27 @@ export function recoveriesRoutes(ctx: RunnerContext) {
     })
     .get('/v1/events', requireRead, (c) =>
       streamSSE(c, async (stream) => {
-        const queue: string[] = [];
+        // SSE ids are "<epoch>.<seq>": a client that reconnects with Last-Event-ID gets what it missed;
+        // if that is no longer kept (or the runner restarted) it gets "reset" and reloads.
+        const { bus } = ctx;
+        const queue: Array<{ id: string; data: string }> = [];
         let wake: (() => void) | undefined;
-        const off = ctx.bus.subscribe((e) => {
+        const message = (e: JournalEvent, seq: number) => {
           const r = journal.get(e.id);
           const event = e.type === 'vm' ? { ...e } : e.type === 'received' ? { ...e, payload: undefined } : { type: e.type, id: e.id, at: e.at, step: 'step' in e ? e.step : undefined, status: 'status' in e ? e.status : undefined };
-          queue.push(JSON.stringify({ event, recovery: r ? recoverySummary(r) : undefined }));
+          return { id: `${bus.epoch}.${seq}`, data: JSON.stringify({ event, recovery: r ? recoverySummary(r) : undefined }) };
+        };
+        const last = (c.req.header('last-event-id') ?? c.req.query('lastEventId') ?? '').match(/^([0-9a-f]+)\.(\d+)$/);
+        // Backlog and subscription in the same turn: no event can fall between them.
+        const missed = last ? (last[1] === bus.epoch ? bus.since(Number(last[2])) : undefined) : [];
+        for (const m of missed ?? []) queue.push(message(m.event, m.seq));
+        const off = bus.subscribe((e, seq) => {
+          queue.push(message(e, seq));
           wake?.();
         });
         stream.onAbort(() => { off(); wake?.(); });
         await stream.writeSSE({ event: 'hello', data: JSON.stringify({ at: ctx.clock.now() }) });
+        if (!missed) await stream.writeSSE({ event: 'reset', data: JSON.stringify({ reason: 'events since Last-Event-ID are no longer kept: reload' }) });
         while (!stream.aborted) {
           if (!queue.length) {
             await new Promise<void>((res) => {
@@ -78,7 +89,8 @@ export function recoveriesRoutes(ctx: RunnerContext) {
             if (!queue.length && !stream.aborted) await stream.writeSSE({ event: 'ping', data: '{}' });
             continue;
           }
-          await stream.writeSSE({ event: 'journal', data: queue.shift()! });
+          const m = queue.shift()!;
+          await stream.writeSSE({ event: 'journal', id: m.id, data: m.data });
         }
         off();
       }),

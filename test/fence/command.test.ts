@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FenceMethod } from '../../functions/fenceTypes';
+import { JsonLogger } from '../../runner/log';
 import { createFenceRig, testHost, type FenceRig } from '../helpers/bmc/fenceRig';
 import { requireTools, TOOLS } from '../helpers/bmc/tools';
 
@@ -52,6 +53,14 @@ describe('fence command (fence_host.sh compatible)', () => {
     const r = await rig.fence(testHost(12, {}), [cmd(join(dir, 'fence_host.sh'))]);
     expect(r.outcome).toBe('failed');
     expect(r.reason).toMatch(/the fence command exited 1: Fence ip not found/);
+    // logged once (by the fence step), with the fence level under its own name: "level" is the severity
+    const lines = rig.logLines.map((l) => JSON.parse(l)).filter((l) => l.hostId === 12 && /Fence ip not found/.test(l.msg));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ level: 'warn', fenceLevel: 1, action: 'off', ok: false });
+    const json: string[] = [];
+    new JsonLogger({ write: (l) => json.push(l) }).warn(lines[0].msg, { hostId: 12, fenceLevel: 1 });
+    expect(JSON.parse(json[0])).toMatchObject({ level: 'warn', fenceLevel: 1 });
+    expect(json[0]).not.toContain('level_');
     const r2 = await rig.fence(testHost(13, { FENCE_IP: '10.1.2.4' }), [cmd(`FENCE_EXIT=3 ${join(dir, 'fence_host.sh')}`)]);
     expect(r2.reason).toMatch(/exited 3/);
   });

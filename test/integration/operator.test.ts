@@ -11,6 +11,33 @@ let r: RunnerHandle;
 const cli = (args: string[], input?: string) => run(process.execPath, [BUNDLE, ...args], {
   input, env: { ...r.env, ONEHA_URL: r.url },
 });
+/** Reads SSE messages from /v1/events until `enough` says so. */
+async function readEvents(headers: Record<string, string>, enough: (evs: Array<{ event?: string; id?: string; data?: string }>) => boolean, query = '') {
+  const ctrl = new AbortController();
+  const res = await fetch(`${r.url}/v1/events${query}`, { headers: { authorization: `Bearer ${r.token}`, ...headers }, signal: ctrl.signal });
+  const reader = res.body!.getReader();
+  const evs: Array<{ event?: string; id?: string; data?: string }> = [];
+  let buf = '';
+  const deadline = setTimeout(() => ctrl.abort(), 15_000);
+  try {
+    while (!enough(evs)) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buf += new TextDecoder().decode(value);
+      const blocks = buf.split('\n\n');
+      buf = blocks.pop()!;
+      for (const b of blocks) {
+        const m: Record<string, string> = {};
+        for (const l of b.split('\n')) { const i = l.indexOf(': '); if (i > 0) m[l.slice(0, i)] = l.slice(i + 2); }
+        evs.push(m);
+      }
+    }
+  } finally {
+    clearTimeout(deadline);
+    ctrl.abort();
+  }
+  return evs;
+}
 const mutating = async () => ((await sim(s.control, 'GET', '/calls')).calls as { method: string }[]).filter((c) => MUTATING_METHODS.has(c.method));
 
 beforeAll(async () => {
@@ -116,4 +143,25 @@ describe('operator tools', () => {
     expect(noToken.code).not.toBe(0);
     expect(noToken.stderr).toMatch(/tokenFile: .*missing does not exist/);
   });
+  it('GET /v1/events: every event has an id; Last-Event-ID resumes exactly after it; an id from another run gets "reset"', async () => {
+    // a replay from select produces a new recovery's events while we listen
+    let replay: Promise<{ status: number }> | undefined;
+    const first = await readEvents({}, (evs) => {
+      if (!replay && evs.some((e) => e.event === 'hello')) replay = r.api('POST', `/v1/recoveries/${recoveryId}/replay`, { from: 'select' });
+      return evs.filter((e) => e.event === 'journal').length >= 10;
+    });
+    expect((await replay)!.status).toBe(202);
+    const journalEvents = first.filter((e) => e.event === 'journal');
+    expect(journalEvents.every((e) => /^[0-9a-f]+\.\d+$/.test(e.id ?? ''))).toBe(true);
+    // nothing new happens meanwhile: the resumed stream replays the kept events after the given one
+    const resumed = await readEvents({ 'last-event-id': journalEvents[3].id! }, (evs) => evs.filter((e) => e.event === 'journal').length >= 6);
+    expect(resumed.filter((e) => e.event === 'journal').slice(0, 6).map((e) => e.id)).toEqual(journalEvents.slice(4, 10).map((e) => e.id));
+    expect(resumed.some((e) => e.event === 'reset')).toBe(false);
+    // the browser's manual reconnect passes it as a query parameter
+    const byQuery = await readEvents({}, (evs) => evs.some((e) => e.event === 'journal'), `?lastEventId=${encodeURIComponent(journalEvents[8].id!)}`);
+    expect(byQuery.find((e) => e.event === 'journal')!.id).toBe(journalEvents[9].id);
+    const stale = await readEvents({ 'last-event-id': '0badf00d.1' }, (evs) => evs.some((e) => e.event === 'reset'));
+    expect(stale.slice(0, 2).map((e) => e.event)).toEqual(['hello', 'reset']);
+  });
+
 });

@@ -91,6 +91,8 @@ describe('brakes', () => {
     expect(await brake.check(fakeOne({ hostPoolInfo: async () => pool(3) }), new Set())).toMatch(/mass failure: 3 of 5 HA hosts failed/);
     // Tripped: holds later flows in the window even if the pool looks better.
     expect(await brake.check(fakeOne({ hostPoolInfo: async () => pool(0) }), new Set())).toMatch(/mass failure/);
+    // A host failing later in the window reads a reason that names it, not the earlier list.
+    expect(await brake.check(fakeOne({ hostPoolInfo: async () => pool(4) }), new Set())).toMatch(/mass failure: 4 of 5 HA hosts failed \(host-0, host-1, host-2, host-3\)/);
     await clock.advance(601_000);
     expect(await brake.check(fakeOne({ hostPoolInfo: async () => pool(0) }), new Set())).toBeUndefined();
     const haOff = pool(3).map((h, i) => (i < 2 ? { ...h, template: { ONEHA_HA: 'NO' } } : h));
