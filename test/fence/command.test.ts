@@ -53,9 +53,10 @@ describe('fence command (fence_host.sh compatible)', () => {
     const r = await rig.fence(testHost(12, {}), [cmd(join(dir, 'fence_host.sh'))]);
     expect(r.outcome).toBe('failed');
     expect(r.reason).toMatch(/the fence command exited 1: Fence ip not found/);
-    // logged once (by the fence step), with the fence level under its own name: "level" is the severity
+    // the attempt is logged once (by the fence step, not again by the port), then the verdict;
+    // the fence level has its own name: "level" is the severity
     const lines = rig.logLines.map((l) => JSON.parse(l)).filter((l) => l.hostId === 12 && /Fence ip not found/.test(l.msg));
-    expect(lines).toHaveLength(1);
+    expect(lines.map((l) => l.level)).toEqual(['warn', 'error']);
     expect(lines[0]).toMatchObject({ level: 'warn', fenceLevel: 1, action: 'off', ok: false });
     const json: string[] = [];
     new JsonLogger({ write: (l) => json.push(l) }).warn(lines[0].msg, { hostId: 12, fenceLevel: 1 });

@@ -6,6 +6,7 @@ import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../../runner/cli/exitCodes';
+import { STEP_ORDER } from '../../runner/flow/recoveryFlow';
 import { BUNDLE, freePort, hostPayload, killAll, requireBuild, run, sim, startSim, until } from '../helpers/processes';
 import { startRunner, type RunnerHandle } from '../helpers/runnerProcess';
 
@@ -120,7 +121,7 @@ describe('oneha CLI', () => {
       [['disarm'], {}, EXIT.badInput, /^oneha: missing --minutes M/],
       [['status', '--bogus'], {}, EXIT.badInput, /^oneha: Unknown option '--bogus' \(oneha status --help lists the options\)\n$/],
       [['frobnicate'], {}, EXIT.badInput, /^oneha: there is no command "frobnicate" \(oneha --help lists them\)\n$/],
-      [['replay', recoveryId, '--from', 'recovery'], {}, EXIT.badInput, /--from takes a step name \(decode, wait, fence, inventory, select, recover, finish\)/],
+      [['replay', recoveryId, '--from', 'recovery'], {}, EXIT.badInput, new RegExp(`--from takes a step name \\(${STEP_ORDER.join(', ')}\\), not "recovery"`)],
       [['show', 'r-nope'], {}, EXIT.badInput, /^oneha: there is no recovery "r-nope"/],
       [['release', recoveryId], {}, EXIT.badInput, /^oneha: recovery \S+ is completed, not held\n$/],
       [['status'], { ONEHA_TOKEN_FILE: join(r.dir, 'missing-token') }, EXIT.badInput, /^oneha: the token file \S+missing-token does not exist: set ONEHA_TOKEN_FILE/],
