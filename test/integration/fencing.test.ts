@@ -25,7 +25,7 @@ const setTemplate = (url: string, id: number, attrs: Record<string, string>) =>
 async function finished(r: RunnerHandle, id: string, timeoutMs = 40_000) {
   return until(async () => {
     const d = (await r.api('GET', `/v1/recoveries/${id}`)).json;
-    return ['completed', 'failed', 'fence-failed', 'came-back', 'held', 'skipped'].includes(d?.status) ? d : undefined;
+    return ['completed', 'degraded', 'failed', 'fence-failed', 'came-back', 'held', 'skipped'].includes(d?.status) ? d : undefined;
   }, timeoutMs, `recovery ${id}`);
 }
 const vmCalls = async (control: string, hostId: number) => ((await sim(control, 'GET', '/calls')).calls as { method: string; params: unknown[] }[])
@@ -61,6 +61,8 @@ describe('fencing with fence_ipmilan against ipmi_sim, through the runner', () =
     r = await startRunner(s.url, {
       fence: { retries: 2, retryDelayMs: 200, timeoutMs: 8000 },
       brakes: { massFailure: { share: 1, count: 0, windowSeconds: 60 } },
+      // Six hosts fail one after another here: the last ones' VMs may find no host left to run on.
+      verify: { deadlineSeconds: { migrate: 3 } },
     }, { noFenceCommand: true, secrets: { default: { username: 'admin', password: PASSWORD } } });
   });
   afterAll(async () => {
@@ -109,7 +111,9 @@ describe('fencing with fence_ipmilan against ipmi_sim, through the runner', () =
 
   it('levels: the first method fails, the second fences; both attempts are in the timeline', async () => {
     const { d } = await fail(5);
-    expect(d.status).toBe('completed');
+    // Whether its VMs find room depends on the hosts failed before it in this file; the fencing is what is tested here.
+    expect(d.fence.outcome).toBe('fenced');
+    expect(d.steps.find((x: { name: string }) => x.name === 'recover').status).toBe('ok');
     expect(d.fence.attempts.some((a: { level: number; ok: boolean }) => a.level === 1 && !a.ok)).toBe(true);
     expect(d.fence.attempts.filter((a: { level: number }) => a.level === 2).map((a: { action: string }) => a.action)).toEqual(['status', 'off', 'status']);
     expect(bmcs[4].power()).toBe('off');
