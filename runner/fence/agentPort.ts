@@ -14,6 +14,7 @@ import { FenceMethodSchema, PowerActionSchema, type FenceMethod, type PowerActio
 import type { FencePort, Log } from '../../functions/ports';
 import { silentLog } from '../../functions/ports';
 import { explainAgentFailure, scrubSecret } from './agentErrors';
+import { agentLevelProblem } from './agentMetadata';
 import { runBounded, type BoundedResult } from './boundedProcess';
 import { hostXmlBase64 } from './hostXml';
 import { ipmitoolWrapper, usesIpmitool } from './ipmitoolEnv';
@@ -84,6 +85,10 @@ export function createFencePort(opts: FencePortOptions): FencePort {
       const problem = optionKeyProblem(k, 'method') ?? optionValueProblem(k, v);
       if (problem) return refuse(`option ${problem}`);
     }
+    // The last door before the agent runs, whoever built the method (flow, fence test, API):
+    // every option must be a plain setting in the agent's own parameter list.
+    const levelProblem = await agentLevelProblem(agentDir, method);
+    if (levelProblem) return refuse(levelProblem);
     let resolved;
     try {
       resolved = opts.secrets.forHost(host.id, method.secretRef);

@@ -7,10 +7,10 @@
 // environment as IPMI_PASSWORD (/proc/<pid>/environ is private to its owner)
 // and points the agent's ipmitool_path at this wrapper, which drops `-P x`
 // and runs ipmitool with -E (password from the environment).
-import { spawn } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { agentMetadata } from './agentMetadata';
 
 export const REAL_IPMITOOL = '/usr/bin/ipmitool';
 
@@ -61,21 +61,9 @@ export function ipmitoolWrapper(): string {
 // Agents whose metadata is not readable still get the treatment when their
 // name says they are ipmitool-based.
 const KNOWN = /^fence_(ipmilan|ipmilanplus|ipmi\w*|ilo[345](_\w+)?|idrac|imm)$/;
-const cache = new Map<string, Promise<boolean>>();
 
-/** True when the agent has an ipmitool_path parameter (read from `-o metadata`, once per agent). */
-export function usesIpmitool(agentPath: string, agentName: string): Promise<boolean> {
-  let p = cache.get(agentPath);
-  if (!p) {
-    p = new Promise<boolean>((resolve) => {
-      let out = '';
-      const child = spawn(agentPath, ['-o', 'metadata'], { env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', PYTHONWARNINGS: 'ignore' }, stdio: ['ignore', 'pipe', 'ignore'] });
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-      child.on('error', () => { clearTimeout(timer); resolve(KNOWN.test(agentName)); });
-      child.on('close', () => { clearTimeout(timer); resolve(out.includes('name="ipmitool_path"') || KNOWN.test(agentName)); });
-    });
-    cache.set(agentPath, p);
-  }
-  return p;
+/** True when the agent has an ipmitool_path parameter (from its metadata, read once per agent). */
+export async function usesIpmitool(agentPath: string, agentName: string): Promise<boolean> {
+  const r = await agentMetadata(agentPath, agentName);
+  return (r.ok && r.metadata.parameters.some((p) => p.name === 'ipmitool_path')) || KNOWN.test(agentName);
 }

@@ -5,14 +5,18 @@
 // mode, touching only the attributes the request names: an admin editing
 // other attributes in Sunstone at the same time loses nothing. Credentials
 // go to the secret store and never come back out.
+import { join } from 'node:path';
 import { Hono } from 'hono';
 import { compress } from 'hono/compress';
 import { z } from 'zod';
 import { HOST_STATE_NAMES, type Host } from '../../functions/domain';
+import { AgentMethodSchema } from '../../functions/fenceTypes';
+import { agentOptionsProblem, allowedOptions } from '../../model/agentOptions';
 import { MAX_PAUSE_CYCLES, RecoveryModeSchema } from '../../functions/hookOptions';
 import { describeError, OneError, OneErrorCode } from '../../functions/oneErrors';
 import type { RunnerContext } from '../context';
 import { optionKeyProblem, optionValueProblem } from '../fence/optionRules';
+import { agentLevelProblem, agentMetadata, cachedAgentMetadata } from '../fence/agentMetadata';
 import { hostRef, SecretStoreError, type SecretDescription } from '../fence/secrets';
 import { FENCE_ATTR, formatFenceOptions, isValidFenceIp, listInstalledAgents, parseFenceOptions } from '../fence/settings';
 import { HOST_ATTR, hostHaSettings } from '../hostSettings';
@@ -109,6 +113,14 @@ export function hostView(ctx: RunnerContext, h: Host, s: Shared) {
   } catch (e) {
     problems.push(describeError(e));
   }
+  // Options the agent's own allowlist refuses: the fence step would refuse them too (metadata read beforehand, see warmAgentMetadata).
+  for (const m of methods) {
+    if (m.kind !== 'agent') continue;
+    const meta = cachedAgentMetadata(join(ctx.config.fence.agentDir, m.agent));
+    const { ip: _ip, ...own } = m.options;
+    const problem = meta && agentOptionsProblem(meta, own, 'method');
+    if (problem) problems.push(`${m.agent} option ${problem}.`);
+  }
   let options: Record<string, string> | null = null;
   let optionsInvalid = false;
   if (set(FENCE_ATTR.options)) {
@@ -155,6 +167,13 @@ export function hostView(ctx: RunnerContext, h: Host, s: Shared) {
 }
 export type HostView = ReturnType<typeof hostView>;
 
+/** Reads (once) the metadata of every agent these hosts name, so hostView can check their options. */
+async function warmAgentMetadata(ctx: RunnerContext, hosts: Host[]): Promise<void> {
+  const names = new Set<string>();
+  for (const h of hosts) for (const a of [h.template[FENCE_ATTR.agent], h.template[FENCE_ATTR.agent2], ctx.config.fence.agent]) if (a && AgentMethodSchema.shape.agent.safeParse(a.trim()).success) names.add(a.trim());
+  await Promise.all([...names].map((n) => agentMetadata(join(ctx.config.fence.agentDir, n), n)));
+}
+
 function parseId(raw: string): number | undefined {
   return /^\d{1,9}$/.test(raw) ? Number(raw) : undefined;
 }
@@ -183,6 +202,7 @@ export function hostsRoutes(ctx: RunnerContext) {
   api.add({ method: 'put', path: '/v1/hosts/:id/credentials', auth: 'admin', body: CredentialsBody, summary: 'Set the host\'s own BMC credentials (secret store ref host:<id>). Write-only: answers whether a username and a password are set.' });
   api.add({ method: 'delete', path: '/v1/hosts/:id/credentials', auth: 'admin', summary: 'Remove the host\'s own BMC credentials (the default ones then apply, if any).' });
   api.add({ method: 'get', path: '/v1/fence/agents', auth: 'read', summary: 'Fence agents installed on this front-end (executable fence_* in config fence.agentDir).' });
+  api.add({ method: 'get', path: '/v1/fence/agents/:agent', auth: 'read', summary: 'The options a host may set for this agent: its plain connection and timing parameters, from its own -o metadata, with their types and choices.', responses: { 200: 'OK', 404: 'not installed', 502: 'its metadata could not be read' } });
 
   // One hostpool call serves every request arriving while it runs and for a
   // moment after (several consoles open, a burst of refreshes during a
@@ -207,6 +227,7 @@ export function hostsRoutes(ctx: RunnerContext) {
       let hosts: Host[];
       try {
         hosts = await hostPool();
+        await warmAgentMetadata(ctx, hosts);
       } catch (e) {
         return onedError(c, e);
       }
@@ -220,11 +241,20 @@ export function hostsRoutes(ctx: RunnerContext) {
       });
     })
     .get('/v1/fence/agents', requireRead, async (c) => c.json({ agentDir: config.fence.agentDir, agents: await agents() }))
+    .get('/v1/fence/agents/:agent', requireRead, async (c) => {
+      const agent = c.req.param('agent');
+      if (!(await agents()).includes(agent)) return errorJson(c, 404, 'not-found', `${agent.slice(0, 64)} is not installed in ${config.fence.agentDir}.`);
+      const meta = await agentMetadata(join(config.fence.agentDir, agent), agent);
+      if (!meta.ok) return errorJson(c, 502, 'agent-metadata', `${meta.problem}.`);
+      return c.json({ agent, options: allowedOptions(meta.metadata) });
+    })
     .get('/v1/hosts/:id', requireRead, async (c) => {
       const id = parseId(c.req.param('id'));
       if (id === undefined) return errorJson(c, 400, 'bad-host-id', 'host id must be a whole number');
       try {
-        return c.json(hostView(ctx, await ctx.one.hostInfo(id), shared(ctx)));
+        const host = await ctx.one.hostInfo(id);
+        await warmAgentMetadata(ctx, [host]);
+        return c.json(hostView(ctx, host, shared(ctx)));
       } catch (e) {
         return onedError(c, e, id);
       }
@@ -257,12 +287,23 @@ export function hostsRoutes(ctx: RunnerContext) {
           return describeError(e);
         }
       };
-      const after = probe({ ...host, template: { ...host.template, ...attrs } });
+      const changed = { ...host, template: { ...host.template, ...attrs } };
+      const after = probe(changed);
       if (after && after !== probe(host)) {
         const touched = Object.keys(attrs).filter((a) => new RegExp(`\\b${a}\\b`).test(after));
         if (touched.length) {
           const field = FIELD_OF[touched[0]];
           return errorJson(c, 400, 'invalid-body', after, [{ code: 'custom', path: [field], message: after }]);
+        }
+      }
+      // Options and agent together must pass the agent's own allowlist (from its metadata).
+      if (!after && (body.fenceOptions || body.fenceAgent)) {
+        const level = ctx.fenceMethods(changed).find((m) => m.kind === 'agent');
+        const problem = level?.kind === 'agent' ? await agentLevelProblem(config.fence.agentDir, level) : undefined;
+        if (problem) {
+          const field = body.fenceOptions ? 'fenceOptions' : 'fenceAgent';
+          const message = `${FENCE_ATTR.options} for ${level?.kind === 'agent' ? level.agent : 'the agent'}: ${problem}.`;
+          return errorJson(c, 400, 'invalid-body', message, [{ code: 'custom', path: [field], message }]);
         }
       }
       try {
@@ -274,7 +315,9 @@ export function hostsRoutes(ctx: RunnerContext) {
       }
       auditFor(ctx).record(c, 'settings', 'ok', { hostId: id, changed: Object.fromEntries(Object.entries(attrs).map(([k, v]) => [k, v === '' ? '(inherit/cleared)' : v])) });
       try {
-        return c.json(hostView(ctx, await ctx.one.hostInfo(id), shared(ctx)));
+        const host = await ctx.one.hostInfo(id);
+        await warmAgentMetadata(ctx, [host]);
+        return c.json(hostView(ctx, host, shared(ctx)));
       } catch (e) {
         return onedError(c, e, id);
       }

@@ -34,7 +34,11 @@ function agentScript(ipmi: boolean): string {
   return `#!/bin/sh
 D='${dir}'
 if [ "$1" = "-o" ] && [ "$2" = "metadata" ]; then
-  ${ipmi ? `echo '<parameter name="ipmitool_path" unique="0" required="0">'` : 'echo "<resource-agent/>"'}
+  echo '<resource-agent name="fence_fake"><parameters>'
+  for p in ipport:integer lanplus:boolean plug:string cipher:string power_timeout:second ssh_options:string ${ipmi ? 'ipmitool_path:string' : ''}; do
+    printf '<parameter name="%s"><content type="%s"/></parameter>\\n' "\${p%%:*}" "\${p#*:}"
+  done
+  echo '</parameters></resource-agent>'
   exit 0
 fi
 echo $# > "$D/argc"
@@ -89,6 +93,7 @@ describe('fence port: agent method', () => {
   it('runs the agent with no arguments and every option on stdin, action first', async () => {
     behave('on');
     const a = await port().power(fake({ lanplus: '1', ipport: '6230' }), 'status', host());
+    expect(a.error).toBeUndefined();
     expect(a).toMatchObject({ ok: true, power: 'on', exitCode: 0, tries: 1 });
     expect(readFileSync(join(dir, 'argc'), 'utf8').trim()).toBe('0');
     expect(stdinLines()).toEqual(['action=status', 'ip=192.0.2.10', 'lanplus=1', 'ipport=6230', 'username=admin', `password=${PASSWORD}`]);

@@ -49,7 +49,8 @@ export async function startHarness(scenario: Scenario = SMALL_CLOUD, config: Con
   const agentDir = join(dir, 'agents');
   mkdirSync(agentDir);
   for (const a of ['fence_ipmilan', 'fence_redfish', 'fence_idrac']) {
-    writeFileSync(join(agentDir, a), '#!/bin/sh\nexit 1\n');
+    // Answers -o metadata as the real agent does (the option allowlist comes from it); anything else fails.
+    writeFileSync(join(agentDir, a), `#!/bin/sh\n[ "$1 $2" = "-o metadata" ] && exec /usr/sbin/${a} -o metadata\nexit 1\n`);
     chmodSync(join(agentDir, a), 0o755);
   }
   writeFileSync(join(dir, 'one_auth'), 'oneadmin:oneadmin\n', { mode: 0o600 });

@@ -1,6 +1,7 @@
 // Each attack of issue 12 ("Lock the doors"), run against a runner with the
 // admin-console extensions on a real simulated oned, asserting the refusal.
 // docs/security.md names these tests for each of its claims.
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -172,5 +173,154 @@ describe('strict hook inputs', () => {
     const r = await hook(hookPayload('-m', xml));
     expect(r.status).toBe(400);
     expect(r.json.error.message).toMatch(/DOCTYPE/);
+  });
+});
+
+describe('fence options by allowlist from the agent\'s own metadata: the ProxyCommand attack', () => {
+  let t: Harness;
+  let dir: string;
+  let marker: string;
+  const proxy = () => `-oProxyCommand=touch\${IFS}${marker}`;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'oneha-sec-'));
+    marker = join(dir, 'pwned');
+    // The real agents (fence_virsh among them), so the attack is real.
+    t = await startHarness(SMALL_CLOUD, { fence: { agentDir: '/usr/sbin', retries: 1, timeoutMs: 15_000 } });
+    t.runner.ctx.secrets.set('default', { username: 'root', password: 'virsh-pw' });
+  });
+  afterAll(async () => {
+    await t?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('control: fed those options directly, fence_virsh really runs the ProxyCommand (so the refusals below mean something)', () => {
+    const stdin = ['action=status', 'ip=127.0.0.1', 'plug=vm1', `ssh_options=${proxy()}`, 'login_timeout=2', 'username=root', 'password=virsh-pw', ''].join('\n');
+    try {
+      execFileSync('/usr/sbin/fence_virsh', [], { input: stdin, env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', PYTHONWARNINGS: 'ignore' }, timeout: 30_000, stdio: ['pipe', 'ignore', 'ignore'] });
+    } catch { /* it fails to fence: the damage is done by then */ }
+    expect(existsSync(marker)).toBe(true);
+    rmSync(marker);
+  });
+
+  it('PUT settings with fenceOptions.ssh_options is refused (400) naming the option and why; nothing is written', async () => {
+    const s = await t.signIn('oneadmin', 'oneadmin');
+    const before = t.hostUpdates().length;
+    const r = await t.req('PUT', '/v1/hosts/0/settings', { cookie: s.cookie, csrf: s.csrf, body: { fenceAgent: 'fence_virsh', fenceOptions: { ssh_options: proxy(), plug: 'vm1' } } });
+    expect(r.status).toBe(400);
+    expect(r.json.error.details[0].path[0]).toBe('fenceOptions');
+    expect(r.json.error.message).toMatch(/"ssh_options" passes options to ssh/);
+    expect(isSentence(r.json.error.message)).toBe(true);
+    expect(t.hostUpdates().length).toBe(before);
+  });
+
+  it.each([
+    ['identity_file', '/root/.ssh/id_rsa', /names a file|read and write files/],
+    ['ssh_path', '/tmp/evil', /run programs|names a program/],
+    ['sudo_path', '/tmp/evil', /run programs|names a program/],
+    ['command_prompt', 'x', /pattern matched against the device/],
+    ['inet4_only', 'maybe', /must be 1 or 0/],
+    ['plug', 'vm1;reboot', /letters, digits/],
+    ['no_such_option', '1', /fence_virsh has no option "no_such_option"/],
+  ])('fence_virsh option %s=%s is refused with its reason', async (key, value, reason) => {
+    const s = await t.signIn('oneadmin', 'oneadmin');
+    const r = await t.req('PUT', '/v1/hosts/0/settings', { cookie: s.cookie, csrf: s.csrf, body: { fenceAgent: 'fence_virsh', fenceOptions: { [key]: value } } });
+    expect(r.status).toBe(400);
+    expect(r.json.error.message).toContain(`"${key}"`);
+    expect(r.json.error.message).toMatch(reason);
+  });
+
+  it('plain connection and timing options pass (ipport, plug, login_timeout, power_wait, inet4_only)', async () => {
+    const s = await t.signIn('oneadmin', 'oneadmin');
+    const r = await t.req('PUT', '/v1/hosts/0/settings', { cookie: s.cookie, csrf: s.csrf, body: { fenceAgent: 'fence_virsh', fenceOptions: { ipport: '2222', plug: 'vm-1', login_timeout: '2', power_wait: '0', inet4_only: '1' } } });
+    expect(r.status).toBe(200);
+    const allowed = await t.req('GET', '/v1/fence/agents/fence_virsh', { cookie: s.cookie });
+    const names = allowed.json.options.map((o: { name: string }) => o.name);
+    expect(names).toEqual(expect.arrayContaining(['ipport', 'plug', 'login_timeout', 'inet4_only']));
+    for (const bad of ['ssh_options', 'identity_file', 'ssh_path', 'sudo', 'password', 'password_script', 'debug_file', 'action']) expect(names).not.toContain(bad);
+  });
+
+  it('written straight onto the host template (anyone with MANAGE in oned), a status-only fence test refuses it and runs nothing', async () => {
+    await t.runner.ctx.one.hostUpdate(1, `ONEHA_FENCE_AGENT = "fence_virsh"\nONEHA_FENCE_OPTIONS = "ssh_options=${proxy()} plug=vm1 login_timeout=2"\nFENCE_IP = "127.0.0.1"\n`, true);
+    const s = await t.signIn('oneadmin', 'oneadmin');
+    const view = await t.req('GET', '/v1/hosts/1', { cookie: s.cookie });
+    expect(view.json.problems.join(' ')).toMatch(/ssh_options/);
+    const r = await t.req('POST', '/v1/hosts/1/fence-test', { cookie: s.cookie, csrf: s.csrf });
+    expect(r.json).toMatchObject({ reachable: false });
+    expect(r.json.error).toMatch(/"ssh_options" passes options to ssh/);
+    expect(existsSync(marker)).toBe(false);
+  });
+});
+
+describe('fence commands only from fence.allowedCommands', () => {
+  let t: Harness;
+  let dir: string;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'oneha-sec-'));
+    writeFileSync(join(dir, 'fence_ok.sh'), `#!/bin/sh\ncat >/dev/null\ntouch '${join(dir, 'allowed-ran')}'\n`, { mode: 0o755 });
+    t = await startHarness(SMALL_CLOUD, { fence: { allowedCommands: [join(dir, 'fence_ok.sh')] } });
+  });
+  afterAll(async () => {
+    await t?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a free-text ONEHA_FENCE_COMMAND on the host template is refused with a clear reason, the host has no usable fencing, and nothing runs', async () => {
+    const marker = join(dir, 'pwned');
+    await t.runner.ctx.one.hostUpdate(0, `ONEHA_FENCE_COMMAND = "/usr/bin/touch ${marker}"\n`, true);
+    const s = await t.signIn('oneadmin', 'oneadmin');
+    const view = await t.req('GET', '/v1/hosts/0', { cookie: s.cookie });
+    expect(view.json.fence.methods).toEqual([]);
+    expect(view.json.problems.join(' ')).toMatch(/ONEHA_FENCE_COMMAND on host kvm-node-01 \(0\) is not a command the runner's config allows \(fence.allowedCommands: /);
+    const host = await t.runner.ctx.one.hostInfo(0);
+    const test = await t.runner.ctx.runFenceTest(host);
+    expect(test).toMatchObject({ reachable: false, method: 'none' });
+    expect(() => t.runner.ctx.fenceMethods(host)).toThrow(/fence.allowedCommands/);
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  it('a command from the list is used, exactly as listed', async () => {
+    await t.runner.ctx.one.hostUpdate(0, `ONEHA_FENCE_COMMAND = "${join(dir, 'fence_ok.sh')}"\n`, true);
+    const host = await t.runner.ctx.one.hostInfo(0);
+    const methods = t.runner.ctx.fenceMethods(host);
+    expect(methods).toEqual([{ kind: 'command', command: join(dir, 'fence_ok.sh') }]);
+    expect((await t.runner.ctx.fence.power(methods[0], 'off', host)).ok).toBe(true);
+    expect(existsSync(join(dir, 'allowed-ran'))).toBe(true);
+  });
+});
+
+describe('FENCE_IP sanity', () => {
+  let strict: Harness;
+  let relaxed: Harness;
+  beforeAll(async () => {
+    strict = await startHarness(SMALL_CLOUD, { fence: { allowLoopback: false } });
+    relaxed = await startHarness(SMALL_CLOUD, { fence: { allowLoopback: true } });
+  });
+  afterAll(async () => {
+    await strict?.close();
+    await relaxed?.close();
+  });
+
+  it.each(['127.0.0.1', '169.254.169.254', '::1', 'localhost', '0.0.0.0', '::', 'fe80::1', '::ffff:127.0.0.1', 'bmc.localhost'])(
+    'FENCE_IP %s is refused (400 on fenceIp) unless fence.allowLoopback', async (ip) => {
+      const s = await strict.signIn('oneadmin', 'oneadmin');
+      const r = await strict.req('PUT', '/v1/hosts/0/settings', { cookie: s.cookie, csrf: s.csrf, body: { fenceIp: ip } });
+      expect(r.status).toBe(400);
+      expect(r.json.error.details[0].path).toEqual(['fenceIp']);
+      expect(r.json.error.message).toMatch(/loopback|link-local|unspecified|this machine/);
+      const a = await relaxed.signIn('oneadmin', 'oneadmin');
+      expect((await relaxed.req('PUT', '/v1/hosts/0/settings', { cookie: a.cookie, csrf: a.csrf, body: { fenceIp: ip } })).status).toBe(200);
+    });
+
+  it.each(['127.1', '0x7f.0.0.1', '2130706433'])('FENCE_IP %s (an address in disguise) is not an address or host name', async (ip) => {
+    const s = await relaxed.signIn('oneadmin', 'oneadmin');
+    const r = await relaxed.req('PUT', '/v1/hosts/0/settings', { cookie: s.cookie, csrf: s.csrf, body: { fenceIp: ip } });
+    expect(r.status).toBe(400);
+    expect(r.json.error.details[0].path).toEqual(['fenceIp']);
+  });
+
+  it('a loopback FENCE_IP already on a template stops fencing with a reason (the flow never fences it)', async () => {
+    await strict.runner.ctx.one.hostUpdate(1, 'FENCE_IP = "169.254.169.254"\n', true);
+    const host = await strict.runner.ctx.one.hostInfo(1);
+    expect(() => strict.runner.ctx.fenceMethods(host)).toThrow(/FENCE_IP on host kvm-node-02 \(1\): "169.254.169.254" is a link-local address/);
   });
 });
