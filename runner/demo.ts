@@ -83,7 +83,9 @@ export async function startDemo(opts: { port?: number; simPort?: number; dataDir
     dataDir,
     one: { endpoint: sim.url, authFile: join(dataDir, 'one_auth') },
     monitoring: { intervalSeconds: 5, pollSeconds: 1 },
-    fence: { command: fenceCmd, secretsFile: join(dataDir, 'secrets.json'), retries: 2, retryDelayMs: 200, timeoutMs: 10_000, allowLoopback: true }, // simulated BMCs on 127.0.0.1
+    // With simulated BMCs the stand-in command is not a second fence level: it would turn every
+    // real fencing failure (a wrong FENCE_IP, a stopped BMC) into a success.
+    fence: { command: bmcs.length ? undefined : fenceCmd, secretsFile: join(dataDir, 'secrets.json'), retries: 2, retryDelayMs: 200, timeoutMs: 10_000, allowLoopback: true }, // simulated BMCs on 127.0.0.1
     retries: { delayMs: 200 },
     reconcile: { intervalSeconds: 15 },
     dedupeWindowSeconds: 5,

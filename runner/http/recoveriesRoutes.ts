@@ -4,7 +4,9 @@ import { streamSSE } from 'hono/streaming';
 import { z } from 'zod';
 import { StepError } from '../../functions/define';
 import type { RunnerContext } from '../context';
-import { RecoveryStatusSchema, StepNameSchema, type JournalEvent } from '../journal/events';
+import { RecoveryStatusSchema, StepNameSchema, WAITING_STATUSES, type JournalEvent } from '../journal/events';
+import { vmStateName } from '../../functions/domain';
+import { describeError } from '../../functions/oneErrors';
 import { recoveryDetail, recoverySummary } from '../recoveryView';
 import { principalName, requireAdmin, requireRead, type AuthEnv } from './auth';
 import { errorJson, jsonBody } from './openapi';
@@ -16,6 +18,22 @@ export const RecoveryQuery = z.object({
   limit: z.coerce.number().int().min(1).max(5000).default(200),
 });
 export const ReplayBody = z.object({ from: StepNameSchema.optional(), dryRun: z.boolean().default(false) }).strict();
+
+/**
+ * A recovery waiting for an operator has not planned yet: the VMs that are
+ * down with its host, as oned has them now, so the operator sees what waits.
+ */
+async function downVms(ctx: RunnerContext, hostId: number | undefined): Promise<Array<{ vmId: number; vmName: string; state: string }> | undefined> {
+  if (hostId === undefined) return undefined;
+  try {
+    const ids = (await ctx.one.hostInfo(hostId)).vms;
+    const vms = ids.length ? await ctx.one.vmPoolInfoSet(ids, false) : [];
+    return vms.map((v) => ({ vmId: v.id, vmName: v.name, state: vmStateName(v.state, v.lcmState) }));
+  } catch (e) {
+    ctx.log.warn(`cannot list the VMs of host ${hostId}: ${describeError(e)}`, { hostId });
+    return undefined;
+  }
+}
 
 export function recoveriesRoutes(ctx: RunnerContext) {
   const { api, journal, manager } = ctx;
@@ -33,9 +51,11 @@ export function recoveriesRoutes(ctx: RunnerContext) {
       const list = journal.list().filter((r) => (host === undefined || r.hostId === host) && (!status || r.status === status));
       return c.json({ total: list.length, recoveries: list.slice(0, limit).map(recoverySummary) });
     })
-    .get('/v1/recoveries/:id', requireRead, (c) => {
+    .get('/v1/recoveries/:id', requireRead, async (c) => {
       const r = journal.get(c.req.param('id'));
-      return r ? c.json(recoveryDetail(r)) : errorJson(c, 404, 'not-found', `no recovery ${c.req.param('id')}`);
+      if (!r) return errorJson(c, 404, 'not-found', `no recovery ${c.req.param('id')}`);
+      const detail = recoveryDetail(r);
+      return c.json(WAITING_STATUSES.has(r.status) && !detail.plan ? { ...detail, downVms: await downVms(ctx, r.hostId) } : detail);
     })
     .post('/v1/recoveries/:id/release', requireAdmin, async (c) => {
       try {

@@ -3,7 +3,7 @@
 // fence_ipmilan, verified OFF, its VMs moved, and the host left DISABLED.
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BUNDLE, freePort, killAll, rawCall, requireBuild, startProcess, tempDir, until, type Proc } from '../helpers/processes';
+import { BUNDLE, freePort, killAll, rawCall, requireBuild, run, startProcess, tempDir, until, writeFile, type Proc } from '../helpers/processes';
 
 let demo: Proc;
 let url = '';
@@ -38,4 +38,30 @@ describe('oneha demo --bmc', () => {
     expect(xml).toContain('<STATE>4</STATE>'); // left DISABLED
     expect(demo.output()).not.toMatch(/"password"/);
   }, 60_000);
+
+  it('a real fencing failure stays a failure: no stand-in command hides it', async () => {
+    const put = await fetch(`${url}/v1/hosts/2/credentials`, {
+      method: 'PUT', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password: 'not-the-password' }),
+    });
+    expect(put.status).toBe(200);
+    const host = (await api('GET', '/v1/hosts/2')).json;
+    expect(host.fence.methods.map((m: { kind: string }) => m.kind)).toEqual(['agent']);
+    expect((await api('POST', '/v1/demo/hosts/2/fail')).status).toBe(200);
+    const rec = await until(async () => (await api('GET', '/v1/recoveries?host=2')).json.recoveries.find((r: { status: string }) => r.status !== 'running' && r.status !== 'received'), 60_000, 'the recovery to stop');
+    expect(rec.status).toBe('fence-failed');
+    const d = (await api('GET', `/v1/recoveries/${rec.id}`)).json;
+    expect(d.fence).toMatchObject({ outcome: 'failed', verified: false });
+    expect(d.fence.attempts.every((a: { level: number }) => a.level === 1)).toBe(true);
+    expect(d.counts.recovered).toBe(0);
+    // the VMs that are down with the host are listed, with their state from oned, before any plan
+    const onHost = (await api('GET', '/v1/hosts/2')).json.vms;
+    expect(d.plan).toBeUndefined();
+    expect(d.downVms.length).toBe(onHost);
+    expect(d.downVms.map((v: { state: string }) => v.state).sort()).toEqual(['ACTIVE/UNKNOWN', 'ACTIVE/UNKNOWN', 'POWEROFF']);
+    const show = await run(process.execPath, [BUNDLE, 'show', rec.id], { env: { ONEHA_URL: url, ONEHA_TOKEN_FILE: writeFile(tempDir('oneha-demo-cli-'), 'token', token) } });
+    expect(show.code, show.stderr).toBe(0);
+    expect(show.stdout).toMatch(/^STATUS +: FENCE-FAILED$/m);
+    for (const v of d.downVms) expect(show.stdout).toMatch(new RegExp(`^ *${v.vmId} +${v.vmName} +\\S+ +— +down +not recovered: the host is not confirmed off`, 'm'));
+  }, 90_000);
 });
