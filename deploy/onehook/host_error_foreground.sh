@@ -4,7 +4,8 @@
 # It runs the whole recovery inside the hook, like host_error.rb, and fences
 # with the operator's existing ft/fence_host.sh (base64 host XML on stdin).
 # The hook must not have a short TIMEOUT: -p 5 alone waits 5 monitoring cycles.
-# /usr/bin/oneha reads /etc/oneha/oneha.env, so the runner's settings apply.
+# /usr/bin/oneha reads /etc/oneha/oneha.env, so the runner's settings apply
+# (ONEHA_CLI names another oneha command, e.g. of a staged install.sh --prefix).
 hooks=$(cd "$(dirname "$0")/.." && pwd) || exit 1
-exec /usr/bin/oneha hook host-error \
+exec "${ONEHA_CLI:-/usr/bin/oneha}" hook host-error \
   --fence-command "${ONEHA_FENCE_COMMAND:-$hooks/ft/fence_host.sh}" "$@"
