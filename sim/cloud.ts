@@ -130,6 +130,9 @@ export function vmStateName(state: number, lcm: number): string {
   return state === VM.ACTIVE ? (LCM_STATES[lcm] ?? String(lcm)) : (VM_STATES[state] ?? String(state));
 }
 
+/** oned's pools list objects newest first (descending ID: its default API_LIST_ORDER). */
+const descending = (a: number, b: number) => b - a;
+
 export class Cloud {
   readonly hosts = new Map<number, SimHost>();
   readonly vms = new Map<number, SimVm>();
@@ -360,9 +363,9 @@ export class Cloud {
     return v;
   }
 
-  /** VM ids, descending (oned's default API_LIST_ORDER). */
+  /** VM ids, in pool order. */
   vmIdsDesc(): number[] {
-    if (!this.idsDesc) this.idsDesc = [...this.vms.keys()].sort((a, b) => b - a);
+    if (!this.idsDesc) this.idsDesc = [...this.vms.keys()].sort(descending);
     return this.idsDesc;
   }
 
@@ -383,7 +386,7 @@ export class Cloud {
   hostPoolXml(): string {
     const local = this.localDatastores();
     const now = this.nowSec();
-    const ids = [...this.hosts.keys()].sort((a, b) => a - b);
+    const ids = [...this.hosts.keys()].sort(descending);
     return X.pool('HOST_POOL', ids.map((id) => X.hostXml(this.hosts.get(id)!, { now, localDatastores: local })));
   }
 
@@ -422,7 +425,7 @@ export class Cloud {
   }
 
   datastorePoolXml(): string {
-    const ids = [...this.datastores.keys()].sort((a, b) => a - b);
+    const ids = [...this.datastores.keys()].sort(descending);
     return X.pool('DATASTORE_POOL', ids.map((id) => X.datastoreXml(this.datastores.get(id)!)));
   }
 
@@ -852,7 +855,7 @@ export class Cloud {
   }
 
   hookPoolXml(): string {
-    const ids = [...this.hooks.keys()].sort((a, b) => a - b);
+    const ids = [...this.hooks.keys()].sort(descending);
     return X.pool('HOOK_POOL', ids.map((id) => X.hookXml(this.hooks.get(id)!)));
   }
 
@@ -1013,7 +1016,7 @@ export class Cloud {
     this.checkVmLock(vm, 'ADMIN');
     const s = vm.state;
     const l = vm.lcmState;
-    const notAvail = () => new OneError(ErrorCode.ACTION, `Recover action is not available for state ${vmStateName(s, l)}`, id);
+    const notAvail = () => new OneError(ErrorCode.ACTION, `Could not perform a recover operation on VM ${id}, wrong state ${vmStateName(s, l)}.`, id);
     switch (op) {
       case 0:
       case 1:
@@ -1363,7 +1366,7 @@ export class Cloud {
   documentPoolXml(caller: SimUser, filter: number, start: number, end: number, type: number): string {
     if (filter < -4) throw new OneError(ErrorCode.RPC_API, 'Incorrect filter_flag.');
     const admin = this.isAdmin(caller);
-    const ids = [...this.documents.keys()].sort((a, b) => b - a);
+    const ids = [...this.documents.keys()].sort(descending);
     const page = end < -1;
     let skip = page ? Math.max(0, start) : 0;
     const out: string[] = [];

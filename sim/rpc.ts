@@ -77,9 +77,8 @@ export const METHODS: Record<string, MethodDef> = {
   'one.vmpool.infoset': {
     params: ['s', 'b'],
     run: (c, [set, extended]) => {
-      const ids = String(set).split(',').map((x) => x.trim()).filter(Boolean);
-      if (ids.some((x) => !/^\d+$/.test(x))) throw new OneError(ErrorCode.RPC_API, 'Invalid set of IDs');
-      const wanted = new Set(ids.map(Number));
+      // oned reads each comma-separated word's leading digits and skips words without any ("1,x" = VM 1).
+      const wanted = new Set(String(set).split(',').map((x) => /^\s*(\d+)/.exec(x)?.[1]).filter((x) => x !== undefined).map(Number));
       const vms = [...wanted].sort((a, b) => b - a)
         .map((id) => c.cloud.vm(id))
         .filter((vm): vm is NonNullable<typeof vm> => !!vm && c.cloud.vmAllowed(c.user, vm, 'USE'));
@@ -216,18 +215,12 @@ export type RpcOutcome =
   | { kind: 'error'; code: number; message: string; objectId: number }
   | { kind: 'fault'; code: number; message: string };
 
-const TYPE_NAMES: Record<ParamType, string> = { i: 'INT', s: 'STRING', b: 'BOOLEAN' };
-
-function xmlrpcType(v: unknown): string {
-  if (typeof v === 'number') return Number.isInteger(v) ? 'INT' : 'DOUBLE';
-  if (typeof v === 'string') return 'STRING';
-  if (typeof v === 'boolean') return 'BOOLEAN';
-  if (v === null) return 'NIL';
-  if (Array.isArray(v)) return 'ARRAY';
-  if (Buffer.isBuffer(v)) return 'BASE64';
-  if (v instanceof Date) return 'DATETIME';
-  return 'STRUCT';
-}
+/** xmlrpc-c's paramList getters (getInt, getString, getBoolean) reject a wrong type with these texts. */
+const WRONG_TYPE: Record<ParamType, string> = {
+  i: 'Parameter that is supposed to be integer is not',
+  s: 'Parameter that is supposed to be a string is not',
+  b: 'Parameter that is supposed to be boolean is not',
+};
 
 function fits(t: ParamType, v: unknown): boolean {
   if (t === 'i') return typeof v === 'number' && Number.isInteger(v) && v >= -2147483648 && v <= 2147483647;
@@ -243,14 +236,14 @@ export function checkParams(method: string, params: unknown[]): RpcOutcome | und
   for (let i = 0; i < types.length; i++) {
     if (i >= params.length) return { kind: 'fault', code: -501, message: 'Not enough parameters' };
     if (!fits(types[i], params[i])) {
-      return { kind: 'fault', code: -501, message: `Value of type ${xmlrpcType(params[i])} supplied where type ${TYPE_NAMES[types[i]]} was expected.` };
+      return { kind: 'fault', code: -501, message: WRONG_TYPE[types[i]] };
     }
   }
   const opt = def.optional ?? [];
   for (let j = 0; j < opt.length && types.length + j < params.length; j++) {
     const v = params[types.length + j];
     if (!fits(opt[j], v)) {
-      return { kind: 'fault', code: -501, message: `Value of type ${xmlrpcType(v)} supplied where type ${TYPE_NAMES[opt[j]]} was expected.` };
+      return { kind: 'fault', code: -501, message: WRONG_TYPE[opt[j]] };
     }
   }
   return undefined;
@@ -277,7 +270,9 @@ export function execute(cloud: Cloud, user: SimUser, method: string, params: unk
     const value = def.run({ cloud, user, admin: cloud.isAdmin(user) }, params.slice(1));
     return { kind: 'ok', value };
   } catch (e) {
-    if (e instanceof OneError) return { kind: 'error', code: e.code, message: e.message, objectId: e.objectId };
+    // oned names the object in the reply only when it could not be found or used (NO_EXISTS, AUTHORIZATION...);
+    // a refused action or status change answers -1.
+    if (e instanceof OneError) return { kind: 'error', code: e.code, message: e.message, objectId: e.code === ErrorCode.ACTION || e.code === ErrorCode.INTERNAL ? -1 : e.objectId };
     return { kind: 'error', code: ErrorCode.INTERNAL, message: `Internal error: ${(e as Error).message}`, objectId: -1 };
   }
 }

@@ -298,7 +298,8 @@ export function raftXml(r: { state: number; serverId: number; term: number }): s
   const solo = r.state === 0;
   return (
     `<RAFT><SERVER_ID>${r.serverId}</SERVER_ID><STATE>${r.state}</STATE><TERM>${r.term}</TERM>` +
-    `<VOTEDFOR>${solo ? -1 : r.serverId}</VOTEDFOR><COMMIT>0</COMMIT><LOG_INDEX>0</LOG_INDEX><LOG_TERM>${r.term}</LOG_TERM>` +
+    // A solo oned keeps no Raft log: index and term of the last entry are -1.
+    `<VOTEDFOR>${solo ? -1 : r.serverId}</VOTEDFOR><COMMIT>0</COMMIT><LOG_INDEX>${solo ? -1 : 0}</LOG_INDEX><LOG_TERM>${solo ? -1 : r.term}</LOG_TERM>` +
     `<FEDLOG_INDEX>-1</FEDLOG_INDEX></RAFT>`
   );
 }

@@ -51,7 +51,7 @@ describe('functions/oneXml.ts parses what the simulator serves', () => {
     const event = parseHost(one('hook $TEMPLATE'));
     expect(event).toMatchObject({ id: 1, state: 3, prevState: 2 });
     expect(event.vms).toEqual([41, 42, 43, 44]);
-    expect(parseHostPool(one('host pool')).map((h) => h.id)).toEqual([0, 1, 2, 3]);
+    expect(parseHostPool(one('host pool')).map((h) => h.id)).toEqual([3, 2, 1, 0]); // oned's order: descending IDs
     expect(parseHostPool(one('empty host pool'))).toEqual([]);
   });
 
@@ -81,7 +81,7 @@ describe('functions/oneXml.ts parses what the simulator serves', () => {
   it('datastores, config, users, raft, documents', () => {
     const ds = parseDatastorePool(one('datastore pool'));
     expect(ds.map((d) => [d.id, d.type, d.tmMad, d.shared])).toEqual([
-      [0, 1, 'shared', 'YES'], [1, 0, 'shared', undefined], [2, 2, 'ssh', undefined], [100, 1, 'ssh', 'NO'], [101, 1, 'ceph', 'YES'],
+      [101, 1, 'ceph', 'YES'], [100, 1, 'ssh', 'NO'], [2, 2, 'ssh', undefined], [1, 0, 'shared', undefined], [0, 1, 'shared', 'YES'],
     ]);
     expect(parseConfig(one('config admin'))).toEqual({ monitoringIntervalHost: undefined, version: undefined });
     expect(parseConfig(one('config with MONITORING_INTERVAL_HOST')).monitoringIntervalHost).toBe(60);

@@ -162,7 +162,7 @@ describe('resched and the scheduler', () => {
   it('SUSPENDED, PENDING and transient VMs cannot be resched: ACTION error with oned\'s text', async () => {
     const sim = await start(cloud({}, { bootDelayMs: 2000 }));
     expect((await call(sim.url, 'one.vm.action', ['resched', 3])).slice(0, 4)).toEqual([
-      false, '[one.vm.action] Error performing action "resched": This action is not available for state SUSPENDED', 2048, 3,
+      false, '[one.vm.action] Error performing action "resched": This action is not available for state SUSPENDED', 2048, -1,
     ]);
     sim.cloud.failHost(1);
     await ok(sim.url, 'one.vm.action', 'resched', 1);
@@ -230,7 +230,7 @@ describe('recover', () => {
     expect(vm.history.at(-1)!.action).toBe(13);
     expect(await ok<string>(sim.url, 'one.vm.info', 2)).not.toMatch(/<ETIME>0<\/ETIME><DEPLOY_ID>/);
     expect(await call(sim.url, 'one.vm.recover', [2, 3])).toEqual([true, 2, 0]);
-    expect((await call(sim.url, 'one.vm.recover', [2, 4])).slice(1, 4)).toEqual(['[one.vm.recover] Recover action is not available for state DONE', 2048, 2]);
+    expect((await call(sim.url, 'one.vm.recover', [2, 4])).slice(1, 4)).toEqual(['[one.vm.recover] Could not perform a recover operation on VM 2, wrong state DONE.', 2048, -1]);
     expect(parseVmPool(await ok(sim.url, 'one.vmpool.info', -2, -1, -1, -1)).map((v) => v.id)).not.toContain(2);
     // SUSPENDED and POWEROFF VMs are deleted too
     await ok(sim.url, 'one.vm.recover', 3, 3);
@@ -243,7 +243,7 @@ describe('recover', () => {
     sim.cloud.failHost(1);
     await ok(sim.url, 'one.vm.recover', 1, 1);
     expect(vmState(sim, 1)).toEqual([3, 3]);
-    expect((await call(sim.url, 'one.vm.recover', [3, 1]))[1]).toBe('[one.vm.recover] Recover action is not available for state SUSPENDED');
+    expect((await call(sim.url, 'one.vm.recover', [3, 1]))[1]).toBe('[one.vm.recover] Could not perform a recover operation on VM 3, wrong state SUSPENDED.');
     expect((await call(sim.url, 'one.vm.recover', [1, 9])).slice(1, 3)).toEqual(['[one.vm.recover] Wrong recovery operation code', 2048]);
     await ok(sim.url, 'one.vm.recover', 6, 0); // RUNNING: nothing pending, nothing changes
     expect(vmState(sim, 6)).toEqual([3, 3]);
