@@ -4,13 +4,13 @@
 // sequential baseline making host_error.rb's calls (API.md §9), side by side,
 // each side on a fresh simulator process built from the same scenario.
 import { CarryOutInput } from '../functions/carryOut';
-import { lastHistory, VmSchema, VmState } from '../functions/domain';
-import { parseVmPool } from '../functions/oneXml';
+import { lastHistory, VmSchema, VmState } from '../model/one';
+import { parseVmPool } from '../model/oneXml';
 import { z } from 'zod';
 import { inventory } from '../functions/inventory';
 import { invoke } from '../functions/invoke';
 import { migrate } from '../functions/migrate';
-import { noProgress, realClock, silentLog } from '../functions/ports';
+import { noProgress, realClock, silentLog } from '../model/ports';
 import { select } from '../functions/select';
 import { OneClient } from '../runner/one/client';
 import { generateScenario, type Scenario } from '../sim/scenario';

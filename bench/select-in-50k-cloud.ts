@@ -4,7 +4,7 @@
 // time, and the same 40 VMs selected either way.
 import { inventory, type Inventory } from '../functions/inventory';
 import { invoke } from '../functions/invoke';
-import { silentLog } from '../functions/ports';
+import { silentLog } from '../model/ports';
 import { select, type RecoveryPlan } from '../functions/select';
 import { OneClient } from '../runner/one/client';
 import { generateScenario, type Scenario } from '../sim/scenario';

@@ -3,9 +3,10 @@
 // never issuing an action whose effect is already visible (so a resumed
 // flow does not act twice).
 import { z } from 'zod';
-import { lastHistory, LcmState, VmState, vmStateName, type Vm } from './domain';
-import { describeError, OneError } from './oneErrors';
-import type { Ports } from './ports';
+import { lastHistory, LcmState, VmState, vmStateName, type Vm } from '../model/one';
+import { describeError } from '../model/errors';
+import { retry, type RetryPolicy } from '../model/retry';
+import type { Ports } from '../model/ports';
 import { OperationSchema, PlannedActionSchema, reschedRefusal, type Operation, type PlannedAction } from './select';
 
 export const CarryOutInput = z.object({
@@ -78,17 +79,6 @@ export async function actUnlocked(one: Ports['one'], vmId: number, level: number
   return ` (unlocked, then locked again at ${lockName(level)}${relock})`;
 }
 
-async function withTries<T>(f: () => Promise<T>, tries: number, delayMs: number, clock: Pick<Ports['clock'], 'sleep'>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await f();
-    } catch (e) {
-      if (!(e instanceof OneError && e.transient) || attempt >= tries) throw e;
-      await clock.sleep(delayMs * attempt);
-    }
-  }
-}
-
 /** VMs per fresh-read call before acting. */
 export const RECHECK_CHUNK = 64;
 
@@ -136,6 +126,8 @@ export async function carryOut(
   { one, clock, log, progress }: Pick<Ports, 'one' | 'clock' | 'log' | 'progress'>,
 ): Promise<CarryOutResult> {
   const { hostId, actions } = input;
+  // Transient oned errors (busy, electing, unreachable) are retried; anything else fails the VM at once.
+  const policy: RetryPolicy = { tries: input.tries, delayMs: input.retryDelayMs, backoff: 'linear' };
   // A fresh read of every VM before acting (never act on a stale view), in
   // chunks requested together: the first actions start as soon as the first
   // small chunk is in, instead of after one big reply has been parsed.
@@ -143,7 +135,7 @@ export async function carryOut(
   for (let i = 0; i < actions.length; i += RECHECK_CHUNK) {
     const ids = actions.slice(i, i + RECHECK_CHUNK).map((a) => a.vmId);
     // A failed read is kept as a value: it fails those VMs, never the whole step.
-    const chunk = withTries(() => one.vmPoolInfoSet(ids, false), input.tries, input.retryDelayMs, clock)
+    const chunk = retry(policy, () => one.vmPoolInfoSet(ids, false), clock)
       .then((vms) => new Map(vms.map((v) => [v.id, v])), (e: unknown) => (e instanceof Error ? e : new Error(String(e))));
     for (const id of ids) fresh.set(id, chunk.then((m) => (m instanceof Error ? m : m.get(id))));
   }
@@ -160,19 +152,14 @@ export async function carryOut(
       return { ...base, outcome: 'locked', detail: `the VM is locked (${lockName(lock)}): oned refuses ${CALL_TEXT[a.operation](a.vmId)}; run "${unlockHint(a.vmId)}" and recover it again, or allow oneha to unlock (verify.unlockLocked)`, tries: 0 };
     }
     if (input.dryRun) return { ...base, outcome: 'dry-run', detail: `would call ${CALL_TEXT[a.operation](a.vmId)}${lock !== undefined ? ' after unlocking it' : ''}`, tries: 0 };
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const act = () => issue(one, a.operation, a.vmId);
-        const how = lock !== undefined ? await actUnlocked(one, a.vmId, lock, act) : (await act(), '');
-        return { ...base, outcome: 'done', detail: CALL_TEXT[a.operation](a.vmId) + how, tries: attempt };
-      } catch (e) {
-        const transient = e instanceof OneError && e.transient;
-        if (!transient || attempt >= input.tries) {
-          return { ...base, outcome: 'failed', detail: `${CALL_TEXT[a.operation](a.vmId)} failed: ${describeError(e)}`, tries: attempt };
-        }
-        log.warn(`VM ${a.vmId}: ${describeError(e)}; trying again`, { hostId, vmId: a.vmId });
-        await clock.sleep(input.retryDelayMs * attempt);
-      }
+    let tries = 0;
+    try {
+      const act = () => issue(one, a.operation, a.vmId);
+      const how = await retry({ ...policy, onRetry: (e) => log.warn(`VM ${a.vmId}: ${describeError(e)}; trying again`, { hostId, vmId: a.vmId }) },
+        async (attempt) => ((tries = attempt), lock !== undefined ? await actUnlocked(one, a.vmId, lock, act) : (await act(), '')), clock);
+      return { ...base, outcome: 'done', detail: CALL_TEXT[a.operation](a.vmId) + how, tries };
+    } catch (e) {
+      return { ...base, outcome: 'failed', detail: `${CALL_TEXT[a.operation](a.vmId)} failed: ${describeError(e)}`, tries };
     }
   };
 

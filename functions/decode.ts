@@ -1,11 +1,12 @@
 // decode: the exact stdin the hook manager passes ("<base64 host XML> <flags>")
 // -> the failed host and the recovery options. Pure.
 import { z } from 'zod';
-import { defineFunction, StepError } from './define';
-import { HostSchema } from './domain';
-import { HookOptionsSchema, parseHookFlags } from './hookOptions';
+import { StepError } from '../model/errors';
+import { defineFunction } from './define';
+import { HostSchema } from '../model/one';
+import { HookOptionsSchema, parseHookFlags } from '../model/hookOptions';
+import { parseHost, XmlShapeError } from '../model/oneXml';
 import { describeIssues } from '../model/issues';
-import { parseHost, XmlShapeError } from './oneXml';
 
 export const DecodeInput = z.object({
   /** The hook's stdin (or its argv joined by spaces). */

@@ -1,7 +1,7 @@
 // The shape every recovery step shares: a name, zod schemas for input and
 // output, and run(input, ports). Types are inferred from the schemas.
 import type { z } from 'zod';
-import type { Ports } from './ports';
+import type { Ports } from '../model/ports';
 
 export interface RecoveryFunction<I extends z.ZodType, O extends z.ZodType, P extends keyof Ports = keyof Ports> {
   name: string;
@@ -21,14 +21,3 @@ export function defineFunction<I extends z.ZodType, O extends z.ZodType, P exten
   return def;
 }
 
-/** A failure a step reports on purpose, with a machine-readable code. */
-export class StepError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly details?: unknown,
-  ) {
-    super(message);
-    this.name = 'StepError';
-  }
-}

@@ -4,9 +4,9 @@
 // assumed success never does, because a VM must never run twice.
 import { z } from 'zod';
 import { defineFunction } from './define';
-import { HostSchema, type Host } from './domain';
-import { describeMethod, FenceMethodSchema, PowerActionSchema, type FenceMethod, type PowerAction, type PowerAnswer } from './fenceTypes';
-import type { Clock, FencePort, Log } from './ports';
+import { HostSchema, type Host } from '../model/one';
+import { describeMethod, FenceMethodSchema, PowerActionSchema, type FenceMethod, type PowerAction, type PowerAnswer } from '../model/fence';
+import type { Clock, FencePort, Log } from '../model/ports';
 
 const PowerSchema = z.enum(['on', 'off']);
 

@@ -4,7 +4,7 @@
 // 40-VM host in a 50,000-VM cloud does not pull the whole pool.
 import { z } from 'zod';
 import { defineFunction } from './define';
-import { DatastoreSchema, HostSchema, VmSchema, type Vm } from './domain';
+import { DatastoreSchema, HostSchema, VmSchema, type Vm } from '../model/one';
 
 export const InventoryInput = z.object({
   hostId: z.number().int().nonnegative(),

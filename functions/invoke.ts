@@ -2,15 +2,9 @@
 // with only the ports it asks for, and validate what it returns.
 import { z } from 'zod';
 import type { RecoveryFunction } from './define';
-import type { Ports } from './ports';
+import { InputError } from '../model/errors';
+import type { Ports } from '../model/ports';
 import { describeIssues } from '../model/issues';
-
-export class InputError extends Error {
-  constructor(readonly fn: string, readonly issues: z.core.$ZodIssue[], message: string) {
-    super(message);
-    this.name = 'InputError';
-  }
-}
 
 export async function invoke<I extends z.ZodType, O extends z.ZodType, P extends keyof Ports>(
   fn: RecoveryFunction<I, O, P>,

@@ -23,4 +23,4 @@ export function getFunction(name: string): AnyFunction | undefined {
   return Object.hasOwn(functions, name) ? (functions[name as FunctionName] as unknown as AnyFunction) : undefined;
 }
 
-export { InputError, invoke } from './invoke';
+export { invoke } from './invoke';

@@ -6,8 +6,8 @@ import { defineFunction } from './define';
 import {
   DatastoreSchema, HostSchema, lastHistory, LcmState, VmSchema, VmState, vmStateName,
   type Datastore, type Host, type Vm,
-} from './domain';
-import { HookOptionsSchema, type HookOptions } from './hookOptions';
+} from '../model/one';
+import { HookOptionsSchema, type HookOptions } from '../model/hookOptions';
 
 export const OperationSchema = z.enum(['resched', 'recreate', 'delete']);
 export type Operation = z.infer<typeof OperationSchema>;

@@ -9,10 +9,10 @@
 // nothing is acted on twice by accident.
 import { z } from 'zod';
 import { defineFunction } from './define';
-import { isVmFailureState, lastHistory, LcmState, VmState, vmStateName, type Vm } from './domain';
+import { isVmFailureState, lastHistory, LcmState, VmState, vmStateName, type Vm } from '../model/one';
 import { actUnlocked, CALL_TEXT, issue, lockName, unlockHint } from './carryOut';
-import { describeError, OneError, OneErrorCode } from './oneErrors';
-import type { Ports } from './ports';
+import { describeError, OneError, OneErrorCode } from '../model/errors';
+import type { Ports } from '../model/ports';
 import { OperationSchema, type Operation } from './select';
 
 /** VMs per one.vmpool.infoset call (the same chunk the carry-out step re-reads with). */

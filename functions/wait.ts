@@ -3,8 +3,8 @@
 // and ends as soon as the host leaves ERROR/MONITORING_ERROR.
 import { z } from 'zod';
 import { defineFunction } from './define';
-import { HOST_STATE_NAMES, isHostFailed } from './domain';
-import { describeError, OneError } from './oneErrors';
+import { HOST_STATE_NAMES, isHostFailed } from '../model/one';
+import { describeError, OneError } from '../model/errors';
 
 export const FALLBACK_INTERVAL_SECONDS = 60;
 

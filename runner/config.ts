@@ -2,7 +2,8 @@
 // with zod at start; a wrong value stops the runner with the key's name.
 import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { MAX_PAUSE_CYCLES, RecoveryModeSchema } from '../functions/hookOptions';
+import { MAX_PAUSE_CYCLES, RecoveryModeSchema } from '../model/hookOptions';
+import { FENCE_AGENT_HINT, isFenceAgentName } from '../model/hostPolicy/agentName';
 
 const HostPort = z.string().regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'host:port, e.g. 127.0.0.1:2720');
 
@@ -48,7 +49,7 @@ export const ConfigSchema = z.object({
   fence: z.object({
     /** A fence_host.sh-style command used where a host has no agent configured. */
     command: z.string().optional(),
-    agent: z.string().regex(/^fence_[a-z0-9_]+$/).optional(),
+    agent: z.string().refine(isFenceAgentName, FENCE_AGENT_HINT).optional(),
     options: z.record(z.string(), z.string()).default({}),
     agentDir: z.string().default('/usr/sbin'),
     timeoutMs: z.number().int().positive().default(20_000),

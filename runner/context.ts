@@ -1,8 +1,8 @@
 // Everything a route or a background task of the runner may use, built once
 // at start (runner/runner.ts) and passed explicitly.
-import type { Clock, FencePort } from '../functions/ports';
-import type { Host } from '../functions/domain';
-import type { FenceMethod } from '../functions/fenceTypes';
+import type { Clock, FencePort } from '../model/ports';
+import type { Host } from '../model/one';
+import type { FenceMethod } from '../model/fence';
 import type { Config } from './config';
 import type { EventBus } from './eventBus';
 import type { DisarmSwitch, MassFailureBrake } from './flow/brakes';

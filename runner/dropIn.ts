@@ -1,9 +1,9 @@
 // `oneha hook host-error`: the whole recovery in the foreground, as a drop-in
 // for ft/host_error.rb. Reads the hook's stdin (or argv), ONE_XMLRPC and
 // ONE_AUTH, fences with the configured method or an existing fence_host.sh.
-import { realClock, type Clock, type FencePort, type Log, type OneApi } from '../functions/ports';
-import type { FenceMethod } from '../functions/fenceTypes';
-import type { Host } from '../functions/domain';
+import { realClock, type Clock, type FencePort, type Log, type OneApi } from '../model/ports';
+import type { FenceMethod } from '../model/fence';
+import type { Host } from '../model/one';
 import { MemoryJournalStore } from './journal/fileStore';
 import { Journal } from './journal/journal';
 import { EventBus } from './eventBus';

@@ -3,10 +3,10 @@
 // fence reads power only, migrate/recreate/delete plan without acting, and
 // the OpenNebula port refuses every write.
 import { z } from 'zod';
-import { StepError } from '../functions/define';
-import { OneError } from '../functions/oneErrors';
-import type { Ports } from '../functions/ports';
-import { getFunction, InputError, invoke } from '../functions/registry';
+import { InputError, StepError } from '../model/errors';
+import { OneError } from '../model/errors';
+import type { Ports } from '../model/ports';
+import { getFunction, invoke } from '../functions/registry';
 import type { RunnerContext } from './context';
 import { readOnly } from './one/readOnly';
 import { describeIssues } from '../model/issues';

@@ -1,6 +1,6 @@
 // Structured JSON logs, one object per line, with the recovery and host on
 // every line of a flow. Known secret values are scrubbed as a last guard.
-import type { Log, LogFields } from '../functions/ports';
+import type { Log, LogFields } from '../model/ports';
 
 export interface LogSink {
   write(line: string): void;

@@ -2,16 +2,17 @@
 // resume unfinished flows, watch leadership, reconcile, test fencing.
 import { existsSync, readFileSync } from 'node:fs';
 import { serve, type ServerType } from '@hono/node-server';
-import type { Host } from '../functions/domain';
-import { describeError } from '../functions/oneErrors';
-import { realClock, type Clock, type FencePort } from '../functions/ports';
+import type { Host } from '../model/one';
+import { describeError } from '../model/errors';
+import { realClock, type Clock, type FencePort } from '../model/ports';
 import { parseListen, readMonitordInterval, type Config } from './config';
 import type { RunnerContext } from './context';
 import { EventBus } from './eventBus';
 import { createFencePort } from './fence/agentPort';
 import { runFenceTest } from './fence/fenceTest';
 import { createSecretStore } from './fence/secrets';
-import { fenceDefaults, fenceMethodsForHost } from './fence/settings';
+import { fenceDefaults, fenceMethodsForHost } from '../model/hostPolicy/fenceLevels';
+import { hostHaSettings } from '../model/hostPolicy/haSettings';
 import { DisarmSwitch, MassFailureBrake } from './flow/brakes';
 import { FlowManager } from './flow/manager';
 import type { FlowSettings } from './flow/recoveryFlow';
@@ -116,7 +117,7 @@ export class Runner {
     bus.subscribe((e) => metrics.observe(e));
     const fence = opts.fence ?? createFencePort({
       secrets, agentDir: config.fence.agentDir, timeoutMs: config.fence.timeoutMs, retries: config.fence.retries,
-      retryDelayMs: config.fence.retryDelayMs, log: log.child({ component: 'fence' }),
+      retryDelayMs: config.fence.retryDelayMs, log: log.child({ component: 'fence' }), clock,
     });
     const fenceMethods = (host: Host) => fenceMethodsForHost(host, fenceDefaults(config));
     const disarm = new DisarmSwitch(config.dataDir, () => clock.now());
@@ -235,7 +236,7 @@ export class Runner {
 
   async fenceTestAll(): Promise<void> {
     const hosts = await this.ctx.one.hostPoolInfo();
-    for (const h of hosts) if (h.template.ONEHA_HA?.toUpperCase() !== 'NO') await this.ctx.runFenceTest(h);
+    for (const h of hosts) if (hostHaSettings(h).enabled) await this.ctx.runFenceTest(h);
   }
 
   async stop(): Promise<void> {

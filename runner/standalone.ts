@@ -5,10 +5,10 @@
 // asks for them, so pure functions run with no OpenNebula at all.
 import { z } from 'zod';
 import type { RecoveryFunction } from '../functions/define';
-import type { Ports } from '../functions/ports';
-import { InputError, invoke } from '../functions/invoke';
-import { StepError } from '../functions/define';
-import { describeError, OneError } from '../functions/oneErrors';
+import type { Ports } from '../model/ports';
+import { invoke } from '../functions/invoke';
+import { InputError, StepError } from '../model/errors';
+import { describeError, OneError } from '../model/errors';
 
 /** Builds the ports a function asks for; pure functions need none (and bundle none). */
 export type PortsFactory = (names: readonly (keyof Ports)[]) => Promise<Ports>;

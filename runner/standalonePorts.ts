@@ -1,6 +1,6 @@
 // Real ports for a function bundle, from the same environment and config as
 // the runner (ONE_XMLRPC, ONE_AUTH, ONEHA_CONFIG, ONEHA_SECRETS_FILE, ...).
-import { realClock, type Ports } from '../functions/ports';
+import { realClock, type Ports } from '../model/ports';
 import { loadConfig } from './config';
 import { createFencePort } from './fence/agentPort';
 import { createSecretStore } from './fence/secrets';

@@ -1,7 +1,7 @@
 // The simulated cloud's description: a JSON scenario file, validated by zod.
 // `Scenario` is what you write (defaults may be left out); `ParsedScenario`
 // is what the simulator works with after `ScenarioSchema.parse`.
-import { LCM_STATE_NAMES } from '../functions/domain';
+import { LCM_STATE_NAMES } from '../model/states';
 import { z } from 'zod';
 
 /** HOST/STATE names, index = number (API.md §7). */

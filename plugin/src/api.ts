@@ -10,85 +10,32 @@ export interface Session {
   expiresAt: number;
 }
 
-export type Source = 'host' | 'default';
-export interface Setting<T> { value: T; source: Source }
-export type Creds = { usernameSet: boolean; passwordSet: boolean } | null;
+// The server's own types (type-only imports: nothing of the runner reaches the page's bundle).
+export type { Setting, Source, FenceMethodView } from '../../model/hostPolicy/view';
+export type { HostView } from '../../runner/http/hostsRoutes';
+export type { VmOutcome } from '../../functions/carryOut';
+export type { FenceAttempt } from '../../functions/fence';
+export type { HostSettings as HostSettingsChange } from '../../model/hostPolicy/settingsBody';
+import type { HostView } from '../../runner/http/hostsRoutes';
+import type { HostSettings as HostSettingsChange } from '../../model/hostPolicy/settingsBody';
+import type { recoveryDetail, recoverySummary } from '../../runner/recoveryView';
+import type { Config } from '../../runner/config';
+
+export type Creds = HostView['credentials']['default'];
 
 /** What the runner's status-only fence test answers. */
 export type FenceTest = FenceTestResult;
 
-export type FenceMethodView = { kind: 'agent'; agent: string; options: Record<string, string>; secretRef?: string } | { kind: 'command'; command: string };
-
-export interface HostView {
-  id: number;
-  name: string;
-  cluster: string;
-  clusterId: number;
-  state: number;
-  stateName: string;
-  vms: number;
-  ha: Setting<boolean>;
-  mode: Setting<'migrate' | 'recreate' | 'delete'>;
-  pause: Setting<number>;
-  fencing: Setting<boolean>;
-  fence: { ip: string | null; agent: string | null; options: Record<string, string> | null; optionsInvalid?: boolean; methods: FenceMethodView[] };
-  credentials: { host: Creds; default: Creds; secretRef?: string; ref?: Creds };
-  lastFenceTest: FenceTest | null;
-  recovery: { id: string; status: string } | null;
-  problems: string[];
-}
-
 export interface HostList {
   total: number;
-  defaults: { mode: string; pause: number; fencing: boolean; force: boolean };
+  defaults: Config['defaults'];
   credentials: { default: Creds };
   hosts: HostView[];
 }
 
-export interface RecoverySummary {
-  id: string;
-  status: string;
-  reason?: string;
-  trigger: string;
-  hostId?: number;
-  hostName?: string;
-  receivedAt: number;
-  updatedAt: number;
-  currentStep?: string;
-  joined: number;
-  releasedBy?: string;
-  counts: { recovered: number; failed: number; skipped: number; planned: number };
-}
-
-export interface StepView {
-  name: string;
-  status: string;
-  startedAt: number;
-  endedAt?: number;
-  durationMs?: number;
-  output?: unknown;
-  error?: { code: string; message: string };
-}
-
-export interface FenceAttempt { method: string; level: number; action: string; ok: boolean; power?: string; error?: string; durationMs: number; at: number }
-export interface VmOutcome { vmId: number; vmName: string; operation: string; outcome: string; detail: string; tries: number }
-export interface RecoveryDetail extends RecoverySummary {
-  steps: StepView[];
-  fence?: { outcome: string; method?: string; evidence?: string; verified: boolean; power?: string; reason?: string; attempts: FenceAttempt[] };
-  plan?: { mode: string; actions: Array<{ vmId: number; vmName: string; state: string; operation: string }>; skipped: Array<{ vmId: number; vmName: string; state: string; reason: string }> };
-  vms: VmOutcome[];
-  notRecovered: Array<{ vmId: number; vmName: string; reason: string }>;
-}
-
-export interface HostSettingsChange {
-  ha?: boolean;
-  mode?: string | null;
-  pause?: number | null;
-  fencing?: boolean | null;
-  fenceIp?: string | null;
-  fenceAgent?: string | null;
-  fenceOptions?: Record<string, string> | null;
-}
+export type RecoverySummary = ReturnType<typeof recoverySummary>;
+export type RecoveryDetail = ReturnType<typeof recoveryDetail>;
+export type StepView = RecoveryDetail['steps'][number];
 
 export interface FieldIssue { path: Array<string | number>; message: string }
 

@@ -1,11 +1,10 @@
 // Names, colours and times as Sunstone shows them.
 import { outcomeVerdict, recoveryVerdict, type Verdict } from '../../model/recoveryDisplay';
+import { readFenceOptions } from '../../model/hostPolicy/fenceOptions';
 import { h } from './dom';
 
-export const HOST_STATES = [
-  'INIT', 'MONITORING_MONITORED', 'MONITORED', 'ERROR', 'DISABLED',
-  'MONITORING_ERROR', 'MONITORING_INIT', 'MONITORING_DISABLED', 'OFFLINE',
-] as const;
+export { HOST_STATE_NAMES as HOST_STATES } from '../../model/states';
+import { HOST_STATE_NAMES as HOST_STATES } from '../../model/states';
 
 export type ChipKind = Verdict;
 
@@ -43,39 +42,12 @@ export function formatOptions(o: Record<string, string> | null | undefined): str
   return o ? Object.entries(o).map(([k, v]) => `${k}=${v}`).join(' ') : '';
 }
 
-/** IPv4, IPv6 or an RFC 1123 host name: the runner's isValidFenceIp, in the browser. */
-export function isValidFenceIp(s: string): boolean {
-  if (/^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/.test(s)) return true;
-  if (s.includes(':')) {
-    if (!/^[0-9A-Fa-f:.]+$/.test(s)) return false;
-    try {
-      return new URL(`http://[${s}]/`).hostname.length > 2;
-    } catch {
-      return false;
-    }
-  }
-  if (s.length === 0 || s.length > 253 || /^[\d.]+$/.test(s)) return false;
-  return s.split('.').every((label) => /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/.test(label));
-}
+/** The runner's own rules (model/hostPolicy), so the form says what the server would. */
+export { isValidFenceIp } from '../../model/hostPolicy/fenceIp';
 
-/** Mirrors the runner's option rules closely enough to catch mistakes before a round trip. */
 export function parseOptionsText(text: string): { options: Record<string, string>; error?: string } {
-  const options: Record<string, string> = {};
-  for (const token of text.split(/[\s,]+/).filter(Boolean)) {
-    const eq = token.indexOf('=');
-    const key = (eq < 0 ? token : token.slice(0, eq)).replace(/-/g, '_').toLowerCase();
-    const value = eq < 0 ? '1' : token.slice(eq + 1);
-    if (!/^[a-z][a-z0-9_]*$/.test(key)) return { options, error: `"${key}" is not an option name (lower-case letters, digits and _)` };
-    if (/pass|secret|token|community|(^|_)key$|(^|_)kg$/.test(key)) return { options, error: `"${key}" carries a secret: set credentials in the form below, never in options` };
-    if (key === 'ip' || key === 'ipaddr' || key === 'a') return { options, error: `"${key}" comes from the FENCE_IP field` };
-    if (key === 'username' || key === 'login' || key === 'l') return { options, error: `"${key}" comes from the credentials below` };
-    if (key === 'action' || key === 'o' || key === 'option') return { options, error: `"${key}" is chosen by oneha for each call` };
-    if (value === '') return { options, error: `"${key}=" has no value` };
-    if (/["'`\\]/.test(value)) return { options, error: `the value of "${key}" contains a quote or a backslash` };
-    if (Object.hasOwn(options, key)) return { options, error: `"${key}" is given twice` };
-    options[key] = value;
-  }
-  return { options };
+  const r = readFenceOptions(text);
+  return r.ok ? { options: r.options } : { options: r.options, error: r.problem };
 }
 
 /** Fence agents report a wrong password and an unreachable BMC the same way: say what to check. */

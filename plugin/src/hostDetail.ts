@@ -222,7 +222,7 @@ export class HostDetail {
       const change: HostSettingsChange = {};
       let bad: Field | undefined;
       if (ha.checked !== host.ha.value) change.ha = ha.checked;
-      if (mode.value !== (host.mode.source === 'host' ? host.mode.value : '')) change.mode = mode.value || null;
+      if (mode.value !== (host.mode.source === 'host' ? host.mode.value : '')) change.mode = (mode.value || null) as HostSettingsChange['mode'];
       const p = pause.value.trim();
       if (p !== (host.pause.source === 'host' ? String(host.pause.value) : '')) {
         if (p === '') change.pause = null;

@@ -4,17 +4,17 @@
 // runner's JSON for scripts. Exit codes: ./exitCodes.ts.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { describeError } from '../../functions/oneErrors';
-import { realClock } from '../../functions/ports';
+import { describeError } from '../../model/errors';
+import { realClock } from '../../model/ports';
 import { functions, getFunction } from '../../functions/registry';
 import { ConfigError, loadConfig, type Config } from '../config';
 import { runDropIn } from '../dropIn';
 import { createFencePort } from '../fence/agentPort';
 import { createSecretStore } from '../fence/secrets';
-import { fenceDefaults, fenceMethodsForHost } from '../fence/settings';
+import { fenceDefaults, fenceMethodsForHost } from '../../model/hostPolicy/fenceLevels';
 import { invokeByName } from '../invokeFunction';
 import { JsonLogger, stderrSink, TextLogger } from '../log';
-import type { Log, LogFields } from '../../functions/ports';
+import type { Log, LogFields } from '../../model/ports';
 import { OneClient } from '../one/client';
 import { CredentialsError, resolveEndpoint, resolveSession } from '../one/credentials';
 import { pluginExtensions } from '../pluginExtensions';

@@ -4,8 +4,8 @@
 import { stat } from 'node:fs/promises';
 import { XMLParser } from 'fast-xml-parser';
 import { join } from 'node:path';
-import { agentOptionsProblem, type AgentMetadata, type AgentParameter, type AgentParameterType } from '../../model/agentOptions';
-import type { FenceMethod } from '../../functions/fenceTypes';
+import { agentOptionsProblem, type AgentMetadata, type AgentParameter, type AgentParameterType } from '../../model/hostPolicy/agentOptions';
+import type { FenceMethod } from '../../model/fence';
 import { runBounded } from './boundedProcess';
 
 export type MetadataRead = { ok: true; metadata: AgentMetadata } | { ok: false; problem: string };

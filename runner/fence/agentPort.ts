@@ -9,16 +9,18 @@
 import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Host } from '../../functions/domain';
-import { FenceMethodSchema, PowerActionSchema, type FenceMethod, type PowerAction, type PowerAnswer } from '../../functions/fenceTypes';
-import type { FencePort, Log } from '../../functions/ports';
-import { silentLog } from '../../functions/ports';
+import type { Host } from '../../model/one';
+import { FenceMethodSchema, PowerActionSchema, type FenceMethod, type PowerAction, type PowerAnswer } from '../../model/fence';
+import type { FencePort, Log } from '../../model/ports';
+import { realClock, silentLog, type Clock } from '../../model/ports';
+import { retry, type RetryPolicy } from '../../model/retry';
 import { explainAgentFailure, scrubSecret } from './agentErrors';
 import { agentLevelProblem } from './agentMetadata';
 import { runBounded, type BoundedResult } from './boundedProcess';
 import { hostXmlBase64 } from './hostXml';
 import { ipmitoolWrapper, usesIpmitool } from './ipmitoolEnv';
-import { optionKeyProblem, optionValueProblem } from './optionRules';
+import { isFenceAgentName } from '../../model/hostPolicy/agentName';
+import { optionKeyProblem, optionValueProblem } from '../../model/hostPolicy/fenceOptions';
 import { SecretStoreError, type SecretStore } from './secrets';
 
 export interface FencePortOptions {
@@ -33,12 +35,18 @@ export interface FencePortOptions {
   /** Deadline of a fence command (default timeoutMs); it runs once, as it retries on its own. */
   commandTimeoutMs?: number;
   log?: Log;
+  /** Sleeps between tries (virtual in tests). */
+  clock?: Clock;
 }
 
-const AGENT_NAME = /^fence_[a-z0-9_]+$/;
 const AGENT_PATH = '/usr/sbin:/usr/bin:/sbin:/bin';
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+/** A try whose answer was not ok: retried by policy, and its answer is the result once tries run out. */
+class FailedTry extends Error {
+  constructor(readonly answer: PowerAnswer, readonly spawnError: boolean) {
+    super(answer.error ?? 'fence agent failed');
+  }
+}
 
 /** The runner's environment for a fence command, minus oneha's own secrets. */
 function commandEnv(): Record<string, string> {
@@ -60,6 +68,7 @@ export function createFencePort(opts: FencePortOptions): FencePort {
   const timeoutMs = opts.timeoutMs ?? 20_000;
   const retries = Math.max(1, opts.retries ?? 5);
   const retryDelayMs = opts.retryDelayMs ?? 1000;
+  const clock = opts.clock ?? realClock;
   const commandTimeoutMs = opts.commandTimeoutMs ?? timeoutMs;
   const log = opts.log ?? silentLog;
 
@@ -72,7 +81,7 @@ export function createFencePort(opts: FencePortOptions): FencePort {
 
     // Refusals: configuration problems, which no retry will fix.
     const agent = method.agent;
-    if (!AGENT_NAME.test(agent)) return refuse(`"${agent}" is not a fence agent name`);
+    if (!isFenceAgentName(agent)) return refuse(`"${agent}" is not a fence agent name`);
     const path = join(agentDir, agent);
     try {
       await access(path, constants.X_OK);
@@ -115,21 +124,28 @@ export function createFencePort(opts: FencePortOptions): FencePort {
     const stdin = `${lines.join('\n')}\n`;
     const noCreds = resolved ? '' : ` (no credentials in the secret store under ${opts.secrets.refsForHost(host.id, method.secretRef).join(', ')})`;
 
-    let last: PowerAnswer = { ok: false, error: 'not run', durationMs: 0 };
-    for (let tryNo = 1; tryNo <= retries; tryNo++) {
-      const r = await runBounded({ file: path, args: [], stdin, env, timeoutMs });
-      const answer = interpret(agent, action, r, password, username, timeoutMs);
-      last = { ...answer, tries: tryNo, durationMs: Date.now() - started };
-      if (answer.ok) return last;
-      if (!answer.timedOut && noCreds) last.error = `${answer.error}${noCreds}`;
-      log.warn(`fence ${action} with ${agent} for host ${host.name} (${host.id}) failed, try ${tryNo}/${retries}: ${last.error}`, {
-        hostId: host.id, agent, action, try: tryNo, exitCode: r.exitCode, timedOut: r.timedOut,
-        detail: scrubSecret(lastLine(r.stderr) ?? '', password, username),
-      });
-      if (r.spawnError) break; // cannot run at all: retrying will not help
-      if (tryNo < retries) await sleep(retryDelayMs);
+    const policy: RetryPolicy = {
+      tries: retries, delayMs: retryDelayMs, backoff: 'constant',
+      // A program that cannot run at all will not run on a retry either.
+      retryIf: (e) => e instanceof FailedTry && !e.spawnError,
+    };
+    try {
+      return await retry(policy, async (tryNo) => {
+        const r = await runBounded({ file: path, args: [], stdin, env, timeoutMs });
+        const answer = interpret(agent, action, r, password, username, timeoutMs);
+        const last: PowerAnswer = { ...answer, tries: tryNo, durationMs: Date.now() - started };
+        if (answer.ok) return last;
+        if (!answer.timedOut && noCreds) last.error = `${answer.error}${noCreds}`;
+        log.warn(`fence ${action} with ${agent} for host ${host.name} (${host.id}) failed, try ${tryNo}/${retries}: ${last.error}`, {
+          hostId: host.id, agent, action, try: tryNo, exitCode: r.exitCode, timedOut: r.timedOut,
+          detail: scrubSecret(lastLine(r.stderr) ?? '', password, username),
+        });
+        throw new FailedTry(last, !!r.spawnError);
+      }, clock);
+    } catch (e) {
+      if (e instanceof FailedTry) return e.answer;
+      throw e;
     }
-    return last;
   }
 
   async function commandPower(method: Extract<FenceMethod, { kind: 'command' }>, action: PowerAction, host: Host): Promise<PowerAnswer> {

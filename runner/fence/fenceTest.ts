@@ -1,9 +1,9 @@
 // "Fence test" for the admin console: can oneha reach this host's fence
 // device and read its power state? Status only, so it is safe to press on a
 // healthy, busy host: it never powers anything off.
-import type { Host } from '../../functions/domain';
-import { describeMethod, type FenceMethod } from '../../functions/fenceTypes';
-import type { Clock, FencePort } from '../../functions/ports';
+import type { Host } from '../../model/one';
+import { describeMethod, type FenceMethod } from '../../model/fence';
+import type { Clock, FencePort } from '../../model/ports';
 
 export interface FenceTestResult {
   hostId: number;

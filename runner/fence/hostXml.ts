@@ -3,7 +3,7 @@
 // `xpath /HOST/TEMPLATE/FENCE_IP`, so the shape follows one.host.info's:
 // ID, NAME, STATE, PREV_STATE, CLUSTER_ID, CLUSTER, VMS/ID and TEMPLATE with
 // every scalar attribute as CDATA (as oned writes them).
-import type { Host } from '../../functions/domain';
+import type { Host } from '../../model/one';
 
 const XML_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 

@@ -13,10 +13,11 @@
 import { chmodSync, mkdirSync, openSync, closeSync, writeSync, renameSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { z } from 'zod';
+import { hostRef, SECRET_REF, SECRET_REF_HINT } from '../../model/hostPolicy/secretRef';
 
-export const SecretRefSchema = z
-  .string()
-  .regex(/^(default|host:\d+|[A-Za-z0-9][A-Za-z0-9_.-]{0,63})$/, 'a secret ref is "default", "host:<id>" or a name of letters, digits, _ . -');
+export { hostRef };
+
+export const SecretRefSchema = z.string().regex(SECRET_REF, SECRET_REF_HINT);
 
 export const CredentialsSchema = z.object({
   username: z.string().default(''),
@@ -51,13 +52,14 @@ export interface SecretStore {
 }
 
 export class SecretStoreError extends Error {
+  /** classify(): the store refused or could not be read; the request may be fine. */
+  readonly kind = 'conflict' as const;
+  readonly code = 'secret-store';
   constructor(message: string) {
     super(message);
     this.name = 'SecretStoreError';
   }
 }
-
-export const hostRef = (hostId: number): string => `host:${hostId}`;
 
 export interface SecretStoreOptions {
   /** Path of the JSON file; without it only the environment's default exists and set() refuses. */

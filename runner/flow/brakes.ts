@@ -1,22 +1,13 @@
 // Brakes against false positives, checked right before fencing:
-// - mass failure: when many HA hosts fail at once the front-end's own
-//   network is the likelier culprit, so new flows are held for an operator;
+// - mass failure (model/massFailure.ts decides; this keeps it tripped for a window);
 // - disarm: a maintenance switch, global or per host, that expires by itself.
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { HostState, isHostFailed, type Host } from '../../functions/domain';
-import type { OneApi } from '../../functions/ports';
-import { hostHaSettings } from '../hostSettings';
+import { massFailureVerdict, type MassFailureConfig } from '../../model/massFailure';
+import type { OneApi } from '../../model/ports';
 
-export interface MassFailureConfig {
-  /** Hold when more than this share of HA-enabled hosts are failed (0..1). */
-  share: number;
-  /** Also hold when at least this many are failed (0 = off). */
-  count: number;
-  /** Once tripped, the brake holds new flows for this long; failures this recent count too. */
-  windowSeconds: number;
-}
+export type { MassFailureConfig };
 
 const DisarmEntry = z.object({ until: z.number(), by: z.string(), reason: z.string().default('') });
 const DisarmFile = z.object({ global: DisarmEntry.optional(), hosts: z.record(z.string(), DisarmEntry).default({}) });
@@ -74,17 +65,9 @@ export class MassFailureBrake {
   async check(one: OneApi, recentFailures: ReadonlySet<number>): Promise<string | undefined> {
     const now = this.now();
     const wasTripped = now < this.trippedUntil;
-    const pool = await one.hostPoolInfo();
-    const armed = pool.filter((h: Host) => hostHaSettings(h).enabled && h.state !== HostState.OFFLINE);
-    const failed = armed.filter((h) => isHostFailed(h.state) || recentFailures.has(h.id));
-    const share = armed.length ? failed.length / armed.length : 0;
-    const byShare = share > this.cfg.share;
-    const byCount = this.cfg.count > 0 && failed.length >= this.cfg.count;
-    if (!byShare && !byCount && !wasTripped) return undefined;
-    if (byShare || byCount) this.trippedUntil = now + this.cfg.windowSeconds * 1000;
-    // Worded from the pool as it is now, so each held host reads a reason that includes itself.
-    const why = byShare ? `more than ${Math.round(this.cfg.share * 100)} %` : byCount ? `at least ${this.cfg.count}` : `the brake tripped within the last ${this.cfg.windowSeconds} s`;
-    return `mass failure: ${failed.length} of ${armed.length} HA hosts failed (${failed.map((h) => h.name).join(', ')}), ${why}; held before fencing until an operator releases it`;
+    const v = massFailureVerdict(await one.hostPoolInfo(), recentFailures, this.cfg, wasTripped);
+    if (v.trips) this.trippedUntil = now + this.cfg.windowSeconds * 1000;
+    return v.reason;
   }
 
   get tripped(): boolean {

@@ -4,18 +4,18 @@
 // flow found by reconciliation.
 import { createHash } from 'node:crypto';
 import { decodeHookPayload } from '../../functions/decode';
-import { StepError } from '../../functions/define';
-import { isHostFailed, type Host } from '../../functions/domain';
-import type { FenceMethod } from '../../functions/fenceTypes';
-import { describeError } from '../../functions/oneErrors';
-import type { Log, Ports } from '../../functions/ports';
+import { StepError } from '../../model/errors';
+import { isHostFailed, type Host } from '../../model/one';
+import type { FenceMethod } from '../../model/fence';
+import { describeError } from '../../model/errors';
+import type { Log, Ports } from '../../model/ports';
 import { FINAL_STATUSES, finishedOutput, WAITING_STATUSES, type NewEvent, type Recovery, type StepName } from '../journal/events';
 import { MemoryJournalStore } from '../journal/fileStore';
 import { Journal } from '../journal/journal';
 import { EventBus } from '../eventBus';
 import { readOnly } from '../one/readOnly';
 import { newRecoveryId } from '../journal/journal';
-import { hostHaSettings } from '../hostSettings';
+import { hostHaSettings } from '../../model/hostPolicy/haSettings';
 import type { DisarmSwitch, MassFailureBrake } from './brakes';
 import { errorSince, runRecoveryFlow, STEP_ORDER, type FlowSettings } from './recoveryFlow';
 

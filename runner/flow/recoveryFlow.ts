@@ -5,21 +5,21 @@
 // power first; carrying out re-reads every VM before acting).
 import type { HostFailure } from '../../functions/decode';
 import { decode } from '../../functions/decode';
-import { isHostFailed, type Host } from '../../functions/domain';
+import { isHostFailed, type Host } from '../../model/one';
 import { fence, type FenceResult } from '../../functions/fence';
-import type { HookOptions } from '../../functions/hookOptions';
+import type { HookOptions } from '../../model/hookOptions';
 import { inventory, type Inventory } from '../../functions/inventory';
-import { describeError, OneError } from '../../functions/oneErrors';
-import type { Ports } from '../../functions/ports';
+import { describeError, OneError } from '../../model/errors';
+import type { Ports } from '../../model/ports';
 import { functions, invoke } from '../../functions/registry';
 import type { RecoveryPlan } from '../../functions/select';
 import type { CarryOutResult, VmOutcome } from '../../functions/carryOut';
 import type { WaitResult } from '../../functions/wait';
 import type { Ladder, VerifyResult } from '../../functions/verify';
-import type { FenceMethod } from '../../functions/fenceTypes';
-import { StepError } from '../../functions/define';
+import type { FenceMethod } from '../../model/fence';
+import { StepError } from '../../model/errors';
 import { finishedOutput, type NewEvent, type Recovery, type RecoveryStatus, type StepName } from '../journal/events';
-import { effectiveOptions, hostHaSettings } from '../hostSettings';
+import { effectiveOptions, hostHaSettings } from '../../model/hostPolicy/haSettings';
 
 export interface FlowSettings {
   defaults: HookOptions;
@@ -116,7 +116,7 @@ export async function runRecoveryFlow(rec: Recovery, ports: Ports, settings: Flo
     hostId = host0.id;
     if (!rec.hostName) await hooks.record({ type: 'host', hostId: host0.id, hostName: host0.name });
     const ha = hostHaSettings(host0);
-    for (const p of ha.problems) log.warn(`host ${host0.id}: ${p}; ignored`, { hostId });
+    for (const p of ha.problems) log.warn(`host ${host0.id}: ${p.message}; ignored`, { hostId });
     if (!ha.enabled) return await status('skipped', `HA is off for host ${host0.name} (ONEHA_HA = NO)`);
     const options = effectiveOptions(settings.defaults, rec.trigger === 'reconciled' ? undefined : failure.options, host0);
     log.info(`host ${host0.id} (${host0.name}) failed: mode ${options.mode}, pause ${options.pause}, fencing ${options.fencing ? 'on' : 'OFF'}`, { hostId });

@@ -2,7 +2,7 @@
 // token check), then authentication for everything else, then each group of
 // routes. Extra route groups (the admin console) plug in the same way.
 import { Hono } from 'hono';
-import { describeError } from '../../functions/oneErrors';
+import { describeError } from '../../model/errors';
 import type { RunnerContext } from '../context';
 import { authenticate, type AuthEnv, type SessionVerifier } from './auth';
 import { functionsRoutes } from './functionsRoutes';

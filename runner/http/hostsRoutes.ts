@@ -9,17 +9,15 @@ import { join } from 'node:path';
 import { Hono } from 'hono';
 import { compress } from 'hono/compress';
 import { z } from 'zod';
-import { HOST_STATE_NAMES, type Host } from '../../functions/domain';
-import { AgentMethodSchema } from '../../functions/fenceTypes';
-import { agentOptionsProblem, allowedOptions } from '../../model/agentOptions';
-import { MAX_PAUSE_CYCLES, RecoveryModeSchema } from '../../functions/hookOptions';
-import { describeError, OneError, OneErrorCode } from '../../functions/oneErrors';
+import { HOST_STATE_NAMES, type Host } from '../../model/one';
+import { describeError, OneError, OneErrorCode } from '../../model/errors';
+import { FIELD_BY_ATTR, FIELDS, hostPolicyView, templateText, HostPolicyError, HostSettingsBody, settingsToAttributes, templateUpdateText, type HostSettings } from '../../model/hostPolicy';
+import { agentOptionsProblem, allowedOptions } from '../../model/hostPolicy/agentOptions';
+import { isFenceAgentName } from '../../model/hostPolicy/agentName';
 import type { RunnerContext } from '../context';
-import { optionKeyProblem, optionValueProblem } from '../fence/optionRules';
 import { agentLevelProblem, agentMetadata, cachedAgentMetadata } from '../fence/agentMetadata';
+import { listInstalledAgents } from '../fence/installedAgents';
 import { hostRef, SecretStoreError, type SecretDescription } from '../fence/secrets';
-import { FENCE_ATTR, formatFenceOptions, isValidFenceIp, listInstalledAgents, parseFenceOptions } from '../fence/settings';
-import { HOST_ATTR, hostHaSettings } from '../hostSettings';
 import type { Recovery } from '../journal/events';
 import { requireAdmin, requireRead, type AuthEnv } from './auth';
 import { auditFor } from './guards';
@@ -31,50 +29,12 @@ const POOL_TTL_MS = 2000;
 /** Recoveries that still act or wait for an operator. */
 const ACTIVE = new Set(['received', 'running', 'held', 'fence-failed']);
 
-export const HostSettingsBody = z.object({
-  ha: z.boolean().optional().describe('ONEHA_HA: YES / NO'),
-  mode: RecoveryModeSchema.nullable().optional().describe('ONEHA_MODE; null = inherit'),
-  pause: z.number().int().min(0).max(MAX_PAUSE_CYCLES).nullable().optional().describe('ONEHA_PAUSE (monitoring cycles); null = inherit'),
-  fencing: z.boolean().nullable().optional().describe('ONEHA_FENCING; null = inherit'),
-  fenceIp: z.string().trim().max(253).refine(isValidFenceIp, 'not an IP address or host name').nullable().optional().describe('FENCE_IP; null = clear'),
-  fenceAgent: z.string().regex(/^fence_[a-z0-9_]+$/, 'a fence agent name such as fence_ipmilan').nullable().optional().describe('ONEHA_FENCE_AGENT; must be installed; null = clear'),
-  fenceOptions: z.record(z.string(), z.string()).superRefine((opts, rc) => {
-    for (const [key, value] of Object.entries(opts)) {
-      const problem = optionKeyProblem(key, 'template') ?? optionValueProblem(key, value) ?? (value === '' ? `"${key}" has no value` : undefined);
-      if (problem) rc.addIssue({ code: 'custom', path: [key], message: problem });
-    }
-  }).nullable().optional().describe('ONEHA_FENCE_OPTIONS (non-secret agent options); null = clear'),
-}).strict().refine((b) => Object.keys(b).length > 0, 'nothing to change: name at least one setting');
-export type HostSettings = z.output<typeof HostSettingsBody>;
+export { HostSettingsBody, type HostSettings };
 
 export const CredentialsBody = z.object({
   username: z.string().max(256).default(''),
   password: z.string().min(1, 'enter a password').max(1024),
 }).strict();
-
-const FIELD_OF: Record<string, keyof HostSettings> = {
-  [HOST_ATTR.ha]: 'ha', [HOST_ATTR.mode]: 'mode', [HOST_ATTR.pause]: 'pause', [HOST_ATTR.fencing]: 'fencing',
-  [FENCE_ATTR.ip]: 'fenceIp', [FENCE_ATTR.agent]: 'fenceAgent', [FENCE_ATTR.options]: 'fenceOptions',
-};
-
-/** The template attributes a settings change writes; '' clears (OpenNebula merge semantics). */
-export function settingsToAttributes(b: HostSettings): Record<string, string> {
-  const out: Record<string, string> = {};
-  const yesNo = (v: boolean) => (v ? 'YES' : 'NO');
-  if (b.ha !== undefined) out[HOST_ATTR.ha] = yesNo(b.ha);
-  if (b.mode !== undefined) out[HOST_ATTR.mode] = b.mode ?? '';
-  if (b.pause !== undefined) out[HOST_ATTR.pause] = b.pause === null ? '' : String(b.pause);
-  if (b.fencing !== undefined) out[HOST_ATTR.fencing] = b.fencing === null ? '' : yesNo(b.fencing);
-  if (b.fenceIp !== undefined) out[FENCE_ATTR.ip] = b.fenceIp ?? '';
-  if (b.fenceAgent !== undefined) out[FENCE_ATTR.agent] = b.fenceAgent ?? '';
-  if (b.fenceOptions !== undefined) out[FENCE_ATTR.options] = b.fenceOptions ? formatFenceOptions(b.fenceOptions) : '';
-  return out;
-}
-
-/** `KEY = "value"` lines; values are already free of quotes and backslashes, escaped anyway. */
-export function templateText(attrs: Record<string, string>): string {
-  return Object.entries(attrs).map(([k, v]) => `${k} = "${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join('\n') + '\n';
-}
 
 type Creds = { usernameSet: boolean; passwordSet: boolean } | null;
 
@@ -100,39 +60,15 @@ function shared(ctx: RunnerContext): Shared {
 const credsOf = (d: SecretDescription | undefined): Creds => (d ? { usernameSet: d.usernameSet, passwordSet: d.passwordSet } : null);
 
 export function hostView(ctx: RunnerContext, h: Host, s: Shared) {
-  const t = h.template;
-  const set = (attr: string) => (t[attr] ?? '').trim() !== '';
-  const ha = hostHaSettings(h);
-  const d = ctx.config.defaults;
-  const problems = [...ha.problems];
-  let methods: Array<{ kind: 'agent'; agent: string; options: Record<string, string>; secretRef?: string } | { kind: 'command'; command: string }> = [];
-  try {
-    methods = ctx.fenceMethods(h).map((m) => (m.kind === 'agent'
-      ? { kind: 'agent' as const, agent: m.agent, options: m.options, ...(m.secretRef ? { secretRef: m.secretRef } : {}) }
-      : { kind: 'command' as const, command: m.command }));
-  } catch (e) {
-    problems.push(describeError(e));
-  }
+  const { secretRef, ...policy } = hostPolicyView(h, ctx.config.defaults, ctx.fenceMethods);
   // Options the agent's own allowlist refuses: the fence step would refuse them too (metadata read beforehand, see warmAgentMetadata).
-  for (const m of methods) {
+  for (const m of policy.fence.methods) {
     if (m.kind !== 'agent') continue;
     const meta = cachedAgentMetadata(join(ctx.config.fence.agentDir, m.agent));
     const { ip: _ip, ...own } = m.options;
     const problem = meta && agentOptionsProblem(meta, own, 'method');
-    if (problem) problems.push(`${m.agent} option ${problem}.`);
+    if (problem) policy.problems.push(`${m.agent} option ${problem}.`);
   }
-  let options: Record<string, string> | null = null;
-  let optionsInvalid = false;
-  if (set(FENCE_ATTR.options)) {
-    try {
-      options = parseFenceOptions(t[FENCE_ATTR.options], FENCE_ATTR.options);
-    } catch (e) {
-      // Never echo the raw text (it may carry a secret): say why, and that it is unusable.
-      optionsInvalid = true;
-      if (!problems.some((p) => p.includes(FENCE_ATTR.options))) problems.push(describeError(e));
-    }
-  }
-  const secretRef = t[FENCE_ATTR.secretRef]?.trim() || undefined;
   const rec = s.active.get(h.id);
   const test = ctx.fenceTests.get(h.id);
   return {
@@ -143,18 +79,11 @@ export function hostView(ctx: RunnerContext, h: Host, s: Shared) {
     state: h.state,
     stateName: HOST_STATE_NAMES[h.state] ?? String(h.state),
     vms: h.vms.length,
-    ha: { value: ha.enabled, source: set(HOST_ATTR.ha) ? 'host' : 'default' },
-    mode: { value: ha.overrides.mode ?? d.mode, source: ha.overrides.mode !== undefined ? 'host' : 'default' },
-    pause: { value: ha.overrides.pause ?? d.pause, source: ha.overrides.pause !== undefined ? 'host' : 'default' },
-    fencing: { value: ha.overrides.fencing ?? d.fencing, source: ha.overrides.fencing !== undefined ? 'host' : 'default' },
-    fence: {
-      ip: set(FENCE_ATTR.ip) ? t[FENCE_ATTR.ip].trim() : null,
-      agent: set(FENCE_ATTR.agent) ? t[FENCE_ATTR.agent].trim() : null,
-      options,
-      /** ONEHA_FENCE_OPTIONS is set but unusable (see problems); a write replaces it. */
-      optionsInvalid,
-      methods,
-    },
+    ha: policy.ha,
+    mode: policy.mode,
+    pause: policy.pause,
+    fencing: policy.fencing,
+    fence: policy.fence,
     credentials: {
       host: credsOf(s.secrets.get(hostRef(h.id))),
       default: credsOf(s.secrets.get('default')),
@@ -162,7 +91,7 @@ export function hostView(ctx: RunnerContext, h: Host, s: Shared) {
     },
     lastFenceTest: test ?? null,
     recovery: rec ? { id: rec.id, status: rec.status } : null,
-    problems,
+    problems: policy.problems,
   };
 }
 export type HostView = ReturnType<typeof hostView>;
@@ -170,7 +99,9 @@ export type HostView = ReturnType<typeof hostView>;
 /** Reads (once) the metadata of every agent these hosts name, so hostView can check their options. */
 async function warmAgentMetadata(ctx: RunnerContext, hosts: Host[]): Promise<void> {
   const names = new Set<string>();
-  for (const h of hosts) for (const a of [h.template[FENCE_ATTR.agent], h.template[FENCE_ATTR.agent2], ctx.config.fence.agent]) if (a && AgentMethodSchema.shape.agent.safeParse(a.trim()).success) names.add(a.trim());
+  for (const h of hosts) {
+    for (const a of [templateText(h.template, 'fenceAgent'), templateText(h.template, 'fenceAgent2'), ctx.config.fence.agent?.trim()]) if (a && isFenceAgentName(a)) names.add(a);
+  }
   await Promise.all([...names].map((n) => agentMetadata(join(ctx.config.fence.agentDir, n), n)));
 }
 
@@ -284,16 +215,16 @@ export function hostsRoutes(ctx: RunnerContext) {
           ctx.fenceMethods(h);
           return undefined;
         } catch (e) {
-          return describeError(e);
+          return e;
         }
       };
       const changed = { ...host, template: { ...host.template, ...attrs } };
       const after = probe(changed);
-      if (after && after !== probe(host)) {
-        const touched = Object.keys(attrs).filter((a) => new RegExp(`\\b${a}\\b`).test(after));
+      if (after && describeError(after) !== describeError(probe(host))) {
+        const touched = after instanceof HostPolicyError ? after.attrs.filter((a) => Object.hasOwn(attrs, a)) : [];
         if (touched.length) {
-          const field = FIELD_OF[touched[0]];
-          return errorJson(c, 400, 'invalid-body', after, [{ code: 'custom', path: [field], message: after }]);
+          const message = describeError(after);
+          return errorJson(c, 400, 'invalid-body', message, [{ code: 'custom', path: [FIELD_BY_ATTR[touched[0]]], message }]);
         }
       }
       // Options and agent together must pass the agent's own allowlist (from its metadata).
@@ -302,12 +233,12 @@ export function hostsRoutes(ctx: RunnerContext) {
         const problem = level?.kind === 'agent' ? await agentLevelProblem(config.fence.agentDir, level) : undefined;
         if (problem) {
           const field = body.fenceOptions ? 'fenceOptions' : 'fenceAgent';
-          const message = `${FENCE_ATTR.options} for ${level?.kind === 'agent' ? level.agent : 'the agent'}: ${problem}.`;
+          const message = `${FIELDS.fenceOptions.attr} for ${level?.kind === 'agent' ? level.agent : 'the agent'}: ${problem}.`;
           return errorJson(c, 400, 'invalid-body', message, [{ code: 'custom', path: [field], message }]);
         }
       }
       try {
-        await ctx.one.hostUpdate(id, templateText(attrs), true);
+        await ctx.one.hostUpdate(id, templateUpdateText(attrs), true);
       } catch (e) {
         return onedError(c, e, id);
       } finally {

@@ -2,11 +2,11 @@
 import { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { z } from 'zod';
-import { StepError } from '../../functions/define';
+import { StepError } from '../../model/errors';
 import type { RunnerContext } from '../context';
 import { RecoveryStatusSchema, StepNameSchema, WAITING_STATUSES, type JournalEvent } from '../journal/events';
-import { vmStateName } from '../../functions/domain';
-import { describeError } from '../../functions/oneErrors';
+import { vmStateName } from '../../model/one';
+import { describeError } from '../../model/errors';
 import { recoveryDetail, recoverySummary } from '../recoveryView';
 import { principalName, requireAdmin, requireRead, type AuthEnv } from './auth';
 import { errorJson, jsonBody } from './openapi';

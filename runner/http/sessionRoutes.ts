@@ -9,7 +9,7 @@ import type { Context } from 'hono';
 import { Hono } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { z } from 'zod';
-import { describeError, OneError, OneErrorCode } from '../../functions/oneErrors';
+import { describeError, OneError, OneErrorCode } from '../../model/errors';
 import type { RunnerContext } from '../context';
 import type { AuthEnv, Principal, SessionVerifier } from './auth';
 import { auditFor, clientAddress } from './guards';

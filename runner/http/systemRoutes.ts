@@ -1,9 +1,9 @@
 // Health, status, metrics, the OpenAPI document, the disarm switch and the
 // status-only fence test.
 import { Hono, type Context } from 'hono';
-import type { Host } from '../../functions/domain';
+import type { Host } from '../../model/one';
 import { z } from 'zod';
-import { describeError } from '../../functions/oneErrors';
+import { describeError } from '../../model/errors';
 import type { RunnerContext } from '../context';
 import { recoverySummary } from '../recoveryView';
 import { existsSync, readFileSync } from 'node:fs';

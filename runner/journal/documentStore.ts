@@ -1,7 +1,7 @@
 // A journal kept in OpenNebula itself, one document per recovery (the OneFlow
 // pattern: JSON in TEMPLATE/BODY), so that every front-end of a Raft HA setup
 // sees the same flows and a new leader's runner resumes them.
-import type { OneApi } from '../../functions/ports';
+import type { OneApi } from '../../model/ports';
 import { applyEvent, type JournalEvent, type Recovery } from './events';
 import type { JournalStore } from './store';
 

@@ -1,9 +1,9 @@
 // A typed, promise-based OpenNebula client over XML-RPC (see transport.ts).
 // Replies are oned's arrays (API.md §2); failures become OneError with
 // oned's code and message; every call has a deadline.
-import type { OneApi } from '../../functions/ports';
-import { OneError, OneErrorCode } from '../../functions/oneErrors';
-import * as xml from '../../functions/oneXml';
+import type { OneApi } from '../../model/ports';
+import { OneError, OneErrorCode } from '../../model/errors';
+import * as xml from '../../model/oneXml';
 import { TransportTimeout, XmlRpcFault, XmlRpcTransport } from './transport';
 
 export interface OneClientOptions {

@@ -1,6 +1,6 @@
 // A guard for dry runs: reads go to oned, any write throws before it is sent.
-import type { OneApi } from '../../functions/ports';
-import { OneError, OneErrorCode } from '../../functions/oneErrors';
+import type { OneApi } from '../../model/ports';
+import { OneError, OneErrorCode } from '../../model/errors';
 
 const WRITES = new Set<keyof OneApi>([
   'hostUpdate', 'hostStatus', 'vmAction', 'vmRecover', 'vmLock', 'vmUnlock', 'documentAllocate', 'documentUpdate', 'documentDelete',

@@ -7,9 +7,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Host } from '../../functions/domain';
-import type { FenceMethod } from '../../functions/fenceTypes';
-import type { Log } from '../../functions/ports';
+import type { Host } from '../../model/one';
+import type { FenceMethod } from '../../model/fence';
+import type { Log } from '../../model/ports';
 import { createFencePort, interpret } from '../../runner/fence/agentPort';
 import { ipmitoolWrapper } from '../../runner/fence/ipmitoolEnv';
 import { createSecretStore, type SecretStore } from '../../runner/fence/secrets';

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FenceMethod } from '../../functions/fenceTypes';
+import type { FenceMethod } from '../../model/fence';
 import { JsonLogger } from '../../runner/log';
 import { createFenceRig, testHost, type FenceRig } from '../helpers/bmc/fenceRig';
 import { requireTools, TOOLS } from '../helpers/bmc/tools';

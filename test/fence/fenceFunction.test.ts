@@ -1,9 +1,9 @@
 // Every branch of the fence function against a scripted FencePort.
 import { describe, expect, it } from 'vitest';
 import { fence, FenceResultSchema, type FenceResult } from '../../functions/fence';
-import type { Host } from '../../functions/domain';
-import type { FenceMethod, PowerAction, PowerAnswer } from '../../functions/fenceTypes';
-import type { Clock, FencePort, Log } from '../../functions/ports';
+import type { Host } from '../../model/one';
+import type { FenceMethod, PowerAction, PowerAnswer } from '../../model/fence';
+import type { Clock, FencePort, Log } from '../../model/ports';
 
 const host = (template: Record<string, string> = { FENCE_IP: '10.0.0.9' }): Host => ({
   id: 7, name: 'node7', state: 3, prevState: 2, clusterId: 0, cluster: 'default', vms: [1, 2], template,

@@ -1,8 +1,8 @@
 // The console's "fence test" against a real BMC (ipmi_sim): it reads power
 // and never changes it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FenceMethod } from '../../functions/fenceTypes';
-import { realClock } from '../../functions/ports';
+import type { FenceMethod } from '../../model/fence';
+import { realClock } from '../../model/ports';
 import { runFenceTest } from '../../runner/fence/fenceTest';
 import { createFenceRig, testHost, type FenceRig } from '../helpers/bmc/fenceRig';
 import { startIpmiSim, type IpmiSim } from '../helpers/bmc/ipmiSim';

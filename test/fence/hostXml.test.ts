@@ -2,7 +2,7 @@
 // back, and xmllint finds FENCE_IP where fence_host.sh looks.
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { parseHost } from '../../functions/oneXml';
+import { parseHost } from '../../model/oneXml';
 import { buildHostXml, hostXmlBase64 } from '../../runner/fence/hostXml';
 import { testHost } from '../helpers/bmc/fenceRig';
 import { requireTool, TOOLS } from '../helpers/bmc/tools';

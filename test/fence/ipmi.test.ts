@@ -3,7 +3,7 @@
 // each call well under a second; failures must end in bounded time.
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FenceMethod } from '../../functions/fenceTypes';
+import type { FenceMethod } from '../../model/fence';
 import { watchCmdlines, type CmdlineWatch } from '../helpers/bmc/cmdlineWatch';
 import { createFenceRig, testHost, type FenceRig } from '../helpers/bmc/fenceRig';
 import { startIpmiSim, type IpmiSim } from '../helpers/bmc/ipmiSim';

@@ -3,7 +3,7 @@
 // would wait forever: the port must kill it).
 import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FenceMethod } from '../../functions/fenceTypes';
+import type { FenceMethod } from '../../model/fence';
 import { watchCmdlines, type CmdlineWatch } from '../helpers/bmc/cmdlineWatch';
 import { createFenceRig, testHost, type FenceRig } from '../helpers/bmc/fenceRig';
 import { startRedfishMock, type RedfishMock } from '../helpers/bmc/redfishMock';

@@ -4,13 +4,23 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import {
-  FenceSettingsError, fenceMethodsForHost, formatFenceOptions, isValidFenceIp, listInstalledAgents, parseFenceOptions,
-} from '../../runner/fence/settings';
+import { fenceMethodsForHost, HostPolicyError, isValidFenceIp, readFenceOptions, writeFenceOptions } from '../../model/hostPolicy';
+import { listInstalledAgents } from '../../runner/fence/installedAgents';
+
+const parseFenceOptions = (text: string) => {
+  const r = readFenceOptions(text);
+  if (!r.ok) throw new HostPolicyError(r.problem);
+  return r.options;
+};
+const formatFenceOptions = (o: Record<string, string>) => {
+  const r = writeFenceOptions(o);
+  if (!r.ok) throw new HostPolicyError(r.problem);
+  return r.text;
+};
 import { testHost } from '../helpers/bmc/fenceRig';
 import { requireTool, TOOLS } from '../helpers/bmc/tools';
 
-describe('parseFenceOptions / formatFenceOptions', () => {
+describe('readFenceOptions / writeFenceOptions', () => {
   it('reads key=value separated by spaces or commas; a bare key is 1; dashes become underscores', () => {
     expect(parseFenceOptions('lanplus=1 cipher=3,ipport=6230  ,ssl-insecure')).toEqual({ lanplus: '1', cipher: '3', ipport: '6230', ssl_insecure: '1' });
     expect(parseFenceOptions('  ')).toEqual({});
@@ -35,8 +45,9 @@ describe('parseFenceOptions / formatFenceOptions', () => {
     ['Cipher=3'.replace('C', '$'), /not an option name/],
     ['plug="a"', /quotes/],
   ])('refuses %s', (text, re) => {
-    expect(() => parseFenceOptions(text, 'ONEHA_FENCE_OPTIONS on host x')).toThrow(FenceSettingsError);
-    expect(() => parseFenceOptions(text, 'ONEHA_FENCE_OPTIONS on host x')).toThrow(re);
+    const r = readFenceOptions(text);
+    expect(r.ok).toBe(false);
+    expect(r.ok ? '' : r.problem).toMatch(re);
   });
   it('refuses to format what it would not parse (so no write can store a secret)', () => {
     expect(() => formatFenceOptions({ password: 'x' })).toThrow(/carries a secret/);
@@ -82,6 +93,15 @@ describe('fenceMethodsForHost', () => {
     [{ ONEHA_FENCE_AGENT: 'fence_ipmilan', ONEHA_FENCE_SECRET_REF: 'a b' }, /ONEHA_FENCE_SECRET_REF .* not a secret ref/],
   ])('refuses a bad setting loudly: %o', (template, re) => {
     expect(() => fenceMethodsForHost(testHost(1, template), {})).toThrow(re);
+  });
+  it('names every attribute a problem involves, so a form can point at the field', () => {
+    try {
+      fenceMethodsForHost(testHost(1, { ONEHA_FENCE_OPTIONS: 'lanplus=1' }), {});
+      expect.unreachable();
+    } catch (e) {
+      expect(e).toBeInstanceOf(HostPolicyError);
+      expect((e as HostPolicyError).attrs).toEqual(['ONEHA_FENCE_OPTIONS', 'ONEHA_FENCE_AGENT']);
+    }
   });
   it("refuses a secret in the runner's default options", () => {
     expect(() => fenceMethodsForHost(testHost(1, {}), { agent: 'fence_ipmilan', options: { password: 'x' } })).toThrow(/default fence options.*secret/);

@@ -1,8 +1,8 @@
 // A scripted OpenNebula for unit tests of single steps (integration tests
 // use the simulator over real XML-RPC instead).
-import type { Host, Vm } from '../../functions/domain';
-import { OneError } from '../../functions/oneErrors';
-import type { OneApi } from '../../functions/ports';
+import type { Host, Vm } from '../../model/one';
+import { OneError } from '../../model/errors';
+import type { OneApi } from '../../model/ports';
 
 export function fakeOne(partial: Partial<OneApi>): OneApi & { calls: string[] } {
   const calls: string[] = [];

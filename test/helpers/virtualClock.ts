@@ -1,7 +1,7 @@
 // A clock whose sleeps return at once while time jumps forward, so a
 // five-cycle wait replays in milliseconds. Timeline entries fire when
 // virtual time passes them, in order.
-import type { Clock } from '../../functions/ports';
+import type { Clock } from '../../model/ports';
 
 export class VirtualClock implements Clock {
   private t: number;

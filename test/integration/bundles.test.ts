@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseDatastorePool, parseHost, parseVmPool } from '../../functions/oneXml';
+import { parseDatastorePool, parseHost, parseVmPool } from '../../model/oneXml';
 import { asOned, hookPayload, sample } from '../helpers/samples';
 import { killAll, requireBuild, ROOT, run, sim, startSim, tempDir, writeFile } from '../helpers/processes';
 

@@ -3,8 +3,8 @@
 // what a VM goes through is the same on every run.
 import { afterEach, describe, expect, it } from 'vitest';
 import { carryOut } from '../../functions/carryOut';
-import { LcmState, VmState, type Vm } from '../../functions/domain';
-import { silentLog } from '../../functions/ports';
+import { LcmState, VmState, type Vm } from '../../model/one';
+import { silentLog } from '../../model/ports';
 import { progressOf, verifyVms } from '../../functions/verify';
 import { OneClient } from '../../runner/one/client';
 import type { Scenario } from '../../sim/scenario';

@@ -2,9 +2,9 @@
 // (a host's FENCE_IP, or FENCE_IP_2 for its second level), answering
 // fence-agent methods in-process and at once, so fencing is deterministic.
 // Command methods (fence_host.sh-style scripts) still run for real.
-import type { Host } from '../../functions/domain';
-import type { FenceMethod, PowerAction, PowerAnswer } from '../../functions/fenceTypes';
-import type { FencePort } from '../../functions/ports';
+import type { Host } from '../../model/one';
+import type { FenceMethod, PowerAction, PowerAnswer } from '../../model/fence';
+import type { FencePort } from '../../model/ports';
 
 /** How a device behaves: answers, keeps the host on whatever it is told, or cannot be reached. */
 export type DeviceMode = 'ok' | 'stuck-on' | 'unreachable';

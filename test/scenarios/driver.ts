@@ -6,8 +6,8 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { vmStateName } from '../../functions/domain';
-import type { Clock, FencePort } from '../../functions/ports';
+import { vmStateName } from '../../model/one';
+import type { Clock, FencePort } from '../../model/ports';
 import { loadConfig, type Config, type ConfigInput } from '../../runner/config';
 import { createFencePort } from '../../runner/fence/agentPort';
 import { createSecretStore } from '../../runner/fence/secrets';

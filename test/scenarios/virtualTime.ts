@@ -6,7 +6,7 @@
 // a fence command) started so far has finished or is itself waiting on this
 // clock. So a 5 × 60 s wait replays in milliseconds, and the order of events
 // is the same on every run, however loaded the machine.
-import type { Clock } from '../../functions/ports';
+import type { Clock } from '../../model/ports';
 import type { SimClock, SimTimer } from '../../sim/server';
 
 interface Timer {

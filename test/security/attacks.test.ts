@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_PAUSE_CYCLES } from '../../functions/hookOptions';
+import { MAX_PAUSE_CYCLES } from '../../model/hookOptions';
 import { hookPayload, hostErrorXml } from '../helpers/samples';
 import { SMALL_CLOUD, startHarness, type Harness } from '../plugin/harness';
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { decodeHookPayload } from '../../functions/decode';
-import { parseHost, parseRoot } from '../../functions/oneXml';
+import { parseHost, parseRoot } from '../../model/oneXml';
 import type { Scenario } from '../../sim/scenario';
 import { startSimulator, type Simulator } from '../../sim/server';
 import { ok, sampleScenario } from './helpers';

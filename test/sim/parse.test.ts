@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import {
   parseConfig, parseDatastorePool, parseDocument, parseDocumentPool, parseHost, parseHostPool, parseRaftStatus, parseRoot,
   parseUser, parseVm, parseVmPool,
-} from '../../functions/oneXml';
+} from '../../model/oneXml';
 import { collectServed, type Served } from './coverage';
 
 let served: Served[] = [];

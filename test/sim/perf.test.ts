@@ -1,7 +1,7 @@
 // The simulator is the ground for benchmarks: big clouds build and serialise
 // correctly. How fast is measured in bench/sim-scale.ts, not asserted here.
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseVmPool } from '../../functions/oneXml';
+import { parseVmPool } from '../../model/oneXml';
 import { generateScenario, parseScenario } from '../../sim/scenario';
 import { startSimulator, type Simulator } from '../../sim/server';
 import { escRpc } from '../../sim/template';

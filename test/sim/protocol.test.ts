@@ -1,7 +1,7 @@
 // oned's XML-RPC surface: reply arrays, faults, argument order, error codes
 // and messages, authentication and authorization, pools and templates.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseDocument, parseHost, parseUser, parseVmPool } from '../../functions/oneXml';
+import { parseDocument, parseHost, parseUser, parseVmPool } from '../../model/oneXml';
 import { startSimulator, type Simulator } from '../../sim/server';
 import { ADMIN, call, fixture, methodCallXml, ok, rawCall } from './helpers';
 

@@ -1,7 +1,7 @@
 // The cloud's behaviour (API.md §5-7, §11, OBSERVED.md): host failure,
 // resched, recover, the scheduler, capacity, timings.
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseHost, parseVm, parseVmPool } from '../../functions/oneXml';
+import { parseHost, parseVm, parseVmPool } from '../../model/oneXml';
 import type { Scenario } from '../../sim/scenario';
 import { startSimulator, type Simulator } from '../../sim/server';
 import { call, ok, sleep, waitFor } from './helpers';

@@ -2,7 +2,7 @@
 // placed (oned's SCHED_MESSAGE), boots that end in BOOT_FAILURE, locked VMs
 // that refuse actions, and host capacity.
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseVm } from '../../functions/oneXml';
+import { parseVm } from '../../model/oneXml';
 import type { Scenario } from '../../sim/scenario';
 import { startSimulator, type Simulator } from '../../sim/server';
 import { call, ok, sleep, waitFor } from './helpers';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeHookPayload } from '../../functions/decode';
-import { StepError } from '../../functions/define';
+import { StepError } from '../../model/errors';
 import { hookPayload } from '../helpers/samples';
 
 const code = (f: () => unknown) => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { HostState, LcmState, VmState } from '../../functions/domain';
-import type { FencePort } from '../../functions/ports';
-import { silentLog } from '../../functions/ports';
+import { HostState, LcmState, VmState } from '../../model/one';
+import type { FencePort } from '../../model/ports';
+import { silentLog } from '../../model/ports';
 import { EventBus } from '../../runner/eventBus';
 import { DisarmSwitch, MassFailureBrake } from '../../runner/flow/brakes';
 import { runRecoveryFlow, type FlowSettings } from '../../runner/flow/recoveryFlow';

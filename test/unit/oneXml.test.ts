@@ -1,7 +1,7 @@
 // The lean VM-pool reader must agree with the general parser on everything
 // it accepts, and hand over to it on anything unusual.
 import { describe, expect, it } from 'vitest';
-import { parseVmPool, parseVmPoolGeneric } from '../../functions/oneXml';
+import { parseVmPool, parseVmPoolGeneric } from '../../model/oneXml';
 import { startSimulator, generateScenario } from '../../sim/server';
 import { asOned, sample } from '../helpers/samples';
 import { OneClient } from '../../runner/one/client';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { parseDatastorePool, parseHost, parseVmPool } from '../../functions/oneXml';
+import { parseDatastorePool, parseHost, parseVmPool } from '../../model/oneXml';
 import { selectVmsToRecover } from '../../functions/select';
-import type { HookOptions } from '../../functions/hookOptions';
+import type { HookOptions } from '../../model/hookOptions';
 import { asOned, sample } from '../helpers/samples';
 
 const host = parseHost(asOned(sample('host_error.xml')));

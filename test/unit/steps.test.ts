@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { carryOut, verdictFor } from '../../functions/carryOut';
-import { LcmState, VmState } from '../../functions/domain';
-import { OneError, OneErrorCode } from '../../functions/oneErrors';
-import { silentLog } from '../../functions/ports';
+import { LcmState, VmState } from '../../model/one';
+import { OneError, OneErrorCode } from '../../model/errors';
+import { silentLog } from '../../model/ports';
 import { wait } from '../../functions/wait';
 import { fakeOne, host, vm } from '../helpers/fakeOne';
 import { VirtualClock } from '../helpers/virtualClock';

@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { fence, FenceResultSchema, type FenceResult } from '../../../functions/fence';
-import type { Host } from '../../../functions/domain';
-import type { FenceMethod } from '../../../functions/fenceTypes';
-import { realClock, type FencePort, type Log } from '../../../functions/ports';
+import type { Host } from '../../../model/one';
+import type { FenceMethod } from '../../../model/fence';
+import { realClock, type FencePort, type Log } from '../../../model/ports';
 import { createFencePort, type FencePortOptions } from '../../../runner/fence/agentPort';
 import { createSecretStore, type SecretStore } from '../../../runner/fence/secrets';
 

@@ -1,12 +1,13 @@
 // The fencing contract shared by the `fence` function, the runner's fence
 // port and the settings stored on the host template.
 import { z } from 'zod';
+import { FENCE_AGENT_HINT, isFenceAgentName } from './hostPolicy/agentName';
 
 /** A ClusterLabs fence agent (fence_ipmilan, fence_redfish, ...) run with options on stdin. */
 export const AgentMethodSchema = z.object({
   kind: z.literal('agent'),
   /** Executable name, e.g. fence_ipmilan; must be an installed agent. */
-  agent: z.string().regex(/^fence_[a-z0-9_]+$/, 'a fence agent name such as fence_ipmilan'),
+  agent: z.string().refine(isFenceAgentName, FENCE_AGENT_HINT),
   /** Non-secret options (ip, ipport, lanplus, ...). `ip` defaults to the host's FENCE_IP. */
   options: z.record(z.string(), z.string()).default({}),
   /** Which credentials from the secret store; defaults to the host's own, then "default". */

@@ -4,7 +4,7 @@ import { XMLParser } from 'fast-xml-parser';
 import {
   DatastoreSchema, DocumentSchema, HostSchema, OneConfigSchema, RaftStatusSchema, UserSchema, VmSchema,
   type Datastore, type Host, type OneConfig, type OneDocument, type RaftStatus, type Template, type User, type Vm,
-} from './domain';
+} from './one';
 
 /** Elements that repeat in oned's XML; parsed as lists even when there is one. */
 const REPEATED = new Set([

@@ -69,3 +69,8 @@ export function fenceIpProblem(s: string, rules: FenceIpRules): string | undefin
   if (local && !rules.allowLoopback) return `is ${local}, not a BMC on the management network (set fence.allowLoopback in the runner's config only for simulated BMCs)`;
   return undefined;
 }
+
+/** IPv4, IPv6 or an RFC 1123 host name: the form only (whether it may be local depends on the config). */
+export function isValidFenceIp(s: string): boolean {
+  return fenceIpProblem(s, { allowLoopback: true }) === undefined;
+}

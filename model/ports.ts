@@ -1,8 +1,8 @@
 // The outside world, as the functions see it. Every effect a function has
 // goes through one of these, so a function is deterministic for given inputs
 // and port answers, and can run against oned, the simulator or a fake.
-import type { Datastore, Host, OneConfig, OneDocument, RaftStatus, User, Vm } from './domain';
-import type { FenceMethod, PowerAction, PowerAnswer } from './fenceTypes';
+import type { Datastore, Host, OneConfig, OneDocument, RaftStatus, User, Vm } from './one';
+import type { FenceMethod, PowerAction, PowerAnswer } from './fence';
 
 /** The subset of oned's XML-RPC API oneha uses (API.md §3), typed. */
 export interface OneApi {

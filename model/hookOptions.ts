@@ -1,7 +1,7 @@
 // host_error.rb's flags, parsed the way its GetoptLong does, but strict:
 // an unknown flag or two modes is an error instead of a guess.
 import { z } from 'zod';
-import { StepError } from './define';
+import { StepError } from './errors';
 
 /**
  * The longest wait (-p, ONEHA_PAUSE, defaults.pause) in monitoring cycles:

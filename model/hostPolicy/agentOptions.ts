@@ -6,7 +6,7 @@
 // debug_file name files, sudo runs as root), and a denylist always misses the
 // next one. Pure: the runner, the flow's last check before an agent runs, the
 // API and the browser page all apply this with the metadata the runner read.
-import { optionKeyProblem, optionValueProblem } from '../runner/fence/optionRules';
+import { optionKeyProblem, optionValueProblem } from './fenceOptions';
 
 export type AgentParameterType = 'string' | 'boolean' | 'integer' | 'second' | 'select';
 

@@ -1,0 +1,133 @@
+// THE host policy table: each per-host HA setting once, as a field name (the
+// PUT body's and the console's), its host template attribute, how the
+// template text reads (schema) and writes (formatter), and its PUT body
+// schema if an operator may change it through the API. Everything else (the
+// flow's options, the fence levels, the PUT body, the host view, the
+// console's checks) is derived from this table. To add a setting, add a row.
+import { z } from 'zod';
+import { MAX_PAUSE_CYCLES, pauseProblem, RecoveryModeSchema } from '../hookOptions';
+import { FENCE_AGENT_HINT, isFenceAgentName } from './agentName';
+import { isValidFenceIp } from './fenceIp';
+import { readFenceOptions, templateOptionProblem, writeFenceOptions } from './fenceOptions';
+import { HostPolicyError } from './problem';
+import { isSecretRef } from './secretRef';
+
+export type FieldRead<T> = { ok: true; value: T } | { ok: false; problem: string };
+
+export interface PolicyField<T> {
+  /** Host template attribute (FENCE_IP is OpenNebula's own; the rest are oneha's). */
+  attr: string;
+  /** Template text (already trimmed, never empty) -> value, or why not. */
+  read(text: string): FieldRead<T>;
+  /** Value -> template text; throws HostPolicyError for what read would refuse. */
+  write(value: T): string;
+  /** Present when the API may change it; `clear`: null in the body clears the attribute (inherit / none). */
+  body?: { schema: z.ZodType<T>; clear: boolean; describe: string };
+}
+
+function fromSchema<T>(schema: z.ZodType<T, string>, problem: (text: string) => string): PolicyField<T>['read'] {
+  return (text) => {
+    const r = schema.safeParse(text);
+    return r.success ? { ok: true, value: r.data } : { ok: false, problem: problem(text) };
+  };
+}
+const fromCheck = (ok: (s: string) => boolean, problem: (text: string) => string): PolicyField<string>['read'] =>
+  (text) => (ok(text) ? { ok: true, value: text } : { ok: false, problem: problem(text) });
+
+/** The HA switches report an unreadable value and are then ignored, never guessed. */
+const notValid = (attr: string) => (text: string) => `${attr} = "${text}" is not valid`;
+const yesNo = <C extends boolean>(attr: string, describe: string, clear: C) => ({
+  attr,
+  read: fromSchema(z.string().trim().toUpperCase().pipe(z.enum(['YES', 'NO'])).transform((v) => v === 'YES'), notValid(attr)),
+  write: (v: boolean) => (v ? 'YES' : 'NO'),
+  body: { schema: z.boolean(), clear, describe },
+});
+
+const agent = (attr: string): PolicyField<string> => ({
+  attr, read: fromCheck(isFenceAgentName, (t) => `"${t}" is not ${FENCE_AGENT_HINT}`), write: (v) => v,
+});
+const fenceIp = (attr: string): PolicyField<string> => ({
+  attr, read: fromCheck(isValidFenceIp, (t) => `"${t}" is not an IP address or host name`), write: (v) => v,
+});
+const secretRef = (attr: string): PolicyField<string> => ({
+  attr, read: fromCheck(isSecretRef, (t) => `"${t}" is not a secret ref ("default", "host:<id>" or a simple name)`), write: (v) => v,
+});
+const fenceOptions = (attr: string): PolicyField<Record<string, string>> => ({
+  attr,
+  read: (text) => {
+    const r = readFenceOptions(text);
+    return r.ok ? { ok: true, value: r.options } : { ok: false, problem: r.problem };
+  },
+  write: (v) => {
+    const r = writeFenceOptions(v);
+    if (!r.ok) throw new HostPolicyError(`${attr}: ${r.problem}`, [attr]);
+    return r.text;
+  },
+});
+
+export const FIELDS = {
+  ha: yesNo('ONEHA_HA', 'ONEHA_HA: YES / NO', false),
+  mode: {
+    attr: 'ONEHA_MODE',
+    read: fromSchema(z.string().trim().toLowerCase().pipe(RecoveryModeSchema), notValid('ONEHA_MODE')),
+    write: (v) => v,
+    body: { schema: RecoveryModeSchema, clear: true as const, describe: 'ONEHA_MODE; null = inherit' },
+  } satisfies PolicyField<z.infer<typeof RecoveryModeSchema>>,
+  pause: {
+    attr: 'ONEHA_PAUSE',
+    read: (text) => (pauseProblem(text) ? { ok: false, problem: notValid('ONEHA_PAUSE')(text) } : { ok: true, value: Number(text) }),
+    write: (v) => String(v),
+    body: { schema: z.number().int().min(0).max(MAX_PAUSE_CYCLES), clear: true as const, describe: 'ONEHA_PAUSE (monitoring cycles); null = inherit' },
+  } satisfies PolicyField<number>,
+  fencing: yesNo('ONEHA_FENCING', 'ONEHA_FENCING; null = inherit', true),
+  force: { ...yesNo('ONEHA_FORCE', '', true), body: undefined },
+  fenceIp: {
+    ...fenceIp('FENCE_IP'),
+    body: { schema: z.string().trim().max(253).refine(isValidFenceIp, 'not an IP address or host name'), clear: true as const, describe: 'FENCE_IP; null = clear' },
+  },
+  fenceAgent: {
+    ...agent('ONEHA_FENCE_AGENT'),
+    body: { schema: z.string().refine(isFenceAgentName, FENCE_AGENT_HINT), clear: true as const, describe: 'ONEHA_FENCE_AGENT; must be installed; null = clear' },
+  },
+  fenceOptions: {
+    ...fenceOptions('ONEHA_FENCE_OPTIONS'),
+    body: {
+      schema: z.record(z.string(), z.string()).superRefine((opts, rc) => {
+        for (const [key, value] of Object.entries(opts)) {
+          const problem = templateOptionProblem(key, value);
+          if (problem) rc.addIssue({ code: 'custom', path: [key], message: problem });
+        }
+      }),
+      clear: true as const,
+      describe: 'ONEHA_FENCE_OPTIONS (non-secret agent options); null = clear',
+    },
+  },
+  fenceSecretRef: secretRef('ONEHA_FENCE_SECRET_REF'),
+  fenceIp2: fenceIp('FENCE_IP_2'),
+  fenceAgent2: agent('ONEHA_FENCE_AGENT_2'),
+  fenceOptions2: fenceOptions('ONEHA_FENCE_OPTIONS_2'),
+  fenceSecretRef2: secretRef('ONEHA_FENCE_SECRET_REF_2'),
+  /** A fence_host.sh-style command (base64 host XML on stdin, exit 0 = fenced), tried after the agent levels. */
+  fenceCommand: { attr: 'ONEHA_FENCE_COMMAND', read: (text: string) => ({ ok: true as const, value: text }), write: (v: string) => v },
+} as const;
+
+export type FieldName = keyof typeof FIELDS;
+type ValueOf<F> = F extends PolicyField<infer T> ? T : never;
+export type FieldValue<K extends FieldName> = ValueOf<(typeof FIELDS)[K]>;
+
+/** Field name by template attribute. */
+export const FIELD_BY_ATTR: Readonly<Record<string, FieldName>> = Object.fromEntries(
+  Object.entries(FIELDS).map(([name, f]) => [f.attr, name as FieldName]),
+);
+
+/** The attribute's trimmed text, undefined when absent or blank. */
+export function templateText(template: Readonly<Record<string, string>>, name: FieldName): string | undefined {
+  const v = template[FIELDS[name].attr]?.trim();
+  return v ? v : undefined;
+}
+
+/** Reads one field from a host template: undefined when unset. */
+export function readField<K extends FieldName>(template: Readonly<Record<string, string>>, name: K): FieldRead<FieldValue<K>> | undefined {
+  const text = templateText(template, name);
+  return text === undefined ? undefined : ((FIELDS[name] as PolicyField<FieldValue<K>>).read(text));
+}

@@ -1,0 +1,100 @@
+// The OpenNebula objects oneha reasons about, as typed values.
+// The OpenNebula client (runner/one) parses oned's XML into these; the
+// functions only ever see these shapes, never XML.
+import { z } from 'zod';
+
+export * from './states';
+
+/** A flat view of a TEMPLATE: scalar attributes only (vectors such as DISK are left out). */
+export const TemplateSchema = z.record(z.string(), z.string());
+export type Template = z.infer<typeof TemplateSchema>;
+
+export const HostSchema = z.object({
+  id: z.number().int().nonnegative(),
+  name: z.string(),
+  state: z.number().int().min(0).max(8),
+  prevState: z.number().int(),
+  clusterId: z.number().int(),
+  cluster: z.string(),
+  /** HOST/VMS/ID: every VM holding capacity on the host. */
+  vms: z.array(z.number().int()),
+  template: TemplateSchema,
+});
+export type Host = z.infer<typeof HostSchema>;
+
+export const HistorySchema = z.object({
+  seq: z.number().int(),
+  hostname: z.string(),
+  hid: z.number().int(),
+  dsId: z.number().int(),
+  action: z.number().int(),
+  /** RSTIME: when the VM started running on this record's host (seconds; 0 = not yet). */
+  rstime: z.number().int().optional(),
+});
+export type History = z.infer<typeof HistorySchema>;
+
+export const VmSchema = z.object({
+  id: z.number().int().nonnegative(),
+  name: z.string(),
+  uname: z.string(),
+  gname: z.string(),
+  state: z.number().int(),
+  lcmState: z.number().int(),
+  resched: z.number().int(),
+  /** In SEQ order. The pool's short body carries only the last record. */
+  history: z.array(HistorySchema),
+  /** LOCK/LOCKED: 1 USE, 2 MANAGE, 3 ADMIN, 4 ALL; absent when not locked. */
+  lock: z.number().int().optional(),
+  /** USER_TEMPLATE/SCHED_MESSAGE: why the scheduler could not place the VM. */
+  schedMessage: z.string().optional(),
+  /** TEMPLATE/CPU and TEMPLATE/MEMORY (MB): what the VM needs from a host. */
+  cpu: z.number().optional(),
+  memory: z.number().optional(),
+});
+export type Vm = z.infer<typeof VmSchema>;
+
+export function lastHistory(vm: Vm): History | undefined {
+  return vm.history.length ? vm.history[vm.history.length - 1] : undefined;
+}
+
+export const DatastoreSchema = z.object({
+  id: z.number().int(),
+  name: z.string(),
+  /** 0 IMAGE_DS, 1 SYSTEM_DS, 2 FILE_DS, 3 BACKUP_DS */
+  type: z.number().int(),
+  tmMad: z.string(),
+  /** TEMPLATE/SHARED; present only on system datastores. */
+  shared: z.enum(['YES', 'NO']).optional(),
+});
+export type Datastore = z.infer<typeof DatastoreSchema>;
+
+export const OneConfigSchema = z.object({
+  /** Absent in current OpenNebula (it lives in monitord.conf). */
+  monitoringIntervalHost: z.number().int().positive().optional(),
+  version: z.string().optional(),
+});
+export type OneConfig = z.infer<typeof OneConfigSchema>;
+
+export const UserSchema = z.object({
+  id: z.number().int(),
+  name: z.string(),
+  gid: z.number().int(),
+  groups: z.array(z.number().int()),
+});
+export type User = z.infer<typeof UserSchema>;
+
+export const RaftStatusSchema = z.object({
+  serverId: z.number().int(),
+  /** 0 SOLO, 1 CANDIDATE, 2 FOLLOWER, 3 LEADER */
+  state: z.number().int(),
+  term: z.number().int(),
+});
+export type RaftStatus = z.infer<typeof RaftStatusSchema>;
+
+export const DocumentSchema = z.object({
+  id: z.number().int(),
+  name: z.string(),
+  type: z.number().int(),
+  body: z.string(),
+});
+export type OneDocument = z.infer<typeof DocumentSchema>;
