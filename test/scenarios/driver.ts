@@ -31,13 +31,14 @@ const TAIL_MS = 60_000;
 const LIMIT_MS = 7 * 24 * 3600_000;
 
 /** Runner settings every scenario starts from; config.json is merged over them (null removes a key). */
+// Deadlines on real work (an XML-RPC call, a fence command) are real time: generous, so a loaded machine never trips them.
 const BASE_CONFIG: ConfigInput = {
   listen: '127.0.0.1:0',
-  one: { timeoutMs: 5000 },
+  one: { timeoutMs: 120_000 },
   concurrency: { vms: 1 },
   retries: { stepTries: 3, delayMs: 1000, vmTries: 3 },
   monitoring: { monitordConf: '/nonexistent/monitord.conf' },
-  fence: { agent: 'fence_ipmilan', retries: 2, retryDelayMs: 10, timeoutMs: 5000 },
+  fence: { agent: 'fence_ipmilan', retries: 2, retryDelayMs: 10, timeoutMs: 120_000 },
 };
 
 const never = <T>() => new Promise<T>(() => {});
@@ -153,7 +154,7 @@ export async function runScenario(dir: string): Promise<string> {
     lines.push(`${secs(time.now())} [${String(level)[0].toUpperCase()}] ${tags.length ? tags.join(' ') + ' ' : ''}${clean(String(msg))}`);
   };
 
-  const commandPort = createFencePort({ secrets: createSecretStore({}), retries: 2, retryDelayMs: 10, timeoutMs: 5000 });
+  const commandPort = createFencePort({ secrets: createSecretStore({}), retries: config.fence.retries, retryDelayMs: config.fence.retryDelayMs, timeoutMs: config.fence.timeoutMs });
   const bmcs = new SimulatedBmcs(commandPort, () => secs(time.now()));
   let life: RunnerLife;
   let firedTimed = 0;
