@@ -15,6 +15,8 @@ export const CarryOutInput = z.object({
   concurrency: z.number().int().min(1).max(256).default(8),
   /** Tries per VM for transient errors (oned busy, electing, unreachable). */
   tries: z.number().int().min(1).max(10).default(3),
+  /** More tries for transient errors until this time (ms since the epoch): oned down for a while does not fail the VMs. */
+  retryUntil: z.number().optional(),
   retryDelayMs: z.number().int().nonnegative().default(1000),
   dryRun: z.boolean().default(false),
   /** Locked VMs: unlock, act, lock again at the same level; otherwise they are left with the unlock command. */
@@ -79,6 +81,14 @@ export async function actUnlocked(one: Ports['one'], vmId: number, level: number
   return ` (unlocked, then locked again at ${lockName(level)}${relock})`;
 }
 
+/** Transient errors are tried again within `tries`, and beyond while the recovery's deadline for transient faults (`retryUntil`) has not passed. */
+function persistent(input: { tries: number; retryDelayMs: number; retryUntil?: number }, clock: Ports['clock'], onRetry?: RetryPolicy['onRetry']): RetryPolicy {
+  return {
+    tries: input.tries, delayMs: input.retryDelayMs, backoff: 'linear', maxDelayMs: 16_000, onRetry,
+    until: input.retryUntil === undefined ? undefined : { at: input.retryUntil, now: () => clock.now() },
+  };
+}
+
 /** VMs per fresh-read call before acting. */
 export const RECHECK_CHUNK = 64;
 
@@ -135,7 +145,7 @@ export async function carryOut(
   for (let i = 0; i < actions.length; i += RECHECK_CHUNK) {
     const ids = actions.slice(i, i + RECHECK_CHUNK).map((a) => a.vmId);
     // A failed read is kept as a value: it fails those VMs, never the whole step.
-    const chunk = retry(policy, () => one.vmPoolInfoSet(ids, false), clock)
+    const chunk = retry(persistent(input, clock), () => one.vmPoolInfoSet(ids, false), clock)
       .then((vms) => new Map(vms.map((v) => [v.id, v])), (e: unknown) => (e instanceof Error ? e : new Error(String(e))));
     for (const id of ids) fresh.set(id, chunk.then((m) => (m instanceof Error ? m : m.get(id))));
   }
@@ -155,8 +165,17 @@ export async function carryOut(
     let tries = 0;
     try {
       const act = () => issue(one, a.operation, a.vmId);
-      const how = await retry({ ...policy, onRetry: (e) => log.warn(`VM ${a.vmId}: ${describeError(e)}; trying again`, { hostId, vmId: a.vmId }) },
-        async (attempt) => ((tries = attempt), lock !== undefined ? await actUnlocked(one, a.vmId, lock, act) : (await act(), '')), clock);
+      const how = await retry(persistent(input, clock, (e) => log.warn(`VM ${a.vmId}: ${describeError(e)}; trying again`, { hostId, vmId: a.vmId })),
+        async (attempt) => {
+          tries = attempt;
+          if (attempt > 1) {
+            // The call may have reached oned before its answer was lost: look again before acting again.
+            const now = verdictFor(a.operation, hostId, (await one.vmPoolInfoSet([a.vmId], false)).find((v) => v.id === a.vmId));
+            if (!now.act) return now;
+          }
+          return lock !== undefined ? await actUnlocked(one, a.vmId, lock, act) : (await act(), '');
+        }, clock);
+      if (typeof how !== 'string') return { ...base, outcome: how.outcome, detail: how.detail, tries };
       return { ...base, outcome: 'done', detail: CALL_TEXT[a.operation](a.vmId) + how, tries };
     } catch (e) {
       return { ...base, outcome: 'failed', detail: `${CALL_TEXT[a.operation](a.vmId)} failed: ${describeError(e)}`, tries };

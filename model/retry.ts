@@ -15,6 +15,8 @@ export interface RetryPolicy {
   retryIf?(e: unknown): boolean;
   /** Called before sleeping, e.g. to log. */
   onRetry?(e: unknown, attempt: number): void;
+  /** Beyond `tries`, keep trying while `now()` is before `at` (ms): a recovery's deadline for transient faults. */
+  until?: { at: number; now(): number };
 }
 
 export function retryDelay(p: RetryPolicy, attempt: number): number {
@@ -29,7 +31,8 @@ export async function retry<T>(policy: RetryPolicy, fn: (attempt: number) => Pro
     try {
       return await fn(attempt);
     } catch (e) {
-      if (attempt >= policy.tries || !worth(e)) throw e;
+      const outOfTries = attempt >= policy.tries && !(policy.until && policy.until.now() < policy.until.at);
+      if (outOfTries || !worth(e)) throw e;
       policy.onRetry?.(e, attempt);
       await clock.sleep(retryDelay(policy, attempt));
     }

@@ -45,7 +45,9 @@ export const ConfigSchema = z.object({
     vmTries: z.number().int().min(1).max(10).default(3),
     stepTries: z.number().int().min(1).max(20).default(5),
     delayMs: z.number().int().nonnegative().default(1000),
-  }).strict().default({ vmTries: 3, stepTries: 5, delayMs: 1000 }),
+    /** Transient oned errors (down, busy, electing) are tried through this long before they can end a recovery. */
+    deadlineSeconds: z.number().int().positive().default(3600),
+  }).strict().default({ vmTries: 3, stepTries: 5, delayMs: 1000, deadlineSeconds: 3600 }),
   fence: z.object({
     /** A fence_host.sh-style command used where a host has no agent configured. */
     command: z.string().optional(),

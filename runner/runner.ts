@@ -67,6 +67,7 @@ export function flowSettings(config: Config): FlowSettings {
     vmTries: config.retries.vmTries,
     retryDelayMs: config.retries.delayMs,
     stepTries: config.retries.stepTries,
+    transientDeadlineSeconds: config.retries.deadlineSeconds,
     afterRecovery: config.afterRecovery.hostStatus,
     verify: {
       pollSeconds: config.verify.pollSeconds,

@@ -5,11 +5,12 @@
 // power first; carrying out re-reads every VM before acting).
 import type { HostFailure } from '../../functions/decode';
 import { decode } from '../../functions/decode';
-import { isHostFailed, type Host } from '../../model/one';
+import { HostState, isHostFailed, type Host } from '../../model/one';
 import { fence, type FenceResult } from '../../functions/fence';
 import type { HookOptions } from '../../model/hookOptions';
 import { inventory, type Inventory } from '../../functions/inventory';
 import { describeError, OneError } from '../../model/errors';
+import { retry } from '../../model/retry';
 import type { Ports } from '../../model/ports';
 import { functions, invoke } from '../../functions/registry';
 import type { RecoveryPlan } from '../../functions/select';
@@ -29,8 +30,14 @@ export interface FlowSettings {
   vmConcurrency: number;
   vmTries: number;
   retryDelayMs: number;
-  /** Tries for a step that failed on a transient oned error (busy, down, slow). */
+  /** Tries for a step that failed on a transient oned error (busy, down, slow); more while the deadline allows. */
   stepTries: number;
+  /**
+   * Transient oned errors (down, busy, electing) never end a recovery before
+   * this many seconds from the start of its run: every oned call of the flow
+   * is tried again, with backoff, until then.
+   */
+  transientDeadlineSeconds?: number;
   /** What to do with a fenced host once its VMs are recovered. */
   afterRecovery: 'disabled' | 'offline' | 'none';
   /** Fence reads power only, VMs are planned but not touched, the host is left as it is. */
@@ -54,6 +61,9 @@ export const DEFAULT_VERIFY: VerifySettings = {
   ladder: { retries: 2, recreate: false, backoffSeconds: 10 },
   unlockLocked: false,
 };
+
+/** How long transient oned errors are tried through before they end a recovery (`retries.deadlineSeconds`). */
+export const DEFAULT_TRANSIENT_DEADLINE_SECONDS = 3600;
 
 export const STEP_ORDER: StepName[] = ['decode', 'wait', 'fence', 'inventory', 'select', 'recover', 'verify', 'finish'];
 
@@ -79,26 +89,27 @@ export async function runRecoveryFlow(rec: Recovery, ports: Ports, settings: Flo
     return s;
   };
 
+  const transientUntil = ports.clock.now() + (settings.transientDeadlineSeconds ?? DEFAULT_TRANSIENT_DEADLINE_SECONDS) * 1000;
+  /** Any oned call of the flow: tried again on a transient error (oned down, busy, electing) until the deadline. */
+  const persist = <T>(what: string, run: () => Promise<T>): Promise<T> => retry({
+    tries: settings.stepTries, delayMs: settings.retryDelayMs, backoff: 'exponential', maxDelayMs: 16_000,
+    until: { at: transientUntil, now: () => ports.clock.now() },
+    onRetry: (e) => log.warn(`${what}: ${describeError(e)}; trying again`, { hostId }),
+  }, run, ports.clock);
+
   /** Runs a step unless it already finished (resume); journals around it. */
   async function step<T>(name: StepName, input: unknown, run: () => Promise<T>, transientRetry = true, reusable: (out: T) => boolean = () => true): Promise<T> {
     const done = finishedOutput<T>(rec, name);
     if (done !== undefined && reusable(done)) return done;
     await hooks.record({ type: 'step-started', step: name, input });
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const output = await run();
-        await hooks.record({ type: 'step-finished', step: name, output });
-        return output;
-      } catch (e) {
-        if (transientRetry && e instanceof OneError && e.transient && attempt < settings.stepTries) {
-          log.warn(`${name}: ${describeError(e)}; trying again`, { hostId });
-          await ports.clock.sleep(Math.min(16_000, settings.retryDelayMs * 2 ** (attempt - 1)));
-          continue;
-        }
-        const code = e instanceof StepError ? e.code : e instanceof OneError ? e.codeName : 'error';
-        await hooks.record({ type: 'step-failed', step: name, error: { code, message: describeError(e) } });
-        throw e;
-      }
+    try {
+      const output = transientRetry ? await persist(name, run) : await run();
+      await hooks.record({ type: 'step-finished', step: name, output });
+      return output;
+    } catch (e) {
+      const code = e instanceof StepError ? e.code : e instanceof OneError ? e.codeName : 'error';
+      await hooks.record({ type: 'step-failed', step: name, error: { code, message: describeError(e) } });
+      throw e;
     }
   }
 
@@ -133,10 +144,10 @@ export async function runRecoveryFlow(rec: Recovery, ports: Ports, settings: Flo
     let fenced = finishedOutput<FenceResult>(rec, 'fence');
     if (!fenceDone(fenced)) {
       // Brakes and the last look happen right before fencing, never after.
-      const host = await ports.one.hostInfo(host0.id);
+      const host = await persist('the last look before fencing', () => ports.one.hostInfo(host0.id));
       if (!isHostFailed(host.state)) return await status('came-back', `host ${host.name} left ERROR before fencing; not fenced, nothing done`);
       if (!rec.releasedBy) {
-        const brake = await hooks.brake(host, rec);
+        const brake = await persist('the brakes', () => hooks.brake(host, rec));
         if (brake) {
           log.warn(`host ${host.id}: ${brake.reason}`, { hostId });
           return await status(brake.action === 'hold' ? 'held' : 'skipped', brake.reason);
@@ -177,7 +188,7 @@ export async function runRecoveryFlow(rec: Recovery, ports: Ports, settings: Flo
     const carried = await step<CarryOutResult>('recover', { hostId: host0.id, mode: plan.mode, actions: pending.length, alreadySettled: settled.size }, () =>
       invoke(fn, {
         hostId: host0.id, actions: pending, concurrency: settings.vmConcurrency, tries: settings.vmTries, retryDelayMs: settings.retryDelayMs,
-        dryRun: !!settings.dryRun, unlockLocked: vs.unlockLocked,
+        dryRun: !!settings.dryRun, unlockLocked: vs.unlockLocked, retryUntil: transientUntil,
       }, {
         ...ports,
         // Each VM's outcome is journaled as it happens, so a resumed flow skips it.
@@ -205,7 +216,9 @@ export async function runRecoveryFlow(rec: Recovery, ports: Ports, settings: Flo
     await step('finish', { hostId: host0.id, afterRecovery: settings.afterRecovery }, async () => {
       if (fenced!.outcome !== 'fenced' || settings.afterRecovery === 'none' || settings.dryRun) return { hostStatus: 'unchanged' };
       // Keep the scheduler off the fenced host until an operator brings it back.
-      await ports.one.hostStatus(host0.id, settings.afterRecovery === 'disabled' ? 1 : 2);
+      // Looked at first: after a lost answer the retry must not send it twice.
+      const target = settings.afterRecovery === 'disabled' ? HostState.DISABLED : HostState.OFFLINE;
+      if ((await ports.one.hostInfo(host0.id)).state !== target) await ports.one.hostStatus(host0.id, settings.afterRecovery === 'disabled' ? 1 : 2);
       log.info(`host ${host0.id}: left ${settings.afterRecovery.toUpperCase()} until an operator enables it`, { hostId });
       return { hostStatus: settings.afterRecovery };
     });

@@ -32,7 +32,7 @@ describe('docs', () => {
       'defaults.mode', 'defaults.pause', 'defaults.fencing', 'fence.command', 'fence.agent', 'fence.options', 'fence.timeoutMs',
       'fence.retries', 'brakes.massFailure.share', 'brakes.massFailure.count', 'brakes.massFailure.windowSeconds',
       'afterRecovery.hostStatus', 'journal.store', 'verify.pollSeconds', 'verify.deadlineSeconds.migrate', 'verify.retries',
-      'verify.recreate', 'verify.backoffSeconds', 'verify.unlockLocked',
+      'verify.recreate', 'verify.backoffSeconds', 'verify.unlockLocked', 'retries.deadlineSeconds',
     ];
     for (const k of new Set([...leafKeys(example), ...promised])) expect(doc, k).toContain(`\`${k}\``);
     expect(example.concurrency.vms).toBe(8);
