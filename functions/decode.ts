@@ -23,7 +23,7 @@ const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 
 export function decodeHookPayload(payload: string): HostFailure {
   const words = payload.trim().split(/\s+/).filter(Boolean);
-  if (words.length === 0) throw new StepError('empty-payload', 'empty hook payload: expected "<base64 host XML> <flags>"');
+  if (words.length === 0) throw new StepError('empty-payload', 'empty hook payload: expected "<base64 host XML> <flags>".');
   const [template, ...flags] = words;
   if (template.length % 4 !== 0 || !BASE64.test(template)) {
     throw new StepError('bad-base64', `the first word is not base64 (${template.length} characters starting "${template.slice(0, 12)}"): is ARGUMENTS = "$TEMPLATE ..." in the hook?`);

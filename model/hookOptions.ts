@@ -51,7 +51,7 @@ export function parseHookFlags(words: readonly string[]): HookOptions {
     const w = words[i];
     if (w in MODE_FLAGS) {
       const m = MODE_FLAGS[w];
-      if (mode && mode !== m) throw new StepError('conflicting-modes', `conflicting modes ${modeFlag} and ${w}: give exactly one of -m, -r, -d`);
+      if (mode && mode !== m) throw new StepError('conflicting-modes', `conflicting modes ${modeFlag} and ${w}: give exactly one of -m, -r, -d.`);
       mode = m;
       modeFlag = w;
     } else if (w === '-f' || w === '--force') {
@@ -60,15 +60,15 @@ export function parseHookFlags(words: readonly string[]): HookOptions {
       fencing = false;
     } else if (w === '-p' || w === '--pause' || /^-p\d+$/.test(w) || w.startsWith('--pause=')) {
       const value = w === '-p' || w === '--pause' ? words[++i] : w.startsWith('-p') ? w.slice(2) : w.slice('--pause='.length);
-      if (value === undefined) throw new StepError('bad-pause', `${w} needs a number of monitoring cycles`);
+      if (value === undefined) throw new StepError('bad-pause', `${w} needs a number of monitoring cycles.`);
       const problem = pauseProblem(value);
       if (problem) throw new StepError('bad-pause', `${w} ${problem}.`);
       pause = Number(value);
     } else {
-      throw new StepError('unknown-flag', `unknown flag "${w}": host_error flags are -m, -r, -d, -f, -p N, -u`);
+      throw new StepError('unknown-flag', `unknown flag "${w}": host_error flags are -m, -r, -d, -f, -p N, -u.`);
     }
   }
-  if (!mode) throw new StepError('missing-mode', 'no recovery mode: give one of -m (migrate), -r (recreate), -d (delete)');
+  if (!mode) throw new StepError('missing-mode', 'no recovery mode: give one of -m (migrate), -r (recreate), -d (delete).');
   return { mode, force, pause, fencing };
 }
 

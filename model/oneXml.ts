@@ -61,6 +61,7 @@ function num(v: unknown, fallback?: number, name?: string): number {
   }
   // oned writes every number oneha reads as plain decimal digits (an ID, a
   // state, -1 for "none"); Number() would also take "1e3", "+5", "0x1" or " 7".
+  if (typeof v === 'object') throw new XmlShapeError(`${name ?? 'a numeric field'} holds elements, not a number`);
   const s = String(v);
   if (!/^-?\d{1,15}$/.test(s)) throw new XmlShapeError(`${name ? `${name} ` : ''}"${s.slice(0, 40)}" is not a whole number written in plain digits`);
   return Number(s);

@@ -104,6 +104,8 @@ export const ConfigSchema = z.object({
     allowedOrigins: z.array(z.string().regex(/^https?:\/\/[^/\s]+$/, 'an origin such as https://sunstone.example.org')).default([]),
     /** Proxies (their addresses) whose X-Forwarded-For names the real client, for throttling and the audit log. */
     trustedProxies: z.array(z.string().min(1)).default([]),
+    /** Who sees FENCE_IP, fence options, commands, secret refs and recovery payloads: administrators (group 0) and the token, or every signed-in user. */
+    fenceSettingsVisibleTo: z.enum(['admins', 'all']).default('admins'),
     signIn: z.object({
       /** Wrong passwords allowed (per user name and per source address) before the back-off starts. */
       freeFailures: z.number().int().min(1).max(100).default(3),
@@ -111,7 +113,7 @@ export const ConfigSchema = z.object({
       baseSeconds: z.number().positive().default(1),
       maxSeconds: z.number().positive().default(900),
     }).strict().default({ freeFailures: 3, baseSeconds: 1, maxSeconds: 900 }),
-  }).strict().default({ sessionTtlSeconds: 8 * 3600, allowedOrigins: [], trustedProxies: [], signIn: { freeFailures: 3, baseSeconds: 1, maxSeconds: 900 } }),
+  }).strict().default({ sessionTtlSeconds: 8 * 3600, allowedOrigins: [], trustedProxies: [], fenceSettingsVisibleTo: 'admins', signIn: { freeFailures: 3, baseSeconds: 1, maxSeconds: 900 } }),
   metrics: z.object({
     /** When set, GET /metrics needs `Authorization: Bearer <the first line of this file>`. */
     tokenFile: z.string().optional(),

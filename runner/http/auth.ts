@@ -62,3 +62,12 @@ export const requireAdmin: MiddlewareHandler<AuthEnv> = async (c, next) => {
 export function principalName(p: Principal | undefined): string {
   return !p ? 'anonymous' : p.kind === 'token' ? 'token' : p.name;
 }
+
+/**
+ * Whether this caller may see fence settings (FENCE_IP, options, commands,
+ * secret refs) and what carries them (hook payloads, step inputs): the token,
+ * administrators, or everyone when the config says so.
+ */
+export function seesFenceSettings(p: Principal | undefined, visibleTo: 'admins' | 'all'): boolean {
+  return visibleTo === 'all' || p?.kind === 'token' || (p?.kind === 'user' && p.admin);
+}

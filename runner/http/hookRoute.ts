@@ -47,8 +47,8 @@ export function hookRoutes(ctx: RunnerContext) {
           if (r.success) parsed = r.data;
         } catch { /* reported below */ }
         if (!parsed) {
-          const recoveryId = await ctx.manager.recordRejected(raw, 'JSON body must be {"payload": "..."} or {"template": "...", "arguments": "..."}');
-          return c.json({ error: { code: 'bad-json', message: 'JSON body must be {"payload": "..."} or {"template": "...", "arguments": "..."}' }, recoveryId }, 400);
+          const recoveryId = await ctx.manager.recordRejected(raw, 'the JSON body must be {"payload": "..."} or {"template": "...", "arguments": "..."}.');
+          return c.json({ error: { code: 'bad-json', message: 'the JSON body must be {"payload": "..."} or {"template": "...", "arguments": "..."}.' }, recoveryId }, 400);
         }
         payload = 'payload' in parsed ? parsed.payload : `${parsed.template} ${parsed.arguments}`;
       }

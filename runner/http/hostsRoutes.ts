@@ -19,7 +19,7 @@ import { agentLevelProblem, agentMetadata, cachedAgentMetadata } from '../fence/
 import { listInstalledAgents } from '../fence/installedAgents';
 import { hostRef, SecretStoreError, type SecretDescription } from '../fence/secrets';
 import type { Recovery } from '../journal/events';
-import { requireAdmin, requireRead, type AuthEnv } from './auth';
+import { requireAdmin, requireRead, seesFenceSettings, type AuthEnv } from './auth';
 import { auditFor } from './guards';
 import { errorJson, jsonBody } from './openapi';
 
@@ -96,6 +96,23 @@ export function hostView(ctx: RunnerContext, h: Host, s: Shared) {
 }
 export type HostView = ReturnType<typeof hostView>;
 
+const HIDDEN_PROBLEM = 'A fence setting of this host cannot be used; an administrator sees which.';
+
+/** The view for a user who may not see fence settings: whether fencing is configured, by which kind of level, never the values. */
+export function withoutFenceSettings(v: HostView): HostView {
+  const { secretRef: _ref, ref: _r, ...credentials } = v.credentials as HostView['credentials'] & { secretRef?: string; ref?: unknown };
+  return {
+    ...v,
+    fence: {
+      ...v.fence, ip: null, options: null,
+      methods: v.fence.methods.map((m) => (m.kind === 'agent' ? { kind: 'agent' as const, agent: m.agent, options: {} } : { kind: 'command' as const, command: '' })),
+    },
+    credentials,
+    lastFenceTest: v.lastFenceTest && { ...v.lastFenceTest, error: v.lastFenceTest.error && 'The last fence test failed; an administrator sees why.' },
+    problems: [...new Set(v.problems.map((p) => (/fence|FENCE/.test(p) ? HIDDEN_PROBLEM : p)))],
+  };
+}
+
 /** Reads (once) the metadata of every agent these hosts name, so hostView can check their options. */
 async function warmAgentMetadata(ctx: RunnerContext, hosts: Host[]): Promise<void> {
   const names = new Set<string>();
@@ -163,12 +180,13 @@ export function hostsRoutes(ctx: RunnerContext) {
         return onedError(c, e);
       }
       const s = shared(ctx);
+      const reveal = seesFenceSettings(c.get('principal'), config.plugin.fenceSettingsVisibleTo);
       c.header('cache-control', 'no-store');
       return c.json({
         total: hosts.length,
         defaults: config.defaults,
         credentials: { default: credsOf(s.secrets.get('default')) },
-        hosts: hosts.map((h) => hostView(ctx, h, s)),
+        hosts: hosts.map((h) => (reveal ? hostView(ctx, h, s) : withoutFenceSettings(hostView(ctx, h, s)))),
       });
     })
     .get('/v1/fence/agents', requireRead, async (c) => c.json({ agentDir: config.fence.agentDir, agents: await agents() }))
@@ -185,7 +203,8 @@ export function hostsRoutes(ctx: RunnerContext) {
       try {
         const host = await ctx.one.hostInfo(id);
         await warmAgentMetadata(ctx, [host]);
-        return c.json(hostView(ctx, host, shared(ctx)));
+        const view = hostView(ctx, host, shared(ctx));
+        return c.json(seesFenceSettings(c.get('principal'), config.plugin.fenceSettingsVisibleTo) ? view : withoutFenceSettings(view));
       } catch (e) {
         return onedError(c, e, id);
       }
@@ -248,7 +267,8 @@ export function hostsRoutes(ctx: RunnerContext) {
       try {
         const host = await ctx.one.hostInfo(id);
         await warmAgentMetadata(ctx, [host]);
-        return c.json(hostView(ctx, host, shared(ctx)));
+        const view = hostView(ctx, host, shared(ctx));
+        return c.json(seesFenceSettings(c.get('principal'), config.plugin.fenceSettingsVisibleTo) ? view : withoutFenceSettings(view));
       } catch (e) {
         return onedError(c, e, id);
       }

@@ -8,7 +8,7 @@ import { RecoveryStatusSchema, StepNameSchema, WAITING_STATUSES, type JournalEve
 import { vmStateName } from '../../model/one';
 import { describeError } from '../../model/errors';
 import { recoveryDetail, recoverySummary } from '../recoveryView';
-import { principalName, requireAdmin, requireRead, type AuthEnv } from './auth';
+import { principalName, requireAdmin, requireRead, seesFenceSettings, type AuthEnv } from './auth';
 import { errorJson, jsonBody } from './openapi';
 import { describeIssues } from '../../model/issues';
 
@@ -55,7 +55,12 @@ export function recoveriesRoutes(ctx: RunnerContext) {
       const r = journal.get(c.req.param('id'));
       if (!r) return errorJson(c, 404, 'not-found', `no recovery ${c.req.param('id')}`);
       const detail = recoveryDetail(r);
-      return c.json(WAITING_STATUSES.has(r.status) && !detail.plan ? { ...detail, downVms: await downVms(ctx, r.hostId) } : detail);
+      const full = WAITING_STATUSES.has(r.status) && !detail.plan ? { ...detail, downVms: await downVms(ctx, r.hostId) } : detail;
+      // The payload and step inputs and outputs carry the host template (FENCE_IP) and the fence levels.
+      return c.json(seesFenceSettings(c.get('principal'), ctx.config.plugin.fenceSettingsVisibleTo) ? full : {
+        ...full, payload: undefined, fence: undefined,
+        steps: full.steps.map((st) => ({ ...st, input: undefined, output: undefined })),
+      });
     })
     .post('/v1/recoveries/:id/release', requireAdmin, async (c) => {
       try {

@@ -154,7 +154,8 @@ describe('strict hook inputs', () => {
       expect(rec).toMatchObject({ status: 'rejected' });
     });
 
-  it(`-p ${MAX_PAUSE_CYCLES} is the documented maximum and is accepted`, async () => {
+  it('-p 1000 is the documented maximum and is accepted', async () => {
+    expect(MAX_PAUSE_CYCLES).toBe(1000);
     const r = await hook(hookPayload(`-m -p ${MAX_PAUSE_CYCLES}`));
     expect(r.status).toBe(202);
   });
@@ -322,5 +323,52 @@ describe('FENCE_IP sanity', () => {
     await strict.runner.ctx.one.hostUpdate(1, 'FENCE_IP = "169.254.169.254"\n', true);
     const host = await strict.runner.ctx.one.hostInfo(1);
     expect(() => strict.runner.ctx.fenceMethods(host)).toThrow(/FENCE_IP on host kvm-node-02 \(1\): "169.254.169.254" is a link-local address/);
+  });
+});
+
+describe('reads: FENCE_IP and fence settings for administrators only (unless configured)', () => {
+  let t: Harness;
+  let open: Harness;
+  beforeAll(async () => {
+    t = await startHarness();
+    open = await startHarness(SMALL_CLOUD, { plugin: { fenceSettingsVisibleTo: 'all' } });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await open?.close();
+  });
+
+  it('a non-administrator sees whether a host is fenced and how, never FENCE_IP, options, commands or secret refs', async () => {
+    await t.runner.ctx.one.hostUpdate(1, 'ONEHA_FENCE_SECRET_REF = "bmc-rack4"\n', true);
+    const viewer = await t.signIn('viewer', 'viewer');
+    const list = await t.req('GET', '/v1/hosts', { cookie: viewer.cookie });
+    const host1 = list.json.hosts.find((x: { id: number }) => x.id === 1);
+    expect(host1.fence).toMatchObject({ ip: null, options: null, methods: [{ kind: 'agent', agent: 'fence_ipmilan', options: {} }, { kind: 'command', command: '' }] });
+    expect(host1.credentials.secretRef).toBeUndefined();
+    expect(list.text).not.toMatch(/10\.0\.0\.[12]|lanplus|fence_host\.sh|bmc-rack4/);
+    const one = await t.req('GET', '/v1/hosts/1', { cookie: viewer.cookie });
+    expect(one.text).not.toMatch(/10\.0\.0\.2|lanplus|bmc-rack4/);
+    // An administrator and the token see everything.
+    const admin = await t.signIn('oneadmin', 'oneadmin');
+    const full = await t.req('GET', '/v1/hosts/1', { cookie: admin.cookie });
+    expect(full.json.fence).toMatchObject({ ip: '10.0.0.2', options: { lanplus: '1', cipher: '3' } });
+    expect((await t.req('GET', '/v1/hosts/1', { bearer: true })).json.fence.ip).toBe('10.0.0.2');
+  });
+
+  it('a recovery shows a non-administrator its course, not the payload or step data that carry the host template', async () => {
+    const posted = await t.req('POST', '/v1/hooks/host-error', { bearer: true, body: hookPayload('-m -p 0'), headers: { 'content-type': 'text/plain' } });
+    expect(posted.status).toBe(202);
+    const viewer = await t.signIn('viewer', 'viewer');
+    const d = await t.req('GET', `/v1/recoveries/${posted.json.recoveryId}`, { cookie: viewer.cookie });
+    expect(d.status).toBe(200);
+    expect(d.json.payload).toBeUndefined();
+    expect(d.json.steps.every((s: { input?: unknown; output?: unknown }) => s.input === undefined && s.output === undefined)).toBe(true);
+    expect(d.text).not.toMatch(/FENCE_IP|PEhPU1/);
+    expect((await t.req('GET', `/v1/recoveries/${posted.json.recoveryId}`, { bearer: true })).json.payload).toBe(hookPayload('-m -p 0'));
+  });
+
+  it('with plugin.fenceSettingsVisibleTo set to all, every signed-in user sees them', async () => {
+    const viewer = await open.signIn('viewer', 'viewer');
+    expect((await open.req('GET', '/v1/hosts/1', { cookie: viewer.cookie })).json.fence.ip).toBe('10.0.0.2');
   });
 });
