@@ -555,8 +555,9 @@ export class Cloud {
   }
 
   private refreshSched(vm: SimVm): void {
-    const eligible = vm.state === VM.PENDING ||
-      (vm.resched === 1 && ((vm.state === VM.ACTIVE && (vm.lcmState === LCM.RUNNING || vm.lcmState === LCM.UNKNOWN)) || vm.state === VM.POWEROFF));
+    // A VM whose transition is under way (e.g. resched dispatched, still UNKNOWN) is not placed again.
+    const eligible = !vm.steps && (vm.state === VM.PENDING ||
+      (vm.resched === 1 && ((vm.state === VM.ACTIVE && (vm.lcmState === LCM.RUNNING || vm.lcmState === LCM.UNKNOWN)) || vm.state === VM.POWEROFF)));
     if (eligible) this.schedulable.add(vm.id);
     else this.schedulable.delete(vm.id);
   }
@@ -1137,7 +1138,7 @@ export class Cloud {
     this.openHistory(vm, target, ds);
     this.recordAction(vm, HISTORY_ACTION.deploy, caller);
     this.hold(vm, target.id);
-    this.deploySteps(vm, LCM.PROLOG);
+    this.dispatch(vm);
   }
 
   /** one.vm.update: USER_TEMPLATE, 0 replace / 1 merge. */
@@ -1198,11 +1199,17 @@ export class Cloud {
       if (pending) {
         this.openHistory(vm, best, dsId);
         this.hold(vm, best.id);
-        this.deploySteps(vm, LCM.PROLOG);
+        this.dispatch(vm);
       } else {
         this.move(vm, best, dsId);
       }
     }
+  }
+
+  /** A PENDING VM dispatched to its new history record's host: ACTIVE/LCM_INIT first, as oned shows it, then PROLOG -> BOOT -> RUNNING. */
+  private dispatch(vm: SimVm): void {
+    this.setVmState(vm, VM.ACTIVE, LCM.LCM_INIT);
+    this.chain(vm, [() => this.deploySteps(vm, LCM.PROLOG)]);
   }
 
   /** PROLOG(-ish) -> BOOT -> RUNNING on the current host. */
@@ -1230,20 +1237,25 @@ export class Cloud {
     this.closeHistory(vm, mode === 'live' ? HISTORY_ACTION['live-migrate'] : HISTORY_ACTION.migrate);
     this.openHistory(vm, target, dsId);
     this.hold(vm, target.id);
+    if (l === LCM.UNKNOWN) {
+      // oned writes the new history record first: the VM shows it while still UNKNOWN with
+      // RESCHED=1 (up to ~1 s on a real oned), then RESCHED=0 in PROLOG_MIGRATE_UNKNOWN.
+      this.schedulable.delete(vm.id);
+      const prolog = () => {
+        this.setResched(vm, 0);
+        this.setVmState(vm, VM.ACTIVE, LCM.PROLOG_MIGRATE_UNKNOWN);
+      };
+      const rest = copyFails
+        ? [() => this.setVmState(vm, VM.ACTIVE, LCM.PROLOG_MIGRATE_UNKNOWN_FAILURE)]
+        : [() => this.setVmState(vm, VM.ACTIVE, LCM.BOOT), () => this.toRunning(vm)];
+      this.chain(vm, [prolog, ...rest]);
+      return;
+    }
     this.setResched(vm, 0);
     if (s === VM.POWEROFF || s === VM.SUSPENDED) {
       const prolog = s === VM.POWEROFF ? LCM.PROLOG_MIGRATE_POWEROFF : LCM.PROLOG_MIGRATE_SUSPEND;
       this.setVmState(vm, VM.ACTIVE, prolog);
       this.chain(vm, [() => (copyFails ? this.setVmState(vm, VM.ACTIVE, prolog + 1) : this.setVmState(vm, s, LCM.LCM_INIT))]);
-      return;
-    }
-    if (l === LCM.UNKNOWN) {
-      this.setVmState(vm, VM.ACTIVE, LCM.PROLOG_MIGRATE_UNKNOWN);
-      if (copyFails) {
-        this.chain(vm, [() => this.setVmState(vm, VM.ACTIVE, LCM.PROLOG_MIGRATE_UNKNOWN_FAILURE)]);
-        return;
-      }
-      this.chain(vm, [() => this.setVmState(vm, VM.ACTIVE, LCM.BOOT), () => this.toRunning(vm)]);
       return;
     }
     if (mode === 'live') {

@@ -13,7 +13,7 @@ import type { Scenario } from '../../sim/scenario';
 import { ROOT, rawCall, until } from '../helpers/processes';
 import { call, deployVms, failHost, host, HOST, ONED_URL, restoreHost, templateId, xml, type HostView, type Layout } from './oned';
 import { onedReady } from './ready';
-import { diffShapes, values } from './shape';
+import { diffShapes, values, type ShapeDiff } from './shape';
 
 /** The differences sim/README.md accepts (its "Differences from a real oned" table, first column). */
 function acceptedDifferences(): string[] {
@@ -43,6 +43,15 @@ let vms: { shared: number[]; local: number; hold: number };
 /** Found differences, checked against sim/README.md at the end. */
 const found = new Set<string>();
 const note = (key: string) => found.add(key);
+/** Shape differences, by what the XML is: a host's XML is one thing whether one.host.info, the pool or a hook payload serves it. */
+function noteShapes(what: string, d: ShapeDiff) {
+  const host = (p: string) => p.replace(/^HOST_POOL\//, '');
+  const label = /^(one\.host\.info|one\.hostpool\.info|failed host|hook payload)$/.test(what) ? 'host XML' : what;
+  const f = label === 'host XML' ? host : (p: string) => p;
+  for (const p of d.missing) note(`${label}: no ${f(p)}`);
+  for (const p of d.extra) note(`${label}: extra ${f(p)}`);
+  for (const o of d.order) note(`${label}: order ${f(o)}`);
+}
 
 /** What oneha never reads, or what is data of the dummy drivers rather than of oned. */
 const IGNORE = [
@@ -69,8 +78,12 @@ async function scenarioFromReal(): Promise<Scenario> {
     vcpu: +v.TEMPLATE.VCPU, resched: +v.RESCHED as 0 | 1,
     history: (v.HISTORY_RECORDS?.HISTORY ?? []).map((x: any) => ({ hostId: +x.HID, dsId: +x.DS_ID, action: +x.ACTION })),
   }));
+  // The oneha hook, with a command that does nothing: its executions are compared, not what it runs.
+  const hooks = (xml(await call('one.hookpool.info', -2, -1, -1)).HOOK_POOL?.HOOK ?? []).map((h: any) => ({
+    id: +h.ID, name: h.NAME, state: h.TEMPLATE.STATE, command: '/bin/true', arguments: h.TEMPLATE.ARGUMENTS, argumentsStdin: true,
+  }));
   return {
-    hosts, datastores, vms: vmList,
+    hosts, datastores, vms: vmList, hooks,
     config: { version: String(await call('one.system.version')) },
     options: { schedulerIntervalMs: 1000, bootDelayMs: 300 },
   } as Scenario;
@@ -112,10 +125,7 @@ describe('the simulator next to a real oned', () => {
     for (const [method, ...params] of calls) {
       const [r, s] = await both(method, ...params);
       expect([method, 'ok' in r && r.ok, 'ok' in s && s.ok]).toEqual([method, true, true]);
-      const d = diffShapes(String((r as { value: unknown }).value), String((s as { value: unknown }).value), IGNORE);
-      for (const p of d.missing) note(`${method}: no ${p}`);
-      for (const p of d.extra) note(`${method}: extra ${p}`);
-      for (const o of d.order) note(`${method}: order ${o}`);
+      noteShapes(method, diffShapes(String((r as { value: unknown }).value), String((s as { value: unknown }).value), IGNORE));
     }
   });
 
@@ -173,5 +183,68 @@ describe('the simulator next to a real oned', () => {
     }
     const [r, s] = await Promise.all([reply(ONED_URL, 'one.vm.info', [0], 'oneadmin:wrong'), reply(sim.url, 'one.vm.info', [0], 'oneadmin:wrong')]);
     expect(s).toEqual(r);
+  });
+
+  it('a host failure: the host in ERROR, its VMs UNKNOWN, the ERROR hook run with the host as it failed', async () => {
+    const hook = Number(values(String(await call('one.hookpool.info', -2, -1, -1)), 'HOOK_POOL/HOOK/ID')[0]);
+    const runs = (url: string) => reply(url, 'one.hook.info', [hook, false]).then((x) => values(String((x as { value: unknown }).value), 'HOOK/HOOKLOG/HOOK_EXECUTION_RECORD/ARGUMENTS'));
+    const [realRuns, simRuns] = [(await runs(ONED_URL)).length, (await runs(sim.url)).length];
+    sim.cloud.failHost(hA.id);
+    await failHost(l, hA);
+    for (const url of [ONED_URL, sim.url]) {
+      await until(async () => (await runs(url)).length > (url === ONED_URL ? realRuns : simRuns), 60_000, `the ERROR hook on ${url}`);
+    }
+    // monitord sets ERROR again at each manager timer (5 s): oned then shows PREV_STATE 3.
+    await new Promise((r) => setTimeout(r, 8000));
+    const [r, s] = await both('one.host.info', hA.id, false);
+    const [rx, sx] = [r, s].map((x) => String((x as { value: unknown }).value));
+    for (const p of ['HOST/STATE', 'HOST/PREV_STATE']) if (values(rx, p).join() !== values(sx, p).join()) note(`failed host: ${p} ${values(rx, p)} (real) vs ${values(sx, p)}`);
+    expect(values(sx, 'HOST/TEMPLATE/ERROR')).toHaveLength(values(rx, 'HOST/TEMPLATE/ERROR').length);
+    noteShapes('failed host', diffShapes(rx, sx, IGNORE));
+    for (const id of [...vms.shared, vms.local]) {
+      const [rv, sv] = await both('one.vm.info', id, false);
+      const st = (x: Reply) => ['VM/STATE', 'VM/LCM_STATE', 'VM/RESCHED'].map((p) => values(String((x as { value: unknown }).value), p).join()).join('/');
+      if (st(rv) !== st(sv)) note(`VM on the failed host: ${st(rv)} (real) vs ${st(sv)}`);
+    }
+    // What the hook got: the host as it entered ERROR (STATE 3, PREV_STATE 2), base64 in HOOKLOG.
+    const payload = async (url: string) => Buffer.from((await runs(url)).at(-1)!.split(' ')[0], 'base64').toString();
+    const [rp, sp] = [await payload(ONED_URL), await payload(sim.url)];
+    for (const p of ['HOST/STATE', 'HOST/PREV_STATE']) if (values(rp, p).join() !== values(sp, p).join()) note(`hook payload: ${p} ${values(rp, p)} (real) vs ${values(sp, p)}`);
+    noteShapes('hook payload', diffShapes(rp, sp, IGNORE));
+  });
+
+  /** Distinct (STATE/LCM_STATE, RESCHED, history records) a VM goes through until RUNNING with a new record. */
+  async function path(url: string, id: number, records: number, before: string): Promise<string[]> {
+    const seen: string[] = [before];
+    const end = Date.now() + 90_000;
+    for (;;) {
+      const v = String((await reply(url, 'one.vm.info', [id, false]) as { value: unknown }).value);
+      const [st, lcm, resched] = ['VM/STATE', 'VM/LCM_STATE', 'VM/RESCHED'].map((p) => values(v, p)[0]);
+      const h = values(v, 'VM/HISTORY_RECORDS/HISTORY/SEQ').length;
+      const step = `${st}/${lcm} resched=${resched} records=${h - records}`;
+      if (seen.at(-1) !== step) seen.push(step);
+      if (st === '3' && lcm === '3' && h > records) return seen;
+      if (Date.now() > end) throw new Error(`${url}: VM ${id} not RUNNING again: ${seen.join(' -> ')}`);
+      await new Promise((r) => setTimeout(r, 40));
+    }
+  }
+  /** The real path, polled, may miss short steps: it must be a subsequence of the simulator's (which shows each for bootDelayMs). */
+  const within = (real: string[], simulated: string[]) => {
+    let i = 0;
+    for (const step of simulated) if (step === real[i]) i++;
+    return i === real.length;
+  };
+
+  it('resched of an UNKNOWN VM and recover --recreate go through the same states', async () => {
+    for (const [id, call1] of [[vms.shared[0], ['one.vm.action', 'resched', vms.shared[0]]], [vms.shared[1], ['one.vm.recover', vms.shared[1], 4]]] as const) {
+      const v = String((await reply(ONED_URL, 'one.vm.info', [id, false]) as { value: unknown }).value);
+      const records = values(v, 'VM/HISTORY_RECORDS/HISTORY/SEQ').length;
+      const before = `${values(v, 'VM/STATE')[0]}/${values(v, 'VM/LCM_STATE')[0]} resched=${values(v, 'VM/RESCHED')[0]} records=0`;
+      const [method, ...params] = call1;
+      const [r, s] = await both(method, ...params);
+      expect([r, s]).toEqual([{ ok: true, value: id }, { ok: true, value: id }]);
+      const [rp, sp] = await Promise.all([path(ONED_URL, id, records, before), path(sim.url, id, records, before)]);
+      if (!within(rp, sp)) note(`${method === 'one.vm.action' ? 'resched' : 'recover --recreate'} path: ${rp.join(' -> ')} (real) vs ${sp.join(' -> ')}`);
+    }
   });
 });

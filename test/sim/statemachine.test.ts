@@ -205,13 +205,13 @@ describe('resched and the scheduler', () => {
 });
 
 describe('recover', () => {
-  it('4 delete-recreate: CLEANUP_RESUBMIT -> PENDING -> PROLOG -> BOOT -> RUNNING elsewhere, same ID', async () => {
+  it('4 delete-recreate: CLEANUP_RESUBMIT -> PENDING -> (ACTIVE) LCM_INIT -> PROLOG -> BOOT -> RUNNING elsewhere, same ID', async () => {
     const sim = await start(cloud({}, { bootDelayMs: 20 }));
     sim.cloud.failHost(1);
     expect(await call(sim.url, 'one.vm.recover', [2, 4])).toEqual([true, 2, 0]);
     await waitFor('RUNNING again', () => sim.cloud.vm(2)!.lcmState === 3 && sim.cloud.vm(2)!.state === 3);
     expect(sim.events.filter((e) => e.kind === 'vm-state' && e.id === 2).map((e) => e.to))
-      .toEqual(['UNKNOWN', 'CLEANUP_RESUBMIT', 'PENDING', 'PROLOG', 'BOOT', 'RUNNING']);
+      .toEqual(['UNKNOWN', 'CLEANUP_RESUBMIT', 'PENDING', 'LCM_INIT', 'PROLOG', 'BOOT', 'RUNNING']);
     const vm = parseVm(await ok(sim.url, 'one.vm.info', 2));
     expect(vm.id).toBe(2);
     expect(vm.history.map((h) => [h.hostname, h.action])).toEqual([['node-b', 14], ['node-c', 0]]);
