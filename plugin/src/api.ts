@@ -20,6 +20,8 @@ import type { HostView } from '../../runner/http/hostsRoutes';
 import type { HostSettings as HostSettingsChange } from '../../model/hostPolicy/settingsBody';
 import type { recoveryDetail, recoverySummary } from '../../runner/recoveryView';
 import type { Config } from '../../runner/config';
+import type { AgentMetadata } from '../../model/hostPolicy/agentOptions';
+import type { FenceIpRules } from '../../model/hostPolicy/fenceIp';
 
 export type Creds = HostView['credentials']['default'];
 
@@ -29,6 +31,7 @@ export type FenceTest = FenceTestResult;
 export interface HostList {
   total: number;
   defaults: Config['defaults'];
+  fenceIpRules: FenceIpRules;
   credentials: { default: Creds };
   hosts: HostView[];
 }
@@ -87,6 +90,7 @@ export const api = {
   hosts: () => request<HostList>('GET', 'v1/hosts'),
   host: (id: number) => request<HostView>('GET', `v1/hosts/${id}`),
   agents: () => request<{ agentDir: string; agents: string[] }>('GET', 'v1/fence/agents'),
+  agentParameters: (agent: string) => request<AgentMetadata & { allowed: string[] }>('GET', `v1/fence/agents/${encodeURIComponent(agent)}`),
   saveSettings: (id: number, change: HostSettingsChange) => request<HostView>('PUT', `v1/hosts/${id}/settings`, change),
   setCredentials: (id: number, username: string, password: string) => request<{ usernameSet: boolean; passwordSet: boolean }>('PUT', `v1/hosts/${id}/credentials`, { username, password }),
   deleteCredentials: (id: number) => request<{ usernameSet: boolean; passwordSet: boolean }>('DELETE', `v1/hosts/${id}/credentials`),

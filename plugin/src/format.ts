@@ -5,6 +5,8 @@ import { h } from './dom';
 
 export { HOST_STATE_NAMES as HOST_STATES } from '../../model/states';
 import { HOST_STATE_NAMES as HOST_STATES } from '../../model/states';
+import { fenceIpProblem, type FenceIpRules } from '../../model/hostPolicy/fenceIp';
+import { agentOptionsProblem, type AgentMetadata } from '../../model/hostPolicy/agentOptions';
 
 export type ChipKind = Verdict;
 
@@ -43,7 +45,17 @@ export function formatOptions(o: Record<string, string> | null | undefined): str
 }
 
 /** The runner's own rules (model/hostPolicy), so the form says what the server would. */
-export { isValidFenceIp } from '../../model/hostPolicy/fenceIp';
+/** Why a typed FENCE_IP would be refused, as a sentence, or undefined (the runner's rule, with its allowLoopback). */
+export function fenceIpMessage(value: string, rules: FenceIpRules | undefined): string | undefined {
+  const problem = fenceIpProblem(value, rules ?? { allowLoopback: false });
+  return problem && `"${value}" ${problem}.`;
+}
+
+/** Why typed options would be refused for this agent (its own metadata, the runner's allowlist), or undefined. */
+export function agentOptionsMessage(meta: AgentMetadata | undefined, options: Record<string, string>): string | undefined {
+  const problem = meta && agentOptionsProblem(meta, options, 'template');
+  return problem && `${problem}.`;
+}
 
 export function parseOptionsText(text: string): { options: Record<string, string>; error?: string } {
   const r = readFenceOptions(text);

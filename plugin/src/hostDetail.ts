@@ -1,9 +1,10 @@
 // One host's detail panel: tabs "HA settings", "Fence test", "Recoveries".
 import { api, ApiError, currentSession, type FenceTest, type HostSettingsChange, type HostView } from './api';
 import { confirmDialog, h, icon, nextId, replace, toast } from './dom';
-import { ago, chip, duration, fenceErrorAdvice, formatOptions, fullTime, hostStateChip, isValidFenceIp, parseOptionsText, recoveryChip, when } from './format';
+import { agentOptionsMessage, ago, chip, duration, fenceErrorAdvice, fenceIpMessage, formatOptions, fullTime, hostStateChip, parseOptionsText, recoveryChip, when } from './format';
+import { MAX_PAUSE_CYCLES, pauseProblem } from '../../model/pause';
 import { onLive } from './live';
-import { hosts, installedAgents } from './store';
+import { agentMetadata, hosts, installedAgents } from './store';
 
 export const TABS = [
   { id: 'settings', label: 'HA settings' },
@@ -152,7 +153,7 @@ export class HostDetail {
     mode.value = host.mode.source === 'host' ? host.mode.value : '';
     const fMode = field('Recovery mode', mode, 'migrate: reschedule each VM on another host; recreate: redeploy it from its template; delete: delete it (ONEHA_MODE).', sourceTag(host.mode.source));
 
-    const pause = h('input', { type: 'number', id: 'ha-pause', min: '0', max: '1000', step: '1', inputMode: 'numeric', placeholder: `inherit (${defaults?.pause ?? 2})`, on: { input: markDirty } });
+    const pause = h('input', { type: 'number', id: 'ha-pause', min: '0', max: String(MAX_PAUSE_CYCLES), step: '1', inputMode: 'numeric', placeholder: `inherit (${defaults?.pause ?? 2})`, on: { input: markDirty } });
     pause.value = host.pause.source === 'host' ? String(host.pause.value) : '';
     const fPause = field('Wait (monitoring cycles)', pause, 'How long a failed host gets to come back before oneha acts; empty inherits (ONEHA_PAUSE).', sourceTag(host.pause.source));
 
@@ -179,7 +180,7 @@ export class HostDetail {
     const fIp = field('FENCE_IP (BMC address)', ip, 'IPv4, IPv6 or a host name of the BMC.');
     const checkIp = () => {
       const v = ip.value.trim();
-      setError(fIp, v && !isValidFenceIp(v) ? `"${v}" is not an IP address or host name.` : undefined);
+      setError(fIp, v ? fenceIpMessage(v, hosts.data?.fenceIpRules) : undefined);
     };
     ip.addEventListener('blur', checkIp);
     ip.addEventListener('input', () => fIp.wrap.classList.contains('invalid') && checkIp());
@@ -187,8 +188,14 @@ export class HostDetail {
     const opts = h('input', { type: 'text', id: 'fence-options', autocomplete: 'off', spellcheck: false, placeholder: 'e.g. lanplus=1 cipher=3 ipport=623', value: formatOptions(host.fence.options), on: { input: markDirty } });
     const fOpts = field('Agent options (non-secret)', opts, 'key=value separated by spaces (ONEHA_FENCE_OPTIONS). Passwords never go here.');
     if (host.fence.optionsInvalid) setError(fOpts, 'The options on the host cannot be used (see below): saving replaces them with what this field holds.');
-    const checkOpts = () => setError(fOpts, parseOptionsText(opts.value).error);
-    opts.addEventListener('blur', checkOpts);
+    /** The options' problem: their syntax, then the chosen agent's own allowlist (as the runner checks them). */
+    const optionsProblem = async (): Promise<{ options: Record<string, string>; error?: string }> => {
+      const parsed = parseOptionsText(opts.value);
+      if (parsed.error || !agent.value || !Object.keys(parsed.options).length) return parsed;
+      return { ...parsed, error: agentOptionsMessage(await agentMetadata(agent.value), parsed.options) };
+    };
+    const checkOpts = async () => setError(fOpts, (await optionsProblem()).error);
+    opts.addEventListener('blur', () => void checkOpts());
 
     const levels = host.fence.methods.length
       ? h('ol', { class: 'levels' }, host.fence.methods.map((m) => h('li', null, m.kind === 'agent'
@@ -226,9 +233,9 @@ export class HostDetail {
       const p = pause.value.trim();
       if (p !== (host.pause.source === 'host' ? String(host.pause.value) : '')) {
         if (p === '') change.pause = null;
-        else if (/^\d{1,4}$/.test(p) && Number(p) <= 1000) change.pause = Number(p);
+        else if (!pauseProblem(p)) change.pause = Number(p);
         else {
-          setError(fPause, 'A whole number of monitoring cycles from 0 to 1000, or empty to inherit.');
+          setError(fPause, `The wait ${pauseProblem(p)}; leave it empty to inherit.`);
           bad ??= fPause;
         }
       }
@@ -237,12 +244,13 @@ export class HostDetail {
       if (agent.value !== (host.fence.agent ?? '')) change.fenceAgent = agent.value || null;
       const ipv = ip.value.trim();
       if (ipv !== (host.fence.ip ?? '')) {
-        if (ipv && !isValidFenceIp(ipv)) {
-          setError(fIp, `"${ipv}" is not an IP address or host name.`);
+        const ipProblem = ipv ? fenceIpMessage(ipv, hosts.data?.fenceIpRules) : undefined;
+        if (ipProblem) {
+          setError(fIp, ipProblem);
           bad ??= fIp;
         } else change.fenceIp = ipv || null;
       }
-      const parsed = parseOptionsText(opts.value);
+      const parsed = await optionsProblem();
       if (parsed.error) {
         setError(fOpts, parsed.error);
         bad ??= fOpts;

@@ -1,6 +1,7 @@
 // Shared, cached data: the host list (one GET /v1/hosts for every view) and
 // the installed fence agents. Views subscribe and are told when it changes.
 import { api, type HostList, type HostView } from './api';
+import type { AgentMetadata } from '../../model/hostPolicy/agentOptions';
 
 type Listener = () => void;
 
@@ -74,4 +75,18 @@ export function installedAgents(): Promise<string[]> {
     return [];
   });
   return agents;
+}
+
+const metadata = new Map<string, Promise<AgentMetadata | undefined>>();
+/** An agent's parameters as the runner read them (-o metadata), for checking options as typed; undefined if unknown. */
+export function agentMetadata(agent: string): Promise<AgentMetadata | undefined> {
+  let m = metadata.get(agent);
+  if (!m) {
+    m = api.agentParameters(agent).then((r) => ({ agent: r.agent, parameters: r.parameters }), () => {
+      metadata.delete(agent);
+      return undefined;
+    });
+    metadata.set(agent, m);
+  }
+  return m;
 }

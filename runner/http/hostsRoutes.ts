@@ -150,7 +150,7 @@ export function hostsRoutes(ctx: RunnerContext) {
   api.add({ method: 'put', path: '/v1/hosts/:id/credentials', auth: 'admin', body: CredentialsBody, summary: 'Set the host\'s own BMC credentials (secret store ref host:<id>). Write-only: answers whether a username and a password are set.' });
   api.add({ method: 'delete', path: '/v1/hosts/:id/credentials', auth: 'admin', summary: 'Remove the host\'s own BMC credentials (the default ones then apply, if any).' });
   api.add({ method: 'get', path: '/v1/fence/agents', auth: 'read', summary: 'Fence agents installed on this front-end (executable fence_* in config fence.agentDir).' });
-  api.add({ method: 'get', path: '/v1/fence/agents/:agent', auth: 'read', summary: 'The options a host may set for this agent: its plain connection and timing parameters, from its own -o metadata, with their types and choices.', responses: { 200: 'OK', 404: 'not installed', 502: 'its metadata could not be read' } });
+  api.add({ method: 'get', path: '/v1/fence/agents/:agent', auth: 'read', summary: 'The agent\'s parameters from its own -o metadata (types, choices) and which of them a host may set (allowed: its plain connection and timing settings).', responses: { 200: 'OK', 404: 'not installed', 502: 'its metadata could not be read' } });
 
   // One hostpool call serves every request arriving while it runs and for a
   // moment after (several consoles open, a burst of refreshes during a
@@ -185,6 +185,8 @@ export function hostsRoutes(ctx: RunnerContext) {
       return c.json({
         total: hosts.length,
         defaults: config.defaults,
+        /** What the page needs to check FENCE_IP with the runner's own rule (model/hostPolicy/fenceIp). */
+        fenceIpRules: { allowLoopback: config.fence.allowLoopback },
         credentials: { default: credsOf(s.secrets.get('default')) },
         hosts: hosts.map((h) => (reveal ? hostView(ctx, h, s) : withoutFenceSettings(hostView(ctx, h, s)))),
       });
@@ -195,7 +197,8 @@ export function hostsRoutes(ctx: RunnerContext) {
       if (!(await agents()).includes(agent)) return errorJson(c, 404, 'not-found', `${agent.slice(0, 64)} is not installed in ${config.fence.agentDir}.`);
       const meta = await agentMetadata(join(config.fence.agentDir, agent), agent);
       if (!meta.ok) return errorJson(c, 502, 'agent-metadata', `${meta.problem}.`);
-      return c.json({ agent, options: allowedOptions(meta.metadata) });
+      // The whole list, so the page's check (agentOptionsProblem) gives the runner's very reasons.
+      return c.json({ ...meta.metadata, allowed: allowedOptions(meta.metadata).map((p) => p.name) });
     })
     .get('/v1/hosts/:id', requireRead, async (c) => {
       const id = parseId(c.req.param('id'));

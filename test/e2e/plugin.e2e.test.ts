@@ -124,6 +124,25 @@ describe('admin console (oneha demo + Chromium)', () => {
     await admin.fill('#fence-options', '');
   });
 
+  it("the page checks options against the chosen agent's own metadata before sending anything (the runner's rule)", async () => {
+    const puts: string[] = [];
+    const onRequest = (r: { method(): string; url(): string }) => r.method() === 'PUT' && puts.push(r.url());
+    admin.on('request', onRequest);
+    try {
+      await admin.selectOption('#fence-agent', 'fence_ipmilan');
+      for (const [typed, reason] of [['privlvl=root', 'must be one of callback, user, operator, administrator'], ['verbose=1', 'whole dialogue'], ['no_such=1', 'fence_ipmilan has no option']]) {
+        await admin.fill('#fence-options', typed);
+        await admin.click('#save-settings');
+        await admin.waitForSelector(`#fence-options-error:has-text("${reason}")`);
+      }
+      expect(puts).toEqual([]);
+    } finally {
+      admin.off('request', onRequest);
+    }
+    await admin.fill('#fence-options', '');
+    await admin.selectOption('#fence-agent', '');
+  });
+
   it('fence test against ipmi_sim through the page: agent, FENCE_IP, options and credentials set, the result appears', async () => {
     bmc = await startIpmiSim({ username: 'ipmiadmin', password: 'bmc-secret-1' });
     await admin.click('tr[data-key="3"] a');

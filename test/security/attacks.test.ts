@@ -235,7 +235,8 @@ describe('fence options by allowlist from the agent\'s own metadata: the ProxyCo
     const r = await t.req('PUT', '/v1/hosts/0/settings', { cookie: s.cookie, csrf: s.csrf, body: { fenceAgent: 'fence_virsh', fenceOptions: { ipport: '2222', plug: 'vm-1', login_timeout: '2', power_wait: '0', inet4_only: '1' } } });
     expect(r.status).toBe(200);
     const allowed = await t.req('GET', '/v1/fence/agents/fence_virsh', { cookie: s.cookie });
-    const names = allowed.json.options.map((o: { name: string }) => o.name);
+    const names: string[] = allowed.json.allowed;
+    expect(allowed.json.parameters.map((p: { name: string }) => p.name)).toContain('ssh_options');
     expect(names).toEqual(expect.arrayContaining(['ipport', 'plug', 'login_timeout', 'inet4_only']));
     for (const bad of ['ssh_options', 'identity_file', 'ssh_path', 'sudo', 'password', 'password_script', 'debug_file', 'action']) expect(names).not.toContain(bad);
   });
