@@ -21,9 +21,16 @@ export const ConfigSchema = z.object({
     store: z.enum(['file', 'opennebula']).default('file'),
     /** one.document TYPE for oneha's flows (OneFlow uses 100/101). */
     documentType: z.number().int().positive().default(1042),
-    /** Finished recoveries kept (in memory, and in the file log when it is compacted at start). */
+    /** Finished recoveries kept (in memory, and in the file log when it is compacted). */
     retain: z.number().int().min(10).default(5000),
-  }).strict().default({ store: 'file', documentType: 1042, retain: 5000 }),
+    /** The file log is compacted at start and whenever it grows past this size (and twice its size after the last compaction)... */
+    compactMegabytes: z.number().positive().default(64),
+    /** ...or this long after the last compaction, if anything was appended. */
+    compactSeconds: z.number().int().positive().default(3600),
+    /** Rejected payloads go to rejected.jsonl, rotated to rejected.1.jsonl past either bound. */
+    rejectedMax: z.number().int().min(1).default(1000),
+    rejectedMegabytes: z.number().positive().default(64),
+  }).strict().default({ store: 'file', documentType: 1042, retain: 5000, compactMegabytes: 64, compactSeconds: 3600, rejectedMax: 1000, rejectedMegabytes: 64 }),
   concurrency: z.object({
     vms: z.number().int().min(1).max(256).default(8),
     flows: z.number().int().min(1).max(1000).default(16),

@@ -24,6 +24,16 @@ class Histogram {
   }
 }
 
+const STORE_HELP: Record<string, string> = {
+  journal_bytes: 'Size of the journal log now.',
+  journal_compactions_total: 'Journal compactions (at start, by size or by age).',
+  journal_quarantined_lines_total: 'Torn or unreadable journal lines moved to quarantine.jsonl.',
+  journal_write_errors_total: 'Journal writes that failed (nothing of them was acknowledged).',
+  rejected_payloads_kept_total: 'Rejected hook payloads written to rejected.jsonl.',
+  rejected_payload_bytes_total: 'Bytes of rejected hook payloads written.',
+  rejected_rotations_total: 'Rotations of rejected.jsonl to rejected.1.jsonl.',
+};
+
 export class Metrics {
   private readonly flows = new Map<string, number>();
   private readonly stepSum = new Map<string, number>();
@@ -151,6 +161,10 @@ export class Metrics {
     L.push(`oneha_recovery_seconds_sum ${this.recoverySecondsSum.toFixed(3)}`, `oneha_recovery_seconds_count ${this.recoverySecondsCount}`);
     metric('oneha_recovery_seconds_max', 'gauge', 'Longest time from event to last VM recovered.');
     L.push(`oneha_recovery_seconds_max ${this.recoverySecondsMax.toFixed(3)}`);
+    for (const [name, value] of Object.entries(this.journal.store.stats?.() ?? {})) {
+      metric(`oneha_${name}`, name.endsWith('_total') ? 'counter' : 'gauge', STORE_HELP[name] ?? name);
+      L.push(`oneha_${name} ${value}`);
+    }
     return L.join('\n') + '\n';
   }
 }

@@ -47,6 +47,8 @@ export function recoveryDetail(r: Recovery) {
   return {
     ...recoverySummary(r),
     payload: r.payload,
+    // A rejected payload is whole in this file (journal directory); `payload` may be its beginning only.
+    payloadRef: r.payloadRef,
     steps: r.steps.map((s) => ({
       name: s.name, status: s.status, startedAt: s.startedAt, endedAt: s.endedAt,
       durationMs: s.endedAt !== undefined ? s.endedAt - s.startedAt : undefined,

@@ -111,7 +111,10 @@ export class Runner {
     mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
     const store: JournalStore = opts.journalStore ?? (config.journal.store === 'opennebula'
       ? new DocumentJournalStore(one, config.journal.documentType)
-      : new FileJournalStore(config.dataDir, config.journal.retain));
+      : new FileJournalStore(config.dataDir, {
+        compactBytes: config.journal.compactMegabytes * 2 ** 20, compactSeconds: config.journal.compactSeconds,
+        rejected: { maxCount: config.journal.rejectedMax, maxBytes: config.journal.rejectedMegabytes * 2 ** 20 }, log: log.child({ component: 'journal' }),
+      }));
     const bus = new EventBus();
     const journal = new Journal(store, bus, () => clock.now(), config.journal.retain);
     const metrics = new Metrics(journal);
@@ -148,7 +151,7 @@ export class Runner {
         log.info(`fence test of host ${host.id}: ${r.reachable ? `reachable, power ${r.power}` : `FAILED: ${r.error}`}`, { hostId: host.id });
         return r;
       },
-      disarm, massBrake, log, clock, api: new ApiDoc(), token: () => token, demo: opts.demo, startedAt: clock.now(),
+      disarm, massBrake, log, clock, api: new ApiDoc(), token: () => token, demo: opts.demo, startedAt: clock.now(), lifecycle: { stopping: false },
     };
     this.app = createApp(this.ctx, opts.extensions?.(this.ctx));
     log.info(`${origin}, journal ${store.kind}`);
@@ -167,7 +170,7 @@ export class Runner {
     const { ctx } = this;
     const loaded = await ctx.journal.load();
     await this.checkLeader();
-    const resumed = ctx.manager.resumeAll();
+    const resumed = await ctx.manager.resumeAll();
     ctx.log.info(`journal: ${loaded.length} recoveries loaded, ${resumed} resumed`);
   }
 

@@ -63,6 +63,11 @@ export class FlowManager {
     const at = this.now;
     const id = newRecoveryId(at);
     await this.journal.record(id, { type: 'received', payload, trigger, force: force || undefined });
+    return this.admitReceived(id, payload, trigger, at, force);
+  }
+
+  /** Decodes a journaled event and starts, joins or drops it (submit, and orphans found at start). */
+  private async admitReceived(id: string, payload: string, trigger: 'hook' | 'manual', at: number, force: boolean): Promise<SubmitResult> {
     let hostId: number;
     try {
       hostId = decodeHookPayload(payload).host.id;
@@ -143,7 +148,8 @@ export class FlowManager {
     };
     try {
       await runRecoveryFlow(rec, ports, this.opts.settings, {
-        record: async (e) => void (await this.journal.record(id, e)),
+        // A full disk pauses the flow at its next event instead of failing it half-recorded.
+        record: async (e) => void (await this.journal.recordPatiently(id, e)),
         fenceMethods: this.opts.fenceMethods,
         brake: (host) => this.brake(host),
       });
@@ -235,10 +241,16 @@ export class FlowManager {
     return { status: 'accepted', recoveryId: nid };
   }
 
-  /** At start: resume every unfinished flow from its last finished step. */
-  resumeAll(): number {
+  /**
+   * At start: resume every unfinished flow from its last finished step. An
+   * event journaled but not yet decoded when the runner stopped (`received`,
+   * no host) is decoded from its journaled payload now, as submit would have.
+   */
+  async resumeAll(): Promise<number> {
     let n = 0;
+    const orphans: Recovery[] = [];
     for (const r of this.journal.list().reverse()) {
+      if (r.status === 'received' && r.hostId === undefined && (r.trigger === 'hook' || r.trigger === 'manual')) orphans.push(r);
       if (r.hostId === undefined || r.hostId < 0) continue;
       if (FINAL_STATUSES.has(r.status)) continue;
       if (WAITING_STATUSES.has(r.status)) {
@@ -248,6 +260,12 @@ export class FlowManager {
       if (this.activeByHost.has(r.hostId)) continue;
       this.enqueue(r.id, r.hostId);
       n++;
+    }
+    // After the flows they may join.
+    for (const r of orphans) {
+      const admitted = await this.admitReceived(r.id, r.payload, r.trigger as 'hook' | 'manual', r.receivedAt, !!r.force);
+      this.opts.logFor({ recoveryId: r.id }).warn(`event journaled but not decoded before the last stop: ${admitted.status} now`);
+      if (admitted.status === 'accepted') n++;
     }
     return n;
   }

@@ -1,9 +1,10 @@
 // POST /v1/hooks/host-error: what the hook manager wrote to the hook's stdin,
 // journaled before anything else, answered 202 with the recovery id.
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
 import type { RunnerContext } from '../context';
+import { JournalWriteError } from '../journal/errors';
 import { bearerOf, tokenMatches } from './auth';
 import { errorJson } from './openapi';
 
@@ -23,10 +24,21 @@ export function hookRoutes(ctx: RunnerContext) {
     method: 'post', path: '/v1/hooks/host-error', auth: 'hook-token',
     summary: 'Host ERROR hook event. Body: the hook stdin as text/plain, or JSON {payload} / {template, arguments}. ?force=1 bypasses the replay window.',
     body: z.string(), bodyType: 'text/plain', response: HookAccepted,
-    responses: { 202: 'accepted, joined an active recovery, or a duplicate of a recent one', 400: 'malformed payload (kept in the journal as rejected)', 401: 'missing or wrong token', 413: 'body too large' },
+    responses: {
+      202: 'accepted, joined an active recovery, or a duplicate of a recent one', 400: 'malformed payload (kept as rejected)', 401: 'missing or wrong token', 413: 'body too large',
+      503: 'shutting down or the journal cannot be written: nothing was accepted, retry (Retry-After)', 507: 'the journal\'s disk is full: nothing was accepted, retry once space is freed',
+    },
   });
   return new Hono().post(
     '/v1/hooks/host-error',
+    async (c, next) => {
+      // Stopping: the hook script retries a 503, and the next runner takes it.
+      if (ctx.lifecycle.stopping) {
+        c.header('Retry-After', '2');
+        return errorJson(c, 503, 'stopping', 'the runner is shutting down; retry in a moment');
+      }
+      await next();
+    },
     async (c, next) => {
       const bearer = bearerOf(c);
       if (bearer === undefined) return errorJson(c, 401, 'missing-token', 'Authorization: Bearer <token> is required');
@@ -38,24 +50,36 @@ export function hookRoutes(ctx: RunnerContext) {
       onError: (c) => errorJson(c, 413, 'too-large', `the payload is larger than ${ctx.config.limits.bodyBytes} bytes`),
     }),
     async (c) => {
-      const raw = await c.req.text();
-      let payload = raw;
-      if ((c.req.header('content-type') ?? '').includes('application/json')) {
-        let parsed: z.infer<typeof HookJsonBody> | undefined;
-        try {
-          const r = HookJsonBody.safeParse(JSON.parse(raw));
-          if (r.success) parsed = r.data;
-        } catch { /* reported below */ }
-        if (!parsed) {
-          const recoveryId = await ctx.manager.recordRejected(raw, 'the JSON body must be {"payload": "..."} or {"template": "...", "arguments": "..."}.');
-          return c.json({ error: { code: 'bad-json', message: 'the JSON body must be {"payload": "..."} or {"template": "...", "arguments": "..."}.' }, recoveryId }, 400);
-        }
-        payload = 'payload' in parsed ? parsed.payload : `${parsed.template} ${parsed.arguments}`;
+      try {
+        return await accept(c);
+      } catch (e) {
+        if (!(e instanceof JournalWriteError)) throw e;
+        // Nothing of this request was acknowledged: the journal cut its write off again.
+        c.header('Retry-After', '10');
+        return e.full ? errorJson(c, 507, 'journal-full', e.message) : errorJson(c, 503, 'journal-unwritable', e.message);
       }
-      const force = c.req.query('force') === '1' || c.req.query('force') === 'true';
-      const r = await ctx.manager.submit(payload, 'hook', force);
-      if (r.status === 'rejected') return c.json({ error: { code: r.code, message: r.message }, recoveryId: r.recoveryId }, 400);
-      return c.json({ recoveryId: r.recoveryId, status: r.status, link: `/v1/recoveries/${r.recoveryId}` }, 202);
     },
   );
+
+  /** Journal first (durable), then decode and start or join: the 202 means it is on disk. */
+  async function accept(c: Context) {
+    const raw = await c.req.text();
+    let payload = raw;
+    if ((c.req.header('content-type') ?? '').includes('application/json')) {
+      let parsed: z.infer<typeof HookJsonBody> | undefined;
+      try {
+        const r = HookJsonBody.safeParse(JSON.parse(raw));
+        if (r.success) parsed = r.data;
+      } catch { /* reported below */ }
+      if (!parsed) {
+        const recoveryId = await ctx.manager.recordRejected(raw, 'the JSON body must be {"payload": "..."} or {"template": "...", "arguments": "..."}.');
+        return c.json({ error: { code: 'bad-json', message: 'the JSON body must be {"payload": "..."} or {"template": "...", "arguments": "..."}.' }, recoveryId }, 400);
+      }
+      payload = 'payload' in parsed ? parsed.payload : `${parsed.template} ${parsed.arguments}`;
+    }
+    const force = c.req.query('force') === '1' || c.req.query('force') === 'true';
+    const r = await ctx.manager.submit(payload, 'hook', force);
+    if (r.status === 'rejected') return c.json({ error: { code: r.code, message: r.message }, recoveryId: r.recoveryId }, 400);
+    return c.json({ recoveryId: r.recoveryId, status: r.status, link: `/v1/recoveries/${r.recoveryId}` }, 202);
+  }
 }

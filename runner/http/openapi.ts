@@ -61,7 +61,7 @@ export class ApiDoc {
 }
 
 /** A JSON error body the same shape everywhere. */
-export function errorJson(c: Context, status: 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 500 | 502 | 503, code: string, message: string, details?: unknown) {
+export function errorJson(c: Context, status: 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 500 | 502 | 503 | 507, code: string, message: string, details?: unknown) {
   return c.json({ error: { code, message, ...(details === undefined ? {} : { details }) } }, status);
 }
 

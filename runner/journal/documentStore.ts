@@ -36,20 +36,19 @@ export class DocumentJournalStore implements JournalStore {
     return next;
   }
 
-  async loadAll(): Promise<Recovery[]> {
-    const out: Recovery[] = [];
+  async load(apply: (e: JournalEvent) => void | Promise<void>): Promise<void> {
     for (const d of await this.one.documentPoolInfo(-2, -1, -1, this.type)) {
+      let r: Recovery;
       try {
-        const r = JSON.parse(d.body) as Recovery;
+        r = JSON.parse(d.body) as Recovery;
         if (!r?.id) continue;
-        this.docs.set(r.id, d.id);
-        this.state.set(r.id, r);
-        out.push(structuredClone(r));
       } catch {
-        // not one of ours, or damaged: left alone
+        continue; // not one of ours, or damaged: left alone
       }
+      this.docs.set(r.id, d.id);
+      this.state.set(r.id, r);
+      await apply({ id: r.id, at: r.updatedAt, type: 'snapshot', recovery: structuredClone(r) });
     }
-    return out;
   }
 
   async close(): Promise<void> {

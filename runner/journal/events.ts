@@ -24,6 +24,41 @@ export const TriggerSchema = z.enum(['hook', 'reconciled', 'manual', 'replay']);
 
 const base = { id: z.string(), at: z.number() };
 
+export const StepRecordSchema = z.object({
+  name: StepNameSchema,
+  status: z.enum(['running', 'ok', 'failed']),
+  startedAt: z.number(),
+  endedAt: z.number().optional(),
+  input: z.unknown().optional(),
+  output: z.unknown().optional(),
+  error: z.object({ code: z.string(), message: z.string() }).optional(),
+});
+export type StepRecord = z.infer<typeof StepRecordSchema>;
+
+/** A recovery's state: the fold of its events (and what a compacted log keeps per recovery). */
+export const RecoverySchema = z.object({
+  id: z.string(),
+  trigger: TriggerSchema,
+  payload: z.string(),
+  /** Where a rejected payload went (the rejected-payload file), so memory and the compacted log need not hold it. */
+  payloadRef: z.string().optional(),
+  receivedAt: z.number(),
+  updatedAt: z.number(),
+  hostId: z.number().int().optional(),
+  hostName: z.string().optional(),
+  status: RecoveryStatusSchema,
+  reason: z.string().optional(),
+  /** Machine-readable cause of a failure (a step error code or oned's error name). */
+  errorCode: z.string().optional(),
+  steps: z.array(StepRecordSchema),
+  vms: z.array(z.record(z.string(), z.unknown())),
+  /** Further events for the same host that joined this recovery. */
+  joined: z.number().int(),
+  releasedBy: z.string().optional(),
+  force: z.boolean().optional(),
+});
+export type Recovery = z.infer<typeof RecoverySchema>;
+
 export const JournalEventSchema = z.discriminatedUnion('type', [
   z.object({ ...base, type: z.literal('received'), payload: z.string(), trigger: TriggerSchema, hostId: z.number().int().optional(), force: z.boolean().optional() }),
   z.object({ ...base, type: z.literal('host'), hostId: z.number().int(), hostName: z.string() }),
@@ -31,45 +66,21 @@ export const JournalEventSchema = z.discriminatedUnion('type', [
   z.object({ ...base, type: z.literal('step-finished'), step: StepNameSchema, output: z.unknown() }),
   z.object({ ...base, type: z.literal('step-failed'), step: StepNameSchema, error: z.object({ code: z.string(), message: z.string() }) }),
   z.object({ ...base, type: z.literal('vm'), outcome: z.record(z.string(), z.unknown()) }),
-  z.object({ ...base, type: z.literal('status'), status: RecoveryStatusSchema, reason: z.string().optional(), code: z.string().optional() }),
+  z.object({ ...base, type: z.literal('status'), status: RecoveryStatusSchema, reason: z.string().optional(), code: z.string().optional(), payloadRef: z.string().optional() }),
   z.object({ ...base, type: z.literal('joined'), payload: z.string(), trigger: TriggerSchema }),
   z.object({ ...base, type: z.literal('released'), by: z.string() }),
+  // Written by compaction: the whole folded state in one line, instead of the events it came from.
+  z.object({ ...base, type: z.literal('snapshot'), recovery: RecoverySchema }),
 ]);
 export type JournalEvent = z.infer<typeof JournalEventSchema>;
 type Without<T, K extends keyof T> = T extends unknown ? Omit<T, K> : never;
-export type NewEvent = Without<JournalEvent, 'id' | 'at'>;
+export type NewEvent = Without<Exclude<JournalEvent, { type: 'snapshot' }>, 'id' | 'at'>;
 
-export interface StepRecord {
-  name: StepName;
-  status: 'running' | 'ok' | 'failed';
-  startedAt: number;
-  endedAt?: number;
-  input?: unknown;
-  output?: unknown;
-  error?: { code: string; message: string };
-}
-
-export interface Recovery {
-  id: string;
-  trigger: z.infer<typeof TriggerSchema>;
-  payload: string;
-  receivedAt: number;
-  updatedAt: number;
-  hostId?: number;
-  hostName?: string;
-  status: RecoveryStatus;
-  reason?: string;
-  /** Machine-readable cause of a failure (a step error code or oned's error name). */
-  errorCode?: string;
-  steps: StepRecord[];
-  vms: Record<string, unknown>[];
-  /** Further events for the same host that joined this recovery. */
-  joined: number;
-  releasedBy?: string;
-  force?: boolean;
-}
+/** Characters of a rejected payload kept in memory and in the compacted log (the rest is in payloadRef). */
+export const REJECTED_PREVIEW_CHARS = 4096;
 
 export function applyEvent(r: Recovery | undefined, e: JournalEvent): Recovery | undefined {
+  if (e.type === 'snapshot') return e.recovery;
   if (e.type === 'received') {
     return {
       id: e.id, trigger: e.trigger, payload: e.payload, receivedAt: e.at, updatedAt: e.at, hostId: e.hostId,
@@ -100,7 +111,14 @@ export function applyEvent(r: Recovery | undefined, e: JournalEvent): Recovery |
       if (i >= 0) r.vms[i] = { ...r.vms[i], ...e.outcome }; else r.vms.push(e.outcome);
       break;
     }
-    case 'status': r.status = e.status; r.reason = e.reason; r.errorCode = e.code; break;
+    case 'status':
+      r.status = e.status; r.reason = e.reason; r.errorCode = e.code;
+      if (e.payloadRef) {
+        // The whole payload is in the rejected file; memory keeps only enough to show.
+        r.payloadRef = e.payloadRef;
+        if (r.payload.length > REJECTED_PREVIEW_CHARS) r.payload = r.payload.slice(0, REJECTED_PREVIEW_CHARS);
+      }
+      break;
     case 'joined': r.joined++; break;
     case 'released': r.releasedBy = e.by; break;
   }

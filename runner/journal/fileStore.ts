@@ -2,13 +2,31 @@
 // database's write-ahead log. Events appended in the same turn of the event
 // loop are written together and made durable with one fdatasync (group
 // commit), off the event loop, before any of their appends resolve. Plain
-// files instead of SQLite: no native module to build on the front-end, a
-// crash can at worst tear the last line (ignored on load), and an operator
-// can read a flow with `jq 'select(.id == "...")' journal.jsonl`.
-import { closeSync, fdatasync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, write, writeSync, existsSync } from 'node:fs';
+// files instead of SQLite: no native module to build on the front-end, and an
+// operator can read a flow with `jq 'select(.id == "...")' journal.jsonl`.
+//
+// What can go wrong with a file, and what happens (test/unit/journalFaults):
+// - a crash or a full disk tears the last line: on open, the bytes after the
+//   last newline are moved to quarantine.jsonl (with their offset, logged)
+//   before anything is appended, so the next line never glues onto them;
+// - a write fails at run time: the partial batch is cut off again at once,
+//   its appends are rejected (nothing acknowledged), a full disk says so;
+// - an unreadable line anywhere: logged with its line number, copied to
+//   quarantine.jsonl, the rest loads;
+// - the file is deleted while running: the next write notices and rewrites
+//   the current state to a new file.
+// The log is loaded as a stream and compacted (rewritten as one snapshot line
+// per recovery the journal keeps) at start and whenever it grows past its
+// bounds, so neither start-up time nor memory follow the log's history.
+import { createReadStream, closeSync, existsSync, fstatSync, ftruncateSync, fdatasync, mkdirSync, openSync, readSync, statSync, truncateSync, write, appendFileSync, fsyncSync } from 'node:fs';
+import { open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
-import { applyEvent, FINAL_STATUSES, JournalEventSchema, type JournalEvent, type Recovery } from './events';
+import { silentLog, type Log } from '../../functions/ports';
+import { JournalWriteError } from './errors';
+import { JournalEventSchema, type JournalEvent, type Recovery } from './events';
+import { RejectedPayloads, type RejectedBounds, type RejectedEntry } from './rejectedPayloads';
 import type { JournalStore } from './store';
 
 const writeAsync = promisify(write);
@@ -20,23 +38,96 @@ interface Pending {
   reject: (e: Error) => void;
 }
 
+export interface FileJournalOptions {
+  /** Compact when the log has grown past this many bytes (and twice its size after the last compaction). */
+  compactBytes?: number;
+  /** Compact when this long has passed since the last compaction and something was appended. */
+  compactSeconds?: number;
+  rejected?: RejectedBounds;
+  log?: Log;
+}
+
+export const JOURNAL_DEFAULTS = { compactBytes: 64 << 20, compactSeconds: 3600, rejected: { maxCount: 1000, maxBytes: 64 << 20 } };
+
 export class FileJournalStore implements JournalStore {
   readonly kind = 'file';
   readonly file: string;
+  readonly quarantineFile: string;
   private fd: number;
   private queue: Pending[] = [];
   private flushing = false;
+  /** Bytes durably in the log; a failed batch is cut back to this. */
+  private size = 0;
+  private sizeAfterCompaction = 0;
+  private lastCompaction = Date.now();
+  private appendedSinceCompaction = false;
+  private snapshot?: () => Recovery[];
+  /** Set when a failed write could not be cut off: nothing more is appended until a restart repairs the tail. */
+  private broken?: Error;
+  private readonly opts: Required<Omit<FileJournalOptions, 'log'>>;
+  private readonly log: Log;
+  private readonly rejected: RejectedPayloads;
+  private linesLoaded = 0;
+  private counters = { compactions: 0, quarantined: 0, writeErrors: 0 };
 
-  /** `retain`: finished recoveries kept when the log is compacted at start (unfinished ones always are). */
-  constructor(dataDir: string, private readonly retain = 5000) {
+  constructor(dataDir: string, opts: FileJournalOptions = {}) {
+    this.opts = { ...JOURNAL_DEFAULTS, ...Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) } as Required<Omit<FileJournalOptions, 'log'>>;
+    this.log = opts.log ?? silentLog;
     const dir = join(dataDir, 'journal');
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     this.file = join(dir, 'journal.jsonl');
-    this.fd = openSync(this.file, 'a', 0o600);
+    this.quarantineFile = join(dir, 'quarantine.jsonl');
+    this.rejected = new RejectedPayloads(dir, this.opts.rejected);
+    if (existsSync(this.file) && statSync(this.file).isDirectory()) {
+      throw new Error(`journal ${this.file} is a directory, not a file: move it away (nothing was read or changed)`);
+    }
+    try {
+      this.fd = openSync(this.file, 'a', 0o600);
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      throw new Error(`journal ${this.file} cannot be opened for writing (${err.code}): ${err.message}`);
+    }
+    this.cutTornTail();
+    this.size = this.sizeAfterCompaction = fstatSync(this.fd).size;
+  }
+
+  /** A last line without its newline (a crash or a full disk mid-write) goes to quarantine before anything is appended. */
+  private cutTornTail(): void {
+    const size = fstatSync(this.fd).size;
+    if (size === 0) return;
+    const rfd = openSync(this.file, 'r');
+    try {
+      const one = Buffer.alloc(1);
+      readSync(rfd, one, 0, 1, size - 1);
+      if (one[0] === 10) return;
+      // Backwards in chunks to the last newline.
+      const chunk = Buffer.alloc(64 * 1024);
+      let cut = 0;
+      for (let end = size; end > 0 && !cut;) {
+        const start = Math.max(0, end - chunk.length);
+        const n = readSync(rfd, chunk, 0, end - start, start);
+        const i = chunk.subarray(0, n).lastIndexOf(10);
+        if (i >= 0) cut = start + i + 1;
+        end = start;
+      }
+      const torn = Buffer.alloc(size - cut);
+      readSync(rfd, torn, 0, torn.length, cut);
+      this.quarantine({ reason: 'torn last line (no newline): cut off before appending', offset: cut, text: torn.toString('utf8') });
+      truncateSync(this.file, cut);
+      this.log.warn(`journal: the last line (${torn.length} bytes at offset ${cut}) was torn by an interrupted write; moved to ${this.quarantineFile}`);
+    } finally {
+      closeSync(rfd);
+    }
+  }
+
+  private quarantine(entry: { reason: string; offset?: number; line?: number; text: string }): void {
+    appendFileSync(this.quarantineFile, JSON.stringify({ at: Date.now(), file: this.file, ...entry }) + '\n', { mode: 0o600 });
+    this.counters.quarantined++;
   }
 
   append(event: JournalEvent): Promise<void> {
     return new Promise((resolve, reject) => {
+      if (this.broken) return reject(this.broken);
       this.queue.push({ line: JSON.stringify(event) + '\n', resolve, reject });
       if (!this.flushing) this.flush();
     });
@@ -46,64 +137,157 @@ export class FileJournalStore implements JournalStore {
     this.flushing = true;
     // setImmediate: every append made in this turn joins the batch.
     setImmediate(async () => {
+      // Compaction between batches: every event written so far is in the snapshot, none queued is.
+      await this.compactIfDue();
       const batch = this.queue;
       this.queue = [];
+      const buf = Buffer.from(batch.map((p) => p.line).join(''));
       try {
-        const buf = Buffer.from(batch.map((p) => p.line).join(''));
+        if (this.broken) throw this.broken;
         for (let off = 0; off < buf.length;) off += (await writeAsync(this.fd, buf, off, buf.length - off)).bytesWritten;
         await fdatasyncAsync(this.fd);
+        this.size += buf.length;
+        this.appendedSinceCompaction = true;
         for (const p of batch) p.resolve();
       } catch (e) {
-        for (const p of batch) p.reject(e as Error);
+        const err = e instanceof JournalWriteError || e === this.broken ? (e as Error) : new JournalWriteError(this.file, e as NodeJS.ErrnoException);
+        if (err !== this.broken) this.cutBack(err);
+        for (const p of batch) p.reject(err);
       }
       if (this.queue.length) this.flush();
       else this.flushing = false;
     });
   }
 
-  /** Every recovery in the log; compacts the log when finished recoveries beyond `retain` can go. */
-  async loadAll(): Promise<Recovery[]> {
-    const byId = new Map<string, { r: Recovery; lines: string[] }>();
-    const text = existsSync(this.file) ? readFileSync(this.file, 'utf8') : '';
-    for (const line of text.split('\n')) {
-      if (!line.trim()) continue;
-      let parsed;
-      try {
-        parsed = JournalEventSchema.safeParse(JSON.parse(line));
-      } catch {
-        continue; // a torn last line from a crash mid-write
-      }
-      if (!parsed.success) continue;
-      const e = parsed.data;
-      const cur = byId.get(e.id);
-      const r = applyEvent(cur?.r, e);
-      if (!r) continue;
-      if (cur) cur.lines.push(line);
-      else byId.set(e.id, { r, lines: [line] });
+  /** Removes what a failed batch left behind, so the next batch starts on a line of its own. */
+  private cutBack(err: Error): void {
+    this.counters.writeErrors++;
+    try {
+      ftruncateSync(this.fd, this.size);
+      this.log.error(`journal: ${err.message}`);
+    } catch (e) {
+      this.broken = err;
+      this.log.error(`journal: ${err.message}; the partial write could not be cut off (${(e as Error).message}): no more appends until a restart repairs the log`);
     }
-    const all = [...byId.values()];
-    const finished = all.filter((x) => FINAL_STATUSES.has(x.r.status)).sort((a, b) => b.r.receivedAt - a.r.receivedAt);
-    const drop = new Set(finished.slice(this.retain).map((x) => x.r.id));
-    if (drop.size) this.compact(all.filter((x) => !drop.has(x.r.id)).flatMap((x) => x.lines));
-    return all.filter((x) => !drop.has(x.r.id)).map((x) => x.r);
   }
 
-  /** Rewrites the log with only these lines, atomically. */
-  private compact(lines: string[]): void {
+  private compactDue(): boolean {
+    if (!this.snapshot) return false;
+    try {
+      if (fstatSync(this.fd).nlink === 0) {
+        this.log.error(`journal: ${this.file} was deleted while in use; writing the current state to a new file`);
+        return true;
+      }
+    } catch { /* the write that follows reports it */ }
+    if (this.size > Math.max(this.opts.compactBytes, 2 * this.sizeAfterCompaction)) return true;
+    return this.appendedSinceCompaction && Date.now() - this.lastCompaction > this.opts.compactSeconds * 1000;
+  }
+
+  private async compactIfDue(now = false): Promise<void> {
+    if (!now && !this.compactDue()) return;
+    try {
+      await this.compact();
+    } catch (e) {
+      this.log.error(`journal: compaction failed, the log is kept as it is: ${(e as Error).message}`);
+    }
+  }
+
+  /** Rewrites the log as one snapshot line per recovery the journal keeps, atomically (write, fsync, rename, fsync dir). */
+  private async compact(): Promise<void> {
     const tmp = `${this.file}.compact`;
-    const fd = openSync(tmp, 'w', 0o600);
-    writeSync(fd, lines.map((l) => l + '\n').join(''));
-    fsyncSync(fd);
-    closeSync(fd);
-    renameSync(tmp, this.file);
+    const fh = await open(tmp, 'w', 0o600);
+    let bytes = 0;
+    try {
+      let chunk: string[] = [];
+      let chunkLen = 0;
+      for (const r of this.snapshot!()) {
+        const line = JSON.stringify({ id: r.id, at: r.updatedAt, type: 'snapshot', recovery: r }) + '\n';
+        chunk.push(line);
+        chunkLen += line.length;
+        if (chunkLen > 1 << 20) {
+          bytes += await writeAll(fh, chunk);
+          chunk = [];
+          chunkLen = 0;
+        }
+      }
+      bytes += await writeAll(fh, chunk);
+      await fh.datasync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, this.file);
+    const dfd = openSync(join(this.file, '..'), 'r');
+    try {
+      fsyncSync(dfd);
+    } finally {
+      closeSync(dfd);
+    }
     closeSync(this.fd);
     this.fd = openSync(this.file, 'a', 0o600);
+    this.size = this.sizeAfterCompaction = bytes;
+    this.lastCompaction = Date.now();
+    this.appendedSinceCompaction = false;
+    this.counters.compactions++;
+  }
+
+  /** Streams the log line by line: memory follows what the journal keeps, not the file's size. */
+  async load(apply: (e: JournalEvent) => void | Promise<void>): Promise<void> {
+    const rl = createInterface({ input: createReadStream(this.file, { encoding: 'utf8', highWaterMark: 1 << 20 }), crlfDelay: Infinity });
+    let n = 0;
+    for await (const line of rl) {
+      n++;
+      if (!line) continue;
+      let event: JournalEvent | undefined;
+      let why = '';
+      try {
+        const parsed = JournalEventSchema.safeParse(JSON.parse(line));
+        if (parsed.success) event = parsed.data;
+        else why = `not a journal event (${parsed.error.issues[0]?.path.join('.') || 'type'}: ${parsed.error.issues[0]?.message})`;
+      } catch (e) {
+        why = `not JSON (${(e as Error).message})`;
+      }
+      if (!event) {
+        this.quarantine({ reason: why, line: n, text: line });
+        this.log.warn(`journal: line ${n} of ${this.file} is unreadable, ${why}; copied to ${this.quarantineFile} and skipped`);
+        continue;
+      }
+      this.linesLoaded++;
+      const done = apply(event);
+      if (done) await done;
+    }
+  }
+
+  /** After load (before anything is appended): the journal's state is what compaction writes; compact now if the log holds more. */
+  async attach(snapshot: () => Recovery[]): Promise<void> {
+    this.snapshot = snapshot;
+    if (this.linesLoaded > snapshot().length) await this.compactIfDue(true);
+  }
+
+  async keepRejected(entry: RejectedEntry): Promise<string> {
+    await this.rejected.keep(entry);
+    return 'rejected.jsonl';
+  }
+
+  stats(): Record<string, number> {
+    return {
+      journal_bytes: this.size, journal_compactions_total: this.counters.compactions,
+      journal_quarantined_lines_total: this.counters.quarantined, journal_write_errors_total: this.counters.writeErrors,
+      rejected_payloads_kept_total: this.rejected.kept, rejected_payload_bytes_total: this.rejected.keptBytes,
+      rejected_rotations_total: this.rejected.rotations,
+    };
   }
 
   async close(): Promise<void> {
     while (this.flushing || this.queue.length) await new Promise((r) => setTimeout(r, 5));
+    await this.rejected.close();
     closeSync(this.fd);
   }
+}
+
+async function writeAll(fh: Awaited<ReturnType<typeof open>>, lines: string[]): Promise<number> {
+  const buf = Buffer.from(lines.join(''));
+  for (let off = 0; off < buf.length;) off += (await fh.write(buf, off, buf.length - off)).bytesWritten;
+  return buf.length;
 }
 
 /** For the foreground drop-in and unit tests: nothing persisted. */
@@ -113,10 +297,8 @@ export class MemoryJournalStore implements JournalStore {
   async append(event: JournalEvent): Promise<void> {
     this.events.push(structuredClone(event));
   }
-  async loadAll(): Promise<Recovery[]> {
-    const byId = new Map<string, Recovery | undefined>();
-    for (const e of this.events) byId.set(e.id, applyEvent(byId.get(e.id), structuredClone(e)));
-    return [...byId.values()].filter((r): r is Recovery => !!r);
+  async load(apply: (e: JournalEvent) => void | Promise<void>): Promise<void> {
+    for (const e of this.events) await apply(structuredClone(e));
   }
   async close(): Promise<void> {}
 }

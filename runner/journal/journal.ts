@@ -2,6 +2,7 @@
 // first, then to the in-memory view and the live listeners.
 import { randomUUID } from 'node:crypto';
 import type { EventBus } from '../eventBus';
+import { JournalWriteError } from './errors';
 import { applyEvent, FINAL_STATUSES, type JournalEvent, type NewEvent, type Recovery } from './events';
 import type { JournalStore } from './store';
 
@@ -12,7 +13,7 @@ export function newRecoveryId(at: number): string {
 
 export class Journal {
   readonly recoveries = new Map<string, Recovery>();
-  /** Finished recoveries, oldest first: beyond `retain` they leave memory (the store keeps them until it compacts). */
+  /** Finished recoveries, oldest first: beyond `retain` they leave memory (and the log at its next compaction). */
   private readonly finished: string[] = [];
   constructor(
     readonly store: JournalStore,
@@ -29,24 +30,69 @@ export class Journal {
     }
   }
 
+  /** Folds one event into memory; a recovery that just finished may push the oldest finished one out. */
+  private fold(e: JournalEvent): Recovery | undefined {
+    const before = this.recoveries.get(e.id);
+    const wasFinal = before !== undefined && FINAL_STATUSES.has(before.status);
+    const r = applyEvent(before, e);
+    if (!r) return undefined;
+    this.recoveries.set(e.id, r);
+    if (!wasFinal && FINAL_STATUSES.has(r.status)) this.noteFinished(r);
+    return r;
+  }
+
+  /** Streams the store in; legacy rejected payloads still inline move out to the store's rejected file first. */
   async load(): Promise<Recovery[]> {
-    const all = await this.store.loadAll();
-    for (const r of [...all].sort((a, b) => a.receivedAt - b.receivedAt)) {
-      this.recoveries.set(r.id, r);
-      if (FINAL_STATUSES.has(r.status)) this.noteFinished(r);
-    }
-    return all;
+    await this.store.load(async (e) => {
+      const r = this.fold(e);
+      if (r?.status === 'rejected' && r.payload && !r.payloadRef && this.store.keepRejected) {
+        const payloadRef = await this.store.keepRejected({ id: r.id, at: r.updatedAt, reason: r.reason ?? '', payload: r.payload });
+        applyEvent(r, { id: r.id, at: r.updatedAt, type: 'status', status: 'rejected', reason: r.reason, code: r.errorCode, payloadRef });
+      }
+    });
+    await this.store.attach?.(() => this.snapshot());
+    return this.list();
+  }
+
+  /** What the journal keeps, oldest first (what a compacted log holds). */
+  snapshot(): Recovery[] {
+    return [...this.recoveries.values()].sort((a, b) => a.receivedAt - b.receivedAt);
   }
 
   async record(id: string, event: NewEvent): Promise<Recovery> {
     const e = { ...event, id, at: this.now() } as JournalEvent;
+    const cur = this.recoveries.get(id);
+    // A rejected payload goes to its own bounded file before the status that says so.
+    if (e.type === 'status' && e.status === 'rejected' && cur?.payload && this.store.keepRejected) {
+      e.payloadRef = await this.store.keepRejected({ id, at: e.at, reason: e.reason ?? '', payload: cur.payload });
+    }
     await this.store.append(e);
-    const r = applyEvent(this.recoveries.get(id), e);
+    const r = this.fold(e);
     if (!r) throw new Error(`journal: event ${e.type} for unknown recovery ${id}`);
-    this.recoveries.set(id, r);
-    if (e.type === 'status' && FINAL_STATUSES.has(e.status)) this.noteFinished(r);
     this.bus.publish(e);
     return r;
+  }
+
+  /**
+   * For flows: an event that cannot be written (a full disk) is retried until
+   * it can, so the flow pauses where it is instead of acting unjournaled or
+   * ending half-recorded. The hook endpoint uses `record` and answers 507.
+   */
+  async recordPatiently(id: string, event: NewEvent, retryMs = 1000): Promise<Recovery> {
+    for (;;) {
+      try {
+        return await this.record(id, event);
+      } catch (e) {
+        if (!(e instanceof JournalWriteError) || this.closing) throw e;
+        await new Promise((r) => setTimeout(r, retryMs));
+      }
+    }
+  }
+
+  private closing = false;
+  async close(): Promise<void> {
+    this.closing = true;
+    await this.store.close();
   }
 
   get(id: string): Recovery | undefined {

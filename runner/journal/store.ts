@@ -1,12 +1,25 @@
 // Where journal events go. Two stores: a local append-only file log (the
 // default) and OpenNebula documents (shared by front-ends in a Raft setup).
 import type { JournalEvent, Recovery } from './events';
+import type { RejectedEntry } from './rejectedPayloads';
 
 export interface JournalStore {
   readonly kind: string;
   /** Persists durably before resolving. */
   append(event: JournalEvent): Promise<void>;
-  /** Every recovery the store knows, folded from its events. */
-  loadAll(): Promise<Recovery[]>;
+  /**
+   * Replays what the store holds, oldest first, one event at a time (a
+   * recovery may come as one `snapshot` event): the store never holds it all.
+   */
+  load(apply: (e: JournalEvent) => void | Promise<void>): Promise<void>;
+  /**
+   * Stores that compact themselves get the journal's current state to
+   * rewrite from (called after load); `compact` forces one now.
+   */
+  attach?(snapshot: () => Recovery[]): Promise<void>;
+  /** Keeps a rejected payload outside the journal; resolves (durable) with where it went. */
+  keepRejected?(entry: RejectedEntry): Promise<string>;
+  /** Figures for /metrics. */
+  stats?(): Record<string, number>;
   close(): Promise<void>;
 }

@@ -44,8 +44,10 @@ export interface Proc {
 }
 
 /** Spawns a node process and waits for its JSON ready line on stdout. */
-export async function startProcess(args: string[], env: NodeJS.ProcessEnv, readyTest: (line: string) => boolean, timeoutMs = 15_000): Promise<Proc> {
-  const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/** `wrap`: a command that execs node with the rest, e.g. `unshare ... sh -c '... && exec "$@"'`. */
+export async function startProcess(args: string[], env: NodeJS.ProcessEnv, readyTest: (line: string) => boolean, timeoutMs = 15_000, wrap: string[] = []): Promise<Proc> {
+  const [cmd, ...argv] = [...wrap, process.execPath, ...args];
+  const child = spawn(cmd, argv, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
   let out = '';
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));

@@ -17,7 +17,7 @@ export interface RunnerHandle {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
-export async function startRunner(simUrl: string, config: object = {}, opts: { dir?: string; fenceSleep?: number; noFenceCommand?: boolean; secrets?: object } = {}): Promise<RunnerHandle> {
+export async function startRunner(simUrl: string, config: object = {}, opts: { dir?: string; fenceSleep?: number; noFenceCommand?: boolean; secrets?: object; wrap?: string[] } = {}): Promise<RunnerHandle> {
   const dir = opts.dir ?? tempDir('oneha-runner-');
   const port = await freePort();
   const token = 'test-token-0123456789abcdef';
@@ -44,7 +44,7 @@ export async function startRunner(simUrl: string, config: object = {}, opts: { d
     HOME: dir,
   };
   // Ready once the start-up reconciliation has looked at oned's hosts (so a test's own failures come after it).
-  const start = () => startProcess([BUNDLE, 'serve'], env, (l) => l.includes('start-up reconciliation'));
+  const start = () => startProcess([BUNDLE, 'serve'], env, (l) => l.includes('start-up reconciliation'), 15_000, opts.wrap);
   const h: RunnerHandle = {
     url: `http://127.0.0.1:${port}`, token, dir, env, proc: await start(),
     fenced: () => (existsSync(fenceLog) ? readFileSync(fenceLog, 'utf8').split('\n').filter(Boolean) : []),

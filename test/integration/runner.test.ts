@@ -1,5 +1,7 @@
 // The runner as operators run it: a real process talking real XML-RPC to a
 // simulator process; killed with SIGKILL at the worst moments and restarted.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MUTATING_METHODS } from '../../sim/rpc';
 import { hostPayload, killAll, rawCall, requireBuild, sim, startSim, until } from '../helpers/processes';
@@ -200,9 +202,15 @@ describe('runner: duplicates, parallel hosts, bad input', () => {
     const json = await res.json();
     expect(json.error.code).toBe(code);
     if (status === 400) {
-      // Accepted but invalid: kept in the journal as rejected, nothing lost.
+      // Accepted but invalid: kept as rejected, nothing lost. The view shows its beginning;
+      // the whole payload is in the journal directory's rejected-payload file.
       const kept = (await r.api('GET', `/v1/recoveries/${json.recoveryId}`)).json;
-      expect(kept).toMatchObject({ status: 'rejected', payload: body });
+      expect(kept).toMatchObject({ status: 'rejected', payload: body.slice(0, kept.payload.length) });
+      if (body) { // an empty body has nothing to keep
+        const rejected = readFileSync(join(r.dir, 'data', 'journal', 'rejected.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+        expect(kept.payloadRef).toBe('rejected.jsonl');
+        expect(rejected.find((x) => x.id === json.recoveryId)).toMatchObject({ payload: body, reason: kept.reason });
+      }
     }
     expect((await r.api('GET', '/healthz')).status).toBe(200);
   });

@@ -83,11 +83,14 @@ class RunnerLife {
       }
     }
     const one = new OneClient({ endpoint: sim.url, session: 'oneadmin:oneadmin', timeoutMs: config.one.timeoutMs }, new WatchedTransport(sim.url, 12));
-    const file = new FileJournalStore(config.dataDir, config.journal.retain);
+    const file = new FileJournalStore(config.dataDir);
     const journalStore: JournalStore = {
       kind: file.kind,
       append: (e) => this.gate(() => file.append(e)),
-      loadAll: () => this.gate(() => file.loadAll()),
+      load: (apply) => this.gate(() => file.load(apply)),
+      attach: (snapshot) => this.gate(() => file.attach(snapshot)),
+      keepRejected: (entry) => this.gate(() => file.keepRejected(entry)),
+      stats: () => file.stats(),
       close: () => file.close(),
     };
     const clock: Clock = {

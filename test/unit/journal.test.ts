@@ -52,7 +52,7 @@ describe('file journal: group commit and compaction', () => {
     await store.close();
   });
 
-  it('compaction at start keeps every unfinished recovery and the newest finished ones', async () => {
+  it('compaction at start keeps every unfinished recovery and the newest finished ones, one snapshot line each', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'oneha-journal-'));
     const j = new Journal(new FileJournalStore(dir), new EventBus(), () => 1);
     for (let i = 0; i < 5; i++) {
@@ -62,11 +62,12 @@ describe('file journal: group commit and compaction', () => {
     }
     await j.record('running', { type: 'received', payload: '', trigger: 'hook' });
     await j.store.close();
-    const store = new FileJournalStore(dir, 2);
-    const kept = (await store.loadAll()).map((r) => r.id).sort();
+    const load = async () => (await new Journal(new FileJournalStore(dir), new EventBus(), () => 1, 2).load()).map((r) => r.id).sort();
+    const kept = await load();
     expect(kept).toHaveLength(3);
     expect(kept).toContain('running');
-    const again = (await new FileJournalStore(dir, 2).loadAll()).map((r) => r.id).sort();
+    expect(readFileSync(join(dir, 'journal', 'journal.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).type)).toEqual(['snapshot', 'snapshot', 'snapshot']);
+    const again = await load();
     expect(again).toEqual(kept); // the file itself was rewritten
   });
 });
