@@ -157,10 +157,10 @@ export function hostsRoutes(ctx: RunnerContext) {
   // recovery): with thousands of hosts the reply is megabytes of XML.
   let pool: { done: number; hosts: Promise<Host[]> } | undefined;
   const hostPool = (): Promise<Host[]> => {
-    if (pool && Date.now() - pool.done < POOL_TTL_MS) return pool.hosts;
+    if (pool && ctx.clock.now() - pool.done < POOL_TTL_MS) return pool.hosts;
     const entry = { done: Infinity, hosts: ctx.one.hostPoolInfo() };
     pool = entry;
-    entry.hosts.then(() => (entry.done = Date.now()), () => pool === entry && (pool = undefined));
+    entry.hosts.then(() => (entry.done = ctx.clock.now()), () => pool === entry && (pool = undefined));
     return entry.hosts;
   };
   const invalidate = () => (pool = undefined);

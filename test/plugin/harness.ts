@@ -4,6 +4,7 @@
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Clock } from '../../functions/ports';
 import { loadConfig, type ConfigInput } from '../../runner/config';
 import { pluginExtensions } from '../../runner/pluginExtensions';
 import { Runner } from '../../runner/runner';
@@ -42,8 +43,8 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-/** `config` is merged over the harness's own (e.g. { fence: { allowLoopback: false } }). */
-export async function startHarness(scenario: Scenario = SMALL_CLOUD, config: ConfigInput = {}): Promise<Harness> {
+/** `config` is merged over the harness's own (e.g. { fence: { allowLoopback: false } }); `clock`: the runner's clock (a test may hold time still to check what a TTL keeps). */
+export async function startHarness(scenario: Scenario = SMALL_CLOUD, config: ConfigInput = {}, clock?: Clock): Promise<Harness> {
   const sim = await startSimulator({ scenario });
   const dir = mkdtempSync(join(tmpdir(), 'oneha-plugin-'));
   const agentDir = join(dir, 'agents');
@@ -64,7 +65,7 @@ export async function startHarness(scenario: Scenario = SMALL_CLOUD, config: Con
   const runnerConfig = loadConfig({}, merged);
   const token = 'plugin-test-token-0123456789abcdef';
   const logs: string[] = [];
-  const runner = new Runner(runnerConfig, { token, logSink: { write: (l) => void logs.push(l) }, extensions: pluginExtensions });
+  const runner = new Runner(runnerConfig, { token, clock, logSink: { write: (l) => void logs.push(l) }, extensions: pluginExtensions });
   const app = runner.app;
 
   const req: Harness['req'] = async (method, path, opts = {}) => {
