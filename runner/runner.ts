@@ -170,8 +170,9 @@ export class Runner {
     const { ctx } = this;
     const loaded = await ctx.journal.load();
     await this.checkLeader();
-    const resumed = await ctx.manager.resumeAll();
+    const resumed = ctx.manager.resumeAll();
     ctx.log.info(`journal: ${loaded.length} recoveries loaded, ${resumed} resumed`);
+    await ctx.manager.admitOrphans();
   }
 
   async listen(): Promise<{ url: string; port: number }> {

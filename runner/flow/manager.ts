@@ -241,16 +241,10 @@ export class FlowManager {
     return { status: 'accepted', recoveryId: nid };
   }
 
-  /**
-   * At start: resume every unfinished flow from its last finished step. An
-   * event journaled but not yet decoded when the runner stopped (`received`,
-   * no host) is decoded from its journaled payload now, as submit would have.
-   */
-  async resumeAll(): Promise<number> {
+  /** At start: resume every unfinished flow from its last finished step. */
+  resumeAll(): number {
     let n = 0;
-    const orphans: Recovery[] = [];
     for (const r of this.journal.list().reverse()) {
-      if (r.status === 'received' && r.hostId === undefined && (r.trigger === 'hook' || r.trigger === 'manual')) orphans.push(r);
       if (r.hostId === undefined || r.hostId < 0) continue;
       if (FINAL_STATUSES.has(r.status)) continue;
       if (WAITING_STATUSES.has(r.status)) {
@@ -261,13 +255,23 @@ export class FlowManager {
       this.enqueue(r.id, r.hostId);
       n++;
     }
-    // After the flows they may join.
-    for (const r of orphans) {
-      const admitted = await this.admitReceived(r.id, r.payload, r.trigger as 'hook' | 'manual', r.receivedAt, !!r.force);
-      this.opts.logFor({ recoveryId: r.id }).warn(`event journaled but not decoded before the last stop: ${admitted.status} now`);
-      if (admitted.status === 'accepted') n++;
-    }
     return n;
+  }
+
+  /**
+   * At start, after resumeAll (their flows may be joined): an event journaled
+   * but not yet decoded when the runner stopped (`received`, no host) is
+   * decoded from its journaled payload now, as submit would have.
+   */
+  async admitOrphans(): Promise<SubmitResult[]> {
+    const out: SubmitResult[] = [];
+    for (const r of this.journal.list().reverse()) {
+      if (r.status !== 'received' || r.hostId !== undefined || (r.trigger !== 'hook' && r.trigger !== 'manual')) continue;
+      const admitted = await this.admitReceived(r.id, r.payload, r.trigger, r.receivedAt, !!r.force);
+      this.opts.logFor({ recoveryId: r.id }).warn(`event journaled but not decoded before the last stop: ${admitted.status} now`);
+      out.push(admitted);
+    }
+    return out;
   }
 
   /** Finds HA hosts in ERROR that no flow covers, and starts one for each. */
