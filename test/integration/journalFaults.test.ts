@@ -171,7 +171,7 @@ describe('journal faults with real mounts (a mount namespace of their own)', () 
       return r.api('POST', '/v1/hooks/host-error', await hostPayload(s.url, hostId, '-r -p 0'));
     };
     const first = await post(0);
-    expect(first.status).toBe(202);
+    expect(first.status, first.text).toBe(202);
     // Fill the disk to the last byte.
     const filler = inside(join(data, 'filler'));
     try {
@@ -180,11 +180,11 @@ describe('journal faults with real mounts (a mount namespace of their own)', () 
       expect((e as NodeJS.ErrnoException).code).toBe('ENOSPC');
     }
     const full = await post(1);
-    expect(full.status, r.proc.output().slice(-3000)).toBe(507);
+    expect(full.status, `${full.text}\n${r.proc.output().slice(-3000)}`).toBe(507);
     expect(full.json.error).toMatchObject({ code: 'journal-full', message: expect.stringMatching(/the journal's disk is full \(ENOSPC writing .*journal\.jsonl\): nothing was accepted/) });
     rmSync(filler);
     const again = await post(1);
-    expect(again.status).toBe(202);
+    expect(again.status, `${again.text}\n${r.proc.output().slice(-3000)}`).toBe(202);
     expect(again.json.status).toBe('accepted');
     const done = await until(async () => {
       const d = (await r.api('GET', `/v1/recoveries/${again.json.recoveryId}`)).json;
@@ -196,7 +196,7 @@ describe('journal faults with real mounts (a mount namespace of their own)', () 
     mkdirSync(join(copy, 'journal'));
     writeFileSync(join(copy, 'journal', 'journal.jsonl'), readFileSync(inside(join(data, 'journal', 'journal.jsonl'))));
     const o = await open(copy);
-    expect(o.logs.filter((l) => !l.startsWith('info'))).toEqual([]);
+    expect(o.logs.filter((l) => !l.startsWith('info')), r.proc.output().slice(-3000)).toEqual([]);
     expect(o.journal.get(first.json.recoveryId)).toBeDefined();
     expect(o.journal.get(again.json.recoveryId)).toMatchObject({ status: 'completed', hostId: 1 });
     expect(o.journal.list().filter((x) => x.hostId === 1)).toHaveLength(1);
