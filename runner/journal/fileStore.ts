@@ -23,7 +23,7 @@ import { open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
-import { silentLog, type Log } from '../../functions/ports';
+import { silentLog, type Log } from '../../model/ports';
 import { JournalWriteError } from './errors';
 import { JournalEventSchema, type JournalEvent, type Recovery } from './events';
 import { RejectedPayloads, type RejectedBounds, type RejectedEntry } from './rejectedPayloads';

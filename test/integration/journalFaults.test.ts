@@ -6,7 +6,7 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Log } from '../../functions/ports';
+import type { Log } from '../../model/ports';
 import { EventBus } from '../../runner/eventBus';
 import { FileJournalStore } from '../../runner/journal/fileStore';
 import { Journal } from '../../runner/journal/journal';

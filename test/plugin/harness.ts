@@ -4,7 +4,7 @@
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Clock } from '../../functions/ports';
+import type { Clock } from '../../model/ports';
 import { loadConfig, type ConfigInput } from '../../runner/config';
 import { pluginExtensions } from '../../runner/pluginExtensions';
 import { Runner } from '../../runner/runner';
