@@ -227,7 +227,7 @@ describe('2,500 hosts', () => {
       const a = await big.signIn('oneadmin', 'oneadmin');
       expect((await big.req('PUT', '/v1/hosts/7/settings', { cookie: a.cookie, csrf: a.csrf, body: { ha: false } })).status).toBe(200);
       const after = await big.req('GET', '/v1/hosts', { cookie: s.cookie });
-      expect(after.json.hosts[7].ha).toEqual({ value: false, source: 'host' });
+      expect(after.json.hosts.find((h: { id: number }) => h.id === 7).ha).toEqual({ value: false, source: 'host' });
     } finally {
       await big.close();
     }
