@@ -28,7 +28,7 @@ describe('GET /v1/hosts', () => {
     expect(t.sim.calls.map((c) => c.method)).toEqual(['one.hostpool.info']);
     expect(r.json.total).toBe(3);
     expect(r.json.defaults).toEqual({ mode: 'migrate', pause: 2, force: false, fencing: true });
-    const [h0, h1, h2] = r.json.hosts;
+    const [h0, h1, h2] = [...r.json.hosts].sort((a: { id: number }, b: { id: number }) => a.id - b.id); // oned lists pools newest first
     expect(h0).toMatchObject({
       id: 0, name: 'kvm-node-01', cluster: 'default', state: 2, stateName: 'MONITORED', vms: 2,
       ha: { value: true, source: 'default' }, mode: { value: 'migrate', source: 'default' },
