@@ -80,7 +80,7 @@ export const FIELDS = {
     body: { schema: z.number().int().min(0).max(MAX_PAUSE_CYCLES), clear: true as const, describe: 'ONEHA_PAUSE (monitoring cycles); null = inherit' },
   } satisfies PolicyField<number>,
   fencing: yesNo('ONEHA_FENCING', 'ONEHA_FENCING; null = inherit', true),
-  force: { ...yesNo('ONEHA_FORCE', '', true), body: undefined },
+  force: yesNo('ONEHA_FORCE', 'ONEHA_FORCE (host_error.rb -f: with recreate, also SUSPENDED and POWEROFF VMs); null = inherit', true),
   fenceIp: {
     ...fenceIp('FENCE_IP'),
     body: { schema: z.string().trim().max(253).refine(isValidFenceIp, 'not an IP address or host name'), clear: true as const, describe: 'FENCE_IP; null = clear' },

@@ -19,6 +19,7 @@ export interface HostPolicyView {
   mode: Setting<HookOptions['mode']>;
   pause: Setting<number>;
   fencing: Setting<boolean>;
+  force: Setting<boolean>;
   fence: {
     ip: string | null;
     agent: string | null;
@@ -47,7 +48,7 @@ export function hostPolicyView(host: Host, defaults: HookOptions, fenceMethods: 
   }
   const opts = readField(t, 'fenceOptions');
   if (opts && !opts.ok && !involved.has(FIELDS.fenceOptions.attr)) problems.push(`${FIELDS.fenceOptions.attr}: ${opts.problem}`);
-  const setting = <K extends 'mode' | 'pause' | 'fencing'>(k: K): Setting<HookOptions[K]> => {
+  const setting = <K extends 'mode' | 'pause' | 'fencing' | 'force'>(k: K): Setting<HookOptions[K]> => {
     const v = ha.overrides[k];
     return v !== undefined ? { value: v as HookOptions[K], source: 'host' } : { value: defaults[k], source: 'default' };
   };
@@ -57,6 +58,7 @@ export function hostPolicyView(host: Host, defaults: HookOptions, fenceMethods: 
     mode: setting('mode'),
     pause: setting('pause'),
     fencing: setting('fencing'),
+    force: setting('force'),
     fence: {
       ip: templateText(t, 'fenceIp') ?? null,
       agent: templateText(t, 'fenceAgent') ?? null,

@@ -19,6 +19,7 @@ export type { HostSettings as HostSettingsChange } from '../../model/hostPolicy/
 import type { HostView } from '../../runner/http/hostsRoutes';
 import type { HostSettings as HostSettingsChange } from '../../model/hostPolicy/settingsBody';
 import type { recoveryDetail, recoverySummary } from '../../runner/recoveryView';
+import type { RecoveryLike } from '../../model/recoveryDisplay';
 import type { Config } from '../../runner/config';
 import type { AgentMetadata } from '../../model/hostPolicy/agentOptions';
 import type { FenceIpRules } from '../../model/hostPolicy/fenceIp';
@@ -37,7 +38,8 @@ export interface HostList {
 }
 
 export type RecoverySummary = ReturnType<typeof recoverySummary>;
-export type RecoveryDetail = ReturnType<typeof recoveryDetail>;
+/** The route adds the VMs down with the host while a recovery waits for an operator. */
+export type RecoveryDetail = ReturnType<typeof recoveryDetail> & { downVms?: RecoveryLike['downVms'] };
 export type StepView = RecoveryDetail['steps'][number];
 
 export interface FieldIssue { path: Array<string | number>; message: string }
@@ -85,6 +87,8 @@ export async function request<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path
 
 export const api = {
   session: () => request<Session>('GET', 'v1/session'),
+  /** At page load: undefined when nobody is signed in (no 401 in the browser's console). */
+  sessionIfAny: () => request<Session | undefined>('GET', 'v1/session?optional=1'),
   signIn: (username: string, password: string) => request<Session>('POST', 'v1/session', { username, password }),
   signOut: () => request<{ ok: true }>('DELETE', 'v1/session'),
   hosts: () => request<HostList>('GET', 'v1/hosts'),

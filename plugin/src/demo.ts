@@ -19,14 +19,14 @@ export function demoView(_route: Route): View {
     if (!Number.isInteger(id)) return;
     try {
       await api.demoAction(id, action);
-      toast(action === 'fail' ? `Host #${id} stopped answering: watch its recovery below.` : `Host #${id} answers again.`, 'success');
+      toast(action === 'fail' ? `Host #${id} stopped answering: watch its recovery below.` : `Host #${id} answers again and is enabled.`, 'success');
       hosts.refreshSoon(500);
     } catch (e) {
       toast((e as Error).message, 'error');
     }
   };
   const fail = h('button', { type: 'button', class: 'btn btn-danger', id: 'demo-fail', disabled: !admin, on: { click: act('fail') } }, icon('bolt'), ' Fail host');
-  const restore = h('button', { type: 'button', class: 'btn', id: 'demo-restore', disabled: !admin, on: { click: act('restore') } }, 'Restore host');
+  const restore = h('button', { type: 'button', class: 'btn', id: 'demo-restore', disabled: !admin, on: { click: act('restore') } }, 'Restore and enable host');
 
   function fillHosts() {
     const cur = select.value;
@@ -50,7 +50,7 @@ export function demoView(_route: Route): View {
   const el = h('div', { class: 'view view-demo' },
     h('section', { class: 'card pad', 'aria-labelledby': 'demo-title' },
       h('h2', { id: 'demo-title', text: 'Demo: simulated cloud' }),
-      h('p', null, 'This runner drives a simulated OpenNebula. Fail a host and watch oneha fence it and recover its VMs, live; restore it afterwards.'),
+      h('p', null, 'This runner drives a simulated OpenNebula. Fail a host and watch oneha fence it and recover its VMs, live. A recovered host is left DISABLED: restore it to enable it again (a disabled host is not monitored, so it cannot fail).'),
       admin ? null : h('p', { class: 'note note-info', text: 'Read-only: only members of the oneadmin group can fail or restore hosts.' }),
       h('div', { class: 'row demo-row' },
         h('div', { class: 'field' }, h('label', { for: 'demo-host', text: 'Host' }), select),

@@ -4,6 +4,7 @@ import { confirmDialog, h, icon, nextId, replace, toast } from './dom';
 import { agentOptionsMessage, ago, chip, duration, fenceErrorAdvice, fenceIpMessage, formatOptions, fullTime, hostStateChip, parseOptionsText, recoveryChip, when } from './format';
 import { MAX_PAUSE_CYCLES, pauseProblem } from '../../model/pause';
 import { onLive } from './live';
+import { clockTime } from '../../model/timeFormat';
 import { agentMetadata, hosts, installedAgents } from './store';
 
 export const TABS = [
@@ -164,6 +165,13 @@ export class HostDetail {
     fencing.value = host.fencing.source === 'host' ? (host.fencing.value ? 'on' : 'off') : '';
     const fFencing = field('Fencing', fencing, 'Without fencing a VM may run twice if the host is only cut off from the network (ONEHA_FENCING).', sourceTag(host.fencing.source));
 
+    const force = h('select', { id: 'ha-force', on: { change: markDirty } },
+      h('option', { value: '', text: `Inherit (${defaults ? (defaults.force ? 'yes' : 'no') : 'runner default'})` }),
+      h('option', { value: 'yes', text: 'Yes: also suspended and powered-off VMs' }),
+      h('option', { value: 'no', text: 'No: running VMs only' }));
+    force.value = host.force.source === 'host' ? (host.force.value ? 'yes' : 'no') : '';
+    const fForce = field('Recreate all (-f)', force, 'With recovery mode recreate: also recreate SUSPENDED and POWEROFF VMs, as host_error.rb -r -f (ONEHA_FORCE).', sourceTag(host.force.source));
+
     const agent = h('select', { id: 'fence-agent', on: { change: markDirty } },
       h('option', { value: '', text: 'None (the runner\'s default agent or fence command)' }));
     const current = host.fence.agent ?? '';
@@ -209,12 +217,12 @@ export class HostDetail {
     const result = h('div', { class: 'form-result', role: 'status' });
     const save = h('button', { type: 'submit', class: 'btn btn-primary', id: 'save-settings', text: 'Save settings', disabled: ro });
     const reset = h('button', { type: 'button', class: 'btn', text: 'Undo changes', disabled: ro, on: { click: () => { this.dirty = false; this.renderPanel(); } } });
-    const fields: Record<string, Field> = { ha: { input: ha, error: h('div'), wrap: haWrap }, mode: fMode, pause: fPause, fencing: fFencing, fenceAgent: fAgent, fenceIp: fIp, fenceOptions: fOpts };
+    const fields: Record<string, Field> = { ha: { input: ha, error: h('div'), wrap: haWrap }, mode: fMode, pause: fPause, fencing: fFencing, force: fForce, fenceAgent: fAgent, fenceIp: fIp, fenceOptions: fOpts };
 
     const form = h('form', { class: 'settings-form', 'aria-label': `HA settings of host ${host.name}`, novalidate: true },
       h('fieldset', { disabled: ro },
         h('legend', null, 'Recovery'),
-        haWrap, h('div', { class: 'row' }, fMode.wrap, fPause.wrap, fFencing.wrap)),
+        haWrap, h('div', { class: 'row' }, fMode.wrap, fPause.wrap, fFencing.wrap, fForce.wrap)),
       h('fieldset', { disabled: ro },
         h('legend', null, 'Fencing'),
         h('div', { class: 'row' }, fAgent.wrap, fIp.wrap), fOpts.wrap,
@@ -241,6 +249,8 @@ export class HostDetail {
       }
       const fenceInit = host.fencing.source === 'host' ? (host.fencing.value ? 'on' : 'off') : '';
       if (fencing.value !== fenceInit) change.fencing = fencing.value === '' ? null : fencing.value === 'on';
+      const forceInit = host.force.source === 'host' ? (host.force.value ? 'yes' : 'no') : '';
+      if (force.value !== forceInit) change.force = force.value === '' ? null : force.value === 'yes';
       if (agent.value !== (host.fence.agent ?? '')) change.fenceAgent = agent.value || null;
       const ipv = ip.value.trim();
       if (ipv !== (host.fence.ip ?? '')) {
@@ -266,6 +276,16 @@ export class HostDetail {
         result.textContent = 'Nothing to change.';
         return;
       }
+      // Turning fencing off is the one setting that can make a VM run twice: say so, and ask.
+      const fencingOff = change.fencing === false || (change.fencing === null && defaults?.fencing === false);
+      if (fencingOff && !(await confirmDialog({
+        title: `Turn fencing off for ${host.name}?`,
+        body: 'When this host fails, oneha will recover its VMs without powering it off first. If the host is only cut off from the network, its VMs keep running there and start a second time elsewhere, on the same disks.',
+        confirm: 'Turn fencing off', danger: true,
+      }))) {
+        result.textContent = 'Nothing was saved.';
+        return;
+      }
       save.disabled = true;
       result.textContent = 'Saving…';
       try {
@@ -276,7 +296,7 @@ export class HostDetail {
         this.host = updated;
         this.renderPanel();
         const r = this.panel.querySelector('.form-result');
-        if (r) r.textContent = `Saved ${new Date().toLocaleTimeString()}.`;
+        if (r) r.textContent = `Saved ${clockTime(Date.now())}.`;
       } catch (err) {
         save.disabled = false;
         const ae = err as ApiError;
@@ -325,13 +345,13 @@ export class HostDetail {
         }
       } },
     });
-    const form = h('form', { class: 'cred-form', 'aria-label': 'Replace BMC credentials', autocomplete: 'off' },
+    const form = h('form', { class: 'cred-form', 'aria-label': c.host ? 'Replace BMC credentials' : 'Set BMC credentials', autocomplete: 'off' },
       h('fieldset', { disabled: ro },
         h('legend', null, 'BMC credentials'),
         h('p', { class: 'hint' }, 'Write-only: oneha keeps them in its secret file (never on the host template) and never shows a stored password.'),
         status,
         h('div', { class: 'row' }, fUser.wrap, fPass.wrap),
-        h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'btn btn-primary', text: 'Replace credentials' }), remove, result)));
+        h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'btn btn-primary', id: 'save-credentials', text: c.host ? 'Replace credentials' : 'Set credentials' }), remove, result)));
     form.addEventListener('submit', async (e) => {
       e.preventDefault();
       setError(fPass, pass.value ? undefined : 'Enter the password.');

@@ -188,4 +188,4 @@ whenUnauthorized(() => {
   }
 });
 
-api.session().then(start, (e: ApiError) => signIn(e.status === 401 ? undefined : e.message));
+api.sessionIfAny().then((s) => (s ? start(s) : signIn()), (e: ApiError) => signIn(e.message));

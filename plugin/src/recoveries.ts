@@ -110,9 +110,11 @@ function operatorBox(d: RecoveryDetail): Node | null {
       const ok = await confirmDialog({
         title: `Release recovery ${d.id}?`,
         body: d.status === 'fence-failed'
-          ? `oneha will try to fence ${hostLabel(d)} again and, once it is verified off, recover its VMs.`
-          : `oneha will go on with the recovery of ${hostLabel(d)}: fence it, then recover its VMs.`,
+          ? `oneha will try to fence ${hostLabel(d)} again (power it off through its BMC) and, once it is verified off, recover its VMs.`
+          : `oneha will go on with the recovery of ${hostLabel(d)}: power it off through its BMC, then recover its VMs.`,
         confirm: 'Release',
+        // Releasing fences: it powers the host off.
+        danger: true,
       });
       if (!ok) return;
       try {

@@ -4,12 +4,14 @@ import { Hono } from 'hono';
 import type { RunnerContext } from '../context';
 import { requireAdmin, requireRead, type AuthEnv } from './auth';
 import { errorJson } from './openapi';
+import { HOST_STATE_NAMES, HostState } from '../../model/states';
+import { describeError } from '../../model/errors';
 
 export function demoRoutes(ctx: RunnerContext) {
   const demo = ctx.demo;
   ctx.api.add({ method: 'get', path: '/v1/demo', auth: 'read', summary: 'Whether the runner drives the simulated cloud.' });
-  ctx.api.add({ method: 'post', path: '/v1/demo/hosts/:id/fail', auth: 'admin', summary: 'Simulated cloud only: the host stops answering and goes to ERROR.' });
-  ctx.api.add({ method: 'post', path: '/v1/demo/hosts/:id/restore', auth: 'admin', summary: 'Simulated cloud only: the host answers again.' });
+  ctx.api.add({ method: 'post', path: '/v1/demo/hosts/:id/fail', auth: 'admin', summary: 'Simulated cloud only: the host stops answering and goes to ERROR (409 for a disabled or offline host: oned does not monitor it).' });
+  ctx.api.add({ method: 'post', path: '/v1/demo/hosts/:id/restore', auth: 'admin', summary: 'Simulated cloud only: the host answers again and, if it was left disabled or offline, is enabled (onehost enable).' });
   const control = async (id: string, action: 'fail' | 'restore') => {
     const res = await fetch(`${demo!.controlUrl}/hosts/${encodeURIComponent(id)}/${action}`, { method: 'POST' });
     return { status: res.status, body: await res.text() };
@@ -18,10 +20,26 @@ export function demoRoutes(ctx: RunnerContext) {
     .get('/v1/demo', requireRead, (c) => c.json({ enabled: !!demo, simUrl: demo?.simUrl }))
     .post('/v1/demo/hosts/:id/:action{fail|restore}', requireAdmin, async (c) => {
       if (!demo) return errorJson(c, 404, 'no-demo', 'the runner is not on the simulated cloud');
-      const r = await control(c.req.param('id'), c.req.param('action') as 'fail' | 'restore');
+      const id = Number(c.req.param('id'));
+      const action = c.req.param('action') as 'fail' | 'restore';
+      let host;
+      try {
+        host = await ctx.one.hostInfo(id);
+      } catch (e) {
+        return errorJson(c, 404, 'not-found', `no host ${c.req.param('id')}: ${describeError(e)}`);
+      }
+      // As in OpenNebula: oned does not monitor a disabled or offline host, so it cannot go to ERROR.
+      if (action === 'fail' && (host.state === HostState.DISABLED || host.state === HostState.OFFLINE)) {
+        return errorJson(c, 409, 'not-monitored', `host ${host.name} is ${HOST_STATE_NAMES[host.state]}: oned does not monitor it, so it cannot fail. Restore it first (it is enabled again).`);
+      }
+      const r = await control(String(id), action);
       if (r.status >= 300) return errorJson(c, 502, 'sim', `simulator answered ${r.status}: ${r.body.slice(0, 200)}`);
-      if (c.req.param('action') === 'restore') demo.onRestore?.(Number(c.req.param('id')));
-      ctx.log.warn(`demo: host ${c.req.param('id')} ${c.req.param('action') === 'fail' ? 'failed' : 'restored'} on request`, { hostId: Number(c.req.param('id')) });
+      if (action === 'restore') {
+        demo.onRestore?.(id);
+        // After a recovery the host is left DISABLED: restoring it is the repair, then `onehost enable`.
+        if (host.state === HostState.DISABLED || host.state === HostState.OFFLINE) await ctx.one.hostStatus(id, 0);
+      }
+      ctx.log.warn(`demo: host ${id} ${action === 'fail' ? 'failed' : 'restored'} on request`, { hostId: id });
       return c.json({ ok: true });
     });
 }

@@ -83,6 +83,7 @@ export function hostView(ctx: RunnerContext, h: Host, s: Shared) {
     mode: policy.mode,
     pause: policy.pause,
     fencing: policy.fencing,
+    force: policy.force,
     fence: policy.fence,
     credentials: {
       host: credsOf(s.secrets.get(hostRef(h.id))),

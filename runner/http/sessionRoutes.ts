@@ -122,7 +122,7 @@ export function sessionRoutes(ctx: RunnerContext, store: SessionStore) {
     summary: 'Admin-console sign-in with OpenNebula credentials (checked with one.user.info as that user). Sets the oneha_session cookie; returns the user, whether they administer (group 0) and the CSRF token for writes.',
     responses: { 200: 'signed in', 400: 'malformed body', 401: 'wrong user name or password', 429: 'too many failed sign-ins for this user name or from this address (Retry-After says when to try again)', 502: 'oned cannot be reached' },
   });
-  api.add({ method: 'get', path: '/v1/session', auth: 'read', response: SessionView, summary: 'The signed-in user (and the CSRF token), or 401.', responses: { 200: 'signed in', 401: 'no session' } });
+  api.add({ method: 'get', path: '/v1/session', auth: 'read', response: SessionView, summary: 'The signed-in user (and the CSRF token), or 401 (204 with ?optional=1).', responses: { 200: 'signed in', 204: 'no session (?optional=1)', 401: 'no session' } });
   api.add({ method: 'delete', path: '/v1/session', auth: 'none', summary: 'Sign out: forgets the session and clears the cookie. Needs the session\'s X-CSRF-Token (a page elsewhere cannot sign a user out).', responses: { 200: 'signed out (or was not signed in)', 403: 'missing or wrong X-CSRF-Token' } });
 
   const audit = auditFor(ctx);
@@ -165,7 +165,8 @@ export function sessionRoutes(ctx: RunnerContext, store: SessionStore) {
     .get('/v1/session', (c) => {
       const r = store.get(getCookie(c, SESSION_COOKIE));
       c.header('cache-control', 'no-store');
-      if (!r) return errorJson(c, 401, 'no-session', 'not signed in');
+      // ?optional=1 (the page at load): "not signed in" is an answer, not an error a browser logs.
+      if (!r) return c.req.query('optional') === '1' ? c.body(null, 204) : errorJson(c, 401, 'no-session', 'not signed in');
       return c.json(view(r));
     })
     .delete('/v1/session', (c) => {

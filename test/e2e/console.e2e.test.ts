@@ -1,0 +1,140 @@
+// The runner's page without rough edges, in Chromium at 1440×900, 1024×768
+// and 900 px wide: an unverified fence reads as a warning with its evidence,
+// a failed one as an error; fence-failed recoveries list the VMs that are
+// down; no sideways overflow; 24 h times; no 401 in the browser console; a
+// force control; confirmations that say what they do; the demo's
+// restore/enable.
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM_ARGS, chromiumPath, hostTemplate, requireBuilt, rpc, startDemo, type Demo } from './helpers';
+
+const SIZES = [{ width: 1440, height: 900 }, { width: 1024, height: 768 }, { width: 900, height: 800 }];
+
+let demo: Demo;
+let browser: Browser;
+let page: Page;
+const consoleErrors: string[] = [];
+
+const overflow = () => page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+const api = async (method: string, path: string) => {
+  const res = await fetch(`${demo.runnerUrl}${path}`, { method, headers: { authorization: `Bearer ${demo.token}` } });
+  return res.json() as Promise<any>;
+};
+const settled = (hostId: number) => async () => {
+  for (let i = 0; i < 200; i++) {
+    const r = (await api('GET', `/v1/recoveries?host=${hostId}`)).recoveries.find((x: { status: string }) => !['running', 'received'].includes(x.status));
+    if (r) return r;
+    await new Promise((ok) => setTimeout(ok, 250));
+  }
+  throw new Error(`no settled recovery of host ${hostId}`);
+};
+
+beforeAll(async () => {
+  requireBuilt();
+  [demo, browser] = await Promise.all([startDemo(), chromium.launch({ executablePath: chromiumPath(), headless: true, args: CHROMIUM_ARGS })]);
+  const ctx = await browser.newContext({ viewport: SIZES[0], colorScheme: 'light', reducedMotion: 'reduce' });
+  page = await ctx.newPage();
+  page.setDefaultTimeout(15_000);
+  page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
+  page.on('pageerror', (e) => consoleErrors.push(e.message));
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close().catch(() => {});
+  await demo?.stop();
+}, 20_000);
+
+describe('the runner\'s page (Chromium, three window sizes)', () => {
+  it('loads without a 401 in the browser console and signs in', async () => {
+    await page.goto(`${demo.runnerUrl}/plugin/`);
+    await page.waitForSelector('#username');
+    await page.fill('#username', 'oneadmin');
+    await page.fill('#password', 'oneadmin');
+    await page.click('form.signin button[type=submit]');
+    await page.waitForSelector('#current-user');
+    expect(consoleErrors).toEqual([]);
+  });
+
+  it('a fence command that exited 0 is shown as unverified (a warning, with the evidence), never a green FENCED', async () => {
+    await fetch(`${demo.controlUrl}/hosts/1/fail`, { method: 'POST' });
+    const r = await settled(1)();
+    await page.goto(`${demo.runnerUrl}/plugin/#/recoveries/${r.id}`);
+    await page.waitForSelector('#rec-status .chip');
+    expect(await page.getAttribute('#rec-status .chip', 'class')).toContain('chip-warning');
+    expect(await page.textContent('#rec-status')).toMatch(/FENCE UNVERIFIED/);
+    expect(await page.getAttribute('.step[data-step="fence"] .chip', 'class')).toContain('chip-warning');
+    expect(await page.textContent('#fence-outcome')).toBe('FENCED (UNVERIFIED)');
+    expect(await page.textContent('.detail')).toMatch(/no BMC confirmed the host is off/);
+    expect(await page.textContent('.detail')).toMatch(/command exited 0/); // the evidence
+  });
+
+  it('a fence-failed recovery is red everywhere and lists the VMs that are down, with their state from oned', async () => {
+    expect((await rpc(demo.simUrl, 'one.host.update', [0, 'ONEHA_FENCE_AGENT = "fence_ipmilan"\nONEHA_FENCE_OPTIONS = "lanplus=1 passwd=oops"', 1]))[0]).toBe(true);
+    await fetch(`${demo.controlUrl}/hosts/0/fail`, { method: 'POST' });
+    const r = await settled(0)();
+    expect(r.status).toBe('fence-failed');
+    await page.goto(`${demo.runnerUrl}/plugin/#/recoveries/${r.id}`);
+    await page.waitForSelector('#rec-status:has-text("FENCE-FAILED")');
+    expect(await page.getAttribute('#rec-status .chip', 'class')).toContain('chip-error');
+    expect(await page.getAttribute('.operator', 'class')).toContain('note-error'); // chip and banner agree
+    const down = await page.$$eval('#vm-outcomes tbody tr', (rows) => rows.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+    const onHost = (await api('GET', '/v1/hosts/0')).vms;
+    expect(down.length).toBe(onHost);
+    for (const row of down) {
+      expect(row[2]).toMatch(/^[A-Z_]+(\/[A-Z_]+)?$/); // oned's state
+      expect(row[4]).toBe('down');
+    }
+    const release = await page.$('#release-recovery');
+    await release!.click();
+    await page.waitForSelector('dialog.dialog[open]');
+    expect(await page.textContent('dialog.dialog[open]')).toMatch(/power it off through its BMC/);
+    expect(await page.getAttribute('dialog.dialog[open] button:has-text("Release")', 'class')).toMatch(/danger/);
+    await page.click('dialog.dialog[open] button:has-text("Cancel")');
+  });
+
+  it('no sideways overflow at 1440×900, 1024×768 and 900 px, even with a fence command path; times are 24 h', async () => {
+    const list = (await api('GET', '/v1/recoveries')).recoveries as Array<{ id: string }>;
+    const views = ['#/hosts', '#/hosts/1/settings', '#/recoveries', ...list.map((r) => `#/recoveries/${r.id}`)];
+    for (const size of SIZES) {
+      await page.setViewportSize(size);
+      for (const v of views) {
+        await page.goto(`${demo.runnerUrl}/plugin/${v}`);
+        await page.waitForSelector(v.startsWith('#/recoveries/') ? '#rec-status .chip' : 'main .view');
+        expect(await overflow(), `${v} at ${size.width}×${size.height}`).toBeLessThanOrEqual(0);
+        expect(await page.textContent('body'), `${v}: 12 h time`).not.toMatch(/\d\d? ?(AM|PM)\b/);
+      }
+    }
+    await page.setViewportSize(SIZES[0]);
+  });
+
+  it('host settings: a force (-f) control; turning fencing off asks first; "Set credentials" when none are set', async () => {
+    await page.goto(`${demo.runnerUrl}/plugin/#/hosts/3/settings`);
+    await page.waitForSelector('#ha-force');
+    expect(await page.textContent('#save-credentials')).toBe('Set credentials');
+    await page.selectOption('#ha-fencing', 'off');
+    await page.click('#save-settings');
+    await page.waitForSelector('dialog.dialog[open]:has-text("Turn fencing off")');
+    expect(await page.getAttribute('dialog.dialog[open] button:has-text("Turn fencing off")', 'class')).toMatch(/danger/);
+    await page.click('dialog.dialog[open] button:has-text("Cancel")');
+    await page.waitForSelector('.form-result:has-text("Nothing was saved")');
+    expect((await hostTemplate(demo.simUrl, 3)).ONEHA_FENCING).toBeUndefined();
+    await page.selectOption('#ha-fencing', '');
+    await page.selectOption('#ha-force', 'yes');
+    await page.click('#save-settings');
+    await page.waitForSelector('.form-result:has-text("Saved")');
+    expect(await page.textContent('.form-result')).toMatch(/Saved \d\d:\d\d:\d\d\./);
+    expect((await hostTemplate(demo.simUrl, 3)).ONEHA_FORCE).toBe('YES');
+  });
+
+  it('demo: a disabled host cannot be failed (it says why); Restore enables it again', async () => {
+    expect((await api('GET', '/v1/hosts/1')).stateName).toBe('DISABLED'); // left so by its recovery
+    await page.goto(`${demo.runnerUrl}/plugin/#/demo`);
+    await page.waitForSelector('#demo-host option[value="1"]', { state: 'attached' });
+    await page.selectOption('#demo-host', '1');
+    await page.click('#demo-fail');
+    await page.waitForSelector('.toast:has-text("cannot fail")');
+    await page.click('#demo-restore');
+    await page.waitForSelector('.toast:has-text("answers again and is enabled")');
+    expect((await api('GET', '/v1/hosts/1')).stateName).toBe('MONITORED');
+  });
+});
