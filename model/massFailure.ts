@@ -21,13 +21,17 @@ export interface MassFailureConfig {
  * still holding. `recentFailures`: hosts whose failure reached the runner
  * within the window (they may not all be in ERROR in the pool yet). Worded
  * from the pool as it is now, so each held host reads a reason that includes
- * itself.
+ * itself. `fencedRecently`: hosts a recovery fenced within the window; they
+ * count while they are not back in service.
  */
 export function massFailureVerdict(
-  hosts: readonly Host[], recentFailures: ReadonlySet<number>, cfg: MassFailureConfig, tripped = false,
+  hosts: readonly Host[], recentFailures: ReadonlySet<number>, cfg: MassFailureConfig, tripped = false, fencedRecently: ReadonlySet<number> = new Set(),
 ): { trips: boolean; reason?: string } {
-  const armed = hosts.filter((h) => hostHaSettings(h).enabled && h.state !== HostState.OFFLINE);
-  const failed = armed.filter((h) => isHostFailed(h.state) || recentFailures.has(h.id));
+  // Failed now: in ERROR, reported and not yet handled, or fenced and not back in service (still
+  // DISABLED by the recovery). A host that failed earlier and is MONITORED again does not count.
+  const armed = hosts.filter((h) => hostHaSettings(h).enabled && (h.state !== HostState.OFFLINE || fencedRecently.has(h.id)));
+  const failed = armed.filter((h) => isHostFailed(h.state) || recentFailures.has(h.id) ||
+    (fencedRecently.has(h.id) && h.state !== HostState.MONITORED));
   const share = armed.length ? failed.length / armed.length : 0;
   const byShare = share > cfg.share;
   const byCount = cfg.count > 0 && failed.length >= cfg.count;

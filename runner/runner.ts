@@ -190,7 +190,11 @@ export class Runner {
   /** Leadership checks, reconciliation (now, then periodically) and scheduled fence tests, on the runner's clock. */
   startBackground(): void {
     const { ctx, config } = this;
-    this.every(config.leaderCheckSeconds, () => this.checkLeader());
+    this.every(config.leaderCheckSeconds, async () => {
+      if (!(await this.checkLeader())) return;
+      // A disarm that expired releases what it held, within one leader check.
+      for (const id of await ctx.manager.releaseDisarmed('the disarm expiry')) ctx.log.warn(`released ${id}: HA is armed again (the disarm expired)`, { recoveryId: id });
+    });
     // After listening, so hooks are acknowledged while oned's host pool is read.
     void this.reconcile().then((ids) => ctx.log.info(`start-up reconciliation: ${ids.length} HA hosts in ERROR without a recovery`));
     if (config.reconcile.intervalSeconds > 0) this.every(config.reconcile.intervalSeconds, () => this.reconcile());

@@ -60,12 +60,13 @@ export class MassFailureBrake {
 
   /**
    * `recentFailures`: hosts whose failure reached the runner within the window
-   * (they may not all be in ERROR in the pool yet).
+   * and is still being handled (they may not all be in ERROR in the pool yet);
+   * `fencedRecently`: hosts fenced within the window (they count until back in service).
    */
-  async check(one: OneApi, recentFailures: ReadonlySet<number>): Promise<string | undefined> {
+  async check(one: OneApi, recentFailures: ReadonlySet<number>, fencedRecently: ReadonlySet<number> = new Set()): Promise<string | undefined> {
     const now = this.now();
     const wasTripped = now < this.trippedUntil;
-    const v = massFailureVerdict(await one.hostPoolInfo(), recentFailures, this.cfg, wasTripped);
+    const v = massFailureVerdict(await one.hostPoolInfo(), recentFailures, this.cfg, wasTripped, fencedRecently);
     if (v.trips) this.trippedUntil = now + this.cfg.windowSeconds * 1000;
     return v.reason;
   }

@@ -31,6 +31,9 @@ export interface ManagerOptions {
   logFor(fields: { recoveryId: string; hostId?: number }): Log;
 }
 
+/** The code of a recovery held because HA was disarmed. */
+export const DISARMED = 'disarmed';
+
 export type SubmitResult =
   | { status: 'accepted' | 'joined' | 'duplicate'; recoveryId: string }
   | { status: 'rejected'; recoveryId: string; code: string; message: string };
@@ -165,15 +168,36 @@ export class FlowManager {
     }
   }
 
-  private async brake(host: Host): Promise<{ action: 'hold' | 'skip'; reason: string } | undefined> {
+  /**
+   * `arm`, or a disarm that expired: the recoveries held because HA was
+   * disarmed go on by themselves, for every host no longer disarmed.
+   */
+  async releaseDisarmed(by: string): Promise<string[]> {
+    const released: string[] = [];
+    for (const r of this.journal.list()) {
+      if (r.status !== 'held' || r.errorCode !== DISARMED || r.hostId === undefined || this.disarm.active(r.hostId)) continue;
+      await this.release(r.id, by);
+      released.push(r.id);
+    }
+    return released;
+  }
+
+  private async brake(host: Host): Promise<{ action: 'hold' | 'skip'; reason: string; code?: string } | undefined> {
     const off = this.disarm.active(host.id);
     if (off) {
-      return { action: 'skip', reason: `HA is disarmed ${off.scope === 'global' ? 'for every host' : `for host ${host.name}`} until ${new Date(off.until).toISOString()} by ${off.by}${off.reason ? ` (${off.reason})` : ''}` };
+      // Held, not skipped: `arm` or the expiry releases it (releaseDisarmed).
+      return {
+        action: 'hold', code: DISARMED,
+        reason: `HA is disarmed ${off.scope === 'global' ? 'for every host' : `for host ${host.name}`} until ${new Date(off.until).toISOString()} by ${off.by}${off.reason ? ` (${off.reason})` : ''}; held until then (or oneha arm)`,
+      };
     }
     const windowStart = this.now - 1000 * this.opts.massWindowSeconds;
-    const recent = new Set(this.journal.list().filter((r) => r.hostId !== undefined && r.receivedAt >= windowStart &&
-      r.status !== 'rejected' && r.status !== 'came-back' && !r.reason?.startsWith('joined') && !r.reason?.startsWith('duplicate')).map((r) => r.hostId!));
-    const reason = await this.massFailure.check(this.ports.one, recent);
+    const inWindow = this.journal.list().filter((r) => r.hostId !== undefined && r.receivedAt >= windowStart && r.status !== 'rejected' &&
+      r.status !== 'came-back' && !r.reason?.startsWith('joined') && !r.reason?.startsWith('duplicate'));
+    // Failed now, not failed once: a finished recovery's host counts only while fenced and not back (the pool says).
+    const active = new Set(inWindow.filter((r) => !FINAL_STATUSES.has(r.status)).map((r) => r.hostId!));
+    const fenced = new Set(inWindow.filter((r) => FINAL_STATUSES.has(r.status) && finishedOutput<{ outcome?: string }>(r, 'fence')?.outcome === 'fenced').map((r) => r.hostId!));
+    const reason = await this.massFailure.check(this.ports.one, active, fenced);
     return reason ? { action: 'hold', reason } : undefined;
   }
 
@@ -285,9 +309,12 @@ export class FlowManager {
         continue;
       }
       if (!hostHaSettings(h).enabled || this.activeByHost.has(h.id)) continue;
-      const healthyAt = this.lastHealthy.get(h.id) ?? -Infinity;
-      // At or after: a hook that arrived in the same millisecond as the healthy reading is for this failure.
-      const covered = this.journal.list().some((r) => r.hostId === h.id && r.receivedAt >= healthyAt && r.status !== 'rejected');
+      // The failure episode as oned records it (the ERROR message's time, kept in oned, so it survives
+      // restarts and leader changes); the last healthy reading only where oned gives no time.
+      const episode = errorSince(h);
+      // oned's time has whole seconds: a recovery received in that second is for this episode.
+      const since = episode !== undefined ? episode - 1000 : this.lastHealthy.get(h.id) ?? -Infinity;
+      const covered = this.journal.list().some((r) => r.hostId === h.id && r.receivedAt >= since && r.status !== 'rejected');
       if (covered) continue;
       const id = newRecoveryId(this.now);
       await this.journal.record(id, { type: 'received', payload: '', trigger: 'reconciled', hostId: h.id });

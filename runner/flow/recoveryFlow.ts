@@ -4,7 +4,7 @@
 // skips the steps that finished and repeats no side effect (fence looks at
 // power first; carrying out re-reads every VM before acting).
 import type { HostFailure } from '../../functions/decode';
-import { decode } from '../../functions/decode';
+import { decode, decodeHookPayload } from '../../functions/decode';
 import { HostState, isHostFailed, type Host } from '../../model/one';
 import { fence, type FenceResult } from '../../functions/fence';
 import type { HookOptions } from '../../model/hookOptions';
@@ -72,7 +72,7 @@ export interface FlowHooks {
   record(event: NewEvent): Promise<void>;
   fenceMethods(host: Host): FenceMethod[];
   /** The brakes: a reason to hold (wait for an operator) or skip, checked right before fencing. */
-  brake(host: Host, rec: Recovery): Promise<{ action: 'hold' | 'skip'; reason: string } | undefined>;
+  brake(host: Host, rec: Recovery): Promise<{ action: 'hold' | 'skip'; reason: string; code?: string } | undefined>;
 }
 
 export class FlowStop extends Error {
@@ -129,7 +129,7 @@ export async function runRecoveryFlow(rec: Recovery, ports: Ports, settings: Flo
     const ha = hostHaSettings(host0);
     for (const p of ha.problems) log.warn(`host ${host0.id}: ${p.message}; ignored`, { hostId });
     if (!ha.enabled) return await status('skipped', `HA is off for host ${host0.name} (ONEHA_HA = NO)`);
-    const options = effectiveOptions(settings.defaults, rec.trigger === 'reconciled' ? undefined : failure.options, host0);
+    let options = effectiveOptions(settings.defaults, rec.trigger === 'reconciled' ? undefined : failure.options, host0);
     log.info(`host ${host0.id} (${host0.name}) failed: mode ${options.mode}, pause ${options.pause}, fencing ${options.fencing ? 'on' : 'OFF'}`, { hostId });
 
     const waited = await step<WaitResult>('wait', { hostId: host0.id, pause: options.pause }, () =>
@@ -150,7 +150,16 @@ export async function runRecoveryFlow(rec: Recovery, ports: Ports, settings: Flo
         const brake = await persist('the brakes', () => hooks.brake(host, rec));
         if (brake) {
           log.warn(`host ${host.id}: ${brake.reason}`, { hostId });
-          return await status(brake.action === 'hold' ? 'held' : 'skipped', brake.reason);
+          return await status(brake.action === 'hold' ? 'held' : 'skipped', brake.reason, brake.code);
+        }
+      }
+      // A hook that joined before fencing brings its flags (e.g. -r after reconciliation started with the defaults).
+      if (rec.joinedHook) {
+        const flags = joinedOptions(rec.joinedHook);
+        const merged = flags && effectiveOptions(settings.defaults, flags, host0);
+        if (merged && JSON.stringify(merged) !== JSON.stringify(options)) {
+          options = merged;
+          log.info(`host ${host0.id}: a hook that joined before fencing brings its flags: mode ${options.mode}, fencing ${options.fencing ? 'on' : 'OFF'}`, { hostId });
         }
       }
       let methods: FenceMethod[] = [];
@@ -241,6 +250,14 @@ export async function runRecoveryFlow(rec: Recovery, ports: Ports, settings: Flo
     log.error(`recovery stopped: ${describeError(e)}`, { hostId });
     const code = e instanceof StepError ? e.code : e instanceof OneError ? e.codeName : 'error';
     return await status('failed', describeError(e), code);
+  }
+}
+
+function joinedOptions(payload: string): HookOptions | undefined {
+  try {
+    return decodeHookPayload(payload).options;
+  } catch {
+    return undefined;
   }
 }
 

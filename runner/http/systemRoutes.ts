@@ -96,12 +96,15 @@ export function systemRoutes(ctx: RunnerContext) {
       ctx.log.warn(`HA disarmed for ${b.hostId === undefined ? 'every host' : `host ${b.hostId}`} until ${new Date(until).toISOString()}`, { hostId: b.hostId });
       return c.json(ctx.disarm.view());
     })
-    .post('/v1/arm', requireAdmin, jsonBody(ArmBody), (c) => {
+    .post('/v1/arm', requireAdmin, jsonBody(ArmBody), async (c) => {
       const b = c.get('body' as never) as z.output<typeof ArmBody>;
       ctx.disarm.arm(b.hostId);
       ctx.massBrake.reset();
       audit.record(c, 'arm', 'ok', { hostId: b.hostId ?? 'all' });
-      return c.json(ctx.disarm.view());
+      // What the disarm held goes on now.
+      const released = await ctx.manager.releaseDisarmed(`oneha arm (${principalName(c.get('principal'))})`);
+      for (const id of released) ctx.log.warn(`released ${id}: HA is armed again`, { recoveryId: id });
+      return c.json({ ...ctx.disarm.view(), released });
     })
     .post('/v1/hosts/:id/fence-test', requireAdmin, async (c) => {
       const host = await hostOf(c);

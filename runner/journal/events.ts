@@ -54,6 +54,8 @@ export const RecoverySchema = z.object({
   vms: z.array(z.record(z.string(), z.unknown())),
   /** Further events for the same host that joined this recovery. */
   joined: z.number().int(),
+  /** The last hook payload that joined before fencing: its flags apply to this recovery. */
+  joinedHook: z.string().optional(),
   releasedBy: z.string().optional(),
   force: z.boolean().optional(),
 });
@@ -119,7 +121,10 @@ export function applyEvent(r: Recovery | undefined, e: JournalEvent): Recovery |
         if (r.payload.length > REJECTED_PREVIEW_CHARS) r.payload = r.payload.slice(0, REJECTED_PREVIEW_CHARS);
       }
       break;
-    case 'joined': r.joined++; break;
+    case 'joined':
+      r.joined++;
+      if (e.trigger !== 'reconciled' && e.payload && !r.steps.some((s) => s.name === 'fence' && s.status === 'ok')) r.joinedHook = e.payload;
+      break;
     case 'released': r.releasedBy = e.by; break;
   }
   return r;

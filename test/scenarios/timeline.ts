@@ -31,6 +31,7 @@ const EVENTS = new Set(['step-started', 'step-finished', 'status', 'call', 'fenc
 const COMMANDS: [RegExp, string][] = [
   [/^fail host \d+$/, 'fail host N'],
   [/^restore host \d+$/, 'restore host N'],
+  [/^(enable|disable) host \d+$/, 'enable|disable host N'],
   [/^hook host \d+( \S+)*$/, 'hook host N [flags...]'],
   [/^hook again$/, 'hook again'],
   [/^template host \d+( [A-Z0-9_]+=\S*)+$/, 'template host N KEY=VALUE...'],
