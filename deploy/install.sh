@@ -60,10 +60,30 @@ as_oneadmin() {
   if [ "$(id -u)" -eq 0 ]; then su oneadmin -s /bin/sh -c "$*"; else sh -c "$*"; fi
 }
 
+# Hooks other than oneha's own that act on a host entering ERROR (the stock
+# host_error hook): "ID<TAB>NAME<TAB>COMMAND" lines. oneha must replace such a
+# hook's COMMAND, never add a second hook acting on the same failure.
+host_error_hooks() {
+  command -v onehook >/dev/null 2>&1 || return 0
+  command -v xmllint >/dev/null 2>&1 || { say "note: xmllint is missing: check 'onehook list' for a host_error hook yourself" >&2; return 0; }
+  pool=$(as_oneadmin 'onehook list -x' 2>/dev/null) || return 0
+  match="//HOOK[TYPE='state' and TEMPLATE/RESOURCE='HOST' and TEMPLATE/STATE='ERROR' and NAME!='oneha_host_error']"
+  n=$(printf '%s' "$pool" | xmllint --xpath "count($match)" - 2>/dev/null) || return 0
+  i=1 tab=$(printf '\t')
+  while [ "$i" -le "${n%.*}" ]; do
+    printf '%s' "$pool" | xmllint --xpath "concat(${match}[$i]/ID, '$tab', ${match}[$i]/NAME, '$tab', ${match}[$i]/TEMPLATE/COMMAND)" - 2>/dev/null
+    printf '\n'
+    i=$((i + 1))
+  done
+}
+
 # --- uninstall ----------------------------------------------------------------
 if [ "$uninstall" = yes ]; then
+  # Stop the service while its unit file still exists (disabling needs it).
+  if [ "$activate" = yes ] || { [ -z "$root" ] && command -v systemctl >/dev/null 2>&1; }; then
+    systemctl disable --now oneha 2>/dev/null || true
+  fi
   if [ "$activate" = yes ]; then
-    systemctl disable --now oneha || true
     as_oneadmin 'onehook delete oneha_host_error' || true
   fi
   rm -f "$lib/oneha.mjs" "$cli" "$unit" "$hooks/onehook.sh" "$hooks/host_error.sh" \
@@ -82,9 +102,10 @@ if [ "$uninstall" = yes ]; then
     cmp -s "$etc/oneha.json" "$here/oneha.json.example" 2>/dev/null && rm -f "$etc/oneha.json"
     say "kept $etc (secrets, changed configuration) and $data (journal); --purge removes them"
   fi
-  [ "$activate" = yes ] || say "if they exist, also run:
-  systemctl disable --now oneha && systemctl daemon-reload
-  onehook delete oneha_host_error        # as oneadmin"
+  if [ -z "$root" ] && command -v systemctl >/dev/null 2>&1; then systemctl daemon-reload 2>/dev/null || true; fi
+  [ "$activate" = yes ] || say "if it exists, also remove oneha's hook (as oneadmin):
+  onehook delete oneha_host_error
+or, if you switched the host_error hook to oneha, switch its COMMAND back (docs/upgrade-from-host_error.md)"
   exit 0
 fi
 
@@ -158,7 +179,27 @@ if [ "$chown_to" != no ]; then
 fi
 
 say "installed oneha into ${root:-/}"
-if [ "$activate" = yes ]; then
+existing=$(host_error_hooks)
+if [ -n "$existing" ]; then
+  # Switch the existing hook to oneha's script: same stdin ($TEMPLATE and its
+  # flags), one hook, one recovery per failure.
+  ids=$(printf '%s\n' "$existing" | cut -f1 | tr '\n' ' ')
+  printf '%s\n' "$existing" | while IFS="$(printf '\t')" read -r id name cmd; do
+    say "found hook $id ($name, COMMAND $cmd) acting on host ERROR: oneha takes it over instead of adding a second hook"
+  done
+  update_file=/tmp/oneha-hook-update.txt
+  if [ "$activate" = yes ]; then
+    printf '%s\n' 'COMMAND = "oneha/onehook.sh"' 'TIMEOUT = "60"' >"$update_file"
+    for id in $ids; do as_oneadmin "onehook update $id $update_file -a"; say "hook $id now runs oneha/onehook.sh"; done
+    systemctl daemon-reload && systemctl enable --now oneha
+  else
+    say "to finish:
+  systemctl daemon-reload && systemctl enable --now oneha
+  printf '%s\\n' 'COMMAND = \"oneha/onehook.sh\"' 'TIMEOUT = \"60\"' > $update_file"
+    for id in $ids; do say "  su oneadmin -s /bin/sh -c 'onehook update $id $update_file -a'"; done
+    say "(or run install.sh --activate, which does exactly that; a second host-error hook would act on the same failures)"
+  fi
+elif [ "$activate" = yes ]; then
   as_oneadmin "onehook show oneha_host_error >/dev/null 2>&1 || onehook create /usr/share/oneha/host_error.hook"
   systemctl daemon-reload && systemctl enable --now oneha
 else

@@ -3,7 +3,7 @@
 // uninstall / purge remove what install put there.
 import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,8 +23,12 @@ beforeAll(() => {
 });
 
 function install(root: string, ...args: string[]) {
+  return installWithPath(process.env.PATH ?? '/usr/bin:/bin', root, ...args);
+}
+
+function installWithPath(path: string, root: string, ...args: string[]) {
   const r = spawnSync(INSTALL, ['--prefix', root, '--no-chown', ...args], {
-    encoding: 'utf8', env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ONEHA_BUNDLE: bundle },
+    encoding: 'utf8', env: { PATH: path, ONEHA_BUNDLE: bundle },
   });
   expect(r.status, r.stdout + r.stderr).toBe(0);
   return r;
@@ -155,5 +159,52 @@ describe('deploy/install.sh', () => {
     expect(Object.keys(tree(r4)).filter((p) => !p.endsWith('/'))).toEqual([]);
     expect(existsSync(join(r4, 'etc/oneha'))).toBe(false);
     expect(existsSync(join(r4, 'var/lib/oneha'))).toBe(false);
+  });
+
+  describe('on a front-end that already has a host-error hook', () => {
+    /** A stand-in `onehook` answering `list -x` with this pool (hook_pool.xsd shape) and logging every call. */
+    const withOnehook = (hooks: Array<{ id: number; name: string; type: string; resource: string; state?: string; command: string }>) => {
+      const bin = join(work, `bin-${hooks.map((h) => h.id).join('-')}`);
+      mkdirSync(bin, { recursive: true });
+      // Run as root, install.sh asks oneadmin (su) to list the hooks: let that user reach the stand-in.
+      chmodSync(work, 0o755);
+      chmodSync(bin, 0o777);
+      const pool = `<HOOK_POOL>${hooks.map((h) => `<HOOK><ID>${h.id}</ID><NAME>${h.name}</NAME><TYPE>${h.type}</TYPE><TEMPLATE>` +
+        `<ARGUMENTS><![CDATA[$TEMPLATE -m -p 5]]></ARGUMENTS><COMMAND><![CDATA[${h.command}]]></COMMAND><RESOURCE><![CDATA[${h.resource}]]></RESOURCE>` +
+        `${h.state ? `<STATE><![CDATA[${h.state}]]></STATE>` : ''}</TEMPLATE></HOOK>`).join('')}</HOOK_POOL>`;
+      writeFileSync(join(bin, 'onehook'), `#!/bin/sh\necho "$*" >> '${bin}/calls'\n[ "$1 $2" = "list -x" ] && printf '%s' '${pool}'\nexit 0\n`, { mode: 0o755 });
+      return { path: `${bin}:${process.env.PATH ?? '/usr/bin:/bin'}`, calls: () => (existsSync(join(bin, 'calls')) ? readFileSync(join(bin, 'calls'), 'utf8').trim().split('\n') : []) };
+    };
+
+    it('finds the stock host_error hook and prints the onehook update that switches its COMMAND, never a second onehook create', () => {
+      const fake = withOnehook([
+        { id: 0, name: 'host_error', type: 'state', resource: 'HOST', state: 'ERROR', command: 'ft/host_error.rb' },
+        { id: 4, name: 'vm_audit', type: 'state', resource: 'VM', state: 'ACTIVE', command: 'audit.sh' },
+        { id: 5, name: 'daily', type: 'api', resource: 'HOST', command: 'x.sh' },
+      ]);
+      const r = installWithPath(fake.path, join(work, 'existing-hook'));
+      expect(r.stdout).toContain('found hook 0 (host_error, COMMAND ft/host_error.rb) acting on host ERROR: oneha takes it over instead of adding a second hook');
+      expect(r.stdout).toContain("printf '%s\\n' 'COMMAND = \"oneha/onehook.sh\"' 'TIMEOUT = \"60\"' > /tmp/oneha-hook-update.txt");
+      expect(r.stdout).toContain("su oneadmin -s /bin/sh -c 'onehook update 0 /tmp/oneha-hook-update.txt -a'");
+      expect(r.stdout).not.toContain('onehook update 4');
+      expect(r.stdout).not.toContain('onehook create');
+      // only read: nothing is changed without --activate
+      expect(fake.calls()).toEqual(['list -x']);
+    });
+
+    it('without one, it prints the onehook create of its own hook', () => {
+      const fake = withOnehook([{ id: 4, name: 'vm_audit', type: 'state', resource: 'VM', state: 'ACTIVE', command: 'audit.sh' }]);
+      const r = installWithPath(fake.path, join(work, 'no-existing-hook'));
+      expect(r.stdout).toContain('onehook create /usr/share/oneha/host_error.hook');
+      expect(r.stdout).not.toContain('onehook update');
+    });
+
+    it('--uninstall does not tell the operator to disable a unit it has just removed', () => {
+      const r4 = join(work, 'un-hint');
+      install(r4);
+      const r = install(r4, '--uninstall');
+      expect(r.stdout).not.toContain('systemctl disable');
+      expect(r.stdout).toContain('onehook delete oneha_host_error');
+    });
   });
 });
