@@ -10,6 +10,7 @@ import { run as hookAckLatency } from './hook-ack-latency';
 import { installCleanup, killAll, ROOT } from './lib/procs';
 import { exitAfter, machine, renderMarkdown, renderSummary, type BenchResult } from './lib/report';
 import { run as pluginSize } from './plugin-size';
+import { run as realOnedMttr } from './real-oned-mttr';
 import { run as recovery1000 } from './recovery-1000';
 import { run as runnerMemory } from './runner-memory';
 import { run as selectIn50k } from './select-in-50k-cloud';
@@ -22,6 +23,8 @@ const BENCHMARKS: { name: string; run: () => Promise<BenchResult> }[] = [
   { name: 'runner-memory', run: () => runnerMemory() },
   { name: 'plugin-size', run: () => pluginSize() },
   { name: 'sim-scale', run: () => simScale() },
+  // Starts a real oned and fails hosts for real: about 10 minutes.
+  { name: 'real-oned-mttr', run: () => realOnedMttr() },
 ];
 
 /** GitHub's heading anchor: lower case, punctuation dropped, spaces to hyphens. */
