@@ -5,21 +5,26 @@ import { existsSync, mkdirSync, readdirSync, writeFileSync, cpSync, statSync } f
 import { gzipSync } from 'node:zlib';
 import { readFileSync } from 'node:fs';
 
-const functionNames = ['decode', 'wait', 'fence', 'inventory', 'select', 'migrate', 'recreate', 'delete', 'verify'];
-const exportName = { delete: 'deleteVms' };
 // xmlrpc is CommonJS and calls require('http'): give ESM output a require.
 const banner = { js: "import{createRequire as __cr}from'module';const require=__cr(import.meta.url);" };
 const node = { platform: 'node', target: 'node20', format: 'esm', bundle: true, banner, legalComments: 'none', logLevel: 'warning' };
 
 mkdirSync('dist/functions', { recursive: true });
 mkdirSync('dist/.entries', { recursive: true });
-// Pure functions (no ports) bundle without the OpenNebula client or the fence runner.
-const pure = new Set(['decode', 'select']);
+
+// The functions to bundle are the registry's (functions/registry.ts), each
+// from functions/<name>.ts: read the registry itself rather than a list here.
+await build({ ...node, banner: undefined, entryPoints: ['functions/registry.ts'], outfile: 'dist/.entries/registry.mjs', packages: 'external' });
+const { functions } = await import(`./dist/.entries/registry.mjs?${Date.now()}`);
+const functionNames = Object.keys(functions);
 for (const name of functionNames) {
+  // Pure functions (no ports) bundle without the OpenNebula client or the fence runner.
+  const pure = functions[name].ports.length === 0;
   writeFileSync(`dist/.entries/${name}.ts`, [
-    `import { ${exportName[name] ?? name} as fn } from '../../functions/${name}';`,
+    `import * as m from '../../functions/${name}';`,
     `import { runStandalone } from '../../runner/standalone';`,
-    pure.has(name) ? 'void runStandalone(fn as never);' : `import { portsFromEnvironment } from '../../runner/standalonePorts';\nvoid runStandalone(fn as never, portsFromEnvironment);`,
+    `const fn = Object.values(m).find((v) => typeof v === 'object' && v !== null && 'run' in v && (v as { name?: string }).name === '${functions[name].name}');`,
+    pure ? 'void runStandalone(fn as never);' : `import { portsFromEnvironment } from '../../runner/standalonePorts';\nvoid runStandalone(fn as never, portsFromEnvironment);`,
   ].join('\n') + '\n');
 }
 

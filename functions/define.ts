@@ -13,6 +13,14 @@ export interface RecoveryFunction<I extends z.ZodType, O extends z.ZodType, P ex
   /** Only the ports named here are handed over; pure steps need none. */
   ports: readonly P[];
   run(input: z.output<I>, ports: Pick<Ports, P>): Promise<z.output<O>>;
+  /**
+   * The flow tries the step again on a transient oned error (busy, electing,
+   * unreachable), with the runner's step backoff. False for a step that must
+   * never be repeated blindly (fence retries inside, per level).
+   */
+  retry?: boolean;
+  /** Whether a journaled output may be reused by a resumed flow (default: always). */
+  reusable?(output: z.output<O>): boolean;
 }
 
 export function defineFunction<I extends z.ZodType, O extends z.ZodType, P extends keyof Ports = never>(

@@ -186,4 +186,8 @@ export const fence = defineFunction({
   input: FenceInputSchema,
   output: FenceResultSchema,
   run: (input, ports) => runFence(input, ports),
+  // Each level already retries inside; the flow never repeats a fencing blindly.
+  retry: false,
+  // A failed fencing is never reused: once an operator releases the recovery, fencing runs again.
+  reusable: (out) => out.outcome !== 'failed',
 });

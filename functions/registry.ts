@@ -6,6 +6,8 @@ import { decode } from './decode';
 import type { RecoveryFunction } from './define';
 import { deleteVms } from './delete';
 import { fence } from './fence';
+import { finish } from './finish';
+import { hostState } from './hostState';
 import { inventory } from './inventory';
 import { migrate } from './migrate';
 import { recreate } from './recreate';
@@ -13,7 +15,7 @@ import { select } from './select';
 import { verify } from './verify';
 import { wait } from './wait';
 
-export const functions = { decode, wait, fence, inventory, select, migrate, recreate, delete: deleteVms, verify } as const;
+export const functions = { decode, hostState, wait, fence, inventory, select, migrate, recreate, delete: deleteVms, verify, finish } as const;
 export type FunctionName = keyof typeof functions;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

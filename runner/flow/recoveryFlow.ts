@@ -1,26 +1,33 @@
-// The recovery flow for one host failure: decode -> wait -> (brakes) -> fence
-// -> inventory -> select -> migrate|recreate|delete -> finish. Each step's
-// input and output are journaled before the next starts; a resumed flow
-// skips the steps that finished and repeats no side effect (fence looks at
-// power first; carrying out re-reads every VM before acting).
-import type { HostFailure } from '../../functions/decode';
+// The recovery flow for one host failure, straight-line over the flow engine
+// (engine.ts): decode -> wait -> (last look, brakes) -> fence -> inventory ->
+// select -> migrate|recreate|delete -> verify -> finish. Every step is a
+// function run with run(fn, input): its exact input and its output are
+// journaled before the next starts; a resumed flow skips the steps that
+// finished and repeats no side effect (fence looks at power first; carrying
+// out re-reads every VM before acting). The flow itself does no I/O.
+import type { VmOutcome } from '../../functions/carryOut';
 import { decode, decodeHookPayload } from '../../functions/decode';
-import { HostState, isHostFailed, type Host } from '../../model/one';
+import { deleteVms } from '../../functions/delete';
 import { fence, type FenceResult } from '../../functions/fence';
-import type { HookOptions } from '../../model/hookOptions';
-import { inventory, type Inventory } from '../../functions/inventory';
-import { describeError, OneError } from '../../model/errors';
-import { retry } from '../../model/retry';
-import type { Ports } from '../../model/ports';
-import { functions, invoke } from '../../functions/registry';
-import type { RecoveryPlan } from '../../functions/select';
-import type { CarryOutResult, VmOutcome } from '../../functions/carryOut';
-import type { WaitResult } from '../../functions/wait';
-import type { Ladder, VerifyResult } from '../../functions/verify';
+import { finish } from '../../functions/finish';
+import { hostState } from '../../functions/hostState';
+import { inventory } from '../../functions/inventory';
+import { migrate } from '../../functions/migrate';
+import { recreate } from '../../functions/recreate';
+import { select } from '../../functions/select';
+import { verify, type Ladder, type VerifyResult } from '../../functions/verify';
+import { wait } from '../../functions/wait';
+import { classify, describeError } from '../../model/errors';
 import type { FenceMethod } from '../../model/fence';
-import { StepError } from '../../model/errors';
-import { finishedOutput, type NewEvent, type Recovery, type RecoveryStatus, type StepName } from '../journal/events';
+import type { HookOptions } from '../../model/hookOptions';
 import { effectiveOptions, hostHaSettings } from '../../model/hostPolicy/haSettings';
+import type { Host } from '../../model/one';
+import type { Ports } from '../../model/ports';
+import { finishedOutput, type NewEvent, type Recovery, type RecoveryStatus, type StepName } from '../journal/events';
+import { flowEngine } from './engine';
+
+/** The function the recover step runs, by the plan's mode. */
+const CARRY_OUT = { migrate, recreate, delete: deleteVms } as const;
 
 export interface FlowSettings {
   defaults: HookOptions;
@@ -75,77 +82,42 @@ export interface FlowHooks {
   brake(host: Host, rec: Recovery): Promise<{ action: 'hold' | 'skip'; reason: string; code?: string } | undefined>;
 }
 
-export class FlowStop extends Error {
-  constructor(readonly status: RecoveryStatus, reason: string) {
-    super(reason);
-  }
-}
-
 export async function runRecoveryFlow(rec: Recovery, ports: Ports, settings: FlowSettings, hooks: FlowHooks): Promise<RecoveryStatus> {
   const { log } = ports;
+  const transientUntil = ports.clock.now() + (settings.transientDeadlineSeconds ?? DEFAULT_TRANSIENT_DEADLINE_SECONDS) * 1000;
+  const { run, look, persist } = flowEngine(rec, ports, hooks.record, { ...settings, transientUntil });
   let hostId = rec.hostId !== undefined && rec.hostId >= 0 ? rec.hostId : undefined;
   const status = async (s: RecoveryStatus, reason?: string, code?: string) => {
     await hooks.record({ type: 'status', status: s, reason, code });
     return s;
   };
 
-  const transientUntil = ports.clock.now() + (settings.transientDeadlineSeconds ?? DEFAULT_TRANSIENT_DEADLINE_SECONDS) * 1000;
-  /** Any oned call of the flow: tried again on a transient error (oned down, busy, electing) until the deadline. */
-  const persist = <T>(what: string, run: () => Promise<T>): Promise<T> => retry({
-    tries: settings.stepTries, delayMs: settings.retryDelayMs, backoff: 'exponential', maxDelayMs: 16_000,
-    until: { at: transientUntil, now: () => ports.clock.now() },
-    onRetry: (e) => log.warn(`${what}: ${describeError(e)}; trying again`, { hostId }),
-  }, run, ports.clock);
-
-  /** Runs a step unless it already finished (resume); journals around it. */
-  async function step<T>(name: StepName, input: unknown, run: () => Promise<T>, transientRetry = true, reusable: (out: T) => boolean = () => true): Promise<T> {
-    const done = finishedOutput<T>(rec, name);
-    if (done !== undefined && reusable(done)) return done;
-    await hooks.record({ type: 'step-started', step: name, input });
-    try {
-      const output = transientRetry ? await persist(name, run) : await run();
-      await hooks.record({ type: 'step-finished', step: name, output });
-      return output;
-    } catch (e) {
-      const code = e instanceof StepError ? e.code : e instanceof OneError ? e.codeName : 'error';
-      await hooks.record({ type: 'step-failed', step: name, error: { code, message: describeError(e) } });
-      throw e;
-    }
-  }
-
   try {
     if (rec.status !== 'running') await status('running');
-    // decode: the hook's payload, or (reconciled) the host as oned has it now.
-    const failure = await step<HostFailure>('decode', rec.trigger === 'reconciled' ? { hostId: rec.hostId } : { payload: '(the received payload)', bytes: rec.payload.length }, async () => {
-      if (rec.trigger === 'reconciled') {
-        const host = await ports.one.hostInfo(rec.hostId!);
-        return { host, options: settings.defaults };
-      }
-      return invoke(decode, { payload: rec.payload }, { hostId });
-    });
-    const host0 = failure.host;
+    // decode: the hook's payload, or (reconciled: no payload) the host as oned has it now, with the runner's defaults.
+    const reconciled = rec.trigger === 'reconciled';
+    const decoded = reconciled ? undefined : await run(decode, { payload: rec.payload });
+    const host0 = decoded?.host ?? (await run(hostState, { hostId: rec.hostId! }, 'decode')).host;
+    const flags = decoded?.options;
     hostId = host0.id;
     if (!rec.hostName) await hooks.record({ type: 'host', hostId: host0.id, hostName: host0.name });
     const ha = hostHaSettings(host0);
     for (const p of ha.problems) log.warn(`host ${host0.id}: ${p.message}; ignored`, { hostId });
     if (!ha.enabled) return await status('skipped', `HA is off for host ${host0.name} (ONEHA_HA = NO)`);
-    let options = effectiveOptions(settings.defaults, rec.trigger === 'reconciled' ? undefined : failure.options, host0);
+    let options = effectiveOptions(settings.defaults, flags, host0);
     log.info(`host ${host0.id} (${host0.name}) failed: mode ${options.mode}, pause ${options.pause}, fencing ${options.fencing ? 'on' : 'OFF'}`, { hostId });
 
-    const waited = await step<WaitResult>('wait', { hostId: host0.id, pause: options.pause }, () =>
-      invoke(functions.wait, {
-        hostId: host0.id, pause: options.pause, configuredInterval: settings.configuredInterval,
-        since: rec.trigger === 'reconciled' ? errorSince(host0) ?? rec.receivedAt : rec.receivedAt, pollSeconds: settings.pollSeconds,
-      }, ports));
+    const waited = await run(wait, {
+      hostId: host0.id, pause: options.pause, configuredInterval: settings.configuredInterval,
+      since: reconciled ? errorSince(host0) ?? rec.receivedAt : rec.receivedAt, pollSeconds: settings.pollSeconds,
+    });
     if (waited.result === 'came-back') return await status('came-back', `host ${host0.name} came back during the wait; nothing done`);
 
-    // A failed fencing is never reused: once an operator releases the recovery, fencing runs again.
-    const fenceDone = (f: FenceResult | undefined) => !!f && f.outcome !== 'failed';
     let fenced = finishedOutput<FenceResult>(rec, 'fence');
-    if (!fenceDone(fenced)) {
+    if (!fenced || !fence.reusable!(fenced)) {
       // Brakes and the last look happen right before fencing, never after.
-      const host = await persist('the last look before fencing', () => ports.one.hostInfo(host0.id));
-      if (!isHostFailed(host.state)) return await status('came-back', `host ${host.name} left ERROR before fencing; not fenced, nothing done`);
+      const { host, failed } = await look(hostState, { hostId: host0.id }, 'the last look before fencing');
+      if (!failed) return await status('came-back', `host ${host.name} left ERROR before fencing; not fenced, nothing done`);
       if (!rec.releasedBy) {
         const brake = await persist('the brakes', () => hooks.brake(host, rec));
         if (brake) {
@@ -155,8 +127,8 @@ export async function runRecoveryFlow(rec: Recovery, ports: Ports, settings: Flo
       }
       // A hook that joined before fencing brings its flags (e.g. -r after reconciliation started with the defaults).
       if (rec.joinedHook) {
-        const flags = joinedOptions(rec.joinedHook);
-        const merged = flags && effectiveOptions(settings.defaults, flags, host0);
+        const joined = joinedOptions(rec.joinedHook);
+        const merged = joined && effectiveOptions(settings.defaults, joined, host0);
         if (merged && JSON.stringify(merged) !== JSON.stringify(options)) {
           options = merged;
           log.info(`host ${host0.id}: a hook that joined before fencing brings its flags: mode ${options.mode}, fencing ${options.fencing ? 'on' : 'OFF'}`, { hostId });
@@ -169,40 +141,26 @@ export async function runRecoveryFlow(rec: Recovery, ports: Ports, settings: Flo
         return await status('fence-failed', `fence settings of host ${host.name} are invalid, no VM touched: ${describeError(e)}`);
       }
       if (!options.fencing) log.warn(`host ${host.id}: fencing is disabled (-u/--no-fencing); recovering without fencing`, { hostId });
-      fenced = await step<FenceResult>('fence', { host, methods, fencing: options.fencing }, () =>
-        invoke(fence, { host, methods, fencing: options.fencing, dryRun: !!settings.dryRun }, ports), false, fenceDone);
+      fenced = await run(fence, { host, methods, fencing: options.fencing, dryRun: !!settings.dryRun });
     }
-    if (!fenced) throw new Error('fence step gave no result');
     if (fenced.outcome === 'failed') {
       return await status('fence-failed', `fencing failed, no VM touched: ${fenced.reason ?? 'no verified power-off'}`);
     }
     if (fenced.outcome === 'dry-run') {
       log.info(`dry run: power is ${fenced.power ?? 'unknown'}; a real run would fence now`, { hostId });
-    } else if (fenced.outcome !== 'fenced' && fenced.outcome !== 'skipped') {
-      return await status('fence-failed', `fencing did not confirm power-off (${fenced.outcome}); no VM touched`);
     }
 
-    const inv = await step<Inventory>('inventory', { hostId: host0.id, source: settings.inventorySource }, () =>
-      invoke(inventory, { hostId: host0.id, source: settings.inventorySource }, ports));
-    const plan = await step<RecoveryPlan>('select', { hostId: host0.id, options, vms: inv.vms.length, datastores: inv.datastores.length }, () =>
-      invoke(functions.select, { host: inv.host, vms: inv.vms, datastores: inv.datastores, options }, {}));
+    const inv = await run(inventory, { hostId: host0.id, source: settings.inventorySource });
+    const plan = await run(select, { host: inv.host, vms: inv.vms, datastores: inv.datastores, options });
     for (const s of plan.skipped) log.info(`VM ${s.vmId} (${s.vmName}) left alone: ${s.reason}`, { hostId, vmId: s.vmId });
 
     // Actions whose outcome is already journaled are not even looked at again.
     const settled = new Set(rec.vms.filter((v) => v.outcome === 'done' || v.outcome === 'already-done').map((v) => v.vmId as number));
-    const pending = plan.actions.filter((a) => !settled.has(a.vmId));
-    const fn = { migrate: functions.migrate, recreate: functions.recreate, delete: functions.delete }[plan.mode];
-    const journalVm = { emit: (e: { kind: string } & Record<string, unknown>) => { ports.progress.emit(e); void hooks.record({ type: 'vm', outcome: e }).catch(() => {}); } };
     const vs = settings.verify ?? DEFAULT_VERIFY;
-    const carried = await step<CarryOutResult>('recover', { hostId: host0.id, mode: plan.mode, actions: pending.length, alreadySettled: settled.size }, () =>
-      invoke(fn, {
-        hostId: host0.id, actions: pending, concurrency: settings.vmConcurrency, tries: settings.vmTries, retryDelayMs: settings.retryDelayMs,
-        dryRun: !!settings.dryRun, unlockLocked: vs.unlockLocked, retryUntil: transientUntil,
-      }, {
-        ...ports,
-        // Each VM's outcome is journaled as it happens, so a resumed flow skips it.
-        progress: journalVm,
-      }));
+    const carried = await run(CARRY_OUT[plan.mode], {
+      hostId: host0.id, actions: plan.actions.filter((a) => !settled.has(a.vmId)), concurrency: settings.vmConcurrency,
+      tries: settings.vmTries, retryDelayMs: settings.retryDelayMs, retryUntil: transientUntil, dryRun: !!settings.dryRun, unlockLocked: vs.unlockLocked,
+    }, 'recover');
 
     // Every planned VM's carry-out outcome, journaled ones included (a resumed flow did not redo them).
     const outcomeOf = new Map<number, VmOutcome>();
@@ -215,22 +173,13 @@ export async function runRecoveryFlow(rec: Recovery, ports: Ports, settings: Flo
       // The deadline is the recovery's: a resumed verify keeps the one it started with.
       const begun = [...rec.steps].reverse().find((s) => s.name === 'verify')?.input as { deadlineAt?: number } | undefined;
       const deadlineAt = begun?.deadlineAt ?? ports.clock.now() + vs.deadlineSeconds[plan.mode] * 1000;
-      verified = await step<VerifyResult>('verify', { hostId: host0.id, vms: acted.length, failedAt, deadlineAt }, () =>
-        invoke(functions.verify, {
-          hostId: host0.id, failedAt, deadlineAt, pollSeconds: vs.pollSeconds, ladder: vs.ladder, unlockLocked: vs.unlockLocked,
-          vms: acted.map((a) => ({ vmId: a.vmId, vmName: a.vmName, operation: a.operation })),
-        }, { ...ports, progress: journalVm }));
+      verified = await run(verify, {
+        hostId: host0.id, failedAt, deadlineAt, pollSeconds: vs.pollSeconds, ladder: vs.ladder, unlockLocked: vs.unlockLocked,
+        vms: acted.map((a) => ({ vmId: a.vmId, vmName: a.vmName, operation: a.operation })),
+      });
     }
 
-    await step('finish', { hostId: host0.id, afterRecovery: settings.afterRecovery }, async () => {
-      if (fenced!.outcome !== 'fenced' || settings.afterRecovery === 'none' || settings.dryRun) return { hostStatus: 'unchanged' };
-      // Keep the scheduler off the fenced host until an operator brings it back.
-      // Looked at first: after a lost answer the retry must not send it twice.
-      const target = settings.afterRecovery === 'disabled' ? HostState.DISABLED : HostState.OFFLINE;
-      if ((await ports.one.hostInfo(host0.id)).state !== target) await ports.one.hostStatus(host0.id, settings.afterRecovery === 'disabled' ? 1 : 2);
-      log.info(`host ${host0.id}: left ${settings.afterRecovery.toUpperCase()} until an operator enables it`, { hostId });
-      return { hostStatus: settings.afterRecovery };
-    });
+    await run(finish, { hostId: host0.id, fenced: fenced.outcome === 'fenced', afterRecovery: settings.afterRecovery, dryRun: !!settings.dryRun });
     const total = plan.actions.length;
     const left = plan.skipped.length ? `, ${plan.skipped.length} left alone with a reason` : '';
     if (settings.dryRun) {
@@ -246,10 +195,8 @@ export async function runRecoveryFlow(rec: Recovery, ports: Ports, settings: Flo
     const mttr = verified?.mttrMs !== undefined ? ` (MTTR ${(verified.mttrMs / 1000).toFixed(1)} s from host ERROR)` : '';
     return await status('completed', `${total} VMs ${plan.mode === 'delete' ? 'deleted (DONE)' : 'running elsewhere'}${mttr}${left}`);
   } catch (e) {
-    if (e instanceof FlowStop) return await status(e.status, e.message);
     log.error(`recovery stopped: ${describeError(e)}`, { hostId });
-    const code = e instanceof StepError ? e.code : e instanceof OneError ? e.codeName : 'error';
-    return await status('failed', describeError(e), code);
+    return await status('failed', describeError(e), classify(e).code);
   }
 }
 

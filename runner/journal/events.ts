@@ -29,6 +29,8 @@ export const StepRecordSchema = z.object({
   status: z.enum(['running', 'ok', 'failed']),
   startedAt: z.number(),
   endedAt: z.number().optional(),
+  /** The function run, when it is not the step's name (see step-started). */
+  fn: z.string().optional(),
   input: z.unknown().optional(),
   output: z.unknown().optional(),
   error: z.object({ code: z.string(), message: z.string() }).optional(),
@@ -64,7 +66,8 @@ export type Recovery = z.infer<typeof RecoverySchema>;
 export const JournalEventSchema = z.discriminatedUnion('type', [
   z.object({ ...base, type: z.literal('received'), payload: z.string(), trigger: TriggerSchema, hostId: z.number().int().optional(), force: z.boolean().optional() }),
   z.object({ ...base, type: z.literal('host'), hostId: z.number().int(), hostName: z.string() }),
-  z.object({ ...base, type: z.literal('step-started'), step: StepNameSchema, input: z.unknown() }),
+  // `fn`: the function the step ran (the step's name unless it differs: recover runs migrate, recreate or delete), with exactly `input`.
+  z.object({ ...base, type: z.literal('step-started'), step: StepNameSchema, fn: z.string().optional(), input: z.unknown() }),
   z.object({ ...base, type: z.literal('step-finished'), step: StepNameSchema, output: z.unknown() }),
   z.object({ ...base, type: z.literal('step-failed'), step: StepNameSchema, error: z.object({ code: z.string(), message: z.string() }) }),
   z.object({ ...base, type: z.literal('vm'), outcome: z.record(z.string(), z.unknown()) }),
@@ -94,7 +97,7 @@ export function applyEvent(r: Recovery | undefined, e: JournalEvent): Recovery |
   switch (e.type) {
     case 'host': r.hostId = e.hostId; r.hostName = e.hostName; break;
     case 'step-started':
-      r.steps.push({ name: e.step, status: 'running', startedAt: e.at, input: e.input });
+      r.steps.push({ name: e.step, ...(e.fn ? { fn: e.fn } : {}), status: 'running', startedAt: e.at, input: e.input });
       if (r.status === 'received' || r.status === 'held') r.status = 'running';
       break;
     case 'step-finished': {
