@@ -104,9 +104,21 @@ const COMMANDS: Record<string, Command> = {
   show: {
     args: '<recovery>',
     summary: 'one recovery: steps, fencing evidence, each VM\'s outcome (an id or a unique start of one)',
-    options: { json: JSON_OPTION },
+    options: {
+      json: JSON_OPTION,
+      step: { type: 'string', value: 'STEP', help: `one journaled step (${STEP_ORDER.join(', ')}) as JSON: its function, exact input and output` },
+      input: { type: 'boolean', help: 'with --step: only the input, ready for `oneha invoke <fn> --input -`' },
+      output: { type: 'boolean', help: 'with --step: only the output' },
+    },
     run: async (v, p) => {
       const id = await resolveRecovery(need(p[0], 'a recovery id'));
+      if (v.step !== undefined) {
+        const s = await callRunner<{ fn: string; input: unknown; output: unknown }>('GET', `/v1/recoveries/${encodeURIComponent(id)}/steps/${encodeURIComponent(v.step as string)}`);
+        // The function to invoke goes to stderr, so stdout stays the JSON itself.
+        if (v.input) console.error(`replay with: oneha invoke ${s.fn} --input <file>`);
+        console.log(JSON.stringify(v.input ? s.input : v.output ? s.output : s, null, 2));
+        return EXIT.ok;
+      }
       return print(v, await callRunner<DetailView>('GET', `/v1/recoveries/${encodeURIComponent(id)}`), (d) => renderRecovery(d));
     },
   },

@@ -39,6 +39,7 @@ export function recoveriesRoutes(ctx: RunnerContext) {
   const { api, journal, manager } = ctx;
   api.add({ method: 'get', path: '/v1/recoveries', auth: 'read', summary: 'Recoveries, newest first; filter by host and status.', query: RecoveryQuery });
   api.add({ method: 'get', path: '/v1/recoveries/:id', auth: 'read', summary: 'One recovery: step timeline, fencing evidence, each VM outcome, a reason for every VM not recovered.', responses: { 200: 'OK', 404: 'no such recovery' } });
+  api.add({ method: 'get', path: '/v1/recoveries/:id/steps/:step', auth: 'read', summary: 'One journaled step as it ran: the function, its exact input and its output, so it can be run again with `oneha invoke <fn>` (POST /v1/functions/:name/invoke).', responses: { 200: 'OK', 404: 'no such recovery or step' } });
   api.add({ method: 'post', path: '/v1/recoveries/:id/release', auth: 'admin', summary: 'Let a held (mass-failure) or fence-failed recovery go on.', responses: { 200: 'released', 409: 'not held' } });
   api.add({ method: 'post', path: '/v1/recoveries/:id/replay', auth: 'admin', summary: 'Re-run a journaled recovery, optionally from a step, optionally as a dry run.', body: ReplayBody });
   api.add({ method: 'get', path: '/v1/events', auth: 'read', summary: 'Server-sent events: every journal event with the recovery summary. Each has an id; reconnect with Last-Event-ID (or ?lastEventId=) to get what was missed, or a "reset" event when it is no longer kept.' });
@@ -61,6 +62,13 @@ export function recoveriesRoutes(ctx: RunnerContext) {
         ...full, payload: undefined, fence: undefined,
         steps: full.steps.map((st) => ({ ...st, input: undefined, output: undefined })),
       });
+    })
+    .get('/v1/recoveries/:id/steps/:step', requireRead, (c) => {
+      const r = journal.get(c.req.param('id'));
+      const step = StepNameSchema.safeParse(c.req.param('step'));
+      const s = r && step.success ? [...r.steps].reverse().find((x) => x.name === step.data) : undefined;
+      if (!r || !s) return errorJson(c, 404, 'not-found', r ? `recovery ${r.id} has no step "${c.req.param('step').slice(0, 32)}" (steps: ${r.steps.map((x) => x.name).join(', ') || 'none'})` : `no recovery ${c.req.param('id')}`);
+      return c.json({ recoveryId: r.id, step: s.name, fn: s.fn ?? s.name, status: s.status, input: s.input, output: s.output, error: s.error });
     })
     .post('/v1/recoveries/:id/release', requireAdmin, async (c) => {
       try {
