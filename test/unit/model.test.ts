@@ -55,10 +55,10 @@ describe('retry', () => {
 
 describe('host policy codec', () => {
   it('derives the PUT body from the table rows that carry one, and null clears only where the row says so', () => {
-    expect(EDITABLE_FIELDS).toEqual(['ha', 'mode', 'pause', 'fencing', 'fenceIp', 'fenceAgent', 'fenceOptions']);
+    expect(EDITABLE_FIELDS).toEqual(['ha', 'mode', 'pause', 'fencing', 'force', 'fenceIp', 'fenceAgent', 'fenceOptions']);
     expect(HostSettingsBody.safeParse({ mode: null, fencing: null }).success).toBe(true);
     expect(HostSettingsBody.safeParse({ ha: null }).success).toBe(false);
-    expect(HostSettingsBody.safeParse({ force: true }).success).toBe(false);
+    expect(HostSettingsBody.safeParse({ fenceCommand: '/x' }).success).toBe(false);
     const bad = HostSettingsBody.safeParse({ fenceOptions: { password: 'x' } });
     expect(bad.error?.issues[0].path).toEqual(['fenceOptions', 'password']);
   });
