@@ -1,7 +1,7 @@
 // recovery-1000: recovering the 1,000 VMs of a failed host against the
 // simulator with 5 ms latency on every call. oneha's select+recover
 // (inventory -> select -> migrate through invoke, real OneClient) against a
-// sequential baseline making host_error.rb's calls (API.md §9), side by side,
+// sequential baseline making host_error.rb's calls, side by side,
 // each side on a fresh simulator process built from the same scenario.
 import { CarryOutInput } from '../functions/carryOut';
 import { lastHistory, VmSchema, VmState } from '../model/one';
@@ -81,7 +81,7 @@ export async function onehaSide(url: string, hostId: number, concurrency?: numbe
   return { wallMs: t3 - t0, recovered: out.done, phases: { inventoryMs: t1 - t0, selectMs: t2 - t1, migrateMs: t3 - t2 } };
 }
 
-/** host_error.rb -m, steps 5-8 of API.md §9, one call at a time. */
+/** host_error.rb -m, steps 5-8 of host_error.rb, one call at a time. */
 export async function baselineSide(url: string, hostName: string): Promise<{ wallMs: number; recovered: number }> {
   const one = new OneClient({ endpoint: url, session: SESSION });
   const t0 = performance.now();
@@ -204,7 +204,7 @@ export async function run(opts: { vms?: number; runs?: number } = {}): Promise<B
         `Scenario: \`generateScenario({ hosts: 4, vmsPerHost: ${vms} })\` with host 0 in ERROR and its ${int(vms)} VMs ACTIVE/UNKNOWN on the shared system DS 0; hosts 1-3 MONITORED with ${int(vms)} RUNNING VMs each and room for as many again (${int(4 * vms)} VMs in the pool). \`options.latencyMs = ${LATENCY_MS}\`: every call waits ${LATENCY_MS} ms in the simulator before it is answered. The simulator's scheduler is idle while timing (its placement passes over the pool would compete with the calls for the simulator's single event loop: simulator cost, not oneha's).`,
         'Each run starts a fresh simulator process (`node dist/sim.mjs --scenario FILE --port 0`) from the same scenario, clears its call log, runs one side, reads the call log (`GET /sim/calls`), and kills the simulator. Sides alternate: oneha, baseline, oneha, baseline, ... One untimed warm-up of each side on a 40-VM cloud first (JIT).',
         `oneha: \`invoke(inventory, { hostId: 0 })\` (default source host-vms) -> \`invoke(select, ..., mode migrate)\` -> \`invoke(migrate, { actions, concurrency: ${CONCURRENCY} })\` with a real \`OneClient\` (default 12 keep-alive sockets), \`realClock\`, silent log, no progress.`,
-        'Baseline (host_error.rb -m, API.md §9 steps 5-8): `vmPoolInfo(-2,-1,-1,-1)`, `datastorePoolInfo()`, then for each VM of the pool in STATE 3/5/8 whose last HISTORY/HOSTNAME is the failed host: `vmInfo(id)`, look up the DS\'s SHARED, `vmAction("resched", id)`, strictly one call at a time, same `OneClient`. Its host.info/system.config/fencing calls (steps 1-4) are left out.',
+        'Baseline (host_error.rb -m, its steps 5-8): `vmPoolInfo(-2,-1,-1,-1)`, `datastorePoolInfo()`, then for each VM of the pool in STATE 3/5/8 whose last HISTORY/HOSTNAME is the failed host: `vmInfo(id)`, look up the DS\'s SHARED, `vmAction("resched", id)`, strictly one call at a time, same `OneClient`. Its host.info/system.config/fencing calls (steps 1-4) are left out.',
         'Wall time: from the first call to the last answer, in the bench process (`performance.now()`). Calls: every XML-RPC call in the simulator\'s call log during the run.',
         `Floor (the issue's definition): oneha's own calls, counted from the call log, / ${CONCURRENCY} x ${LATENCY_MS} ms = ${int(onehaCalls)} / ${CONCURRENCY} x ${LATENCY_MS} ms. For reference, the critical path of injected latency alone (host.info, then infoset || datastorepool, then the fresh infoset, then ceil(${int(actions)}/${CONCURRENCY}) rounds of actions) is ${ms(pathMs, 0)}.`,
         `Figures are medians of ${runs} runs per side. Afterwards, on another fresh simulator without injected latency, the cost of reading one infoset reply of the ${int(vms)} VMs is measured apart (3 rounds after a warm-up): \`OneClient.call('one.vmpool.infoset', ...)\`, then \`parseVmPool\`, then \`z.array(VmSchema).parse\`.`,

@@ -43,7 +43,7 @@ export const CarryOutOutput = z.object({
 });
 export type CarryOutResult = z.infer<typeof CarryOutOutput>;
 
-/** The oned call for each operation (API.md §5, §6). */
+/** The oned call for each operation (OpenNebula XML-RPC reference). */
 export function issue(one: Ports['one'], op: Operation, vmId: number): Promise<number> {
   switch (op) {
     case 'resched': return one.vmAction('resched', vmId);

@@ -52,7 +52,7 @@ export function eligibleStates(o: HookOptions): number[] {
   return o.mode === 'recreate' && !o.force ? [VmState.ACTIVE] : [VmState.ACTIVE, VmState.SUSPENDED, VmState.POWEROFF];
 }
 
-/** Why oned would refuse `resched` for this VM, if it would (API.md §5). */
+/** Why oned would refuse `resched` for this VM, if it would (OpenNebula XML-RPC reference). */
 export function reschedRefusal(vm: Pick<Vm, 'state' | 'lcmState'>): string | undefined {
   if (vm.state === VmState.POWEROFF) return undefined;
   if (vm.state === VmState.ACTIVE && (vm.lcmState === LcmState.RUNNING || vm.lcmState === LcmState.UNKNOWN)) return undefined;

@@ -4,7 +4,7 @@
 // into an exit code (runner/exitCodes.ts): one mapping, derived everywhere.
 import type { z } from 'zod';
 
-/** oned's error codes (API.md §2), plus oneha's own for a call that got no usable answer. */
+/** oned's error codes (OpenNebula XML-RPC reference), plus oneha's own for a call that got no usable answer. */
 export const OneErrorCode = {
   AUTHENTICATION: 256,
   AUTHORIZATION: 512,

@@ -4,7 +4,7 @@
 import type { Datastore, Host, OneConfig, OneDocument, RaftStatus, User, Vm } from './one';
 import type { FenceMethod, PowerAction, PowerAnswer } from './fence';
 
-/** The subset of oned's XML-RPC API oneha uses (API.md §3), typed. */
+/** The subset of oned's XML-RPC API oneha uses (OpenNebula XML-RPC reference), typed. */
 export interface OneApi {
   systemVersion(): Promise<string>;
   systemConfig(): Promise<OneConfig>;

@@ -1,7 +1,7 @@
-// oned's HOST, VM and LCM state numbers and names (API.md §7). No zod: the
+// oned's HOST, VM and LCM state numbers and names (OpenNebula XML-RPC reference). No zod: the
 // admin console bundles this file.
 
-/** HOST/STATE numbers (API.md §7). */
+/** HOST/STATE numbers (OpenNebula XML-RPC reference). */
 export const HostState = {
   INIT: 0,
   MONITORING_MONITORED: 1,
@@ -23,7 +23,7 @@ export function isHostFailed(state: number): boolean {
   return state === HostState.ERROR || state === HostState.MONITORING_ERROR;
 }
 
-/** VM STATE numbers (API.md §7). */
+/** VM STATE numbers (OpenNebula XML-RPC reference). */
 export const VmState = {
   INIT: 0, PENDING: 1, HOLD: 2, ACTIVE: 3, STOPPED: 4, SUSPENDED: 5,
   DONE: 6, FAILED: 7, POWEROFF: 8, UNDEPLOYED: 9, CLONING: 10, CLONING_FAILURE: 11,
@@ -33,7 +33,7 @@ export const VM_STATE_NAMES = [
   'FAILED', 'POWEROFF', 'UNDEPLOYED', 'CLONING', 'CLONING_FAILURE',
 ] as const;
 
-/** LCM_STATE names, index = number (API.md §7). */
+/** LCM_STATE names, index = number (OpenNebula XML-RPC reference). */
 export const LCM_STATE_NAMES = [
   'LCM_INIT', 'PROLOG', 'BOOT', 'RUNNING', 'MIGRATE', 'SAVE_STOP', 'SAVE_SUSPEND', 'SAVE_MIGRATE',
   'PROLOG_MIGRATE', 'PROLOG_RESUME', 'EPILOG_STOP', 'EPILOG', 'SHUTDOWN', 'CANCEL', 'FAILURE',

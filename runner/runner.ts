@@ -213,7 +213,7 @@ export class Runner {
     })();
   }
 
-  /** Acts only where the local oned is the Raft leader or alone (API.md §10). */
+  /** Acts only where the local oned is the Raft leader or alone (OpenNebula XML-RPC reference). */
   async checkLeader(): Promise<boolean> {
     const { ctx } = this;
     const was = ctx.manager.isLeader;

@@ -1,5 +1,5 @@
 // The simulated cloud: hosts, VMs, datastores, users, documents and hooks in
-// memory, with the state machine of oned and its scheduler (API.md §5-7, §11;
+// memory, with the state machine of oned and its scheduler (OpenNebula's XML-RPC reference;
 // OBSERVED.md). Operations throw OneError with oned's code and message text
 // (the RPC layer prefixes "[method] ").
 import { randomBytes } from 'node:crypto';
@@ -1010,7 +1010,7 @@ export class Cloud {
     }
   }
 
-  /** one.vm.recover operations 0-5 (API.md §6). */
+  /** one.vm.recover operations 0-5 (OpenNebula XML-RPC reference). */
   vmRecover(id: number, op: number, caller: SimUser): void {
     const vm = this.mustVm(id);
     if (!this.vmAllowed(caller, vm, 'ADMIN')) throw notAuthorized(caller, 'ADMIN', 'vm', id);
@@ -1274,7 +1274,7 @@ export class Cloud {
   // -------------------------------------------------------------------------
   // pools with oned's filter arguments
 
-  /** one.vmpool.info selection (API.md §4). */
+  /** one.vmpool.info selection (OpenNebula XML-RPC reference). */
   selectVms(caller: SimUser, filter: number, start: number, end: number, state: number): SimVm[] {
     if (filter < -4) throw new OneError(ErrorCode.RPC_API, 'Incorrect filter_flag.');
     if (state < -2 || state > 11) throw new OneError(ErrorCode.RPC_API, 'Incorrect state filter');

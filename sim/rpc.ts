@@ -1,6 +1,6 @@
 // oned's XML-RPC methods over the simulated cloud: parameter checking
 // (xmlrpc-c faults), authentication, authorization and the reply arrays
-// (API.md §2-3). Transport-free: server.ts feeds it parsed calls.
+// (OpenNebula XML-RPC reference). Transport-free: server.ts feeds it parsed calls.
 import { Cloud, ErrorCode, OneError, notAuthorized } from './cloud';
 import type { SimUser } from './model';
 import { FIREEDGE_METHODS } from './fireedge';

@@ -4,7 +4,7 @@
 import { LCM_STATE_NAMES } from '../model/states';
 import { z } from 'zod';
 
-/** HOST/STATE names, index = number (API.md §7). */
+/** HOST/STATE names, index = number (OpenNebula XML-RPC reference). */
 export const HOST_STATES = [
   'INIT', 'MONITORING_MONITORED', 'MONITORED', 'ERROR', 'DISABLED',
   'MONITORING_ERROR', 'MONITORING_INIT', 'MONITORING_DISABLED', 'OFFLINE',
@@ -16,7 +16,7 @@ export const VM_STATES = [
   'FAILED', 'POWEROFF', 'UNDEPLOYED', 'CLONING', 'CLONING_FAILURE',
 ] as const;
 
-/** LCM_STATE names, index = number (API.md §7): the same table oneha reads states with. */
+/** LCM_STATE names, index = number (OpenNebula XML-RPC reference): the same table oneha reads states with. */
 export const LCM_STATES = LCM_STATE_NAMES;
 
 /**

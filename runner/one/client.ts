@@ -1,5 +1,5 @@
 // A typed, promise-based OpenNebula client over XML-RPC (see transport.ts).
-// Replies are oned's arrays (API.md §2); failures become OneError with
+// Replies are oned's arrays (OpenNebula XML-RPC reference); failures become OneError with
 // oned's code and message; every call has a deadline.
 import type { OneApi } from '../../model/ports';
 import { OneError, OneErrorCode } from '../../model/errors';

@@ -1,5 +1,5 @@
 // Endpoint and session lookup exactly as OpenNebula's own clients do it
-// (API.md §1): explicit value, then ONE_XMLRPC / ONE_AUTH, then the files.
+// (as OpenNebula's own CLI does): explicit value, then ONE_XMLRPC / ONE_AUTH, then the files.
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';

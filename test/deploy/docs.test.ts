@@ -1,6 +1,7 @@
 // The docs and examples describe what is shipped: every config key and
 // environment variable is documented, links resolve, the hook script's exit
 // codes are explained, and the runbook covers the cases it must.
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -148,6 +149,13 @@ describe('examples against the runner', () => {
     const readme = read('README.md');
     for (const [code, text] of Object.entries(EXIT_MEANING)) expect(readme).toContain(`| ${code} | ${text} |`);
     expect(usage()).toContain(exitCodeTable());
+  });
+
+  it('nothing cites a notes file the repository does not have (the API notes, by section)', () => {
+    const cited = new RegExp(`\\b${['API', 'md'].join('\\.')} §`); // spelled so that this file does not match itself
+    const files = execFileSync('git', ['ls-files'], { cwd: REPO, encoding: 'utf8' }).split('\n').filter((f) => /\.(ts|mjs|md|sh|json)$/.test(f));
+    const citing = files.filter((f) => existsSync(join(REPO, f)) && cited.test(read(f)));
+    expect(citing).toEqual([]);
   });
 
   it('every `oneha <command>` the docs use exists in the CLI', () => {

@@ -1,4 +1,4 @@
-// The cloud's behaviour (API.md §5-7, §11, OBSERVED.md): host failure,
+// The cloud's behaviour (OpenNebula's XML-RPC reference and what a real oned did): host failure,
 // resched, recover, the scheduler, capacity, timings.
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseHost, parseVm, parseVmPool } from '../../model/oneXml';
