@@ -146,4 +146,19 @@ describe('oneha CLI', () => {
     expect(inv.code).toBe(EXIT.badInput);
     expect(inv.stderr).toMatch(/^oneha: \S+ names \/nonexistent, which does not exist\n$/);
   });
+
+  it('long waits show progress on a terminal only; fence-test goes through the runner (one budget with the console)', async () => {
+    const env = { ...r.env, ONEHA_URL: r.url };
+    // `script` gives the command a pseudo-terminal, as an operator's shell would.
+    const tty = await run('script', ['-qec', `${process.execPath} ${BUNDLE} fence-test kvm-node-01`, '/dev/null'], { env });
+    expect(tty.stdout).toMatch(/testing the fence device of host kvm-node-01 \(0\): \d+ s/);
+    const plain = await cli(['fence-test', 'kvm-node-01']);
+    expect(plain.stderr).not.toMatch(/testing the fence device/);
+    expect(plain.stdout).toMatch(/^FENCE TEST OF HOST kvm-node-01 \(0\)$/m);
+    // the runner ran it: the console's host view shows this very test
+    const shown = (await r.api('GET', '/v1/hosts/0')).json.lastFenceTest;
+    expect(shown).toMatchObject({ hostId: 0, reachable: false });
+    expect(plain.stdout).toContain(shown.error.slice(0, 40));
+  });
 });
+
