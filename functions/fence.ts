@@ -47,6 +47,8 @@ export const FenceInputSchema = z.object({
   fencing: z.boolean(),
   /** Read power state only; never changes it. */
   dryRun: z.boolean().default(false),
+  /** An operator confirmed the host is off (a dead BMC, oVirt's "Confirm host has been rebooted"): no agent runs. */
+  confirmedDown: z.object({ by: z.string(), reason: z.string(), at: z.number() }).optional(),
 });
 export type FenceInput = z.infer<typeof FenceInputSchema>;
 
@@ -124,6 +126,14 @@ export async function runFence(input: FenceInput, ports: FencePorts): Promise<Fe
   if (!input.fencing) {
     ports.log.warn(`fencing is disabled for host ${host.name} (${host.id}): its VMs will be recovered without powering it off`, { hostId: host.id });
     return { outcome: 'skipped', verified: false, reason: 'fencing disabled (-u / --no-fencing)', attempts: [] };
+  }
+  const confirmed = input.confirmedDown;
+  if (confirmed) {
+    // Not verified by a BMC: the evidence is a person's, journaled with who, why and when.
+    return {
+      outcome: 'fenced', method: 'operator confirmation', verified: false, attempts: [],
+      evidence: `confirmed by ${confirmed.by} at ${new Date(confirmed.at).toISOString()}: ${confirmed.reason}`,
+    };
   }
   if (methods.length === 0) {
     const reason = noFencingReason(host);

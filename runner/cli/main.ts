@@ -141,6 +141,16 @@ const COMMANDS: Record<string, Command> = {
       return print(v, await callRunner<SummaryView>('POST', `/v1/recoveries/${encodeURIComponent(id)}/release`), (r) => `Recovery ${r.id} released: ${r.status}.`);
     },
   },
+  'confirm-down': {
+    args: '<recovery>',
+    summary: 'a dead BMC: confirm the host of a fence-failed or held recovery is off; the recovery goes on with your confirmation as fencing evidence',
+    options: { reason: { type: 'string', value: 'TEXT', help: 'why the host is known to be off (journaled with your name)' }, json: JSON_OPTION },
+    run: async (v, p) => {
+      const id = await resolveRecovery(need(p[0], 'a recovery id'));
+      const reason = need(v.reason as string | undefined, '--reason TEXT');
+      return print(v, await callRunner<SummaryView>('POST', `/v1/recoveries/${encodeURIComponent(id)}/confirm-down`, { reason }), (r) => `Recovery ${r.id}: host confirmed down, released: ${r.status}.`);
+    },
+  },
   'power-on': {
     args: '<host>',
     summary: 'power a fenced host back on through its fence agent (explicit; oneha never does it alone)',
@@ -189,7 +199,7 @@ export function usage(): string {
     '',
     ...Object.entries(COMMANDS).map(([k, c]) => `  oneha ${k.padEnd(width)}  ${c.summary}`),
     '',
-    'Runner API commands (fence-test, status, recoveries, show, replay, release, power-on, disarm, arm) talk to',
+    'Runner API commands (fence-test, status, recoveries, show, replay, release, confirm-down, power-on, disarm, arm) talk to',
     'the runner at ONEHA_URL (default: the config\'s listen) with the token in ONEHA_TOKEN_FILE.',
     '',
     'Exit codes (every command):',

@@ -201,6 +201,20 @@ export class FlowManager {
     return reason ? { action: 'hold', reason } : undefined;
   }
 
+  /**
+   * An operator confirms a fence-failed or held recovery's host is off (its
+   * BMC is dead): journaled with who, why and when; the recovery goes on with
+   * that as its fencing evidence.
+   */
+  async confirmDown(id: string, by: string, reason: string): Promise<Recovery> {
+    const r = this.journal.get(id);
+    if (!r) throw new StepError('not-found', `no recovery ${id}`);
+    if (!WAITING_STATUSES.has(r.status)) throw new StepError('not-held', `recovery ${id} is ${r.status}: confirm-down is for a fence-failed or held recovery`);
+    await this.journal.record(id, { type: 'confirmed-down', by, reason });
+    this.opts.logFor({ recoveryId: id, hostId: r.hostId }).warn(`host ${r.hostName ?? r.hostId} confirmed down by ${by}: ${reason}`);
+    return this.release(id, by);
+  }
+
   /** An operator lets a held (or fence-failed) recovery go on. */
   async release(id: string, by: string): Promise<Recovery> {
     const r = this.journal.get(id);
@@ -253,8 +267,15 @@ export class FlowManager {
         });
       return { status: 'dry-run', recovery: scratch.get(sid)! };
     }
-    if (this.activeByHost.has(r.hostId)) return { status: 'joined', recoveryId: this.activeByHost.get(r.hostId)! };
+    const active = this.activeByHost.get(r.hostId);
+    // The recovery being replayed is the one waiting for an operator (held, fence-failed): the replay replaces it.
+    const replaces = active === r.id && WAITING_STATUSES.has(r.status);
+    if (active !== undefined && !replaces) return { status: 'joined', recoveryId: active };
     const nid = newRecoveryId(this.now);
+    if (replaces) {
+      await this.journal.record(r.id, { type: 'status', status: 'skipped', reason: `replayed as ${nid} by ${by}` });
+      this.activeByHost.delete(r.hostId);
+    }
     await this.journal.record(nid, { type: 'received', payload: r.payload, trigger, hostId: r.hostId, force: true });
     await this.journal.record(nid, { type: 'host', hostId: r.hostId, hostName: r.hostName ?? '' });
     await copySteps((e) => this.journal.record(nid, e).then(() => {}));

@@ -125,14 +125,13 @@ export async function runRecoveryFlow(rec: Recovery, ports: Ports, settings: Flo
           return await status(brake.action === 'hold' ? 'held' : 'skipped', brake.reason, brake.code);
         }
       }
-      // A hook that joined before fencing brings its flags (e.g. -r after reconciliation started with the defaults).
-      if (rec.joinedHook) {
-        const joined = joinedOptions(rec.joinedHook);
-        const merged = joined && effectiveOptions(settings.defaults, joined, host0);
-        if (merged && JSON.stringify(merged) !== JSON.stringify(options)) {
-          options = merged;
-          log.info(`host ${host0.id}: a hook that joined before fencing brings its flags: mode ${options.mode}, fencing ${options.fencing ? 'on' : 'OFF'}`, { hostId });
-        }
+      // The options as they are now: the host's settings read afresh (an operator may have set fencing
+      // off before releasing), and the flags of a hook that joined before fencing (e.g. -r after
+      // reconciliation started with the defaults).
+      const now = effectiveOptions(settings.defaults, (rec.joinedHook && joinedOptions(rec.joinedHook)) || flags, host);
+      if (JSON.stringify(now) !== JSON.stringify(options)) {
+        options = now;
+        log.info(`host ${host0.id}: ${rec.joinedHook ? 'a hook that joined before fencing brings its flags' : 'the host\'s settings changed'}: mode ${options.mode}, fencing ${options.fencing ? 'on' : 'OFF'}`, { hostId });
       }
       let methods: FenceMethod[] = [];
       try {
@@ -141,7 +140,9 @@ export async function runRecoveryFlow(rec: Recovery, ports: Ports, settings: Flo
         return await status('fence-failed', `fence settings of host ${host.name} are invalid, no VM touched: ${describeError(e)}`);
       }
       if (!options.fencing) log.warn(`host ${host.id}: fencing is disabled (-u/--no-fencing); recovering without fencing`, { hostId });
-      fenced = await run(fence, { host, methods, fencing: options.fencing, dryRun: !!settings.dryRun });
+      // A dead BMC: an operator's recorded confirmation that the host is off stands in for the agents.
+      if (rec.confirmedDown && options.fencing) log.warn(`host ${host.id}: confirmed down by ${rec.confirmedDown.by} (${rec.confirmedDown.reason}); not fenced by oneha`, { hostId });
+      fenced = await run(fence, { host, methods, fencing: options.fencing, dryRun: !!settings.dryRun, confirmedDown: rec.confirmedDown });
     }
     if (fenced.outcome === 'failed') {
       return await status('fence-failed', `fencing failed, no VM touched: ${fenced.reason ?? 'no verified power-off'}`);

@@ -35,12 +35,17 @@ async function downVms(ctx: RunnerContext, hostId: number | undefined): Promise<
   }
 }
 
+export const ConfirmDownBody = z.object({
+  reason: z.string().trim().min(3, 'say why the host is known to be off (at least 3 characters)').max(500).describe('why the host is known to be off, e.g. "power cables pulled, checked on site"'),
+}).strict();
+
 export function recoveriesRoutes(ctx: RunnerContext) {
   const { api, journal, manager } = ctx;
   api.add({ method: 'get', path: '/v1/recoveries', auth: 'read', summary: 'Recoveries, newest first; filter by host and status.', query: RecoveryQuery });
   api.add({ method: 'get', path: '/v1/recoveries/:id', auth: 'read', summary: 'One recovery: step timeline, fencing evidence, each VM outcome, a reason for every VM not recovered.', responses: { 200: 'OK', 404: 'no such recovery' } });
   api.add({ method: 'get', path: '/v1/recoveries/:id/steps/:step', auth: 'read', summary: 'One journaled step as it ran: the function, its exact input and its output, so it can be run again with `oneha invoke <fn>` (POST /v1/functions/:name/invoke).', responses: { 200: 'OK', 404: 'no such recovery or step' } });
   api.add({ method: 'post', path: '/v1/recoveries/:id/release', auth: 'admin', summary: 'Let a held (mass-failure) or fence-failed recovery go on.', responses: { 200: 'released', 409: 'not held' } });
+  api.add({ method: 'post', path: '/v1/recoveries/:id/confirm-down', auth: 'admin', body: ConfirmDownBody, summary: 'A dead BMC: confirm the host of a fence-failed or held recovery is off; journaled (who, why, when), then the recovery goes on with that as its fencing evidence.', responses: { 200: 'confirmed and released', 409: 'not fence-failed or held' } });
   api.add({ method: 'post', path: '/v1/recoveries/:id/replay', auth: 'admin', summary: 'Re-run a journaled recovery, optionally from a step, optionally as a dry run.', body: ReplayBody });
   api.add({ method: 'get', path: '/v1/events', auth: 'read', summary: 'Server-sent events: every journal event with the recovery summary. Each has an id; reconnect with Last-Event-ID (or ?lastEventId=) to get what was missed, or a "reset" event when it is no longer kept.' });
 
@@ -73,6 +78,16 @@ export function recoveriesRoutes(ctx: RunnerContext) {
     .post('/v1/recoveries/:id/release', requireAdmin, async (c) => {
       try {
         const r = await manager.release(c.req.param('id'), principalName(c.get('principal')));
+        return c.json(recoverySummary(r));
+      } catch (e) {
+        if (e instanceof StepError) return errorJson(c, e.code === 'not-found' ? 404 : 409, e.code, e.message);
+        throw e;
+      }
+    })
+    .post('/v1/recoveries/:id/confirm-down', requireAdmin, jsonBody(ConfirmDownBody), async (c) => {
+      const body = c.get('body' as never) as z.output<typeof ConfirmDownBody>;
+      try {
+        const r = await manager.confirmDown(c.req.param('id'), principalName(c.get('principal')), body.reason);
         return c.json(recoverySummary(r));
       } catch (e) {
         if (e instanceof StepError) return errorJson(c, e.code === 'not-found' ? 404 : 409, e.code, e.message);

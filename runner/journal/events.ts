@@ -58,6 +58,8 @@ export const RecoverySchema = z.object({
   joined: z.number().int(),
   /** The last hook payload that joined before fencing: its flags apply to this recovery. */
   joinedHook: z.string().optional(),
+  /** An operator's recorded confirmation that the host is off (a dead BMC): the fencing evidence. */
+  confirmedDown: z.object({ by: z.string(), reason: z.string(), at: z.number() }).optional(),
   releasedBy: z.string().optional(),
   force: z.boolean().optional(),
 });
@@ -74,6 +76,7 @@ export const JournalEventSchema = z.discriminatedUnion('type', [
   z.object({ ...base, type: z.literal('status'), status: RecoveryStatusSchema, reason: z.string().optional(), code: z.string().optional(), payloadRef: z.string().optional() }),
   z.object({ ...base, type: z.literal('joined'), payload: z.string(), trigger: TriggerSchema }),
   z.object({ ...base, type: z.literal('released'), by: z.string() }),
+  z.object({ ...base, type: z.literal('confirmed-down'), by: z.string(), reason: z.string() }),
   // Written by compaction: the whole folded state in one line, instead of the events it came from.
   z.object({ ...base, type: z.literal('snapshot'), recovery: RecoverySchema }),
 ]);
@@ -129,6 +132,7 @@ export function applyEvent(r: Recovery | undefined, e: JournalEvent): Recovery |
       if (e.trigger !== 'reconciled' && e.payload && !r.steps.some((s) => s.name === 'fence' && s.status === 'ok')) r.joinedHook = e.payload;
       break;
     case 'released': r.releasedBy = e.by; break;
+    case 'confirmed-down': r.confirmedDown = { by: e.by, reason: e.reason, at: e.at }; break;
   }
   return r;
 }

@@ -230,6 +230,12 @@ export async function runScenario(dir: string): Promise<string> {
         : [...labels].find(([, l]) => l === a)?.[0];
       const r = await life.request('POST', `/v1/recoveries/${id ?? 'none'}/release`);
       note(`  -> ${r.status} ${clean(String(r.json.status ?? JSON.stringify(r.json.error)))}`);
+    } else if (verb === 'confirm-down' || verb === 'replay') {
+      const id = [...labels].find(([, l]) => l === a)?.[0] ?? 'none';
+      const r = verb === 'confirm-down'
+        ? await life.request('POST', `/v1/recoveries/${id}/confirm-down`, { reason: words.slice(2).join(' ') })
+        : await life.request('POST', `/v1/recoveries/${id}/replay`, words[2] === 'from' ? { from: words[3] } : {});
+      note(`  -> ${r.status} ${clean(String(r.json.status ?? JSON.stringify(r.json.error)))}${r.json.recoveryId ? ` ${clean(String(r.json.recoveryId))}` : ''}`);
     } else if (verb === 'bmc') {
       const level = words[2] === 'level' ? n(3) : 1;
       const state = words[words.length - 1];

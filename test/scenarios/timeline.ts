@@ -44,6 +44,8 @@ const COMMANDS: [RegExp, string][] = [
   [/^disarm( host \d+)? \d+( .*)?$/, 'disarm [host N] <minutes> [reason...]'],
   [/^arm( host \d+)?$/, 'arm [host N]'],
   [/^release (R\d+|host \d+)$/, 'release R<n> | release host N'],
+  [/^confirm-down R\d+ .+$/, 'confirm-down R<n> <reason...>'],
+  [/^replay R\d+( from \S+)?$/, 'replay R<n> [from <step>]'],
   [/^bmc \d+( level \d)? (on|off|ok|stuck-on|unreachable)$/, 'bmc <host> [level N] on|off|ok|stuck-on|unreachable'],
   [/^raft (solo|candidate|follower|leader)$/, 'raft solo|candidate|follower|leader'],
 ];
