@@ -6,7 +6,11 @@ import { errorJson } from './openapi';
 
 export type Principal =
   | { kind: 'token' }
-  | { kind: 'user'; id: number; name: string; admin: boolean; csrf: string };
+  | {
+    kind: 'user'; id: number; name: string; admin: boolean; csrf: string;
+    /** "name:token" from one.user.login: reads go to oned as this user, so oned decides what they see. Never shown or logged. */
+    oneSession?: string;
+  };
 
 /** Implemented by the admin-console session module. */
 export interface SessionVerifier {
@@ -70,4 +74,9 @@ export function principalName(p: Principal | undefined): string {
  */
 export function seesFenceSettings(p: Principal | undefined, visibleTo: 'admins' | 'all'): boolean {
   return visibleTo === 'all' || p?.kind === 'token' || (p?.kind === 'user' && p.admin);
+}
+
+/** The oned session a read should use for this caller: the user's own, or undefined for the runner's (the token, administrators). */
+export function readsAs(p: Principal | undefined): string | undefined {
+  return p?.kind === 'user' && !p.admin ? p.oneSession : undefined;
 }

@@ -19,12 +19,11 @@ import { agentLevelProblem, agentMetadata, cachedAgentMetadata } from '../fence/
 import { listInstalledAgents } from '../fence/installedAgents';
 import { hostRef, SecretStoreError, type SecretDescription } from '../fence/secrets';
 import type { Recovery } from '../journal/events';
-import { requireAdmin, requireRead, seesFenceSettings, type AuthEnv } from './auth';
+import { readsAs, requireAdmin, requireRead, seesFenceSettings, type AuthEnv } from './auth';
+import { hostPoolFor } from './hostPool';
 import { auditFor } from './guards';
 import { errorJson, jsonBody } from './openapi';
 
-/** How long one hostpool reply serves further GET /v1/hosts. */
-const POOL_TTL_MS = 2000;
 
 /** Recoveries that still act or wait for an operator. */
 const ACTIVE = new Set(['received', 'running', 'held', 'fence-failed']);
@@ -127,8 +126,12 @@ function parseId(raw: string): number | undefined {
   return /^\d{1,9}$/.test(raw) ? Number(raw) : undefined;
 }
 
-function onedError(c: Parameters<typeof errorJson>[0], e: unknown, id?: number) {
+/** `asUser`: the call was made with the signed-in user's own oned session. */
+function onedError(c: Parameters<typeof errorJson>[0], e: unknown, id?: number, asUser = false) {
   if (e instanceof OneError && e.code === OneErrorCode.NO_EXISTS) return errorJson(c, 404, 'not-found', `no host ${id}`);
+  // A host oned does not let this user see gets the same answer as one that does not exist.
+  if (asUser && e instanceof OneError && e.code === OneErrorCode.AUTHORIZATION) return errorJson(c, 404, 'not-found', `no host ${id}`);
+  if (asUser && e instanceof OneError && e.code === OneErrorCode.AUTHENTICATION) return errorJson(c, 401, 'oned-session', 'OpenNebula no longer accepts your session: sign in again.');
   return errorJson(c, 502, 'oned', `OpenNebula (oned) did not answer as expected: ${describeError(e)}`);
 }
 
@@ -153,18 +156,8 @@ export function hostsRoutes(ctx: RunnerContext) {
   api.add({ method: 'get', path: '/v1/fence/agents', auth: 'read', summary: 'Fence agents installed on this front-end (executable fence_* in config fence.agentDir).' });
   api.add({ method: 'get', path: '/v1/fence/agents/:agent', auth: 'read', summary: 'The agent\'s parameters from its own -o metadata (types, choices) and which of them a host may set (allowed: its plain connection and timing settings).', responses: { 200: 'OK', 404: 'not installed', 502: 'its metadata could not be read' } });
 
-  // One hostpool call serves every request arriving while it runs and for a
-  // moment after (several consoles open, a burst of refreshes during a
-  // recovery): with thousands of hosts the reply is megabytes of XML.
-  let pool: { done: number; hosts: Promise<Host[]> } | undefined;
-  const hostPool = (): Promise<Host[]> => {
-    if (pool && ctx.clock.now() - pool.done < POOL_TTL_MS) return pool.hosts;
-    const entry = { done: Infinity, hosts: ctx.one.hostPoolInfo() };
-    pool = entry;
-    entry.hosts.then(() => (entry.done = ctx.clock.now()), () => pool === entry && (pool = undefined));
-    return entry.hosts;
-  };
-  const invalidate = () => (pool = undefined);
+  const pools = hostPoolFor(ctx);
+  const invalidate = () => pools.invalidate();
 
   const describeHost = (id: number) => {
     const d = ctx.secrets.describe().find((x) => x.ref === hostRef(id));
@@ -175,10 +168,10 @@ export function hostsRoutes(ctx: RunnerContext) {
     .get('/v1/hosts', requireRead, compress(), async (c) => {
       let hosts: Host[];
       try {
-        hosts = await hostPool();
+        hosts = await pools.read(readsAs(c.get('principal')));
         await warmAgentMetadata(ctx, hosts);
       } catch (e) {
-        return onedError(c, e);
+        return onedError(c, e, undefined, !!readsAs(c.get('principal')));
       }
       const s = shared(ctx);
       const reveal = seesFenceSettings(c.get('principal'), config.plugin.fenceSettingsVisibleTo);
@@ -205,12 +198,13 @@ export function hostsRoutes(ctx: RunnerContext) {
       const id = parseId(c.req.param('id'));
       if (id === undefined) return errorJson(c, 400, 'bad-host-id', 'host id must be a whole number');
       try {
-        const host = await ctx.one.hostInfo(id);
+        const as = readsAs(c.get('principal'));
+        const host = await (as ? ctx.one.as(as) : ctx.one).hostInfo(id);
         await warmAgentMetadata(ctx, [host]);
         const view = hostView(ctx, host, shared(ctx));
         return c.json(seesFenceSettings(c.get('principal'), config.plugin.fenceSettingsVisibleTo) ? view : withoutFenceSettings(view));
       } catch (e) {
-        return onedError(c, e, id);
+        return onedError(c, e, id, !!readsAs(c.get('principal')));
       }
     })
     .put('/v1/hosts/:id/settings', requireAdmin, jsonBody(HostSettingsBody), async (c) => {
@@ -269,7 +263,8 @@ export function hostsRoutes(ctx: RunnerContext) {
       }
       auditFor(ctx).record(c, 'settings', 'ok', { hostId: id, changed: Object.fromEntries(Object.entries(attrs).map(([k, v]) => [k, v === '' ? '(inherit/cleared)' : v])) });
       try {
-        const host = await ctx.one.hostInfo(id);
+        const as = readsAs(c.get('principal'));
+        const host = await (as ? ctx.one.as(as) : ctx.one).hostInfo(id);
         await warmAgentMetadata(ctx, [host]);
         const view = hostView(ctx, host, shared(ctx));
         return c.json(seesFenceSettings(c.get('principal'), config.plugin.fenceSettingsVisibleTo) ? view : withoutFenceSettings(view));

@@ -1,14 +1,15 @@
 // Reading recoveries, releasing held ones, replaying, and the live stream.
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { z } from 'zod';
 import { StepError } from '../../model/errors';
 import type { RunnerContext } from '../context';
 import { RecoveryStatusSchema, StepNameSchema, WAITING_STATUSES, type JournalEvent } from '../journal/events';
 import { vmStateName } from '../../model/one';
-import { describeError } from '../../model/errors';
+import { describeError, OneError, OneErrorCode } from '../../model/errors';
 import { recoveryDetail, recoverySummary } from '../recoveryView';
-import { principalName, requireAdmin, requireRead, seesFenceSettings, type AuthEnv } from './auth';
+import { principalName, readsAs, requireAdmin, requireRead, seesFenceSettings, type AuthEnv } from './auth';
+import { hostPoolFor } from './hostPool';
 import { errorJson, jsonBody } from './openapi';
 import { describeIssues } from '../../model/issues';
 
@@ -49,17 +50,33 @@ export function recoveriesRoutes(ctx: RunnerContext) {
   api.add({ method: 'post', path: '/v1/recoveries/:id/replay', auth: 'admin', summary: 'Re-run a journaled recovery, optionally from a step, optionally as a dry run.', body: ReplayBody });
   api.add({ method: 'get', path: '/v1/events', auth: 'read', summary: 'Server-sent events: every journal event with the recovery summary. Each has an id; reconnect with Last-Event-ID (or ?lastEventId=) to get what was missed, or a "reset" event when it is no longer kept.' });
 
+  /** The hosts a user reading as themselves may see in oned (undefined: everything, for the token and administrators). */
+  const visibleHosts = async (c: Context<AuthEnv>): Promise<Set<number> | undefined | Response> => {
+    const as = readsAs(c.get('principal'));
+    if (!as) return undefined;
+    try {
+      return new Set((await hostPoolFor(ctx).read(as)).map((h) => h.id));
+    } catch (e) {
+      if (e instanceof OneError && e.code === OneErrorCode.AUTHENTICATION) return errorJson(c, 401, 'oned-session', 'OpenNebula no longer accepts your session: sign in again.');
+      return errorJson(c, 502, 'oned', `OpenNebula (oned) did not list the hosts you may see: ${describeError(e)}`);
+    }
+  };
+
   return new Hono<AuthEnv>()
-    .get('/v1/recoveries', requireRead, (c) => {
+    .get('/v1/recoveries', requireRead, async (c) => {
       const q = RecoveryQuery.safeParse(c.req.query());
       if (!q.success) return errorJson(c, 400, 'invalid-query', describeIssues(q.error.issues, 'the query'));
       const { host, status, limit } = q.data;
-      const list = journal.list().filter((r) => (host === undefined || r.hostId === host) && (!status || r.status === status));
+      const visible = await visibleHosts(c);
+      if (visible instanceof Response) return visible;
+      const list = journal.list().filter((r) => (host === undefined || r.hostId === host) && (!status || r.status === status) && (!visible || (r.hostId !== undefined && visible.has(r.hostId))));
       return c.json({ total: list.length, recoveries: list.slice(0, limit).map(recoverySummary) });
     })
     .get('/v1/recoveries/:id', requireRead, async (c) => {
       const r = journal.get(c.req.param('id'));
-      if (!r) return errorJson(c, 404, 'not-found', `no recovery ${c.req.param('id')}`);
+      const visible = await visibleHosts(c);
+      if (visible instanceof Response) return visible;
+      if (!r || (visible && (r.hostId === undefined || !visible.has(r.hostId)))) return errorJson(c, 404, 'not-found', `no recovery ${c.req.param('id')}`);
       const detail = recoveryDetail(r);
       const full = WAITING_STATUSES.has(r.status) && !detail.plan ? { ...detail, downVms: await downVms(ctx, r.hostId) } : detail;
       // The payload and step inputs and outputs carry the host template (FENCE_IP) and the fence levels.

@@ -24,6 +24,8 @@ export interface SessionRecord {
   admin: boolean;
   csrf: string;
   expiresAt: number;
+  /** See Principal.oneSession. */
+  oneSession?: string;
 }
 
 export class SessionStore implements SessionVerifier {
@@ -37,7 +39,7 @@ export class SessionStore implements SessionVerifier {
     private readonly maxSessions = 10_000,
   ) {}
 
-  create(user: { id: number; name: string; admin: boolean }): { id: string; record: SessionRecord } {
+  create(user: { id: number; name: string; admin: boolean; oneSession?: string }): { id: string; record: SessionRecord } {
     this.sweep();
     while (this.sessions.size >= this.maxSessions) {
       const oldest = this.sessions.keys().next().value;
@@ -46,7 +48,7 @@ export class SessionStore implements SessionVerifier {
     }
     const id = randomBytes(32).toString('base64url');
     const record: SessionRecord = {
-      userId: user.id, name: user.name, admin: user.admin,
+      userId: user.id, name: user.name, admin: user.admin, oneSession: user.oneSession,
       csrf: randomBytes(24).toString('base64url'),
       expiresAt: this.now() + this.ttlSeconds * 1000,
     };
@@ -83,7 +85,7 @@ export class SessionStore implements SessionVerifier {
 
   async verify(c: Context): Promise<Principal | undefined> {
     const r = this.get(getCookie(c, SESSION_COOKIE));
-    return r ? { kind: 'user', id: r.userId, name: r.name, admin: r.admin, csrf: r.csrf } : undefined;
+    return r ? { kind: 'user', id: r.userId, name: r.name, admin: r.admin, csrf: r.csrf, oneSession: r.oneSession } : undefined;
   }
 }
 
@@ -153,8 +155,19 @@ export function sessionRoutes(ctx: RunnerContext, store: SessionStore) {
       }
       throttle.succeeded(keys);
       const admin = user.gid === 0 || user.groups.includes(0);
+      // Non-administrators read hosts and recoveries through oned as themselves (a login token, as
+      // FireEdge does), so oned's ACLs decide what they see; the password itself is not kept.
+      let oneSession: string | undefined;
+      if (!admin) {
+        try {
+          oneSession = `${user.name}:${await ctx.one.as(`${username}:${password}`).userLogin(user.name, '', store.ttlSeconds)}`;
+        } catch (e) {
+          ctx.log.warn(`admin console: cannot open an OpenNebula session for "${user.name}": ${describeError(e)}`);
+          return errorJson(c, 502, 'oned-unreachable', `OpenNebula could not open a session for ${user.name} (one.user.login): ${describeError(e)}.`);
+        }
+      }
       store.delete(getCookie(c, SESSION_COOKIE)); // a new id on every sign-in (no session fixation)
-      const { id, record } = store.create({ id: user.id, name: user.name, admin });
+      const { id, record } = store.create({ id: user.id, name: user.name, admin, oneSession });
       setCookie(c, SESSION_COOKIE, id, {
         httpOnly: true, sameSite: 'Strict', path: '/', maxAge: store.ttlSeconds, secure: isHttps(c),
       });
@@ -176,6 +189,8 @@ export function sessionRoutes(ctx: RunnerContext, store: SessionStore) {
       store.delete(id);
       deleteCookie(c, SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'Strict', secure: isHttps(c) });
       if (r) audit.record(c, 'sign-out', 'ok', {}, r.name);
+      // The user's oned login token ends with the session (best effort: it expires anyway).
+      if (r?.oneSession) void ctx.one.as(r.oneSession).userLogin(r.name, r.oneSession.slice(r.name.length + 1), 0).catch(() => undefined);
       return c.json({ ok: true });
     });
 }

@@ -80,6 +80,8 @@ export class OneClient implements OneApi {
   vmUnlock = (id: number) => this.call<number>('one.vm.unlock', id);
   datastorePoolInfo = () => this.xmlCall(xml.parseDatastorePool, 'one.datastorepool.info');
   userInfo = (id: number) => this.xmlCall(xml.parseUser, 'one.user.info', id);
+  /** A login token for `username`, valid `validSeconds` (as FireEdge signs users in): "username:token" is then a session. */
+  userLogin = (username: string, token: string, validSeconds: number, egid = -1) => this.call<string>('one.user.login', username, token, validSeconds, egid);
   zoneRaftStatus = () => this.xmlCall(xml.parseRaftStatus, 'one.zone.raftstatus');
   documentAllocate = (template: string, type: number) => this.call<number>('one.document.allocate', template, type);
   documentInfo = (id: number) => this.xmlCall(xml.parseDocument, 'one.document.info', id);

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_PAUSE_CYCLES } from '../../model/hookOptions';
 import { hookPayload, hostErrorXml } from '../helpers/samples';
+import { hostPoolFor } from '../../runner/http/hostPool';
 import { SMALL_CLOUD, startHarness, type Harness } from '../plugin/harness';
 
 const userInfoCalls = (t: Harness) => t.sim.calls.filter((c) => c.method === 'one.user.info').length;
@@ -371,5 +372,32 @@ describe('reads: FENCE_IP and fence settings for administrators only (unless con
   it('with plugin.fenceSettingsVisibleTo set to all, every signed-in user sees them', async () => {
     const viewer = await open.signIn('viewer', 'viewer');
     expect((await open.req('GET', '/v1/hosts/1', { cookie: viewer.cookie })).json.fence.ip).toBe('10.0.0.2');
+  });
+});
+
+describe('reads as the user: a non-administrator reads hosts and recoveries through oned as themselves', () => {
+  let t: Harness;
+  beforeAll(async () => (t = await startHarness()));
+  afterAll(() => t?.close());
+
+  it("sign-in opens an oned session for the user (one.user.login); oned refusing it ends their reads, not an administrator's", async () => {
+    t.sim.resetCalls();
+    const viewer = await t.signIn('viewer', 'viewer');
+    expect(t.sim.calls.map((c) => c.method)).toEqual(['one.user.info', 'one.user.login']);
+    expect(t.logs.join('')).not.toMatch(/viewer:[0-9a-f]{16}/);
+    expect((await t.req('GET', '/v1/hosts', { cookie: viewer.cookie })).json.total).toBe(3);
+    const posted = await t.req('POST', '/v1/hooks/host-error', { bearer: true, body: hookPayload('-m -p 0'), headers: { 'content-type': 'text/plain' } });
+    expect((await t.req('GET', '/v1/recoveries', { cookie: viewer.cookie })).json.recoveries.map((r: { id: string }) => r.id)).toContain(posted.json.recoveryId);
+    // oned revokes the viewer's tokens: what the viewer reads now comes from oned as the viewer, so it stops.
+    await t.runner.ctx.one.userLogin('viewer', '', 0);
+    hostPoolFor(t.runner.ctx).invalidate();
+    const hosts = await t.req('GET', '/v1/hosts', { cookie: viewer.cookie });
+    expect(hosts.status).toBe(401);
+    expect(hosts.json.error.code).toBe('oned-session');
+    expect((await t.req('GET', '/v1/hosts/1', { cookie: viewer.cookie })).status).toBe(401);
+    expect((await t.req('GET', '/v1/recoveries', { cookie: viewer.cookie })).status).toBe(401);
+    expect((await t.req('GET', `/v1/recoveries/${posted.json.recoveryId}`, { cookie: viewer.cookie })).status).toBe(401);
+    const admin = await t.signIn('oneadmin', 'oneadmin');
+    expect((await t.req('GET', '/v1/hosts', { cookie: admin.cookie })).json.total).toBe(3);
   });
 });
