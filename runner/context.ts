@@ -39,6 +39,6 @@ export interface RunnerContext {
   /** Set when the runner drives the embedded simulated cloud (demo controls). */
   demo?: { simUrl: string; controlUrl: string; onRestore?(hostId: number): void };
   startedAt: number;
-  /** Set on SIGTERM: hooks answer 503 + Retry-After, event streams end. */
-  lifecycle: { stopping: boolean };
+  /** Aborted when the runner stops (SIGTERM): hooks answer 503 + Retry-After, event streams end. */
+  stopping: AbortSignal;
 }

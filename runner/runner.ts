@@ -151,7 +151,7 @@ export class Runner {
         log.info(`fence test of host ${host.id}: ${r.reachable ? `reachable, power ${r.power}` : `FAILED: ${r.error}`}`, { hostId: host.id });
         return r;
       },
-      disarm, massBrake, log, clock, api: new ApiDoc(), token: () => token, demo: opts.demo, startedAt: clock.now(), lifecycle: { stopping: false },
+      disarm, massBrake, log, clock, api: new ApiDoc(), token: () => token, demo: opts.demo, startedAt: clock.now(), stopping: this.stopping.signal,
     };
     this.app = createApp(this.ctx, opts.extensions?.(this.ctx));
     log.info(`${origin}, journal ${store.kind}`);
@@ -248,11 +248,34 @@ export class Runner {
     for (const h of hosts) if (hostHaSettings(h).enabled) await this.ctx.runFenceTest(h);
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Graceful stop (SIGTERM): hooks are refused with 503 + Retry-After (the
+   * hook script retries, the next runner takes them), event streams end (the
+   * console shows it is reconnecting), no new flow starts, and the journal is
+   * committed and closed: flows in progress stop at their next event and
+   * resume from the journal at the next start. Connections still open after
+   * `graceMs` are cut.
+   */
+  stop(graceMs = 2000): Promise<void> {
+    this.stopped ??= this.stopNow(graceMs);
+    return this.stopped;
+  }
+
+  private stopped?: Promise<void>;
+  private async stopNow(graceMs: number): Promise<void> {
     this.stopping.abort();
     this.ctx.manager.stop();
-    await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
-    await this.ctx.journal.store.close();
+    const server = this.server;
+    const closed = new Promise<void>((r) => (server ? server.close(() => r()) : r()));
+    const http = server as { closeIdleConnections?: () => void; closeAllConnections?: () => void } | undefined;
+    // Event streams end on the abort and their connections fall idle a moment later: close those as they do.
+    const idle = setInterval(() => http?.closeIdleConnections?.(), 50);
+    http?.closeIdleConnections?.();
+    const cut = setTimeout(() => http?.closeAllConnections?.(), graceMs);
+    await closed;
+    clearInterval(idle);
+    clearTimeout(cut);
+    await this.ctx.journal.close();
   }
 }
 

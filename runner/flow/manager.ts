@@ -11,6 +11,7 @@ import { describeError } from '../../model/errors';
 import type { Log, Ports } from '../../model/ports';
 import { FINAL_STATUSES, finishedOutput, WAITING_STATUSES, type NewEvent, type Recovery, type StepName } from '../journal/events';
 import { MemoryJournalStore } from '../journal/fileStore';
+import { JournalClosedError } from '../journal/errors';
 import { Journal } from '../journal/journal';
 import { EventBus } from '../eventBus';
 import { readOnly } from '../one/readOnly';
@@ -157,6 +158,10 @@ export class FlowManager {
         brake: (host) => this.brake(host),
       });
     } catch (e) {
+      if (e instanceof JournalClosedError) {
+        log.info('stopped with the runner; resumes from the journal at the next start');
+        return;
+      }
       log.error(`flow crashed: ${describeError(e)}`);
       await this.journal.record(id, { type: 'status', status: 'failed', reason: describeError(e) }).catch(() => {});
     } finally {

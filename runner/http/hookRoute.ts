@@ -33,7 +33,7 @@ export function hookRoutes(ctx: RunnerContext) {
     '/v1/hooks/host-error',
     async (c, next) => {
       // Stopping: the hook script retries a 503, and the next runner takes it.
-      if (ctx.lifecycle.stopping) {
+      if (ctx.stopping.aborted) {
         c.header('Retry-After', '2');
         return errorJson(c, 503, 'stopping', 'the runner is shutting down; retry in a moment');
       }

@@ -142,22 +142,26 @@ export function recoveriesRoutes(ctx: RunnerContext) {
           wake?.();
         });
         stream.onAbort(() => { off(); wake?.(); });
+        // The runner stopping ends the stream: the console sees it and reconnects (to the next runner).
+        const onStop = () => wake?.();
+        ctx.stopping.addEventListener('abort', onStop);
         await stream.writeSSE({ event: 'hello', data: JSON.stringify({ at: ctx.clock.now() }) });
         if (!missed) await stream.writeSSE({ event: 'reset', data: JSON.stringify({ reason: 'events since Last-Event-ID are no longer kept: reload' }) });
-        while (!stream.aborted) {
+        while (!stream.aborted && !ctx.stopping.aborted) {
           if (!queue.length) {
             await new Promise<void>((res) => {
               wake = res;
               setTimeout(res, 15_000); // heartbeat
             });
             wake = undefined;
-            if (!queue.length && !stream.aborted) await stream.writeSSE({ event: 'ping', data: '{}' });
+            if (!queue.length && !stream.aborted && !ctx.stopping.aborted) await stream.writeSSE({ event: 'ping', data: '{}' });
             continue;
           }
           const m = queue.shift()!;
           await stream.writeSSE({ event: 'journal', id: m.id, data: m.data });
         }
         off();
+        ctx.stopping.removeEventListener('abort', onStop);
       }),
     );
 }

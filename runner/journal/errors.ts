@@ -13,3 +13,10 @@ export class JournalWriteError extends Error {
     this.full = full;
   }
 }
+
+/** The journal was closed (the runner is stopping): nothing was written. */
+export class JournalClosedError extends Error {
+  constructor() {
+    super('the journal is closed: the runner is stopping');
+  }
+}

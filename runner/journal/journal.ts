@@ -2,7 +2,7 @@
 // first, then to the in-memory view and the live listeners.
 import { randomUUID } from 'node:crypto';
 import type { EventBus } from '../eventBus';
-import { JournalWriteError } from './errors';
+import { JournalClosedError, JournalWriteError } from './errors';
 import { applyEvent, FINAL_STATUSES, type JournalEvent, type NewEvent, type Recovery } from './events';
 import type { JournalStore } from './store';
 
@@ -60,6 +60,8 @@ export class Journal {
   }
 
   async record(id: string, event: NewEvent): Promise<Recovery> {
+    // After close nothing more is written: a flow still running stops here and resumes at the next start.
+    if (this.closing) throw new JournalClosedError();
     const e = { ...event, id, at: this.now() } as JournalEvent;
     const cur = this.recoveries.get(id);
     // A rejected payload goes to its own bounded file before the status that says so.
@@ -90,9 +92,13 @@ export class Journal {
   }
 
   private closing = false;
+  /** Commits what was appended (every append already awaited its fdatasync) and closes the store. */
   async close(): Promise<void> {
     this.closing = true;
     await this.store.close();
+  }
+  get closed(): boolean {
+    return this.closing;
   }
 
   get(id: string): Recovery | undefined {
