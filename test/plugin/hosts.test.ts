@@ -208,6 +208,8 @@ describe('2,500 hosts', () => {
     let heldAt: number | undefined;
     const clock = { now: () => heldAt ?? Date.now(), sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)) };
     const big = await startHarness({ ...generateScenario({ hosts: 2500, vmsPerHost: 2, hostTemplate: { ONEHA_FENCE_AGENT: 'fence_ipmilan', ONEHA_FENCE_OPTIONS: 'lanplus=1' } }), users: USERS }, {}, clock);
+    // Only hostpool calls count: a sign-in's own calls may land late on a busy machine.
+    const poolCalls = () => big.sim.calls.filter((c) => c.method === 'one.hostpool.info').length;
     try {
       const s = await big.signIn('viewer', 'viewer');
       big.sim.resetCalls();
@@ -220,10 +222,10 @@ describe('2,500 hosts', () => {
       console.log(`GET /v1/hosts with 2,500 hosts: ${ms.toFixed(0)} ms (simulated oned ${onedMs.toFixed(0)} ms), ${(r.text.length / 1024).toFixed(0)} KiB of JSON`);
       expect(r.json.hosts).toHaveLength(2500);
       expect(r2.json.hosts).toHaveLength(2500);
-      expect(big.sim.calls.map((c) => c.method)).toEqual(['one.hostpool.info']);
+      expect(poolCalls(), JSON.stringify(big.sim.calls.map((c) => c.method))).toBe(1);
       // A moment later the same reply still serves; a settings write drops it.
       await big.req('GET', '/v1/hosts', { cookie: s.cookie });
-      expect(big.sim.calls.map((c) => c.method)).toEqual(['one.hostpool.info']);
+      expect(poolCalls(), JSON.stringify(big.sim.calls.map((c) => c.method))).toBe(1);
       const a = await big.signIn('oneadmin', 'oneadmin');
       expect((await big.req('PUT', '/v1/hosts/7/settings', { cookie: a.cookie, csrf: a.csrf, body: { ha: false } })).status).toBe(200);
       const after = await big.req('GET', '/v1/hosts', { cookie: s.cookie });
