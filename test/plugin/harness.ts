@@ -61,7 +61,7 @@ export async function startHarness(scenario: Scenario = SMALL_CLOUD, config: Con
     fence: { secretsFile: join(dir, 'secrets.json'), agentDir, command: '/usr/local/bin/fence_host.sh', allowLoopback: true },
     plugin: { sessionTtlSeconds: 3600 },
   };
-  const merged = { ...base, ...config, fence: { ...base.fence, ...config.fence }, plugin: { ...base.plugin, ...config.plugin } } as ConfigInput;
+  const merged = { ...base, ...config, one: { ...base.one, ...config.one }, fence: { ...base.fence, ...config.fence }, plugin: { ...base.plugin, ...config.plugin } } as ConfigInput;
   const runnerConfig = loadConfig({}, merged);
   const token = 'plugin-test-token-0123456789abcdef';
   const logs: string[] = [];
