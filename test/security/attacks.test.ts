@@ -108,12 +108,16 @@ describe('writes: Origin, CSRF, audit of refusals, nosniff, /metrics token', () 
     ]));
   });
 
-  it('settings and credentials changes are audited without the secret', async () => {
+  it('settings, credentials, disarm and arm changes are audited without the secret', async () => {
     const s = await t.signIn('oneadmin', 'oneadmin');
     expect((await t.req('PUT', '/v1/hosts/1/credentials', { cookie: s.cookie, csrf: s.csrf, body: { username: 'admin', password: 'bmc-secret-pw' } })).status).toBe(200);
     expect(auditLines(t, 'credentials').at(-1)).toMatchObject({ user: 'oneadmin', hostId: 1, change: 'replaced', outcome: 'ok' });
     expect(auditLines(t, 'settings').length).toBeGreaterThan(0);
     expect(t.logs.join('')).not.toContain('bmc-secret-pw');
+    expect((await t.req('POST', '/v1/disarm', { cookie: s.cookie, csrf: s.csrf, body: { hostId: 1, minutes: 5, reason: 'rack work' } })).status).toBe(200);
+    expect((await t.req('POST', '/v1/arm', { cookie: s.cookie, csrf: s.csrf, body: { hostId: 1 } })).status).toBe(200);
+    expect(auditLines(t, 'disarm').at(-1)).toMatchObject({ user: 'oneadmin', hostId: 1, outcome: 'ok' });
+    expect(auditLines(t, 'arm').at(-1)).toMatchObject({ user: 'oneadmin', hostId: 1, outcome: 'ok' });
   });
 
   it('every API answer carries X-Content-Type-Options: nosniff (ok, 400, 401, 403, 404, hook, metrics, static)', async () => {
