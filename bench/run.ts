@@ -15,6 +15,7 @@ import { run as recovery1000 } from './recovery-1000';
 import { run as runnerMemory } from './runner-memory';
 import { run as selectIn50k } from './select-in-50k-cloud';
 import { run as simScale } from './sim-scale';
+import { run as verify1000 } from './verify-1000';
 
 const BENCHMARKS: { name: string; run: () => Promise<BenchResult> }[] = [
   { name: 'recovery-1000', run: () => recovery1000() },
@@ -23,6 +24,7 @@ const BENCHMARKS: { name: string; run: () => Promise<BenchResult> }[] = [
   { name: 'runner-memory', run: () => runnerMemory() },
   { name: 'plugin-size', run: () => pluginSize() },
   { name: 'sim-scale', run: () => simScale() },
+  { name: 'verify-1000', run: () => verify1000() },
   // Starts a real oned and fails hosts for real: about 10 minutes.
   { name: 'real-oned-mttr', run: () => realOnedMttr() },
 ];

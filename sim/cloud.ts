@@ -1168,7 +1168,10 @@ export class Cloud {
     if (this.schedulable.size === 0 || this.closed) return;
     const ids = [...this.schedulable].sort((a, b) => a - b);
     const up = [...this.hosts.values()].filter((h) => h.state === HOST.MONITORED && !h.failed).sort((a, b) => a.id - b.id);
+    // A scheduler's pace (MAX_DISPATCH-like): at most this many VMs placed per pass.
+    let room = this.options.schedulerMaxPerPass ?? Infinity;
     for (const id of ids) {
+      if (room <= 0) break;
       const vm = this.vms.get(id);
       if (!vm) continue;
       this.refreshSched(vm);
@@ -1196,6 +1199,7 @@ export class Cloud {
         vm.userTemplate.remove('SCHED_MESSAGE');
       }
       const dsId = cur?.dsId ?? this.defaultSystemDs();
+      room--;
       if (pending) {
         this.openHistory(vm, best, dsId);
         this.hold(vm, best.id);

@@ -208,6 +208,8 @@ export const ScenarioSchema = z.object({
   options: z.object({
     /** How often the scheduler places PENDING / RESCHED=1 VMs. */
     schedulerIntervalMs: z.number().int().positive().default(100),
+    /** VMs placed per scheduler pass at most (unlimited when absent): with schedulerIntervalMs, the scheduler's pace. */
+    schedulerMaxPerPass: z.number().int().positive().optional(),
     /** Time spent in each transient LCM state (PROLOG*, BOOT, CLEANUP*...); 0 = immediate. */
     bootDelayMs: z.number().int().nonnegative().default(0),
     /** Delay between failHost() and the host's ERROR transition; 0 = immediate. */

@@ -53,6 +53,26 @@ describe('placement', () => {
   });
 });
 
+describe('scheduler pace', () => {
+  it('schedulerMaxPerPass: at most that many VMs placed per pass', async () => {
+    const sim = await startSimulator({
+      scenario: {
+        hosts: [{ id: 0, name: 'node-a' }, { id: 1, name: 'node-b' }],
+        vms: [1, 2, 3].map((id) => ({ id, state: 'RUNNING', history: [{ hostId: 1 }] })),
+        options: { schedulerIntervalMs: 3_600_000, schedulerMaxPerPass: 2 },
+      },
+    });
+    sims.push(sim);
+    sim.cloud.failHost(1);
+    for (const id of [1, 2, 3]) await ok(sim.url, 'one.vm.action', 'resched', id);
+    const moved = () => [1, 2, 3].filter((id) => sim.cloud.vm(id)!.hostId === 0).length;
+    sim.cloud.schedulerPass();
+    expect(moved()).toBe(2);
+    sim.cloud.schedulerPass();
+    expect(moved()).toBe(3);
+  });
+});
+
 describe('boot failures', () => {
   it('a VM whose boot is made to fail ends in BOOT_FAILURE on its new host; recover retry boots it', async () => {
     const sim = await start({ faults: { bootFailures: [{ vmId: 1, times: 1 }] } });
