@@ -41,6 +41,7 @@ interface Command {
   run(values: Values, positionals: string[]): Promise<number>;
 }
 
+const DROP_IN_ONED_PATIENCE_SECONDS = 10;
 const FUNCTION_NAMES = Object.keys(functions).join(', ');
 const JSON_OPTION: Option = { type: 'boolean', help: 'print the runner\'s JSON instead of a table (for scripts)' };
 const HOST_HELP = 'a host id or name, as with onehost';
@@ -364,7 +365,9 @@ async function hookCommand(_v: Values, rest: string[]): Promise<number> {
     one: oneClient(config),
     fence: fencePortFor(config, log),
     fenceMethods: (host) => fenceCommand ? [{ kind: 'command', command: fenceCommand }] : fenceMethodsForHost(host, fenceDefaults(config)),
-    settings: flowSettings(config),
+    // In the foreground there is no journal to resume from and the hook manager
+    // waits: oned gets a short while to answer, then exit 3 (onehook retry runs it again).
+    settings: { ...flowSettings(config), transientDeadlineSeconds: Math.min(config.retries.deadlineSeconds, DROP_IN_ONED_PATIENCE_SECONDS) },
     log,
   });
   log.info(`finished: ${recovery.status}${recovery.reason ? ` (${recovery.reason})` : ''}; exit ${code}`, { hostId: recovery.hostId });

@@ -88,4 +88,22 @@ describe('oneha hook host-error (drop-in for host_error.rb)', () => {
     expect(r.code).toBe(0);
     expect(existsSync(join(dir, 'fenced'))).toBe(true);
   });
+
+  it('on a terminal, the wait counts down to fencing; in a log it does not', async () => {
+    await rawCall(s.url, 'one.host.status', [1, 0]);
+    await sim(s.control, 'POST', '/hosts/1/fail');
+    const payload = writeFile(dir, 'payload', await hostPayload(s.url, 1, '-m -p 1'));
+    const config = writeFile(dir, 'wait.json', JSON.stringify({ monitoring: { intervalSeconds: 3, pollSeconds: 0.5 } }));
+    const env = { ONE_XMLRPC: s.url, ONE_AUTH: join(dir, 'one_auth'), HOME: dir, ONEHA_CONFIG: config };
+    const cmd = `${process.execPath} ${join(ROOT, 'bin', 'oneha.mjs')} hook host-error --fence-command ${join(dir, 'x.sh')} < ${payload}`;
+    const tty = await run('script', ['-qec', cmd, '/dev/null'], { cwd: dir, env });
+    expect(tty.stdout).toMatch(/waiting for host 1 to come back: \d+ s left before fencing/);
+    expect(tty.stdout).toMatch(/finished: completed/);
+    await rawCall(s.url, 'one.host.status', [1, 0]);
+    await sim(s.control, 'POST', '/hosts/1/fail');
+    const plain = await hook(await hostPayload(s.url, 1, '-m -p 1'), { ONEHA_CONFIG: config });
+    expect(plain.stderr).not.toMatch(/left before fencing/);
+    expect(plain.stderr).toMatch(/waiting 1 cycles of 3s/);
+  }, 60_000);
 });
+
