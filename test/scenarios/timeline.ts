@@ -48,6 +48,7 @@ const COMMANDS: [RegExp, string][] = [
   [/^replay R\d+( from \S+)?$/, 'replay R<n> [from <step>]'],
   [/^bmc \d+( level \d)? (on|off|ok|stuck-on|unreachable)$/, 'bmc <host> [level N] on|off|ok|stuck-on|unreachable'],
   [/^raft (solo|candidate|follower|leader)$/, 'raft solo|candidate|follower|leader'],
+  [/^end$/, 'end'],
 ];
 
 function checkCommand(words: string[], where: string): void {

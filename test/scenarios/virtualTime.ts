@@ -26,6 +26,7 @@ export class VirtualTime implements Clock, SimClock {
   private seq = 0;
   private timers: Timer[] = [];
   private inFlight = 0;
+  private readonly waiting: (() => void)[] = [];
   /** Real work that is waiting on this clock and must not count as busy (the simulator's latency). */
   parked: () => number = () => 0;
 
@@ -61,17 +62,42 @@ export class VirtualTime implements Clock, SimClock {
     });
   }
 
-  /** Counts real work in flight until it settles; time stands still meanwhile. */
-  track<T>(work: Promise<T>): Promise<T> {
-    this.inFlight++;
-    return work.finally(() => void this.inFlight--);
+  /**
+   * Real work, one piece at a time in the order asked, the next starting
+   * when the last is done or parked on this clock (two flows' oned calls and
+   * journal writes never race, so their log lines come in one order); time
+   * stands still while a piece runs.
+   */
+  track<T>(start: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const run = () => {
+        this.inFlight++;
+        start().then(resolve, reject).finally(() => {
+          this.inFlight--;
+          this.startNext();
+        });
+      };
+      this.waiting.push(run);
+      this.startNext();
+    });
+  }
+
+  private get busy(): boolean {
+    return this.inFlight > this.parked();
+  }
+
+  private startNext(): boolean {
+    if (this.busy || !this.waiting.length) return false;
+    this.waiting.shift()!();
+    return true;
   }
 
   /** Resolves once nothing but timers of this clock is pending. */
   async quiet(): Promise<void> {
     for (let calm = 0; calm < QUIET_TURNS;) {
       await turn();
-      calm = this.inFlight > this.parked() ? 0 : calm + 1;
+      // A piece that went to wait on this clock (oned's latency) lets the next one start.
+      calm = this.busy || this.startNext() ? 0 : calm + 1;
     }
   }
 
