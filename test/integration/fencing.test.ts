@@ -242,8 +242,10 @@ describe('brakes through the runner', () => {
         const h = (await r.api('GET', '/v1/hosts')).json.hosts as { id: number; lastFenceTest: { reachable: boolean; power?: string; error?: string } | null }[];
         return h.every((x) => x.lastFenceTest) ? h : undefined;
       }, 20_000, 'scheduled fence tests');
-      expect(hosts[0].lastFenceTest).toMatchObject({ reachable: true, power: 'on' });
-      expect(hosts[1].lastFenceTest).toMatchObject({ reachable: false });
+      // oned lists pools newest first: look hosts up by id.
+      const byId = (id: number) => hosts.find((x) => x.id === id)!;
+      expect(byId(0).lastFenceTest).toMatchObject({ reachable: true, power: 'on' });
+      expect(byId(1).lastFenceTest).toMatchObject({ reachable: false });
       expect(good.power()).toBe('on'); // status only
     } finally {
       await good.stop();
