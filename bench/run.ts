@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { run as hookAckLatency } from './hook-ack-latency';
+import { run as journalStart } from './journal-start';
 import { installCleanup, killAll, ROOT } from './lib/procs';
 import { exitAfter, machine, renderMarkdown, renderSummary, type BenchResult } from './lib/report';
 import { run as pluginSize } from './plugin-size';
@@ -27,6 +28,7 @@ const BENCHMARKS: { name: string; run: () => Promise<BenchResult> }[] = [
   { name: 'verify-1000', run: () => verify1000() },
   // Starts a real oned and fails hosts for real: about 10 minutes.
   { name: 'real-oned-mttr', run: () => realOnedMttr() },
+  { name: 'journal-start', run: () => journalStart() },
 ];
 
 /** GitHub's heading anchor: lower case, punctuation dropped, spaces to hyphens. */
