@@ -31,6 +31,8 @@ for (const name of functionNames) {
 const jobs = [
   build({ ...node, entryPoints: ['runner/main.ts'], outfile: 'dist/oneha.mjs', minify: true, sourcemap: 'linked' }),
   build({ ...node, entryPoints: ['sim/main.ts'], outfile: 'dist/sim.mjs', minify: true }),
+  // The demo (runner + embedded simulator) apart from dist/oneha.mjs, which loads it only for `oneha demo`.
+  build({ ...node, entryPoints: ['demo/demo.ts'], outfile: 'dist/demo.mjs', minify: true }),
   build({ ...node, entryPoints: Object.fromEntries(functionNames.map((n) => [n, `dist/.entries/${n}.ts`])), outdir: 'dist/functions', outExtension: { '.js': '.mjs' }, minify: true }),
 ];
 if (existsSync('plugin/src/main.ts')) {

@@ -60,7 +60,7 @@ const COMMANDS: Record<string, Command> = {
       pause: { type: 'string', value: 'N', help: 'monitoring cycles to wait before fencing (-p of the hook; default 1)' },
       bmc: { type: 'boolean', help: 'one simulated IPMI BMC per host, fenced by the real fence_ipmilan (npm start uses it)' },
     },
-    run: async (v) => (await import('../demo')).demoCommand(v),
+    run: async (v) => (await companion<typeof import('../../demo/demo')>('demo.mjs', '../../demo/demo.ts')).demoCommand(v),
   },
   hook: {
     args: 'host-error [-m|-r|-d] [-f] [-p N] [-u] [--fence-command CMD] [--log FILE]',
@@ -181,10 +181,20 @@ const COMMANDS: Record<string, Command> = {
     args: '--scenario FILE|demo|sample [--port N] [--host ADDR]',
     summary: 'run the simulated OpenNebula alone',
     passThrough: true,
-    run: async (_v, p) => (await import('../../sim/main')).simMain(p),
+    run: async (_v, p) => (await companion<typeof import('../../sim/main')>('sim.mjs', '../../sim/main.ts')).simMain(p),
   },
   version: { summary: 'print the version', run: async () => (console.log(VERSION), EXIT.ok) },
 };
+
+/**
+ * The demo and the simulator are bundles of their own next to dist/oneha.mjs
+ * (the runner never bundles the simulator); from the sources (tsx) they are
+ * the .ts files.
+ */
+function companion<T>(bundle: string, source: string): Promise<T> {
+  const fromBundle = import.meta.url.endsWith('.mjs');
+  return import(new URL(fromBundle ? `./${bundle}` : source, import.meta.url).href) as Promise<T>;
+}
 
 function usageLine(name: string, c: Command): string {
   const opts = Object.entries(c.options ?? {}).filter(() => !c.args?.includes('--')).map(([k, o]) => (o.type === 'boolean' ? `[--${k}]` : `[--${k} ${o.value}]`));

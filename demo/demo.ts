@@ -1,5 +1,6 @@
 // `oneha demo` (and `npm start`): the runner and the admin console on an
-// embedded simulated OpenNebula. A failed host goes through the real hook
+// embedded simulated OpenNebula. Its own bundle (dist/demo.mjs), loaded by
+// the CLI only for `oneha demo`: the production bundle holds no simulator. A failed host goes through the real hook
 // script (deploy/onehook/onehook.sh), the real runner flow and a fence
 // command, so a newcomer watches a recovery end to end.
 import { randomBytes } from 'node:crypto';
@@ -10,12 +11,12 @@ import { createServer } from 'node:net';
 import { startIpmiSim, type IpmiSim } from '../sim/bmc/ipmiSim';
 import { startSimulator, type Simulator } from '../sim/server';
 import demoScenario from '../sim/scenarios/demo.json';
-import { loadConfig } from './config';
-import { demoRoutes } from './http/demoRoutes';
-import { Runner } from './runner';
-import { pluginExtensions } from './pluginExtensions';
-import { CliError, EXIT } from './cli/exitCodes';
-import { wholeNumber } from './cli/options';
+import { loadConfig } from '../runner/config';
+import { demoRoutes } from '../runner/http/demoRoutes';
+import { Runner } from '../runner/runner';
+import { pluginExtensions } from '../runner/pluginExtensions';
+import { CliError, EXIT } from '../runner/cli/exitCodes';
+import { wholeNumber } from '../runner/cli/options';
 
 const DEFAULT_DEMO_PORT = 2720;
 
@@ -31,7 +32,7 @@ function tryPort(port: number): Promise<number | undefined> {
   });
 }
 
-/** The checkout root, from dist/oneha.mjs or from runner/demo.ts under tsx. */
+/** The checkout root, from dist/demo.mjs or from demo/demo.ts under tsx. */
 export function repoRoot(): string {
   const here = dirname(fileURLToPath(import.meta.url));
   return resolve(here, '..');
