@@ -1210,10 +1210,12 @@ export class Cloud {
     }
   }
 
-  /** A PENDING VM dispatched to its new history record's host: ACTIVE/LCM_INIT first, as oned shows it, then PROLOG -> BOOT -> RUNNING. */
+  /**
+   * A PENDING VM dispatched to its new history record's host, as oned shows it: still
+   * PENDING with the new record, then ACTIVE/LCM_INIT, then PROLOG -> BOOT -> RUNNING.
+   */
   private dispatch(vm: SimVm): void {
-    this.setVmState(vm, VM.ACTIVE, LCM.LCM_INIT);
-    this.chain(vm, [() => this.deploySteps(vm, LCM.PROLOG)]);
+    this.chain(vm, [() => this.setVmState(vm, VM.ACTIVE, LCM.LCM_INIT), () => this.deploySteps(vm, LCM.PROLOG)]);
   }
 
   /** PROLOG(-ish) -> BOOT -> RUNNING on the current host. */

@@ -106,8 +106,9 @@ afterAll(async () => {
     for (const id of [...(vms?.shared ?? []), vms?.local, vms?.hold]) if (id !== undefined) await call('one.vm.recover', id, 3).catch(() => {});
     if ((await host(hA.id)).state !== HOST.MONITORED) await restoreHost(l, hA);
   }
+  if (!sim) return; // the oned did not start: the file has failed already
   const accepted = acceptedDifferences();
-  // Checked here so that one report lists them all; a missing test run leaves `found` empty and fails too.
+  // Checked here so that one report lists every difference at once.
   expect([...found].sort(), 'differences found vs sim/README.md').toEqual(accepted.sort());
 });
 

@@ -88,7 +88,7 @@ export const RUNNER_CONFIG = (l: Layout) => ({
  * deploy/install.sh --prefix and creates its hook with `onehook create`, as an
  * operator would. Returns the start log.
  */
-export async function startOned(l: Layout, hosts = HOSTS, onLine: (l: string) => void = () => {}): Promise<void> {
+export async function startOned(l: Layout, hosts = HOSTS, onLine: (l: string) => void = () => {}, env: Record<string, string> = {}): Promise<void> {
   if (!existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing: run \`npm run build\` (npm test does it first)`);
   mkdirSync(l.base, { recursive: true, mode: 0o755 });
   chmodSync(l.base, 0o755);
@@ -97,13 +97,23 @@ export async function startOned(l: Layout, hosts = HOSTS, onLine: (l: string) =>
   if (existsSync(join(l.dest, 'var/one.db'))) onLine(await sh(join(ONED_PKG, 'stop.sh'), [l.dest, '--wipe']));
   installOneha(l);
   const t0 = Date.now();
-  try {
-    onLine(await sh(join(ONED_PKG, 'start.sh'), [l.dest, String(hosts), '0'], onedEnv(l)));
-  } catch (e) {
-    // On a busy machine the dummy monitor clients can take longer to start than
-    // start.sh waits (180 s; monitord retries them): oned is up, give the hosts more time.
-    if (!/timed out waiting for \d+ hosts MONITORED/.test(String(e))) throw e;
-    onLine(`start.sh: hosts not MONITORED in its 180 s; waiting longer`);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      onLine(await sh(join(ONED_PKG, 'start.sh'), [l.dest, String(hosts), '0'], { ...onedEnv(l), ...env }));
+      break;
+    } catch (e) {
+      // On a busy machine the dummy monitor clients can take longer to start than
+      // start.sh waits (180 s; monitord retries them): oned is up, give the hosts more time.
+      if (/timed out waiting for \d+ hosts MONITORED/.test(String(e))) {
+        onLine('start.sh: hosts not MONITORED in its 180 s; waiting longer');
+        break;
+      }
+      // oned exits when a driver does not answer within its fixed 10 s; start.sh tries 3 times.
+      // Under heavy load all 3 can miss: start over from a fresh database, twice more.
+      if (attempt === 3 || !/Driver initialization time out/.test(String(e))) throw e;
+      onLine(`start.sh gave up (drivers too slow to start, attempt ${attempt}); again from a fresh database`);
+      await stopOned(l, true);
+    }
   }
   await until(async () => {
     const pool = xml(await call('one.hostpool.info')).HOST_POOL?.HOST ?? [];
