@@ -19,7 +19,7 @@ export default defineConfig({
           globalSetup: ['test/real-oned/globalSetup.ts'],
           fileParallelism: false,
           testTimeout: 240_000,
-          hookTimeout: 360_000,
+          hookTimeout: 660_000,
         },
       },
     ],

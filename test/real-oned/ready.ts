@@ -6,7 +6,7 @@ import { layout, type Layout } from './oned';
 
 export async function onedReady(): Promise<Layout & { startSeconds: number }> {
   const { base, runnerPort, statusFile } = inject('realOned');
-  const s = await until(() => existsSync(statusFile) && JSON.parse(readFileSync(statusFile, 'utf8')), 330_000, 'the real oned to start');
+  const s = await until(() => existsSync(statusFile) && JSON.parse(readFileSync(statusFile, 'utf8')), 600_000, 'the real oned to start');
   if (!s.ok) throw new Error(`the real oned did not start: ${s.error}\n${s.log}`);
   return { ...layout(base, runnerPort), startSeconds: s.seconds };
 }
