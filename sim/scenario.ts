@@ -3,7 +3,7 @@
 // is what the simulator works with after `ScenarioSchema.parse`.
 import { z } from 'zod';
 
-/** LCM_STATE names, index = number (API.md §7): the simulator's own copy (it stays independent of oneha's code, as an oracle). */
+/** LCM_STATE names, index = number (OpenNebula XML-RPC reference): the simulator's own copy (it stays independent of oneha's code, as an oracle). */
 export const LCM_STATE_NAMES = [
   'LCM_INIT', 'PROLOG', 'BOOT', 'RUNNING', 'MIGRATE', 'SAVE_STOP', 'SAVE_SUSPEND', 'SAVE_MIGRATE',
   'PROLOG_MIGRATE', 'PROLOG_RESUME', 'EPILOG_STOP', 'EPILOG', 'SHUTDOWN', 'CANCEL', 'FAILURE',
