@@ -197,6 +197,7 @@ export async function runScenario(dir: string): Promise<string> {
     const [verb, a] = words;
     if (text.startsWith('fail host')) sim.cloud.failHost(n(2));
     else if (text.startsWith('restore host')) sim.cloud.restoreHost(n(2));
+    else if (verb === 'lock') sim.cloud.vmLock(n(2), n(3), false, sim.cloud.users.get(0)!); // onevm lock as oneadmin
     else if (text.startsWith('enable host') || text.startsWith('disable host')) sim.cloud.hostStatus(n(2), verb === 'enable' ? 0 : 1); // onehost enable|disable
     else if (verb === 'hook') {
       // What oned's hook manager writes to the hook's stdin: base64 of the host XML at the transition, then the flags;

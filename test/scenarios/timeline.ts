@@ -32,6 +32,7 @@ const COMMANDS: [RegExp, string][] = [
   [/^fail host \d+$/, 'fail host N'],
   [/^restore host \d+$/, 'restore host N'],
   [/^(enable|disable) host \d+$/, 'enable|disable host N'],
+  [/^lock vm \d+ [1-4]$/, 'lock vm N <level 1-4>'],
   [/^hook host \d+( \S+)*$/, 'hook host N [flags...]'],
   [/^hook again$/, 'hook again'],
   [/^template host \d+( [A-Z0-9_]+=\S*)+$/, 'template host N KEY=VALUE...'],
