@@ -2,7 +2,8 @@
 // runner on the simulated cloud (a host fenced by fence_ipmilan through
 // ipmi_sim): placeholders get real ids, and every command must succeed.
 // Commands that need a front-end's own setup (serve, demo, hook, sim,
-// invoke with a payload file) are left to their own tests.
+// invoke with a payload file) or a BMC that never answers (confirm-down: the
+// dead-bmc-confirm-down scenario) are left to their own tests.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,7 +12,7 @@ import { BUNDLE, hostPayload, killAll, rawCall, requireBuild, ROOT, run, sim, st
 import { startRunner, type RunnerHandle } from '../helpers/runnerProcess';
 
 const PASSWORD = 'Pw-docs-4q9zX';
-const NOT_HERE = new Set(['serve', 'demo', 'hook', 'sim', 'invoke']);
+const NOT_HERE = new Set(['serve', 'demo', 'hook', 'sim', 'invoke', 'confirm-down']);
 const NEEDS_ARGUMENT = new Set(['show', 'replay', 'release', 'power-on', 'fence-test']);
 /** The order an operator would meet them in; a held recovery exists from `disarm` on. */
 const ORDER = ['status', 'recoveries', 'fence-test', 'disarm', 'release', 'show', 'replay', 'power-on', 'arm'];
