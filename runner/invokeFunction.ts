@@ -3,7 +3,8 @@
 // fence reads power only, migrate/recreate/delete plan without acting, and
 // the OpenNebula port refuses every write.
 import { z } from 'zod';
-import { InputError, StepError } from '../model/errors';
+import { classify, describeError, InputError } from '../model/errors';
+import { KIND_STATUS } from './http/errorStatus';
 import { OneError } from '../model/errors';
 import type { Ports } from '../model/ports';
 import { getFunction, invoke } from '../functions/registry';
@@ -13,7 +14,7 @@ import { describeIssues } from '../model/issues';
 
 export type InvokeOutcome =
   | { ok: true; function: string; dryRun: boolean; durationMs: number; output: unknown }
-  | { ok: false; status: 400 | 404 | 422 | 502; error: { code: string; message: string; details?: unknown } };
+  | { ok: false; status: (typeof KIND_STATUS)[keyof typeof KIND_STATUS]; error: { code: string; message: string; details?: unknown } };
 
 export async function invokeByName(ctx: Pick<RunnerContext, 'one' | 'fence' | 'clock' | 'log'>, name: string, input: unknown, dryRun: boolean): Promise<InvokeOutcome> {
   const fn = getFunction(name);
@@ -32,10 +33,11 @@ export async function invokeByName(ctx: Pick<RunnerContext, 'one' | 'fence' | 'c
     const output = await invoke(fn, withDry, ports);
     return { ok: true, function: name, dryRun, durationMs: ctx.clock.now() - t0, output };
   } catch (e) {
-    if (e instanceof InputError) return { ok: false, status: 400, error: { code: 'invalid-input', message: e.message, details: e.issues } };
-    if (e instanceof StepError) return { ok: false, status: 422, error: { code: e.code, message: e.message } };
-    if (e instanceof OneError) return { ok: false, status: 502, error: { code: `oned-${e.codeName.toLowerCase()}`, message: e.message } };
-    if (e instanceof z.ZodError) return { ok: false, status: 422, error: { code: 'invalid-output', message: describeIssues(e.issues, 'the output') } };
+    const { kind, code } = classify(e);
+    if (kind === 'internal') throw e;
+    const message = e instanceof z.ZodError ? describeIssues(e.issues, 'the output') : describeError(e);
+    const error = e instanceof OneError ? { code: `oned-${e.codeName.toLowerCase()}`, message: e.message } : { code, message: e instanceof Error && !(e instanceof z.ZodError) ? e.message : message, ...(e instanceof InputError ? { details: e.issues } : {}) };
+    return { ok: false, status: KIND_STATUS[kind], error };
     throw e;
   }
 }

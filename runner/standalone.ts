@@ -8,7 +8,8 @@ import type { RecoveryFunction } from '../functions/define';
 import type { Ports } from '../model/ports';
 import { invoke } from '../functions/invoke';
 import { InputError, StepError } from '../model/errors';
-import { describeError, OneError } from '../model/errors';
+import { classify, describeError } from '../model/errors';
+import { KIND_EXIT } from './cli/exitCodes';
 
 /** Builds the ports a function asks for; pure functions need none (and bundle none). */
 export type PortsFactory = (names: readonly (keyof Ports)[]) => Promise<Ports>;
@@ -36,7 +37,7 @@ export async function runStandalone(fn: RecoveryFunction<z.ZodType, z.ZodType, k
     process.stdout.write(JSON.stringify(out, null, 2) + '\n');
   } catch (e) {
     process.stderr.write(`${fn.name}: ${e instanceof InputError ? e.message : e instanceof StepError ? `${e.code}: ${e.message}` : describeError(e)}\n`);
-    process.exitCode = e instanceof InputError || e instanceof StepError ? 2 : e instanceof OneError ? 3 : 1;
+    process.exitCode = KIND_EXIT[classify(e).kind];
   }
 }
 

@@ -2,6 +2,8 @@
 // drop-in hook, whose codes `onehook show` displays). `--help` and the README
 // print it from here.
 
+import type { ErrorKind } from '../../model/errors';
+
 export const EXIT = { ok: 0, failed: 1, badInput: 2, oned: 3, vmsFailed: 4, runner: 5, fenceFailed: 255 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
@@ -14,6 +16,17 @@ export const EXIT_MEANING: Record<ExitCode, string> = {
   [EXIT.runner]: 'the runner could not be reached, or refused the token',
   [EXIT.fenceFailed]: 'hook host-error: fencing failed or the recovery is held; nothing was touched (onehook retry after fixing it)',
 };
+
+/** The exit code for each kind of error (model/errors.ts classify), as HTTP has KIND_STATUS. */
+export const KIND_EXIT = {
+  'invalid-input': EXIT.badInput,
+  step: EXIT.badInput,
+  'not-found': EXIT.badInput,
+  conflict: EXIT.badInput,
+  'invalid-output': EXIT.failed,
+  oned: EXIT.oned,
+  internal: EXIT.failed,
+} as const satisfies Record<ErrorKind, ExitCode>;
 
 /** The table as printed under `oneha --help` and in the README. */
 export function exitCodeTable(): string {
