@@ -1,6 +1,7 @@
 // Everything esbuild makes: the CLI/runner bundle, the simulator, one bundle
-// per recovery function, and the admin-console page.
+// per recovery function, the admin-console page and its Sunstone plugin.
 import { build } from 'esbuild';
+import { federatedContainer } from './plugin/sunstone/container.mjs';
 import { existsSync, mkdirSync, readdirSync, writeFileSync, cpSync, statSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { readFileSync } from 'node:fs';
@@ -38,6 +39,18 @@ const jobs = [
 if (existsSync('plugin/src/main.ts')) {
   jobs.push(build({ entryPoints: ['plugin/src/main.ts'], outfile: 'dist/plugin/app.js', bundle: true, minify: true, format: 'esm', target: 'es2022', platform: 'browser', legalComments: 'none', logLevel: 'warning' }));
 }
+// The Sunstone plugin: a Module Federation container (remoteType var) around
+// an esbuild bundle; React, MUI and FireEdge's modules come from FireEdge.
+const SUNSTONE_SHARED = ['react', '@mui/material'];
+const SUNSTONE_REMOTES = { '@ComponentsModule': 'ComponentsModule', '@ConstantsModule': 'ConstantsModule', '@ModelsModule': 'ModelsModule', '@ProvidersModule': 'ProvidersModule' };
+jobs.push(build({
+  entryPoints: ['plugin/sunstone/index.ts'], bundle: true, write: false, minify: true, format: 'iife', globalName: '__exports',
+  platform: 'browser', target: 'es2019', jsx: 'transform', legalComments: 'none', logLevel: 'warning',
+  external: [...SUNSTONE_SHARED, ...Object.keys(SUNSTONE_REMOTES), 'oneha:entry'],
+}).then((r) => {
+  mkdirSync('dist/sunstone/OnehaModule', { recursive: true });
+  writeFileSync('dist/sunstone/OnehaModule/remoteEntry.js', federatedContainer({ name: 'OnehaModule', shared: SUNSTONE_SHARED, remotes: SUNSTONE_REMOTES, body: r.outputFiles[0].text }));
+}));
 await Promise.all(jobs);
 if (existsSync('plugin/public')) cpSync('plugin/public', 'dist/plugin', { recursive: true });
 

@@ -3,7 +3,7 @@
 # program files are replaced, configuration and secrets are created once and
 # then left alone.
 #
-#   deploy/install.sh [--prefix DIR] [--bundle FILE] [--no-chown] [--activate]
+#   deploy/install.sh [--prefix DIR] [--bundle FILE] [--no-chown] [--activate] [--sunstone-runner URL]
 #   deploy/install.sh --uninstall [--purge] [--prefix DIR]
 set -eu
 
@@ -14,6 +14,9 @@ usage: install.sh [options]
   --bundle FILE  the runner bundle (default $ONEHA_BUNDLE, else dist/oneha.mjs)
   --no-chown     leave files owned by the installing user
   --activate     also create the hook and enable the service (prefix / only)
+  --sunstone-runner URL
+                 the runner's URL as browsers reach it, for the Sunstone plugin
+                 (installed when FireEdge is: etc/one/fireedge/sunstone exists)
   --uninstall    remove program files; keep configuration, secrets and journal
   --purge        with --uninstall: remove /etc/oneha and /var/lib/oneha too
 EOF
@@ -25,7 +28,7 @@ die() { printf 'install.sh: %s\n' "$*" >&2; exit 1; }
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
 prefix=/ bundle=${ONEHA_BUNDLE:-$repo/dist/oneha.mjs}
-chown_to=auto activate=no uninstall=no purge=no
+chown_to=auto activate=no uninstall=no purge=no sunstone_runner=
 while [ "$#" -gt 0 ]; do
   case $1 in
     --prefix) [ "$#" -ge 2 ] || die "--prefix needs a directory"; prefix=$2; shift ;;
@@ -36,6 +39,8 @@ while [ "$#" -gt 0 ]; do
     --activate) activate=yes ;;
     --uninstall) uninstall=yes ;;
     --purge) purge=yes ;;
+    --sunstone-runner) [ "$#" -ge 2 ] || die "--sunstone-runner needs a URL"; sunstone_runner=$2; shift ;;
+    --sunstone-runner=*) sunstone_runner=${1#*=} ;;
     -h | --help) usage; exit 0 ;;
     *) usage >&2; exit 2 ;;
   esac
@@ -54,6 +59,9 @@ share=$root/usr/share/oneha
 doc=$root/usr/share/doc/oneha
 etc=$root/etc/oneha
 data=$root/var/lib/oneha
+# FireEdge's packaged layout: its remote modules and its Sunstone configuration.
+fe_modules=$root/usr/lib/one/fireedge/dist/modules
+fe_sunstone=$root/etc/one/fireedge/sunstone
 
 # As oneadmin when run as root (the hook and the runner run as oneadmin).
 as_oneadmin() {
@@ -79,6 +87,10 @@ host_error_hooks() {
 
 # --- uninstall ----------------------------------------------------------------
 if [ "$uninstall" = yes ]; then
+  # The Sunstone plugin first: its remotes-config.yaml entry goes before its files.
+  if [ -f "$fe_sunstone/remotes-config.yaml" ]; then
+    "$here/sunstone/plugin.sh" uninstall --modules "$fe_modules" --sunstone "$fe_sunstone"
+  fi
   # Stop the service while its unit file still exists (disabling needs it).
   if [ "$activate" = yes ] || { [ -z "$root" ] && command -v systemctl >/dev/null 2>&1; }; then
     systemctl disable --now oneha 2>/dev/null || true
@@ -176,6 +188,16 @@ chmod 0600 "$etc/token" "$etc/hook.env" "$etc/secrets.json"
 if [ "$chown_to" != no ]; then
   chown "$chown_to" "$etc" "$etc/oneha.env" "$etc/oneha.json" "$etc/token" \
     "$etc/hook.env" "$etc/secrets.json" "$data"
+fi
+
+# The Sunstone plugin, where FireEdge is installed (deploy/sunstone/plugin.sh: files first, entry last).
+if [ -f "$fe_sunstone/remotes-config.yaml" ]; then
+  module=$repo/dist/sunstone/OnehaModule/remoteEntry.js
+  [ -f "$module" ] || die "no Sunstone plugin at $module: run 'npm run build' first"
+  "$here/sunstone/plugin.sh" install --modules "$fe_modules" --sunstone "$fe_sunstone" --module "$module" \
+    --runner "${sunstone_runner:-http://$listen}"
+  say "Sunstone plugin: add FireEdge's origin (as browsers see it) to plugin.allowedOrigins in $etc/oneha.json,
+  and make the runner reachable from browsers at ${sunstone_runner:-http://$listen} (--sunstone-runner)"
 fi
 
 say "installed oneha into ${root:-/}"

@@ -108,7 +108,11 @@ export const ConfigSchema = z.object({
   plugin: z.object({
     sessionTtlSeconds: z.number().int().positive().default(8 * 3600),
     /** Origins (scheme://host[:port]) besides the runner's own from which a signed-in browser may write. */
-    allowedOrigins: z.array(z.string().regex(/^https?:\/\/[^/\s]+$/, 'an origin such as https://sunstone.example.org')).default([]),
+    allowedOrigins: z.preprocess(
+      // ONEHA_PLUGIN_ORIGINS: a comma-separated list
+      (v) => (typeof v === 'string' ? v.split(',').map((x) => x.trim()).filter(Boolean) : v),
+      z.array(z.string().regex(/^https?:\/\/[^/\s]+$/, 'an origin such as https://sunstone.example.org')),
+    ).default([]),
     /** Proxies (their addresses) whose X-Forwarded-For names the real client, for throttling and the audit log. */
     trustedProxies: z.array(z.string().min(1)).default([]),
     /** Who sees FENCE_IP, fence options, commands, secret refs and recovery payloads: administrators (group 0) and the token, or every signed-in user. */
@@ -143,6 +147,7 @@ export const ENV_KEYS = {
   ONEHA_DATA_DIR: 'dataDir',
   ONEHA_FENCE_COMMAND: 'fence.command',
   ONEHA_SECRETS_FILE: 'fence.secretsFile',
+  ONEHA_PLUGIN_ORIGINS: 'plugin.allowedOrigins',
   ONE_XMLRPC: 'one.endpoint',
   ONE_AUTH: 'one.authFile',
 } as const;

@@ -8,6 +8,8 @@ export interface Session {
   admin: boolean;
   csrf: string;
   expiresAt: number;
+  /** Given to the Sunstone plugin only: the id it sends as X-OneHA-Session. */
+  session?: string;
 }
 
 // The server's own types (type-only imports: nothing of the runner reaches the page's bundle).
@@ -50,8 +52,8 @@ export class ApiError extends Error {
   }
 }
 
-const base = new URL('../', location.href);
-export const apiUrl = (path: string) => new URL(path, base).toString();
+/** Relative to the page (served at <prefix>/plugin/); computed per call so importing this module has no side effects. */
+export const apiUrl = (path: string) => new URL(path, new URL('../', location.href)).toString();
 
 let session: Session | undefined;
 let onUnauthorized: (() => void) | undefined;
@@ -59,52 +61,76 @@ export const currentSession = () => session;
 export const setSession = (s: Session | undefined) => (session = s);
 export const whenUnauthorized = (fn: () => void) => (onUnauthorized = fn);
 
-export async function request<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T> {
-  const headers: Record<string, string> = { accept: 'application/json' };
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  if (method !== 'GET' && session) headers['x-csrf-token'] = session.csrf;
-  let res: Response;
-  try {
-    res = await fetch(apiUrl(path), { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'same-origin' });
-  } catch {
-    throw new ApiError(0, 'network', 'The oneha runner does not answer. Check that it is running, then try again.');
-  }
-  const text = await res.text();
-  let data: unknown;
-  try {
-    data = text ? JSON.parse(text) : undefined;
-  } catch {
-    data = undefined;
-  }
-  if (!res.ok) {
-    const err = (data as { error?: { code?: string; message?: string; details?: FieldIssue[] } } | undefined)?.error;
-    const e = new ApiError(res.status, err?.code ?? 'http', err?.message ?? `The runner answered HTTP ${res.status}.`, Array.isArray(err?.details) ? err.details : undefined);
-    if (res.status === 401 && path !== 'v1/session' && session) onUnauthorized?.();
-    throw e;
-  }
-  return data as T;
+export type Request = <T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown) => Promise<T>;
+
+/**
+ * A caller of the runner's API. The runner's own page: relative URLs, the
+ * session cookie and its CSRF header. The Sunstone plugin (another origin):
+ * the runner's URL and the X-OneHA-Session header, no cookie.
+ */
+export function makeRequest(o: { url: (path: string) => string; headers: (method: string) => Record<string, string>; credentials: RequestCredentials; onUnauthorized?: (path: string) => void }): Request {
+  return async <T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T> => {
+    const headers: Record<string, string> = { accept: 'application/json', ...o.headers(method) };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    let res: Response;
+    try {
+      res = await fetch(o.url(path), { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: o.credentials });
+    } catch {
+      throw new ApiError(0, 'network', 'The oneha runner does not answer. Check that it is running, then try again.');
+    }
+    const text = await res.text();
+    let data: unknown;
+    try {
+      data = text ? JSON.parse(text) : undefined;
+    } catch {
+      data = undefined;
+    }
+    if (!res.ok) {
+      const err = (data as { error?: { code?: string; message?: string; details?: FieldIssue[] } } | undefined)?.error;
+      const e = new ApiError(res.status, err?.code ?? 'http', err?.message ?? `The runner answered HTTP ${res.status}.`, Array.isArray(err?.details) ? err.details : undefined);
+      if (res.status === 401) o.onUnauthorized?.(path);
+      throw e;
+    }
+    return data as T;
+  };
 }
 
-export const api = {
-  session: () => request<Session>('GET', 'v1/session'),
-  /** At page load: undefined when nobody is signed in (no 401 in the browser's console). */
-  sessionIfAny: () => request<Session | undefined>('GET', 'v1/session?optional=1'),
-  signIn: (username: string, password: string) => request<Session>('POST', 'v1/session', { username, password }),
-  signOut: () => request<{ ok: true }>('DELETE', 'v1/session'),
-  hosts: () => request<HostList>('GET', 'v1/hosts'),
-  host: (id: number) => request<HostView>('GET', `v1/hosts/${id}`),
-  agents: () => request<{ agentDir: string; agents: string[] }>('GET', 'v1/fence/agents'),
-  agentParameters: (agent: string) => request<AgentMetadata & { allowed: string[] }>('GET', `v1/fence/agents/${encodeURIComponent(agent)}`),
-  saveSettings: (id: number, change: HostSettingsChange) => request<HostView>('PUT', `v1/hosts/${id}/settings`, change),
-  setCredentials: (id: number, username: string, password: string) => request<{ usernameSet: boolean; passwordSet: boolean }>('PUT', `v1/hosts/${id}/credentials`, { username, password }),
-  deleteCredentials: (id: number) => request<{ usernameSet: boolean; passwordSet: boolean }>('DELETE', `v1/hosts/${id}/credentials`),
-  fenceTest: (id: number) => request<FenceTest>('POST', `v1/hosts/${id}/fence-test`),
-  recoveries: (host?: number) => request<{ total: number; recoveries: RecoverySummary[] }>('GET', `v1/recoveries?limit=200${host === undefined ? '' : `&host=${host}`}`),
-  recovery: (id: string) => request<RecoveryDetail>('GET', `v1/recoveries/${encodeURIComponent(id)}`),
-  release: (id: string) => request<RecoverySummary>('POST', `v1/recoveries/${encodeURIComponent(id)}/release`),
-  demo: () => request<{ enabled: boolean; simUrl?: string }>('GET', 'v1/demo').catch((e: ApiError) => {
-    if (e.status === 404) return { enabled: false };
-    throw e;
-  }),
-  demoAction: (id: number, action: 'fail' | 'restore') => request<{ ok: true }>('POST', `v1/demo/hosts/${id}/${action}`),
-};
+export const request: Request = makeRequest({
+  url: apiUrl,
+  headers: (method): Record<string, string> => (method !== 'GET' && session ? { 'x-csrf-token': session.csrf } : {}),
+  credentials: 'same-origin',
+  onUnauthorized: (path) => {
+    if (path !== 'v1/session' && session) onUnauthorized?.();
+  },
+});
+
+/** The runner's routes, typed, over either caller. */
+export function runnerApi(request: Request) {
+  return {
+    session: () => request<Session>('GET', 'v1/session'),
+    /** At page load: undefined when nobody is signed in (no 401 in the browser's console). */
+    sessionIfAny: () => request<Session | undefined>('GET', 'v1/session?optional=1'),
+    signIn: (username: string, password: string) => request<Session>('POST', 'v1/session', { username, password }),
+    signOut: () => request<{ ok: true }>('DELETE', 'v1/session'),
+    hosts: () => request<HostList>('GET', 'v1/hosts'),
+    host: (id: number) => request<HostView>('GET', `v1/hosts/${id}`),
+    agents: () => request<{ agentDir: string; agents: string[] }>('GET', 'v1/fence/agents'),
+    agentParameters: (agent: string) => request<AgentMetadata & { allowed: string[] }>('GET', `v1/fence/agents/${encodeURIComponent(agent)}`),
+    saveSettings: (id: number, change: HostSettingsChange) => request<HostView>('PUT', `v1/hosts/${id}/settings`, change),
+    checkSettings: (id: number, change: HostSettingsChange) => request<{ attributes: Record<string, string>; template: string }>('POST', `v1/hosts/${id}/settings/check`, change),
+    setCredentials: (id: number, username: string, password: string) => request<{ usernameSet: boolean; passwordSet: boolean }>('PUT', `v1/hosts/${id}/credentials`, { username, password }),
+    deleteCredentials: (id: number) => request<{ usernameSet: boolean; passwordSet: boolean }>('DELETE', `v1/hosts/${id}/credentials`),
+    fenceTest: (id: number) => request<FenceTest>('POST', `v1/hosts/${id}/fence-test`),
+    recoveries: (host?: number) => request<{ total: number; recoveries: RecoverySummary[] }>('GET', `v1/recoveries?limit=200${host === undefined ? '' : `&host=${host}`}`),
+    recovery: (id: string) => request<RecoveryDetail>('GET', `v1/recoveries/${encodeURIComponent(id)}`),
+    release: (id: string) => request<RecoverySummary>('POST', `v1/recoveries/${encodeURIComponent(id)}/release`),
+    demo: () => request<{ enabled: boolean; simUrl?: string }>('GET', 'v1/demo').catch((e: ApiError) => {
+      if (e.status === 404) return { enabled: false };
+      throw e;
+    }),
+    demoAction: (id: number, action: 'fail' | 'restore') => request<{ ok: true }>('POST', `v1/demo/hosts/${id}/${action}`),
+  };
+}
+export type RunnerApi = ReturnType<typeof runnerApi>;
+
+export const api = runnerApi(request);

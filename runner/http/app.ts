@@ -9,6 +9,7 @@ import { functionsRoutes } from './functionsRoutes';
 import { auditFor, checkOrigin, nosniff } from './guards';
 import { hookRoutes } from './hookRoute';
 import { errorJson } from './openapi';
+import { pluginCors } from './pluginOrigins';
 import { recoveriesRoutes } from './recoveriesRoutes';
 import { metricsRoutes, systemRoutes } from './systemRoutes';
 
@@ -26,6 +27,8 @@ export function createApp(ctx: RunnerContext, ext: AppExtensions = {}) {
   });
   app.notFound((c) => errorJson(c, 404, 'not-found', `no route ${c.req.method} ${c.req.path}`));
   app.use('*', nosniff, auditFor(ctx).refusals());
+  // Before the origin check: a FireEdge origin's preflight gets its CORS answer.
+  app.use('*', pluginCors(() => ctx.config.plugin.allowedOrigins));
   app.route('/', hookRoutes(ctx));
   app.route('/', metricsRoutes(ctx));
   app.use('*', checkOrigin(() => ctx.config.plugin.allowedOrigins), authenticate(ctx.token, ext.sessions));

@@ -151,6 +151,11 @@ export function hostsRoutes(ctx: RunnerContext) {
     summary: 'Change a host\'s HA settings. Writes only the named attributes with one.host.update in merge mode (null clears = inherit). Invalid values are refused with nothing written.',
     responses: { 200: 'the host after the change', 400: 'invalid body (error.details[].path names the field)', 403: 'not an administrator, or no CSRF header', 404: 'no such host', 502: 'oned failed' },
   });
+  api.add({
+    method: 'post', path: '/v1/hosts/:id/settings/check', auth: 'read', body: HostSettingsBody,
+    summary: 'Validate a settings change exactly as PUT does and answer the attributes and the template text it would write, writing nothing. The Sunstone plugin writes that text through FireEdge (one.host.update, merge) as the signed-in user, so oned decides who may change a host.',
+    responses: { 200: '{attributes, template}', 400: 'invalid body (error.details[].path names the field)', 404: 'no such host', 502: 'oned failed' },
+  });
   api.add({ method: 'put', path: '/v1/hosts/:id/credentials', auth: 'admin', body: CredentialsBody, summary: 'Set the host\'s own BMC credentials (secret store ref host:<id>). Write-only: answers whether a username and a password are set.' });
   api.add({ method: 'delete', path: '/v1/hosts/:id/credentials', auth: 'admin', summary: 'Remove the host\'s own BMC credentials (the default ones then apply, if any).' });
   api.add({ method: 'get', path: '/v1/fence/agents', auth: 'read', summary: 'Fence agents installed on this front-end (executable fence_* in config fence.agentDir).' });
@@ -162,6 +167,59 @@ export function hostsRoutes(ctx: RunnerContext) {
   const describeHost = (id: number) => {
     const d = ctx.secrets.describe().find((x) => x.ref === hostRef(id));
     return { usernameSet: !!d?.usernameSet, passwordSet: !!d?.passwordSet };
+  };
+
+  /**
+   * The attributes a settings change writes, or the 400/404/502 answer: the
+   * schema's checks, then the runner's (agent installed, fence settings still
+   * usable). Shared by the runner's own write and by the check the Sunstone
+   * plugin asks for before it writes through FireEdge as the signed-in user.
+   */
+  const checkSettings = async (c: Parameters<typeof errorJson>[0], id: number, body: HostSettings): Promise<Record<string, string> | Response> => {
+    if (body.fenceAgent) {
+      const installed = await agents();
+      if (!installed.includes(body.fenceAgent)) {
+        const message = `${body.fenceAgent} is not installed in ${config.fence.agentDir} on the oneha front-end`;
+        return errorJson(c, 400, 'invalid-body', message, [{ code: 'custom', path: ['fenceAgent'], message }]);
+      }
+    }
+    const attrs = settingsToAttributes(body);
+    let host: Host;
+    try {
+      host = await ctx.one.hostInfo(id);
+    } catch (e) {
+      return onedError(c, e, id);
+    }
+    // Would the fence settings still be usable? Only a problem this change introduces is refused
+    // (an untouched, already broken attribute must not block switching HA off, say).
+    const probe = (h: Host) => {
+      try {
+        ctx.fenceMethods(h);
+        return undefined;
+      } catch (e) {
+        return e;
+      }
+    };
+    const changed = { ...host, template: { ...host.template, ...attrs } };
+    const after = probe(changed);
+    if (after && describeError(after) !== describeError(probe(host))) {
+      const touched = after instanceof HostPolicyError ? after.attrs.filter((a) => Object.hasOwn(attrs, a)) : [];
+      if (touched.length) {
+        const message = describeError(after);
+        return errorJson(c, 400, 'invalid-body', message, [{ code: 'custom', path: [FIELD_BY_ATTR[touched[0]]], message }]);
+      }
+    }
+    // Options and agent together must pass the agent's own allowlist (from its metadata).
+    if (!after && (body.fenceOptions || body.fenceAgent)) {
+      const level = ctx.fenceMethods(changed).find((m) => m.kind === 'agent');
+      const problem = level?.kind === 'agent' ? await agentLevelProblem(config.fence.agentDir, level) : undefined;
+      if (problem) {
+        const field = body.fenceOptions ? 'fenceOptions' : 'fenceAgent';
+        const message = `${FIELDS.fenceOptions.attr} for ${level?.kind === 'agent' ? level.agent : 'the agent'}: ${problem}.`;
+        return errorJson(c, 400, 'invalid-body', message, [{ code: 'custom', path: [field], message }]);
+      }
+    }
+    return attrs;
   };
 
   return new Hono<AuthEnv>()
@@ -207,53 +265,18 @@ export function hostsRoutes(ctx: RunnerContext) {
         return onedError(c, e, id, !!readsAs(c.get('principal')));
       }
     })
+    .post('/v1/hosts/:id/settings/check', requireRead, jsonBody(HostSettingsBody), async (c) => {
+      const id = parseId(c.req.param('id'));
+      if (id === undefined) return errorJson(c, 400, 'bad-host-id', 'host id must be a whole number');
+      const checked = await checkSettings(c, id, c.get('body' as never) as HostSettings);
+      if (checked instanceof Response) return checked;
+      return c.json({ attributes: checked, template: templateUpdateText(checked) });
+    })
     .put('/v1/hosts/:id/settings', requireAdmin, jsonBody(HostSettingsBody), async (c) => {
       const id = parseId(c.req.param('id'));
       if (id === undefined) return errorJson(c, 400, 'bad-host-id', 'host id must be a whole number');
-      const body = c.get('body' as never) as HostSettings;
-      if (body.fenceAgent) {
-        const installed = await agents();
-        if (!installed.includes(body.fenceAgent)) {
-          const message = `${body.fenceAgent} is not installed in ${config.fence.agentDir} on the oneha front-end`;
-          return errorJson(c, 400, 'invalid-body', message, [{ code: 'custom', path: ['fenceAgent'], message }]);
-        }
-      }
-      const attrs = settingsToAttributes(body);
-      let host: Host;
-      try {
-        host = await ctx.one.hostInfo(id);
-      } catch (e) {
-        return onedError(c, e, id);
-      }
-      // Would the fence settings still be usable? Only a problem this change introduces is refused
-      // (an untouched, already broken attribute must not block switching HA off, say).
-      const probe = (h: Host) => {
-        try {
-          ctx.fenceMethods(h);
-          return undefined;
-        } catch (e) {
-          return e;
-        }
-      };
-      const changed = { ...host, template: { ...host.template, ...attrs } };
-      const after = probe(changed);
-      if (after && describeError(after) !== describeError(probe(host))) {
-        const touched = after instanceof HostPolicyError ? after.attrs.filter((a) => Object.hasOwn(attrs, a)) : [];
-        if (touched.length) {
-          const message = describeError(after);
-          return errorJson(c, 400, 'invalid-body', message, [{ code: 'custom', path: [FIELD_BY_ATTR[touched[0]]], message }]);
-        }
-      }
-      // Options and agent together must pass the agent's own allowlist (from its metadata).
-      if (!after && (body.fenceOptions || body.fenceAgent)) {
-        const level = ctx.fenceMethods(changed).find((m) => m.kind === 'agent');
-        const problem = level?.kind === 'agent' ? await agentLevelProblem(config.fence.agentDir, level) : undefined;
-        if (problem) {
-          const field = body.fenceOptions ? 'fenceOptions' : 'fenceAgent';
-          const message = `${FIELDS.fenceOptions.attr} for ${level?.kind === 'agent' ? level.agent : 'the agent'}: ${problem}.`;
-          return errorJson(c, 400, 'invalid-body', message, [{ code: 'custom', path: [field], message }]);
-        }
-      }
+      const attrs = await checkSettings(c, id, c.get('body' as never) as HostSettings);
+      if (attrs instanceof Response) return attrs;
       try {
         await ctx.one.hostUpdate(id, templateUpdateText(attrs), true);
       } catch (e) {

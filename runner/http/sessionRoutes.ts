@@ -15,6 +15,7 @@ import type { AuthEnv, Principal, SessionVerifier } from './auth';
 import { auditFor, clientAddress } from './guards';
 import { errorJson, jsonBody } from './openapi';
 import { SignInThrottle } from './signInThrottle';
+import { pluginOrigin, SESSION_HEADER } from './pluginOrigins';
 
 export const SESSION_COOKIE = 'oneha_session';
 
@@ -84,7 +85,7 @@ export class SessionStore implements SessionVerifier {
   }
 
   async verify(c: Context): Promise<Principal | undefined> {
-    const r = this.get(getCookie(c, SESSION_COOKIE));
+    const r = this.get(c.req.header(SESSION_HEADER) ?? getCookie(c, SESSION_COOKIE));
     return r ? { kind: 'user', id: r.userId, name: r.name, admin: r.admin, csrf: r.csrf, oneSession: r.oneSession } : undefined;
   }
 }
@@ -100,6 +101,8 @@ export const SessionView = z.object({
   admin: z.boolean(),
   csrf: z.string(),
   expiresAt: z.number(),
+  /** Only for the Sunstone plugin (a configured FireEdge origin): the session id it sends as X-OneHA-Session. */
+  session: z.string().optional(),
 });
 
 function view(r: SessionRecord) {
@@ -172,18 +175,20 @@ export function sessionRoutes(ctx: RunnerContext, store: SessionStore) {
         httpOnly: true, sameSite: 'Strict', path: '/', maxAge: store.ttlSeconds, secure: isHttps(c),
       });
       c.header('cache-control', 'no-store');
-      audit.record(c, 'sign-in', 'ok', { admin }, user.name);
-      return c.json(view(record));
+      const fromSunstone = pluginOrigin(c, ctx.config.plugin.allowedOrigins);
+      audit.record(c, 'sign-in', 'ok', { admin, ...(fromSunstone ? { sunstone: fromSunstone } : {}) }, user.name);
+      // The cookie stays httpOnly for the runner's own page; the plugin, on another origin, cannot use it and gets the id.
+      return c.json(fromSunstone ? { ...view(record), session: id } : view(record));
     })
     .get('/v1/session', (c) => {
-      const r = store.get(getCookie(c, SESSION_COOKIE));
+      const r = store.get(c.req.header(SESSION_HEADER) ?? getCookie(c, SESSION_COOKIE));
       c.header('cache-control', 'no-store');
       // ?optional=1 (the page at load): "not signed in" is an answer, not an error a browser logs.
       if (!r) return c.req.query('optional') === '1' ? c.body(null, 204) : errorJson(c, 401, 'no-session', 'not signed in');
       return c.json(view(r));
     })
     .delete('/v1/session', (c) => {
-      const id = getCookie(c, SESSION_COOKIE);
+      const id = c.req.header(SESSION_HEADER) ?? getCookie(c, SESSION_COOKIE);
       const r = store.get(id);
       if (r && c.req.header('x-csrf-token') !== r.csrf) return errorJson(c, 403, 'csrf', 'Signing out needs the session\'s X-CSRF-Token header.');
       store.delete(id);

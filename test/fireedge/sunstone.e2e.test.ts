@@ -1,50 +1,222 @@
-// The real FireEdge Sunstone (shared/fireedge) against the simulated oned,
-// in headless Chromium: the simulator signs FireEdge in (server_cipher
-// sessions, zone endpoint, groups) and serves its host pages.
-import { chromium, type Browser, type Page } from 'playwright-core';
+// The acceptance of oneha's Sunstone plugin, all real: FireEdge Sunstone
+// (shared/fireedge) against the simulated oned, the plugin installed by
+// deploy/sunstone/plugin.sh into FireEdge's own modules directory, the
+// runner as a process, fence_ipmilan against ipmi_sim, headless Chromium.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM_ARGS, chromiumPath, requireBuilt, startDemo, type Demo } from '../e2e/helpers';
-import { signIn, startFireEdge, type FireEdge } from '../helpers/fireedge';
+import { startSimulator, type Simulator } from '../../sim/server';
+import type { Scenario } from '../../sim/scenario';
+import { CHROMIUM_ARGS, chromiumPath, hostTemplate, requireBuilt } from '../e2e/helpers';
+import { startIpmiSim, type IpmiSim } from '../helpers/bmc/ipmiSim';
+import { goTo, pluginScript, signIn, startFireEdge, type FireEdge } from '../helpers/fireedge';
+import { freePort, killAll, ROOT } from '../helpers/processes';
+import { startRunner, type RunnerHandle } from '../helpers/runnerProcess';
 
-let demo: Demo;
+let sim: Simulator;
+let runner: RunnerHandle;
 let fe: FireEdge;
 let browser: Browser;
+let bmc: IpmiSim;
+let admin: Page;
+const contexts: BrowserContext[] = [];
 
 beforeAll(async () => {
   requireBuilt();
-  demo = await startDemo();
-  [fe, browser] = await Promise.all([
-    startFireEdge({ onedUrl: demo.simUrl }),
+  const scenario = JSON.parse(readFileSync(join(ROOT, 'sim', 'scenarios', 'demo.json'), 'utf8')) as Scenario;
+  sim = await startSimulator({ scenario });
+  const port = await freePort();
+  const origin = `http://127.0.0.1:${port}`;
+  [runner, bmc, browser] = await Promise.all([
+    // Reconciliation notices a host in ERROR (no hook here) and starts its recovery.
+    startRunner(sim.url, { plugin: { allowedOrigins: [origin] }, reconcile: { intervalSeconds: 1 } }),
+    startIpmiSim({ username: 'ipmiadmin', password: 'bmc-secret-1' }),
     chromium.launch({ executablePath: chromiumPath(), headless: true, args: CHROMIUM_ARGS }),
   ]);
-}, 180_000);
+  fe = await startFireEdge({
+    onedUrl: sim.url, port,
+    beforeStart: async (f) => {
+      await pluginScript(f, 'install', runner.url);
+      // Group "users" (viewer) gets the admin view too, so a non-admin reaches the HA pages.
+      const views = join(f.oneLocation, 'etc', 'fireedge', 'sunstone', 'views', 'sunstone-views.yaml');
+      writeFileSync(views, readFileSync(views, 'utf8').replace(/^groups:\n/m, 'groups:\n    users:\n        - admin\n'));
+    },
+  });
+  admin = await newPage();
+  await signIn(admin, fe, 'oneadmin', 'oneadmin');
+}, 240_000);
 
 afterAll(async () => {
   await browser?.close();
   await fe?.stop();
-  await demo?.stop();
+  await Promise.all([sim?.close(), bmc?.stop()]);
+  killAll();
 });
 
-async function page(): Promise<Page> {
+async function newPage(): Promise<Page> {
   const ctx = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+  contexts.push(ctx);
   const p = await ctx.newPage();
   p.setDefaultTimeout(60_000);
+  p.on('pageerror', (e) => console.error(`page error: ${e.message}`));
   return p;
 }
 
-describe('FireEdge on the simulated oned', () => {
-  it('signs oneadmin in and lists the simulated hosts on its own Hosts page', async () => {
-    const p = await page();
-    await signIn(p, fe, 'oneadmin', 'oneadmin');
-    await p.goto(`${fe.sunstone}/host`);
-    await expect.poll(() => p.locator('text=kvm-node-04').count(), { timeout: 60_000 }).toBeGreaterThan(0);
-    await p.context().close();
+/** The HA hosts page with the runner's data in (FENCE_IP shown for every host). */
+async function openHaHosts(p: Page) {
+  await goTo(p, fe, '/ha');
+  await p.locator('[data-cy=oneha-hosts][data-runner=yes] [data-cy=oneha-host-3]').waitFor();
+}
+
+/** FireEdge answers slowly on a busy machine (a worker process per API call): wait for conditions, generously. */
+const poll = <T>(fn: () => T | Promise<T>, interval = 250) => expect.poll(fn, { timeout: 90_000, interval });
+
+const SIDEBAR_GROUP = '[data-cy="high availability"]';
+
+async function select(p: Page, hostId: number) {
+  await p.locator(`[data-cy=oneha-host-${hostId}] td`).first().click();
+  await p.locator('[data-cy=oneha-host-settings]').waitFor();
+}
+
+describe('the plugin in Sunstone, as oneadmin', { timeout: 240_000 }, () => {
+  it('adds a "High Availability" group to the sidebar whose Hosts page lists every host with the runner\'s data', async () => {
+    await admin.locator(SIDEBAR_GROUP).waitFor();
+    await openHaHosts(admin);
+    for (const id of [0, 1, 2, 3]) await poll(() => admin.locator(`[data-cy=oneha-host-${id}]`).innerText()).toContain(`kvm-node-0${id + 1}`);
+    expect(await admin.locator('[data-cy=oneha-host-1]').innerText()).toMatch(/MONITORED[\s\S]*migrate \(inherited\)[\s\S]*127\.0\.0\.1/);
   });
 
-  it('refuses a wrong password with FireEdge\'s own message', async () => {
-    const r = await fetch(`${fe.origin}/fireedge/api/auth`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user: 'oneadmin', token: 'wrong' }),
+  it('switching HA off writes ONEHA_HA = NO through FireEdge; FireEdge\'s own host page shows it', async () => {
+    await openHaHosts(admin);
+    const sw = admin.locator('[data-cy=oneha-host-1] [data-cy=oneha-ha-switch] input');
+    expect(await sw.isChecked()).toBe(true);
+    await sw.click();
+    await poll(async () => (await hostTemplate(sim.url, 1)).ONEHA_HA).toBe('NO');
+    // written by FireEdge as oneadmin (server_cipher session), in merge mode: FENCE_IP is still there
+    const update = sim.calls.filter((c) => c.method === 'one.host.update').at(-1)!;
+    expect(update.params.slice(1)).toEqual([1, 'ONEHA_HA = "NO"\n', 1]);
+    expect((await hostTemplate(sim.url, 1)).FENCE_IP).toBe('127.0.0.1');
+    await admin.locator('[data-cy=oneha-host-1] [data-cy=oneha-host-link]').click();
+    await poll(() => admin.url()).toMatch(/\/host\/1$/);
+    await poll(() => admin.locator('text=ONEHA_HA').count()).toBeGreaterThan(0);
+    const row = admin.locator('tr, li, div').filter({ hasText: /^\s*ONEHA_HA\s*NO\s*$/ });
+    await poll(() => row.count()).toBeGreaterThan(0);
+  });
+
+  it('FENCE_IP: an invalid one is refused as typed with the field named, a valid one is written and FireEdge shows it', async () => {
+    await openHaHosts(admin);
+    await select(admin, 2);
+    const field = admin.locator('[data-cy=oneha-fence-ip] input');
+    await field.fill('300.1.2.3');
+    await poll(() => admin.locator('[data-cy=oneha-fence-ip]').innerText()).toContain('"300.1.2.3" is not an IP address or host name');
+    expect(await field.getAttribute('aria-invalid')).toBe('true');
+    expect(await admin.locator('[data-cy=oneha-save]').isDisabled()).toBe(true);
+    await field.fill('10.20.30.40');
+    await admin.locator('[data-cy=oneha-save]').click();
+    await poll(async () => (await hostTemplate(sim.url, 2)).FENCE_IP).toBe('10.20.30.40');
+    await goTo(admin, fe, '/host/2');
+    const row = admin.locator('tr, li, div').filter({ hasText: /^\s*FENCE_IP\s*10\.20\.30\.40\s*$/ });
+    await poll(() => row.count()).toBeGreaterThan(0);
+  });
+
+  it('the runner\'s check refuses an invalid FENCE_IP naming the field, and writes nothing', async () => {
+    const good = await runner.api('POST', '/v1/hosts/2/settings/check', { fenceIp: '10.1.1.1', ha: false });
+    expect(good.json).toEqual({ attributes: { ONEHA_HA: 'NO', FENCE_IP: '10.1.1.1' }, template: 'ONEHA_HA = "NO"\nFENCE_IP = "10.1.1.1"\n' });
+    const bad = await runner.api('POST', '/v1/hosts/2/settings/check', { fenceIp: 'bmc..example' });
+    expect(bad.status).toBe(400);
+    expect(bad.json.error.details[0].path).toEqual(['fenceIp']);
+    expect((await hostTemplate(sim.url, 2)).FENCE_IP).toBe('10.20.30.40');
+  });
+
+  it('a fence test runs fence_ipmilan against ipmi_sim and shows the BMC\'s answer', async () => {
+    await openHaHosts(admin);
+    await select(admin, 3);
+    await admin.locator('[data-cy=oneha-fence-ip] input').fill('127.0.0.1');
+    await admin.locator('label:has-text("Fence agent") + div input').fill('fence_ipmilan');
+    await admin.locator('label:has-text("Agent options") + div input').fill(`ipport=${bmc.port} lanplus=1 cipher=3 power_wait=0 power_timeout=5`);
+    await admin.locator('[data-cy=oneha-save]').click();
+    await poll(async () => (await hostTemplate(sim.url, 3)).ONEHA_FENCE_AGENT).toBe('fence_ipmilan');
+    await admin.locator('label:has-text("User") + div input').fill('ipmiadmin');
+    await admin.locator('label:has-text("Password") + div input').fill('bmc-secret-1');
+    await admin.locator('button:has-text("Set")').click();
+    await poll(() => admin.locator('[data-cy=oneha-creds-state]').innerText()).toContain('password set');
+    await admin.locator('[data-cy=oneha-fence-test]').click();
+    const result = admin.locator('[data-cy=oneha-fence-result]');
+    await result.waitFor({ timeout: 60_000 });
+    expect(await result.innerText()).toMatch(/BMC reachable: power on \(.*fence_ipmilan/);
+    expect(await admin.content()).not.toContain('bmc-secret-1');
+  });
+
+  it('a failed host\'s recovery appears live on the Recoveries page, step by step, until its VMs run elsewhere', async () => {
+    await goTo(admin, fe, '/ha/recoveries');
+    await admin.locator('[data-cy=oneha-recoveries]').waitFor();
+    // A wait of 8 monitoring cycles (8 s here) leaves the page time to show the recovery running.
+    expect((await runner.api('PUT', '/v1/hosts/0/settings', { pause: 8 })).status).toBe(200);
+    sim.cloud.failHost(0);
+    const detail = admin.locator('[data-cy=oneha-recovery-detail]');
+    await detail.waitFor({ timeout: 60_000 });
+    const seen = new Set<string>();
+    await poll(async () => {
+      seen.add((await detail.getAttribute('data-status')) ?? '');
+      return detail.getAttribute('data-status');
+    }, 300).toBe('completed');
+    expect([...seen].some((s) => s === 'running' || s === 'received')).toBe(true);
+    const text = await detail.innerText();
+    expect(text).toContain('Fence the host');
+    expect(text).toMatch(/web-01 \(#10\)[\s\S]*recovered/);
+    expect(text).toMatch(/db-01 \(#12\)[\s\S]*recovered/);
+  });
+});
+
+describe('permissions are OpenNebula\'s', { timeout: 240_000 }, () => {
+  it('a user without MANAGE sees read-only controls, and a forced write is refused by oned', async () => {
+    const viewer = await newPage();
+    await signIn(viewer, fe, 'viewer', 'viewer');
+    await openHaHosts(viewer);
+    await viewer.locator('[data-cy=oneha-read-only]').waitFor();
+    await viewer.locator(SIDEBAR_GROUP).waitFor();
+    expect(await viewer.locator('[data-cy=oneha-host-0] [data-cy=oneha-ha-switch] input').isDisabled()).toBe(true);
+    const before = await hostTemplate(sim.url, 0);
+    // bypass the page: FireEdge's API as viewer, straight to one.host.update
+    const r = await viewer.evaluate(async () => {
+      const res = await fetch('/fireedge/api/host/update/0', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ template: 'ONEHA_HA = "NO"', replace: 1 }) });
+      return { status: res.status, body: await res.json() };
     });
-    expect(r.status).toBe(401);
+    expect(r.body.id).not.toBe(200);
+    expect(JSON.stringify(r.body)).toContain('Not authorized to perform MANAGE HOST [0]');
+    expect(await hostTemplate(sim.url, 0)).toEqual(before);
+    expect(sim.calls.filter((c) => c.method === 'one.host.update' && !c.ok).at(-1)?.code).toBe(512);
+  });
+});
+
+describe('Sunstone never depends on the runner or on the plugin', { timeout: 240_000 }, () => {
+  it('runner stopped: the dashboard and hosts pages load, the HA pages say the runner is unreachable', async () => {
+    await runner.kill();
+    const p = admin;
+    await goTo(p, fe, '/dashboard');
+    await p.locator('[data-cy=dashboard-panel]').waitFor();
+    await goTo(p, fe, '/host');
+    await poll(() => p.locator('text=kvm-node-04').count()).toBeGreaterThan(0);
+    await goTo(p, fe, '/ha');
+    await poll(() => p.locator('[data-cy=oneha-runner-unreachable]').innerText()).toContain('oneha runner is unreachable');
+    expect(await p.locator('[data-cy=oneha-host-0]').innerText()).toContain('kvm-node-01');
+    await goTo(p, fe, '/ha/recoveries');
+    await poll(() => p.locator('[data-cy=oneha-recoveries] [data-cy=oneha-runner-unreachable]').count()).toBe(1);
+  });
+
+  it('uninstalled: Sunstone loads with no fallback editor and no High Availability entry', async () => {
+    const out = await pluginScript(fe, 'uninstall');
+    expect(out).toContain('removed OnehaModule');
+    // The browser that had the plugin loaded reloads Sunstone (still signed in).
+    const p = admin;
+    await p.reload({ waitUntil: 'domcontentloaded' });
+    await p.locator('[data-cy=main-layout]').waitFor();
+    expect(await p.locator('#inline-remotes-config-editor').count()).toBe(0);
+    await goTo(p, fe, '/host');
+    await poll(() => p.locator('text=kvm-node-04').count()).toBeGreaterThan(0);
+    expect(await p.locator('[data-cy=sidebar]').count()).toBe(1);
+    expect(await p.locator(SIDEBAR_GROUP).count()).toBe(0);
+    expect(await p.evaluate(() => localStorage.getItem('usingLocalRemotesFallbackConfig'))).toBeNull();
   });
 });

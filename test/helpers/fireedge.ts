@@ -45,13 +45,13 @@ async function step(script: string, args: string[], env: NodeJS.ProcessEnv = {})
  * runs after configure.sh (which rewrites etc/fireedge/sunstone), e.g. to
  * install a plugin or change a view.
  */
-export async function startFireEdge(opts: { onedUrl: string; beforeStart?: (fe: Omit<FireEdge, 'stop' | 'timings'>) => Promise<void> | void }): Promise<FireEdge> {
+export async function startFireEdge(opts: { onedUrl: string; port?: number; beforeStart?: (fe: Omit<FireEdge, 'stop' | 'timings'>) => Promise<void> | void }): Promise<FireEdge> {
   if (!existsSync(join(FIREEDGE_DIR, 'setup.sh'))) {
     throw new Error(`FireEdge package not found in ${FIREEDGE_DIR} (set ONEHA_FIREEDGE_DIR to the shared/fireedge folder)`);
   }
   const dest = tempDir('oneha-fireedge-');
   const oneLocation = tempDir('oneha-fireedge-one-');
-  const port = await freePort();
+  const port = opts.port ?? (await freePort());
   const origin = `http://127.0.0.1:${port}`;
   const base = { origin, sunstone: `${origin}/fireedge/sunstone`, dest, oneLocation };
   const stop = async () => {
@@ -80,6 +80,22 @@ export async function startFireEdge(opts: { onedUrl: string; beforeStart?: (fe: 
   }
 }
 
+/** Installs (or removes) oneha's Sunstone plugin with deploy/sunstone/plugin.sh, as an operator would. */
+export async function pluginScript(fe: Pick<FireEdge, 'dest' | 'oneLocation'>, action: 'install' | 'uninstall', runnerUrl?: string): Promise<string> {
+  const args = [action, '--modules', join(fe.dest, 'dist', 'modules'), '--sunstone', join(fe.oneLocation, 'etc', 'fireedge', 'sunstone')];
+  if (runnerUrl) args.push('--runner', runnerUrl);
+  const r = await run(join(ROOT, 'deploy', 'sunstone', 'plugin.sh'), args);
+  return r.stdout;
+}
+
+/** Moves inside Sunstone's single-page app without a full reload (react-router listens to popstate). */
+export async function goTo(page: Page, fe: Pick<FireEdge, 'sunstone'>, path: string): Promise<void> {
+  await page.evaluate((url) => {
+    window.history.pushState({}, '', url);
+    window.dispatchEvent(new PopStateEvent('popstate', { state: {} }));
+  }, `${new URL(fe.sunstone).pathname}${path}`);
+}
+
 /** Signs in through FireEdge's own login form; resolves once the app shell shows. */
 export async function signIn(page: Page, fe: Pick<FireEdge, 'sunstone'>, user: string, password: string): Promise<void> {
   await page.goto(fe.sunstone, { waitUntil: 'domcontentloaded' });
@@ -87,4 +103,5 @@ export async function signIn(page: Page, fe: Pick<FireEdge, 'sunstone'>, user: s
   await page.locator('[data-cy=login-token]').fill(password);
   await page.locator('[data-cy=login-button]').click();
   await page.locator('[data-cy=login-user]').waitFor({ state: 'detached', timeout: 60_000 });
+  await page.locator('[data-cy=main-layout]').waitFor({ timeout: 60_000 });
 }
