@@ -17,6 +17,7 @@ import { Runner } from '../runner/runner';
 import { pluginExtensions } from '../runner/pluginExtensions';
 import { CliError, EXIT } from '../runner/cli/exitCodes';
 import { wholeNumber } from '../runner/cli/options';
+import { fireEdgePackage, startDemoFireEdge, type DemoFireEdge } from './demoFireEdge';
 
 const DEFAULT_DEMO_PORT = 2720;
 
@@ -42,10 +43,14 @@ export interface DemoHandle {
   runnerUrl: string;
   simUrl: string;
   token: string;
+  /** FireEdge Sunstone with the plugin, when asked for and available. */
+  sunstone?: string;
+  /** Why there is no Sunstone, when one was asked for. */
+  sunstoneMissing?: string;
   stop(): Promise<void>;
 }
 
-export async function startDemo(opts: { port?: number; simPort?: number; dataDir?: string; quiet?: boolean; pause?: number; scenarioFile?: string; bmc?: boolean } = {}): Promise<DemoHandle> {
+export async function startDemo(opts: { port?: number; simPort?: number; dataDir?: string; quiet?: boolean; pause?: number; scenarioFile?: string; bmc?: boolean; fireedge?: string | boolean } = {}): Promise<DemoHandle> {
   const root = repoRoot();
   const dataDir = resolve(opts.dataDir ?? process.env.ONEHA_DATA_DIR ?? join(process.cwd(), '.data', 'demo'));
   // Each demo starts a new simulated cloud: recoveries of an earlier demo's cloud would not make sense in it.
@@ -79,8 +84,12 @@ export async function startDemo(opts: { port?: number; simPort?: number; dataDir
   // With --bmc (and openipmi + fence-agents installed) every host gets a simulated BMC that
   // fence_ipmilan really powers off; otherwise the demo fence command stands in.
   const bmcs = opts.bmc ? await startDemoBmcs(sim, dataDir) : [];
+  const fePkg = opts.fireedge ? fireEdgePackage(root, typeof opts.fireedge === 'string' ? opts.fireedge : undefined) : undefined;
+  const fePort = fePkg ? ((await tryPort(2616)) ?? (await tryPort(0))!) : 0;
   const config = loadConfig({ ...process.env, ONEHA_CONFIG: undefined, ONE_XMLRPC: undefined, ONE_AUTH: undefined }, {
     listen: `127.0.0.1:${port}`,
+    // The Sunstone plugin calls the runner from FireEdge's origin.
+    ...(fePkg ? { plugin: { allowedOrigins: [`http://127.0.0.1:${fePort}`] } } : {}),
     dataDir,
     one: { endpoint: sim.url, authFile: join(dataDir, 'one_auth') },
     monitoring: { intervalSeconds: 5, pollSeconds: 1 },
@@ -106,9 +115,17 @@ export async function startDemo(opts: { port?: number; simPort?: number; dataDir
     },
   });
   const { url } = await runner.start();
+  let fireedge: DemoFireEdge | undefined;
+  if (fePkg) {
+    process.stderr.write(`demo: starting FireEdge Sunstone from ${fePkg} (a minute the first time)...\n`);
+    fireedge = await startDemoFireEdge({ root, pkg: fePkg, dataDir, simUrl: sim.url, runnerUrl: url, port: fePort, subscriberPort: (await tryPort(0))! });
+  }
   return {
     runnerUrl: url, simUrl: sim.url, token,
+    sunstone: fireedge?.url,
+    sunstoneMissing: opts.fireedge && !fePkg ? `no FireEdge package found (shared/fireedge next to the checkout, $ONEHA_FIREEDGE_DIR or --fireedge DIR): the runner's own page is the admin console` : undefined,
     stop: async () => {
+      await fireedge?.stop();
       await runner.stop();
       await sim.close();
       await Promise.all(bmcs.map((b) => b.bmc.stop()));
@@ -117,7 +134,7 @@ export async function startDemo(opts: { port?: number; simPort?: number; dataDir
 }
 
 /** `oneha demo`: options as parsed by the CLI's command table. */
-export async function demoCommand(values: { port?: unknown; 'sim-port'?: unknown; scenario?: unknown; pause?: unknown; bmc?: unknown }): Promise<number> {
+export async function demoCommand(values: { port?: unknown; 'sim-port'?: unknown; scenario?: unknown; pause?: unknown; bmc?: unknown; fireedge?: unknown; 'fireedge-dir'?: unknown }): Promise<number> {
   const explicit = wholeNumber(values.port, 'port', 1);
   // The default port may be taken (another demo, a runner): then any free one, printed below.
   // A port the operator chose is never silently replaced.
@@ -131,13 +148,14 @@ export async function demoCommand(values: { port?: unknown; 'sim-port'?: unknown
     scenarioFile: values.scenario as string | undefined,
     pause: wholeNumber(values.pause, 'pause'),
     bmc: !!values.bmc,
+    fireedge: (values['fireedge-dir'] as string | undefined) ?? !!values.fireedge,
   });
   // A machine-readable line for tests and scripts that start the demo as a child process.
-  process.stdout.write(JSON.stringify({ ready: true, runnerUrl: d.runnerUrl, simUrl: d.simUrl, token: d.token }) + '\n');
+  process.stdout.write(JSON.stringify({ ready: true, runnerUrl: d.runnerUrl, simUrl: d.simUrl, token: d.token, ...(d.sunstone ? { sunstone: d.sunstone } : {}) }) + '\n');
   const control = d.simUrl.replace(/\/RPC2$/, '/sim');
   process.stderr.write(`
 oneha demo is running on a simulated OpenNebula.
-  admin console  ${d.runnerUrl}/plugin/   (sign in as oneadmin / oneadmin; viewer / viewer is read-only)
+${d.sunstone ? `  Sunstone       ${d.sunstone}   (FireEdge with oneha's High Availability pages; sign in as oneadmin / oneadmin)\n` : d.sunstoneMissing ? `  (${d.sunstoneMissing})\n` : ''}  admin console  ${d.runnerUrl}/plugin/   (sign in as oneadmin / oneadmin; viewer / viewer is read-only)
   runner API     ${d.runnerUrl}/v1/status  (token: ${d.token})
   OpenAPI        ${d.runnerUrl}/v1/openapi.json
   simulated oned ${d.simUrl}

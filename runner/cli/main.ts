@@ -59,6 +59,8 @@ const COMMANDS: Record<string, Command> = {
       scenario: { type: 'string', value: 'FILE', help: 'a simulator scenario (JSON) instead of the built-in demo cloud' },
       pause: { type: 'string', value: 'N', help: 'monitoring cycles to wait before fencing (-p of the hook; default 1)' },
       bmc: { type: 'boolean', help: 'one simulated IPMI BMC per host, fenced by the real fence_ipmilan (npm start uses it)' },
+      fireedge: { type: 'boolean', help: 'also start FireEdge Sunstone with the plugin when its package is found (../shared/fireedge or $ONEHA_FIREEDGE_DIR; npm start uses it)' },
+      'fireedge-dir': { type: 'string', value: 'DIR', help: 'the FireEdge package folder (implies --fireedge)' },
     },
     run: async (v) => (await companion<typeof import('../../demo/demo')>('demo.mjs', '../../demo/demo.ts')).demoCommand(v),
   },

@@ -45,7 +45,7 @@ beforeAll(async () => {
   });
   admin = await newPage();
   await signIn(admin, fe, 'oneadmin', 'oneadmin');
-}, 240_000);
+}, 600_000);
 
 afterAll(async () => {
   await browser?.close();
@@ -58,7 +58,8 @@ async function newPage(): Promise<Page> {
   const ctx = await browser.newContext({ viewport: { width: 1440, height: 900 } });
   contexts.push(ctx);
   const p = await ctx.newPage();
-  p.setDefaultTimeout(60_000);
+  // FireEdge forks a worker per API call: on a loaded machine a page takes minutes, not seconds.
+  p.setDefaultTimeout(180_000);
   p.on('pageerror', (e) => console.error(`page error: ${e.message}`));
   return p;
 }
@@ -70,7 +71,7 @@ async function openHaHosts(p: Page) {
 }
 
 /** FireEdge answers slowly on a busy machine (a worker process per API call): wait for conditions, generously. */
-const poll = <T>(fn: () => T | Promise<T>, interval = 250) => expect.poll(fn, { timeout: 90_000, interval });
+const poll = <T>(fn: () => T | Promise<T>, interval = 250) => expect.poll(fn, { timeout: 180_000, interval });
 
 const SIDEBAR_GROUP = '[data-cy="high availability"]';
 
@@ -79,7 +80,7 @@ async function select(p: Page, hostId: number) {
   await p.locator('[data-cy=oneha-host-settings]').waitFor();
 }
 
-describe('the plugin in Sunstone, as oneadmin', { timeout: 240_000 }, () => {
+describe('the plugin in Sunstone, as oneadmin', { timeout: 600_000 }, () => {
   it('adds a "High Availability" group to the sidebar whose Hosts page lists every host with the runner\'s data', async () => {
     await admin.locator(SIDEBAR_GROUP).waitFor();
     await openHaHosts(admin);
@@ -143,7 +144,7 @@ describe('the plugin in Sunstone, as oneadmin', { timeout: 240_000 }, () => {
     await poll(() => admin.locator('[data-cy=oneha-creds-state]').innerText()).toContain('password set');
     await admin.locator('[data-cy=oneha-fence-test]').click();
     const result = admin.locator('[data-cy=oneha-fence-result]');
-    await result.waitFor({ timeout: 60_000 });
+    await result.waitFor({ timeout: 180_000 });
     expect(await result.innerText()).toMatch(/BMC reachable: power on \(.*fence_ipmilan/);
     expect(await admin.content()).not.toContain('bmc-secret-1');
   });
@@ -155,7 +156,7 @@ describe('the plugin in Sunstone, as oneadmin', { timeout: 240_000 }, () => {
     expect((await runner.api('PUT', '/v1/hosts/0/settings', { pause: 8 })).status).toBe(200);
     sim.cloud.failHost(0);
     const detail = admin.locator('[data-cy=oneha-recovery-detail]');
-    await detail.waitFor({ timeout: 60_000 });
+    await detail.waitFor({ timeout: 180_000 });
     const seen = new Set<string>();
     await poll(async () => {
       seen.add((await detail.getAttribute('data-status')) ?? '');
@@ -169,7 +170,7 @@ describe('the plugin in Sunstone, as oneadmin', { timeout: 240_000 }, () => {
   });
 });
 
-describe('permissions are OpenNebula\'s', { timeout: 240_000 }, () => {
+describe('permissions are OpenNebula\'s', { timeout: 600_000 }, () => {
   it('a user without MANAGE sees read-only controls, and a forced write is refused by oned', async () => {
     const viewer = await newPage();
     await signIn(viewer, fe, 'viewer', 'viewer');
@@ -190,7 +191,7 @@ describe('permissions are OpenNebula\'s', { timeout: 240_000 }, () => {
   });
 });
 
-describe('Sunstone never depends on the runner or on the plugin', { timeout: 240_000 }, () => {
+describe('Sunstone never depends on the runner or on the plugin', { timeout: 600_000 }, () => {
   it('runner stopped: the dashboard and hosts pages load, the HA pages say the runner is unreachable', async () => {
     await runner.kill();
     const p = admin;

@@ -102,6 +102,6 @@ export async function signIn(page: Page, fe: Pick<FireEdge, 'sunstone'>, user: s
   await page.locator('[data-cy=login-user]').fill(user);
   await page.locator('[data-cy=login-token]').fill(password);
   await page.locator('[data-cy=login-button]').click();
-  await page.locator('[data-cy=login-user]').waitFor({ state: 'detached', timeout: 60_000 });
-  await page.locator('[data-cy=main-layout]').waitFor({ timeout: 60_000 });
+  await page.locator('[data-cy=login-user]').waitFor({ state: 'detached', timeout: 180_000 });
+  await page.locator('[data-cy=main-layout]').waitFor({ timeout: 180_000 });
 }
