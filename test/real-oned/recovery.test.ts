@@ -69,15 +69,21 @@ async function endedRecovery(hostId: number, since: number, timeoutMs = 120_000)
  * `completed`, and (where the recovery has issue 16's verify step) verified the way
  * oned sees it: each VM verify watched runs where oned says it runs, or is DONE.
  */
-function expectCompleted(d: any, oned: VmView[] = []) {
+async function expectCompleted(d: any, oned: VmView[] = []) {
   const verify = d.steps.find((s: { name: string }) => s.name === 'verify');
   const brief = JSON.stringify({ ...d, payload: undefined }, null, 1).slice(0, 4000);
   // Known, left to issue 16's verify: the dummy monitor can report a VM that just arrived
   // on its new host as missing (UNKNOWN) for one probe; verify ends the recovery `degraded`
-  // on that first UNKNOWN although oned shows the VM RUNNING there right after (checked below).
-  const transient = d.status === 'degraded' && verify?.output?.vms
-    .filter((x: { result: string }) => x.result === 'stuck')
-    .every((x: { vmId: number; state: string; hostId?: number }) => x.state === 'UNKNOWN' && oned.some((v) => v.id === x.vmId && running(v) && v.hostId === x.hostId));
+  // on that first UNKNOWN although oned shows the VM RUNNING there right after. Accepted only
+  // when oned itself shows every such VM (any VM of the host, not only the case's own) running
+  // where verify last saw it, within a bounded wait.
+  const stuck: { vmId: number; state: string; hostId?: number }[] = verify?.output?.vms?.filter((x: { result: string }) => x.result === 'stuck') ?? [];
+  const runsWhereSeen = (x: { vmId: number; hostId?: number }) => until(async () => {
+    const v = await vm(x.vmId);
+    return running(v) && v.hostId === x.hostId ? v : undefined;
+  }, 60_000, `VM ${x.vmId} running on host ${x.hostId} as oned sees it`).then(() => true, () => false);
+  let transient = d.status === 'degraded' && stuck.length > 0 && stuck.every((x) => x.state === 'UNKNOWN');
+  for (const x of stuck) if (transient) transient = await runsWhereSeen(x);
   if (!transient) expect(d.status, brief).toBe('completed');
   if (!verify) return;
   expect(verify.status).toBe('ok');
@@ -133,7 +139,7 @@ describe('oneha on a real oned', () => {
     await runner.start();
     const d = await endedRecovery(h.id, t0);
     expect(d.trigger).toBe('reconciled');
-    expectCompleted(d, await movedOnce(ids, h, before));
+    await expectCompleted(d, await movedOnce(ids, h, before));
     expect((await host(h.id)).state).toBe(HOST.DISABLED);
     expect(fencedSince(f0)).toEqual([h.id]);
     giveBack(h);
@@ -149,7 +155,7 @@ describe('oneha on a real oned', () => {
     const t0 = Date.now();
     await failHost(l, h);
     const d = await endedRecovery(h.id, t0);
-    expectCompleted(d, await movedOnce(shared, h, before));
+    await expectCompleted(d, await movedOnce(shared, h, before));
     expect(d.trigger).toBe('hook');
     expect((await host(h.id)).state).toBe(HOST.DISABLED);
     expect((await recoveriesOf(h.id)).filter((r) => r.receivedAt >= t0)).toHaveLength(1);
@@ -170,7 +176,7 @@ describe('oneha on a real oned', () => {
     await failHost(l, h);
     const d = await endedRecovery(h.id, t0);
     const vms = await movedOnce(ids, h, before);
-    expectCompleted(d, vms);
+    await expectCompleted(d, vms);
     // The record on the failed host ended with delete-recreate (14): recreated, not migrated.
     for (const v of vms) expect(v.history.at(-2)!.action).toBe(14);
     expect((await host(h.id)).state).toBe(HOST.DISABLED);
@@ -184,7 +190,7 @@ describe('oneha on a real oned', () => {
     const t0 = Date.now();
     await failHost(l, h);
     const d = await endedRecovery(h.id, t0);
-    expectCompleted(d, await until(async () => { const v = await Promise.all(ids.map(vm)); return v.every((x) => x.state === 6) && v; }, 60_000, 'VMs DONE'));
+    await expectCompleted(d, await until(async () => { const v = await Promise.all(ids.map(vm)); return v.every((x) => x.state === 6) && v; }, 60_000, 'VMs DONE'));
     expect((await host(h.id)).state).toBe(HOST.DISABLED);
     giveBack(h);
   });
@@ -228,7 +234,7 @@ describe('oneha on a real oned', () => {
     await runner.kill('SIGKILL');
     await runner.start();
     const d = await endedRecovery(h.id, t0);
-    expectCompleted(d, await movedOnce(ids, h, before));
+    await expectCompleted(d, await movedOnce(ids, h, before));
     expect(d.id).toBe(atKill.id);
     expect(fencedSince(f0)).toEqual([h.id]);
     expect(d.steps.filter((s: any) => s.name === 'fence')).toHaveLength(1);
