@@ -28,7 +28,7 @@ export interface Layout {
   hooksDir: string;
 }
 
-export function layout(base = process.env.ONEHA_REAL_ONED_DIR ?? '/tmp/oneha-real-oned', runnerPort = 2720): Layout {
+export function layout(base = process.env.ONEHA_REAL_ONED_DIR ?? '/tmp/oneha-real-oned', runnerPort = 2790): Layout {
   const dest = join(base, 'one');
   const work = join(base, 'work');
   const hooksDir = join(dest, 'var/remotes/hooks');
