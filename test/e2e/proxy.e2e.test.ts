@@ -125,12 +125,12 @@ http {
       await page.click('a.nav-link[href="#/recoveries"]');
       await page.waitForSelector('#recoveries-table tr[data-id]', { timeout: 20_000 });
       await page.click('#recoveries-table tr[data-id] a');
-      await page.waitForSelector('#rec-status:has-text("COMPLETED")', { timeout: 45_000 });
+      await page.waitForSelector('#rec-status:has-text("COMPLETED")', { timeout: 150_000 });
       await page.click('#sign-out');
       await page.waitForSelector('form.signin');
       expect((await ctx.cookies()).find((c) => c.name === 'oneha_session')).toBeUndefined();
     } finally {
       await ctx.close();
     }
-  }, 60_000);
+  }, 240_000);
 });
