@@ -6,7 +6,7 @@
 import { CarryOutInput } from '../functions/carryOut';
 import { lastHistory, VmSchema, VmState } from '../model/one';
 import { parseVmPool } from '../model/oneXml';
-import { z } from 'zod';
+import * as z from 'zod';
 import { inventory } from '../functions/inventory';
 import { invoke } from '../functions/invoke';
 import { migrate } from '../functions/migrate';

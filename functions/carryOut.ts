@@ -2,7 +2,7 @@
 // bounded concurrency, one VM's failure never stopping the others, and
 // never issuing an action whose effect is already visible (so a resumed
 // flow does not act twice).
-import { z } from 'zod';
+import * as z from 'zod';
 import { lastHistory, LcmState, VmState, vmStateName, type Vm } from '../model/one';
 import { describeError } from '../model/errors';
 import { retry, type RetryPolicy } from '../model/retry';

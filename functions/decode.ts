@@ -1,6 +1,6 @@
 // decode: the exact stdin the hook manager passes ("<base64 host XML> <flags>")
 // -> the failed host and the recovery options. Pure.
-import { z } from 'zod';
+import * as z from 'zod';
 import { StepError } from '../model/errors';
 import { defineFunction } from './define';
 import { HostSchema } from '../model/one';

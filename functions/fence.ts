@@ -2,7 +2,7 @@
 // elsewhere. Safety rule: only a power state the BMC reports as OFF counts
 // (or an operator's command that exits 0, flagged unverified); a guessed or
 // assumed success never does, because a VM must never run twice.
-import { z } from 'zod';
+import * as z from 'zod';
 import { defineFunction } from './define';
 import { HostSchema, type Host } from '../model/one';
 import { describeMethod, FenceMethodSchema, PowerActionSchema, type FenceMethod, type PowerAction, type PowerAnswer } from '../model/fence';

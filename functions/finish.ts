@@ -1,7 +1,7 @@
 // finish: keep the scheduler off a fenced host until an operator brings it
 // back (DISABLED or OFFLINE, as configured). A host that was not fenced, or a
 // dry run, is left as it is.
-import { z } from 'zod';
+import * as z from 'zod';
 import { HostState } from '../model/one';
 import { defineFunction } from './define';
 

@@ -1,7 +1,7 @@
 // hostState: the host as oned has it now, and whether it is still failed.
 // The flow's last look before fencing, and the start of a recovery found by
 // reconciliation (no hook payload: the host itself is the evidence).
-import { z } from 'zod';
+import * as z from 'zod';
 import { HostSchema, isHostFailed } from '../model/one';
 import { defineFunction } from './define';
 

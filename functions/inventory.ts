@@ -2,7 +2,7 @@
 // oned sees it now, the VMs that may be on it, and the datastores.
 // By default only the VMs in HOST/VMS are fetched (one infoset call), so a
 // 40-VM host in a 50,000-VM cloud does not pull the whole pool.
-import { z } from 'zod';
+import * as z from 'zod';
 import { defineFunction } from './define';
 import { DatastoreSchema, HostSchema, VmSchema, type Vm } from '../model/one';
 

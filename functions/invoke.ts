@@ -1,6 +1,6 @@
 // The one way to run a step: validate the input with its schema, run it
 // with only the ports it asks for, and validate what it returns.
-import { z } from 'zod';
+import * as z from 'zod';
 import type { RecoveryFunction } from './define';
 import { InputError } from '../model/errors';
 import type { Ports } from '../model/ports';

@@ -1,7 +1,7 @@
 // select (pure): which VMs of the failed host to recover, and how; every VM
 // that ran there and is not recovered gets a reason. host_error.rb's rule,
 // made explicit, without the calls it makes that oned is bound to refuse.
-import { z } from 'zod';
+import * as z from 'zod';
 import { defineFunction } from './define';
 import {
   DatastoreSchema, HostSchema, lastHistory, LcmState, VmSchema, VmState, vmStateName,

@@ -7,7 +7,7 @@
 // re-created where the operator allowed it; a VM whose resched was dropped
 // gets it again. Every such call is decided on this poll's fresh read, so
 // nothing is acted on twice by accident.
-import { z } from 'zod';
+import * as z from 'zod';
 import { defineFunction } from './define';
 import { isVmFailureState, lastHistory, LcmState, VmState, vmStateName, type Vm } from '../model/one';
 import { actUnlocked, CALL_TEXT, issue, lockName, unlockHint } from './carryOut';

@@ -1,7 +1,7 @@
 // wait: give a failed host N monitoring cycles to come back before anything
 // drastic happens. Watches the host (it does not sleep blindly and look once)
 // and ends as soon as the host leaves ERROR/MONITORING_ERROR.
-import { z } from 'zod';
+import * as z from 'zod';
 import { defineFunction } from './define';
 import { HOST_STATE_NAMES, isHostFailed } from '../model/one';
 import { describeError, OneError } from '../model/errors';

@@ -1,6 +1,6 @@
 // The fencing contract shared by the `fence` function, the runner's fence
 // port and the settings stored on the host template.
-import { z } from 'zod';
+import * as z from 'zod';
 import { FENCE_AGENT_HINT, isFenceAgentName } from './hostPolicy/agentName';
 
 /** A ClusterLabs fence agent (fence_ipmilan, fence_redfish, ...) run with options on stdin. */

@@ -1,6 +1,6 @@
 // host_error.rb's flags, parsed the way its GetoptLong does, but strict:
 // an unknown flag or two modes is an error instead of a guess.
-import { z } from 'zod';
+import * as z from 'zod';
 import { StepError } from './errors';
 import { MAX_PAUSE_CYCLES, pauseProblem } from './pause';
 

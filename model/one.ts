@@ -1,7 +1,7 @@
 // The OpenNebula objects oneha reasons about, as typed values.
 // The OpenNebula client (runner/one) parses oned's XML into these; the
 // functions only ever see these shapes, never XML.
-import { z } from 'zod';
+import * as z from 'zod';
 
 export * from './states';
 

@@ -1,7 +1,7 @@
 // Runner configuration: one JSON file plus environment overrides, validated
 // with zod at start; a wrong value stops the runner with the key's name.
 import { existsSync, readFileSync } from 'node:fs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { MAX_PAUSE_CYCLES, RecoveryModeSchema } from '../model/hookOptions';
 import { FENCE_AGENT_HINT, isFenceAgentName } from '../model/hostPolicy/agentName';
 

@@ -2,7 +2,7 @@
 // operator debugging a step (HTTP and CLI). Effectful steps can dry-run:
 // fence reads power only, migrate/recreate/delete plan without acting, and
 // the OpenNebula port refuses every write.
-import { z } from 'zod';
+import * as z from 'zod';
 import { classify, describeError, InputError } from '../model/errors';
 import { KIND_STATUS } from './http/errorStatus';
 import { OneError } from '../model/errors';

@@ -3,7 +3,7 @@
 // error on stderr. Effectful ports are built from the environment
 // (ONE_XMLRPC, ONE_AUTH, ONEHA_* as for the runner) only if the function
 // asks for them, so pure functions run with no OpenNebula at all.
-import { z } from 'zod';
+import * as z from 'zod';
 import type { RecoveryFunction } from '../functions/define';
 import type { Ports } from '../model/ports';
 import { invoke } from '../functions/invoke';

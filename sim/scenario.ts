@@ -1,7 +1,7 @@
 // The simulated cloud's description: a JSON scenario file, validated by zod.
 // `Scenario` is what you write (defaults may be left out); `ParsedScenario`
 // is what the simulator works with after `ScenarioSchema.parse`.
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** LCM_STATE names, index = number (OpenNebula XML-RPC reference): the simulator's own copy (it stays independent of oneha's code, as an oracle). */
 export const LCM_STATE_NAMES = [

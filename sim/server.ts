@@ -4,7 +4,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Deserializer from 'xmlrpc/lib/deserializer.js';
-import { z } from 'zod';
+import * as z from 'zod';
 import { Cloud, ErrorCode, type SimClock, type SimTimer } from './cloud';
 import type { HookRun, SimEvent } from './model';
 import { MUTATING_METHODS, authenticationError, callObjectId, checkParams, execute, responseXml, type RpcOutcome } from './rpc';

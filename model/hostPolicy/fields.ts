@@ -4,7 +4,7 @@
 // schema if an operator may change it through the API. Everything else (the
 // flow's options, the fence levels, the PUT body, the host view, the
 // console's checks) is derived from this table. To add a setting, add a row.
-import { z } from 'zod';
+import * as z from 'zod';
 import { MAX_PAUSE_CYCLES, pauseProblem, RecoveryModeSchema } from '../hookOptions';
 import { FENCE_AGENT_HINT, isFenceAgentName } from './agentName';
 import { isValidFenceIp } from './fenceIp';

@@ -1,6 +1,6 @@
 // The PUT /v1/hosts/:id/settings body and the template attributes it writes,
 // both derived from the policy table's rows that carry a `body`.
-import { z } from 'zod';
+import * as z from 'zod';
 import { FIELDS, type FieldName, type FieldValue } from './fields';
 
 type Editable = { [K in FieldName]: (typeof FIELDS)[K] extends { body: object } ? K : never }[FieldName];

@@ -12,7 +12,7 @@
 // applies without a restart and no copy of a secret stays in memory.
 import { chmodSync, mkdirSync, openSync, closeSync, writeSync, renameSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { hostRef, SECRET_REF, SECRET_REF_HINT } from '../../model/hostPolicy/secretRef';
 
 export { hostRef };

@@ -3,7 +3,7 @@
 // - disarm: a maintenance switch, global or per host, that expires by itself.
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { massFailureVerdict, type MassFailureConfig } from '../../model/massFailure';
 import type { OneApi } from '../../model/ports';
 

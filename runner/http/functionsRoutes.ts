@@ -1,6 +1,6 @@
 // POST /v1/functions/:name runs one step with the real ports (debugging).
 import { Hono } from 'hono';
-import { z } from 'zod';
+import * as z from 'zod';
 import { functions } from '../../functions/registry';
 import type { RunnerContext } from '../context';
 import { invokeByName } from '../invokeFunction';

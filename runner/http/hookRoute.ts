@@ -2,7 +2,7 @@
 // journaled before anything else, answered 202 with the recovery id.
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { RunnerContext } from '../context';
 import { JournalWriteError } from '../journal/errors';
 import { bearerOf, tokenMatches } from './auth';

@@ -8,7 +8,7 @@
 import { join } from 'node:path';
 import { Hono } from 'hono';
 import { compress } from 'hono/compress';
-import { z } from 'zod';
+import * as z from 'zod';
 import { HOST_STATE_NAMES, type Host } from '../../model/one';
 import { describeError, OneError, OneErrorCode } from '../../model/errors';
 import { FIELD_BY_ATTR, FIELDS, hostPolicyView, templateText, HostPolicyError, HostSettingsBody, settingsToAttributes, templateUpdateText, type HostSettings } from '../../model/hostPolicy';

@@ -1,7 +1,7 @@
 // The OpenAPI document is generated from the same zod schemas that validate
 // requests: each route registers its schemas here as it is declared.
 import type { Context, MiddlewareHandler } from 'hono';
-import { z } from 'zod';
+import * as z from 'zod';
 import { describeIssues } from '../../model/issues';
 
 export interface RouteDoc {

@@ -1,7 +1,7 @@
 // Reading recoveries, releasing held ones, replaying, and the live stream.
 import { Hono, type Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
-import { z } from 'zod';
+import * as z from 'zod';
 import { StepError } from '../../model/errors';
 import type { RunnerContext } from '../context';
 import { RecoveryStatusSchema, StepNameSchema, WAITING_STATUSES, type JournalEvent } from '../journal/events';

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import type { Context } from 'hono';
 import { Hono } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
-import { z } from 'zod';
+import * as z from 'zod';
 import { describeError, OneError, OneErrorCode } from '../../model/errors';
 import type { RunnerContext } from '../context';
 import type { AuthEnv, Principal, SessionVerifier } from './auth';

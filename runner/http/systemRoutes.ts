@@ -2,7 +2,7 @@
 // status-only fence test.
 import { Hono, type Context } from 'hono';
 import type { Host } from '../../model/one';
-import { z } from 'zod';
+import * as z from 'zod';
 import { describeError } from '../../model/errors';
 import type { RunnerContext } from '../context';
 import { recoverySummary } from '../recoveryView';

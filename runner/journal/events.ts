@@ -1,7 +1,7 @@
 // The journal is a log of events per recovery; a recovery's state is the
 // fold of its events. Events are written (and fsync'd) before the next step
 // starts, so a crash at any point leaves enough to resume without acting twice.
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const StepNameSchema = z.enum(['decode', 'wait', 'fence', 'inventory', 'select', 'recover', 'verify', 'finish']);
 export type StepName = z.infer<typeof StepNameSchema>;

@@ -2,7 +2,7 @@
 // from which the PUT body, the flow's options and the view are derived, and
 // the pure mass-failure decision.
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { classify, InputError, OneError, OneErrorCode, StepError } from '../../model/errors';
 import {
   EDITABLE_FIELDS, FIELDS, fenceMethodsForHost, hostHaSettings, hostPolicyView, HostSettingsBody, readField, settingsToAttributes,
