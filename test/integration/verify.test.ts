@@ -22,18 +22,25 @@ afterEach(async () => {
 
 const T0 = Date.parse('2026-11-27T10:00:00Z');
 
+function virtualTimer(clock: VirtualClock, fn: () => void, ms: number) {
+  let cancelled = false;
+  clock.at(clock.now() + ms, 'simulator step', () => { if (!cancelled) fn(); });
+  return { cancel: () => { cancelled = true; } };
+}
+
 /** A cloud whose host 1 (node-b) failed at T0, its VMs UNKNOWN; the scheduler passes once per virtual sleep. */
-async function failed(extra: Partial<Scenario> = {}, vms = 3) {
+async function failed(extra: Partial<Scenario> = {}, vms = 3, bootDelayMs = 0) {
   const clock = new VirtualClock(T0);
   const sim = await startSimulator({
     scenario: {
       hosts: [{ id: 0, name: 'node-a' }, { id: 1, name: 'node-b' }, { id: 2, name: 'node-c' }],
       vms: Array.from({ length: vms }, (_, i) => ({ id: 10 + i, name: `vm-${10 + i}`, state: 'RUNNING', history: [{ hostId: 1 }] })),
       ...extra,
-      options: { schedulerIntervalMs: 3_600_000 },
+      options: { schedulerIntervalMs: 3_600_000, bootDelayMs },
     },
     port: 0,
-    clock,
+    // The simulator's state steps (bootDelayMs apart) on the same virtual time as verify's polls.
+    clock: { now: () => clock.now(), setTimer: (fn: () => void, ms: number) => virtualTimer(clock, fn, ms) },
   });
   const one = new OneClient({ endpoint: sim.url, session: 'oneadmin:oneadmin', timeoutMs: 5000 });
   open.push({ sim, one });
@@ -71,6 +78,32 @@ describe('verify', () => {
     const reads = sim.calls.filter((c) => c.method === 'one.vmpool.infoset');
     expect(reads).toHaveLength(6);
     expect(reads.every((c) => String(c.params[1]).split(',').length <= 64)).toBe(true);
+    expect(sim.mutatingCalls()).toEqual([]);
+  });
+
+  it('a resched under way (new history record, still UNKNOWN with RESCHED=1, as a real oned shows it) is moving, not failed', async () => {
+    // Each step 8 s apart: the poll 5 s after the scheduler's pass sees the new record on
+    // another host while the VMs are still UNKNOWN (oned's life-cycle manager has not run yet).
+    const { sim, one, ports, resched, input } = await failed({}, 2, 8000);
+    await resched();
+    sim.resetCalls();
+    // What verify read: VMs still UNKNOWN whose last record is already on another host.
+    const underWay: number[] = [];
+    const read = one.vmPoolInfoSet.bind(one);
+    const r = await verifyVms(input(), {
+      ...ports,
+      one: Object.assign(Object.create(one), {
+        vmPoolInfoSet: async (ids: number[], extended: boolean) => {
+          const vms = await read(ids, extended);
+          for (const v of vms) if (v.lcmState === LcmState.UNKNOWN && v.resched === 1 && v.history.at(-1)!.hid !== 1) underWay.push(v.id);
+          return vms;
+        },
+      }),
+    });
+    expect(underWay.sort()).toEqual([10, 11]);
+    expect(r).toMatchObject({ running: 2, stuck: 0 });
+    expect(r.vms.every((v) => v.result === 'running' && v.hostId !== 1 && v.retries.length === 0)).toBe(true);
+    // Nothing acted on again: the only calls were the test's own resched.
     expect(sim.mutatingCalls()).toEqual([]);
   });
 
@@ -198,6 +231,7 @@ describe('progressOf', () => {
     ['resched: UNKNOWN without RESCHED on the failed host is failed (dropped)', 'resched', vm(1, ACTIVE, LcmState.UNKNOWN, 7), 'failed'],
     ['resched: POWEROFF on another host is arrived', 'resched', moved(vm(1, POWEROFF, 0, 7), 3), 'arrived'],
     ['resched: UNKNOWN again on another host is failed', 'resched', moved(vm(1, ACTIVE, LcmState.UNKNOWN, 7), 3), 'failed'],
+    ['resched: new record on another host, still UNKNOWN with RESCHED=1 is moving', 'resched', moved(vm(1, ACTIVE, LcmState.UNKNOWN, 7, { resched: 1 }), 3), 'moving'],
     ['recreate: PENDING is moving', 'recreate', vm(1, 1, 0, 7), 'moving'],
     ['any *_FAILURE is failed', 'resched', moved(vm(1, ACTIVE, LcmState.PROLOG_MIGRATE_UNKNOWN_FAILURE, 7), 3), 'failed'],
   ] as const)('%s', (_w, op, v, phase) => {
