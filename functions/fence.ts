@@ -6,7 +6,7 @@ import * as z from 'zod';
 import { defineFunction } from './define';
 import { HostSchema, type Host } from '../model/one';
 import { describeMethod, FenceMethodSchema, PowerActionSchema, type FenceMethod, type PowerAction, type PowerAnswer } from '../model/fence';
-import type { Clock, FencePort, Log } from '../model/ports';
+import type { Clock, FencePort, Log, Progress } from '../model/ports';
 
 const PowerSchema = z.enum(['on', 'off']);
 
@@ -22,8 +22,24 @@ export const FenceAttemptSchema = z.object({
   durationMs: z.number(),
   /** Clock time when the attempt started. */
   at: z.number(),
+  /** A command run again because the runner stopped while its first run was in flight (at most once). */
+  rerun: z.boolean().optional(),
+  /** Journaled as started, never answered: the runner stopped during it (an earlier run of this fencing). */
+  interrupted: z.boolean().optional(),
 });
 export type FenceAttempt = z.infer<typeof FenceAttemptSchema>;
+
+/**
+ * What the fence step journals around each attempt (Progress.commit): a
+ * `started` record, durable before the agent or command runs, then the
+ * `ended` attempt. A started record without its ended one was in flight when
+ * the runner stopped.
+ */
+export const FenceAttemptRecordSchema = z.discriminatedUnion('phase', [
+  z.object({ phase: z.literal('started'), method: z.string(), level: z.number().int().positive(), action: PowerActionSchema, at: z.number(), rerun: z.boolean().optional() }),
+  FenceAttemptSchema.extend({ phase: z.literal('ended') }),
+]);
+export type FenceAttemptRecord = z.infer<typeof FenceAttemptRecordSchema>;
 
 export const FenceResultSchema = z.object({
   outcome: z.enum(['fenced', 'skipped', 'failed', 'dry-run']),
@@ -49,10 +65,18 @@ export const FenceInputSchema = z.object({
   dryRun: z.boolean().default(false),
   /** An operator confirmed the host is off (a dead BMC, oVirt's "Confirm host has been rebooted"): no agent runs. */
   confirmedDown: z.object({ by: z.string(), reason: z.string(), at: z.number() }).optional(),
+  /**
+   * What earlier runs of this same fencing journaled before the runner
+   * stopped (oldest first). A command level that ended is not run again; one
+   * that was in flight is run again once, marked as a re-run; one whose
+   * re-run was in flight too is not run a third time. Agent levels start
+   * with a power status whatever came before.
+   */
+  earlier: z.array(FenceAttemptRecordSchema).default([]),
 });
 export type FenceInput = z.infer<typeof FenceInputSchema>;
 
-type FencePorts = { fence: FencePort; log: Log; clock: Clock };
+type FencePorts = { fence: FencePort; log: Log; clock: Clock; progress: Progress };
 
 export function noFencingReason(host: Pick<Host, 'id' | 'name'>): string {
   return `no fencing configured for host ${host.name} (${host.id}): set ONEHA_FENCE_AGENT and FENCE_IP, or a fence command`;
@@ -73,8 +97,12 @@ async function attempt(
   method: FenceMethod,
   level: number,
   action: PowerAction,
+  rerun = false,
 ): Promise<PowerAnswer> {
   const at = ports.clock.now();
+  const flag = rerun ? { rerun: true } : {};
+  // On record before it starts: after a crash the resumed step knows this attempt was in flight.
+  await ports.progress.commit?.({ phase: 'started', method: describeMethod(method), level, action, at, ...flag } satisfies FenceAttemptRecord);
   let answer: PowerAnswer;
   try {
     answer = await ports.fence.power(method, action, host);
@@ -90,8 +118,10 @@ async function attempt(
     ...(answer.error ? { error: answer.error } : {}),
     durationMs: answer.durationMs,
     at,
+    ...flag,
   };
   attempts.push(rec);
+  await ports.progress.commit?.({ phase: 'ended', ...rec } satisfies FenceAttemptRecord);
   // "fenceLevel": a log line's own "level" is its severity.
   const { level: fenceLevel, ...rest } = rec;
   const fields = { hostId: host.id, fenceLevel, ...rest };
@@ -121,6 +151,21 @@ async function dryRun(input: FenceInput, ports: FencePorts): Promise<FenceResult
   return { outcome: 'dry-run', verified: false, reason: reasons.join('; ') || noFencingReason(host), attempts };
 }
 
+/** Earlier runs' records as attempts: each started one with its ended one, or marked interrupted. */
+function pairEarlier(records: FenceAttemptRecord[]): Array<{ attempt: FenceAttempt }> {
+  const out: Array<{ attempt: FenceAttempt }> = [];
+  for (const r of records) {
+    if (r.phase === 'started') {
+      out.push({ attempt: { method: r.method, level: r.level, action: r.action, at: r.at, ok: false, error: 'no answer: the runner stopped during this attempt', durationMs: 0, interrupted: true, ...(r.rerun ? { rerun: true } : {}) } });
+      continue;
+    }
+    const { phase: _, ...ended } = r;
+    const i = out.findIndex((e) => e.attempt.interrupted && e.attempt.at === ended.at && e.attempt.level === ended.level && e.attempt.action === ended.action);
+    if (i >= 0) out[i] = { attempt: ended }; else out.push({ attempt: ended });
+  }
+  return out;
+}
+
 export async function runFence(input: FenceInput, ports: FencePorts): Promise<FenceResult> {
   const { host, methods } = input;
   if (!input.fencing) {
@@ -142,17 +187,36 @@ export async function runFence(input: FenceInput, ports: FencePorts): Promise<Fe
   }
   if (input.dryRun) return dryRun(input, ports);
 
-  const attempts: FenceAttempt[] = [];
+  const earlier = pairEarlier(input.earlier);
+  // The evidence holds every attempt of this fencing, those of runs cut short by a crash first.
+  const attempts: FenceAttempt[] = earlier.map((e) => e.attempt);
   const reasons: string[] = [];
   let lastPower: 'on' | 'off' | undefined;
   for (const [i, method] of methods.entries()) {
     const level = i + 1;
     const name = describeMethod(method);
     if (method.kind === 'command') {
-      // An operator's fence_host.sh: its exit status is all it can tell.
-      const off = await attempt(ports, attempts, host, method, level, 'off');
+      // An operator's fence_host.sh: its exit status is all it can tell, and running it has effects
+      // (it may power-cycle the host), so a crash costs at most one more run.
+      const before = earlier.filter((e) => e.attempt.level === level && e.attempt.method === name && e.attempt.action === 'off');
+      const answered = before.find((e) => !e.attempt.interrupted)?.attempt;
+      if (answered?.ok) {
+        return { outcome: 'fenced', method: name, evidence: 'command exited 0 before the runner stopped; not run again (unverified: a command cannot report power state)', verified: false, attempts };
+      }
+      if (answered) {
+        reasons.push(`level ${level} ${name}: ${answered.error ?? 'command failed'} (before the runner stopped; not run again)`);
+        continue;
+      }
+      if (before.some((e) => e.attempt.rerun)) {
+        reasons.push(`level ${level} ${name}: the runner stopped during its run and again during its one re-run; not run a third time (confirm the host is off, or release to fence afresh)`);
+        continue;
+      }
+      const rerun = before.length > 0;
+      if (rerun) ports.log.warn(`fence off ${name}: the runner stopped while it ran; running it once more`, { hostId: host.id, fenceLevel: level });
+      const off = await attempt(ports, attempts, host, method, level, 'off', rerun);
       if (off.ok) {
-        return { outcome: 'fenced', method: name, evidence: 'command exited 0 (unverified: a command cannot report power state)', verified: false, attempts };
+        const how = rerun ? 'command exited 0 on its one re-run (the runner stopped during its first run)' : 'command exited 0';
+        return { outcome: 'fenced', method: name, evidence: `${how} (unverified: a command cannot report power state)`, verified: false, attempts };
       }
       reasons.push(`level ${level} ${name}: ${off.error ?? 'command failed'}`);
       continue;
@@ -192,7 +256,7 @@ export const fence = defineFunction({
   name: 'fence',
   description: 'Power the failed host off through its fence levels (status, off, status); only a verified OFF (or a fence command exiting 0) counts.',
   effectful: true,
-  ports: ['fence', 'log', 'clock'],
+  ports: ['fence', 'log', 'clock', 'progress'],
   input: FenceInputSchema,
   output: FenceResultSchema,
   run: (input, ports) => runFence(input, ports),

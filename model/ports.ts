@@ -57,6 +57,13 @@ export interface Log {
 /** Progress of a long step (one event per VM acted on), for the journal and the live view. */
 export interface Progress {
   emit(event: { kind: string } & Record<string, unknown>): void;
+  /**
+   * Journals a record of the running step and resolves once it is durable:
+   * for an effect that must be on record before it starts (a fence attempt),
+   * so a step resumed after a crash knows what was in flight. Absent where
+   * nothing is journaled (a function run alone).
+   */
+  commit?(record: Record<string, unknown>): Promise<void>;
 }
 
 export interface Ports {

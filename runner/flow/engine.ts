@@ -34,9 +34,14 @@ export interface Engine {
 export function flowEngine(rec: Recovery, ports: Ports, record: (e: NewEvent) => Promise<void>, policy: StepPolicy): Engine {
   const hostId = () => (rec.hostId !== undefined && rec.hostId >= 0 ? rec.hostId : undefined);
   // Progress (one event per VM acted on or watched) is journaled as it happens, so a resumed flow skips what is settled.
+  // A durable record (a fence attempt about to start) goes into the journal of the step that runs now.
+  let current: StepName | undefined;
   const stepPorts: Ports = {
     ...ports,
-    progress: { emit: (e) => { ports.progress.emit(e); void record({ type: 'vm', outcome: e }).catch(() => {}); } },
+    progress: {
+      emit: (e) => { ports.progress.emit(e); void record({ type: 'vm', outcome: e }).catch(() => {}); },
+      commit: (attempt) => (current ? record({ type: 'attempt', step: current, attempt }) : Promise.resolve()),
+    },
   };
   const persist = <T>(what: string, call: () => Promise<T>, once = false): Promise<T> => retry({
     tries: once ? 1 : policy.stepTries, delayMs: policy.retryDelayMs, backoff: 'exponential', maxDelayMs: 16_000,
@@ -52,6 +57,7 @@ export function flowEngine(rec: Recovery, ports: Ports, record: (e: NewEvent) =>
       const done = finishedOutput<z.output<typeof fn.output>>(rec, step);
       if (done !== undefined && (fn.reusable?.(done) ?? true)) return done;
       await record({ type: 'step-started', step, ...(fn.name !== step ? { fn: fn.name } : {}), input });
+      current = step;
       try {
         const output = await attempt(fn, input, step);
         await record({ type: 'step-finished', step, output });
@@ -59,6 +65,8 @@ export function flowEngine(rec: Recovery, ports: Ports, record: (e: NewEvent) =>
       } catch (e) {
         await record({ type: 'step-failed', step, error: { code: classify(e).code, message: describeError(e) } });
         throw e;
+      } finally {
+        current = undefined;
       }
     },
     look: (fn, input, what) => attempt(fn, input, what ?? fn.name),

@@ -8,7 +8,7 @@
 import type { VmOutcome } from '../../functions/carryOut';
 import { decode, decodeHookPayload } from '../../functions/decode';
 import { deleteVms } from '../../functions/delete';
-import { fence, type FenceResult } from '../../functions/fence';
+import { fence, type FenceAttemptRecord, type FenceResult } from '../../functions/fence';
 import { finish } from '../../functions/finish';
 import { hostState } from '../../functions/hostState';
 import { inventory } from '../../functions/inventory';
@@ -23,7 +23,7 @@ import type { HookOptions } from '../../model/hookOptions';
 import { effectiveOptions, hostHaSettings } from '../../model/hostPolicy/haSettings';
 import type { Host } from '../../model/one';
 import type { Ports } from '../../model/ports';
-import { finishedOutput, type NewEvent, type Recovery, type RecoveryStatus, type StepName } from '../journal/events';
+import { finishedOutput, interruptedAttempts, type NewEvent, type Recovery, type RecoveryStatus, type StepName } from '../journal/events';
 import { flowEngine } from './engine';
 
 /** The function the recover step runs, by the plan's mode. */
@@ -142,7 +142,9 @@ export async function runRecoveryFlow(rec: Recovery, ports: Ports, settings: Flo
       if (!options.fencing) log.warn(`host ${host.id}: fencing is disabled (-u/--no-fencing); recovering without fencing`, { hostId });
       // A dead BMC: an operator's recorded confirmation that the host is off stands in for the agents.
       if (rec.confirmedDown && options.fencing) log.warn(`host ${host.id}: confirmed down by ${rec.confirmedDown.by} (${rec.confirmedDown.reason}); not fenced by oneha`, { hostId });
-      fenced = await run(fence, { host, methods, fencing: options.fencing, dryRun: !!settings.dryRun, confirmedDown: rec.confirmedDown });
+      // Attempts journaled by runs of this fencing that a crash cut short: a command in flight runs again at most once.
+      const earlier = interruptedAttempts(rec, 'fence') as FenceAttemptRecord[];
+      fenced = await run(fence, { host, methods, fencing: options.fencing, dryRun: !!settings.dryRun, confirmedDown: rec.confirmedDown, ...(earlier.length ? { earlier } : {}) });
     }
     if (fenced.outcome === 'failed') {
       return await status('fence-failed', `fencing failed, no VM touched: ${fenced.reason ?? 'no verified power-off'}`);

@@ -34,6 +34,8 @@ export const StepRecordSchema = z.object({
   input: z.unknown().optional(),
   output: z.unknown().optional(),
   error: z.object({ code: z.string(), message: z.string() }).optional(),
+  /** Records the step journaled while it ran (Progress.commit): fence attempts, each before it started and once it ended. */
+  attempts: z.array(z.record(z.string(), z.unknown())).optional(),
 });
 export type StepRecord = z.infer<typeof StepRecordSchema>;
 
@@ -73,6 +75,8 @@ export const JournalEventSchema = z.discriminatedUnion('type', [
   z.object({ ...base, type: z.literal('step-finished'), step: StepNameSchema, output: z.unknown() }),
   z.object({ ...base, type: z.literal('step-failed'), step: StepNameSchema, error: z.object({ code: z.string(), message: z.string() }) }),
   z.object({ ...base, type: z.literal('vm'), outcome: z.record(z.string(), z.unknown()) }),
+  // A record of a running step, durable before the effect it announces starts (a fence attempt).
+  z.object({ ...base, type: z.literal('attempt'), step: StepNameSchema, attempt: z.record(z.string(), z.unknown()) }),
   z.object({ ...base, type: z.literal('status'), status: RecoveryStatusSchema, reason: z.string().optional(), code: z.string().optional(), payloadRef: z.string().optional() }),
   z.object({ ...base, type: z.literal('joined'), payload: z.string(), trigger: TriggerSchema }),
   z.object({ ...base, type: z.literal('released'), by: z.string() }),
@@ -119,6 +123,11 @@ export function applyEvent(r: Recovery | undefined, e: JournalEvent): Recovery |
       if (i >= 0) r.vms[i] = { ...r.vms[i], ...e.outcome }; else r.vms.push(e.outcome);
       break;
     }
+    case 'attempt': {
+      const s = lastRunning(r, e.step);
+      if (s) s.attempts = [...(s.attempts ?? []), e.attempt];
+      break;
+    }
     case 'status':
       r.status = e.status; r.reason = e.reason; r.errorCode = e.code;
       if (e.payloadRef) {
@@ -145,6 +154,22 @@ function lastRunning(r: Recovery, step: StepName): StepRecord | undefined {
 export const FINAL_STATUSES: ReadonlySet<RecoveryStatus> = new Set(['rejected', 'came-back', 'completed', 'degraded', 'failed', 'skipped']);
 /** Statuses that wait for an operator: not resumed by a restart. */
 export const WAITING_STATUSES: ReadonlySet<RecoveryStatus> = new Set(['held', 'fence-failed']);
+
+/**
+ * What runs of `step` that never ended journaled (Progress.commit), oldest
+ * first: the runs since the step last finished or failed, each cut short by a
+ * crash or a stop. A resumed step reads them to know what was in flight.
+ */
+export function interruptedAttempts(r: Recovery, step: StepName): Record<string, unknown>[] {
+  const runs: StepRecord[] = [];
+  for (let i = r.steps.length - 1; i >= 0; i--) {
+    const s = r.steps[i];
+    if (s.name !== step) continue;
+    if (s.status !== 'running') break;
+    runs.unshift(s);
+  }
+  return runs.flatMap((s) => s.attempts ?? []);
+}
 
 /** The last successful output of a step, for resuming. */
 export function finishedOutput<T>(r: Recovery, step: StepName): T | undefined {

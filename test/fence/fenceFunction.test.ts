@@ -1,9 +1,9 @@
 // Every branch of the fence function against a scripted FencePort.
 import { describe, expect, it } from 'vitest';
-import { fence, FenceResultSchema, type FenceResult } from '../../functions/fence';
+import { fence, FenceResultSchema, type FenceAttemptRecord, type FenceResult } from '../../functions/fence';
 import type { Host } from '../../model/one';
 import type { FenceMethod, PowerAction, PowerAnswer } from '../../model/fence';
-import type { Clock, FencePort, Log } from '../../model/ports';
+import { noProgress, type Clock, type FencePort, type Log, type Progress } from '../../model/ports';
 
 const host = (template: Record<string, string> = { FENCE_IP: '10.0.0.9' }): Host => ({
   id: 7, name: 'node7', state: 3, prevState: 2, clusterId: 0, cluster: 'default', vms: [1, 2], template,
@@ -37,9 +37,9 @@ function capture() {
 let t = 1000;
 const clock: Clock = { now: () => (t += 10), sleep: async () => {} };
 
-async function run(input: unknown, port: FencePort, log: Log = capture().log): Promise<FenceResult> {
+async function run(input: unknown, port: FencePort, log: Log = capture().log, progress: Progress = noProgress): Promise<FenceResult> {
   const parsed = fence.input.parse(input);
-  const out = await fence.run(parsed, { fence: port, log, clock });
+  const out = await fence.run(parsed, { fence: port, log, clock, progress });
   return FenceResultSchema.parse(out); // the output always satisfies its schema
 }
 
@@ -54,10 +54,10 @@ function bmc(initial: 'on' | 'off', opts: { stuck?: boolean } = {}): Script {
 }
 
 describe('fence function', () => {
-  it('is an effectful step with the fence, log and clock ports', () => {
+  it('is an effectful step with the fence, log, clock and progress ports', () => {
     expect(fence.name).toBe('fence');
     expect(fence.effectful).toBe(true);
-    expect([...fence.ports].sort()).toEqual(['clock', 'fence', 'log']);
+    expect([...fence.ports].sort()).toEqual(['clock', 'fence', 'log', 'progress']);
   });
 
   it('skips with a warning when fencing is disabled, without touching the port', async () => {
@@ -204,6 +204,67 @@ describe('fence function', () => {
     expect(r.outcome).toBe('dry-run');
     expect(r.power).toBeUndefined();
     expect(r.reason).toMatch(/cannot report power state.*no FENCE_IP.*BMC unreachable/);
+  });
+
+  describe('after a crash (earlier runs journaled through progress.commit)', () => {
+    /** A journal of what was committed, and whether each attempt was on record before the port ran. */
+    function journal() {
+      const records: FenceAttemptRecord[] = [];
+      const progress: Progress = { emit() {}, commit: async (r) => void records.push(r as FenceAttemptRecord) };
+      return { records, progress };
+    }
+    const cmdName = `command ${(cmd as { command: string }).command}`;
+    const startedOff = (level: number, at: number, rerun?: boolean): FenceAttemptRecord => ({ phase: 'started', method: cmdName, level, action: 'off', at, ...(rerun ? { rerun } : {}) });
+
+    it('journals each attempt as started before the port runs, and as ended after', async () => {
+      const j = journal();
+      const seenBefore: number[] = [];
+      const port: FencePort = { async power(_m, a) { seenBefore.push(j.records.length); return { ok: true, power: a === 'status' ? 'on' : 'off', durationMs: 1 }; } };
+      await run({ host: host(), methods: [ipmi], fencing: true }, port, capture().log, j.progress);
+      expect(j.records.map((r) => `${r.phase} ${r.action}`)).toEqual(['started status', 'ended status', 'started off', 'ended off', 'started status', 'ended status']);
+      // Each port call came after its own started record was committed.
+      expect(seenBefore).toEqual([1, 3, 5]);
+    });
+
+    it('runs a command that was in flight once more, marked as a re-run in the attempts and the evidence', async () => {
+      const { port, calls } = fakePort(() => ({ ok: true }));
+      const j = journal();
+      const c = capture();
+      const r = await run({ host: host(), methods: [cmd], fencing: true, earlier: [startedOff(1, 50)] }, port, c.log, j.progress);
+      expect(calls).toEqual([{ method: 'command', action: 'off' }]);
+      expect(r).toMatchObject({ outcome: 'fenced', verified: false, evidence: expect.stringMatching(/re-run/) });
+      expect(r.attempts.map((a) => ({ interrupted: a.interrupted, rerun: a.rerun, ok: a.ok }))).toEqual([
+        { interrupted: true, rerun: undefined, ok: false },
+        { interrupted: undefined, rerun: true, ok: true },
+      ]);
+      expect(j.records[0]).toMatchObject({ phase: 'started', rerun: true });
+      expect(c.lines.some((l) => l.level === 'warn' && /running it once more/.test(l.msg))).toBe(true);
+    });
+
+    it('does not run a command a third time when its re-run was in flight too', async () => {
+      const { port, calls } = fakePort(() => ({ ok: true }));
+      const r = await run({ host: host(), methods: [cmd], fencing: true, earlier: [startedOff(1, 50), startedOff(1, 90, true)] }, port);
+      expect(calls).toEqual([]);
+      expect(r.outcome).toBe('failed');
+      expect(r.reason).toMatch(/again during its one re-run; not run a third time/);
+    });
+
+    it('takes a command that exited 0 before the crash as fenced, without running it again', async () => {
+      const { port, calls } = fakePort(() => ({ ok: true }));
+      const ended: FenceAttemptRecord = { phase: 'ended', method: cmdName, level: 1, action: 'off', at: 50, ok: true, durationMs: 3 };
+      const r = await run({ host: host(), methods: [cmd], fencing: true, earlier: [startedOff(1, 50), ended] }, port);
+      expect(calls).toEqual([]);
+      expect(r).toMatchObject({ outcome: 'fenced', evidence: expect.stringMatching(/before the runner stopped; not run again/) });
+    });
+
+    it('moves past a command level that failed before the crash to the next level, and starts an agent level with status', async () => {
+      const { port, calls } = fakePort(bmc('on'));
+      const failed: FenceAttemptRecord = { phase: 'ended', method: cmdName, level: 1, action: 'off', at: 50, ok: false, error: 'the fence command exited 1', durationMs: 3 };
+      const r = await run({ host: host(), methods: [cmd, pdu], fencing: true, earlier: [startedOff(1, 50), failed, { phase: 'started', method: 'fence_apc', level: 2, action: 'off', at: 60 }] }, port);
+      expect(calls.map((x) => `${x.method} ${x.action}`)).toEqual(['fence_apc status', 'fence_apc off', 'fence_apc status']);
+      expect(r).toMatchObject({ outcome: 'fenced', verified: true, method: 'fence_apc' });
+      expect(r.attempts.filter((a) => a.interrupted).map((a) => a.method)).toEqual(['fence_apc']);
+    });
   });
 
   it('rejects malformed input through its schema', () => {

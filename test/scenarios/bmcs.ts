@@ -1,7 +1,7 @@
 // The golden scenarios' fence port: one simulated fence device per address
 // (a host's FENCE_IP, or FENCE_IP_2 for its second level), answering
 // fence-agent methods in-process and at once, so fencing is deterministic.
-// Command methods (fence_host.sh-style scripts) still run for real.
+// Command methods (fence_host.sh-style scripts) still run for real, and are listed too.
 import type { Host } from '../../model/one';
 import type { FenceMethod, PowerAction, PowerAnswer } from '../../model/fence';
 import type { FencePort } from '../../model/ports';
@@ -28,7 +28,12 @@ export class SimulatedBmcs implements FencePort {
   }
 
   async power(method: FenceMethod, action: PowerAction, host: Host): Promise<PowerAnswer> {
-    if (method.kind === 'command') return this.commands.power(method, action, host);
+    if (method.kind === 'command') {
+      // Each run of a command is a side effect too: listed, so a golden shows how often it ran.
+      const answer = await this.commands.power(method, action, host);
+      this.actions.push(`${this.now()} command ${method.command} ${action} -> ${answer.ok ? 'exit 0' : `error: ${answer.error}`}`);
+      return answer;
+    }
     const address = method.options.ip ?? host.template.FENCE_IP ?? '';
     const mode = this.devices.get(address) ?? 'ok';
     const answer = ((): PowerAnswer => {

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { fence, FenceResultSchema, type FenceResult } from '../../../functions/fence';
 import type { Host } from '../../../model/one';
 import type { FenceMethod } from '../../../model/fence';
-import { realClock, type FencePort, type Log } from '../../../model/ports';
+import { noProgress, realClock, type FencePort, type Log } from '../../../model/ports';
 import { createFencePort, type FencePortOptions } from '../../../runner/fence/agentPort';
 import { createSecretStore, type SecretStore } from '../../../runner/fence/secrets';
 
@@ -49,7 +49,7 @@ export function createFenceRig(): FenceRig {
     password, secrets, log, logLines, outputs, port,
     async fence(host, methods, opts = {}) {
       const input = fence.input.parse({ host, methods, fencing: true, dryRun: opts.dryRun ?? false });
-      const result = FenceResultSchema.parse(await fence.run(input, { fence: opts.port ?? port(), log, clock: realClock }));
+      const result = FenceResultSchema.parse(await fence.run(input, { fence: opts.port ?? port(), log, clock: realClock, progress: noProgress }));
       outputs.push(JSON.stringify(result));
       return result;
     },
