@@ -83,7 +83,7 @@ export function noFencingReason(host: Pick<Host, 'id' | 'name'>): string {
 }
 
 /** An agent needs an address: its own `ip` option or the host's FENCE_IP. */
-function agentAddress(method: FenceMethod, host: Host): string | undefined {
+export function agentAddress(method: FenceMethod, host: Host): string | undefined {
   if (method.kind !== 'agent') return undefined;
   const ip = method.options.ip ?? host.template.FENCE_IP;
   return ip && ip.trim() !== '' ? ip : undefined;

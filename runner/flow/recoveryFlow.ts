@@ -110,8 +110,10 @@ export async function runRecoveryFlow(rec: Recovery, ports: Ports, settings: Flo
     const waited = await run(wait, {
       hostId: host0.id, pause: options.pause, configuredInterval: settings.configuredInterval,
       since: reconciled ? errorSince(host0) ?? rec.receivedAt : rec.receivedAt, pollSeconds: settings.pollSeconds,
+      methods: options.fencing && !rec.confirmedDown ? powerReadMethods(hooks, host0) : undefined,
     });
     if (waited.result === 'came-back') return await status('came-back', `host ${host0.name} came back during the wait; nothing done`);
+    if (waited.result === 'power-off') log.info(`host ${host0.id}: its BMC reported power OFF during the wait; fencing it as already off`, { hostId });
 
     let fenced = finishedOutput<FenceResult>(rec, 'fence');
     if (!fenced || !fence.reusable!(fenced)) {
@@ -200,6 +202,15 @@ export async function runRecoveryFlow(rec: Recovery, ports: Ports, settings: Flo
   } catch (e) {
     log.error(`recovery stopped: ${describeError(e)}`, { hostId });
     return await status('failed', describeError(e), classify(e).code);
+  }
+}
+
+/** The fence levels the wait may read power status from; invalid settings give none (fencing reports them). */
+function powerReadMethods(hooks: FlowHooks, host: Host): FenceMethod[] | undefined {
+  try {
+    return hooks.fenceMethods(host).filter((m) => m.kind === 'agent');
+  } catch {
+    return undefined;
   }
 }
 

@@ -196,7 +196,11 @@ export async function runScenario(dir: string): Promise<string> {
     const n = (i: number) => Number(words[i]);
     const [verb, a] = words;
     if (text.startsWith('fail host')) sim.cloud.failHost(n(2));
-    else if (text.startsWith('restore host')) sim.cloud.restoreHost(n(2));
+    else if (text.startsWith('restore host')) {
+      // A host that answers monitoring again is powered on, whatever its BMC last did (someone turned it back on).
+      sim.cloud.restoreHost(n(2));
+      bmcs.setPower(n(2), 'on');
+    }
     else if (verb === 'lock') sim.cloud.vmLock(n(2), n(3), false, sim.cloud.users.get(0)!); // onevm lock as oneadmin
     else if (text.startsWith('enable host') || text.startsWith('disable host')) sim.cloud.hostStatus(n(2), verb === 'enable' ? 0 : 1); // onehost enable|disable
     else if (verb === 'hook') {
@@ -278,7 +282,7 @@ export async function runScenario(dir: string): Promise<string> {
     for (const c of sim.mutatingCalls()) {
       out.push(`${secs(c.at)} ${c.method}(${c.params.slice(1).map((p) => JSON.stringify(p)).join(', ')})${c.ok ? '' : ` -> error ${c.code}`}`);
     }
-    out.push('', '# fence devices', ...bmcs.actions);
+    out.push('', '# fence devices', ...collapseRepeats(bmcs.actions));
     out.push('', '# recoveries');
     // Ids are random: order by arrival, then by the label given in order of appearance.
     const byLabel = (id: string) => Number(label(id).slice(1));
@@ -297,4 +301,31 @@ export async function runScenario(dir: string): Promise<string> {
     for (const h of [...sim.cloud.hosts.values()].sort((x, y) => x.id - y.id)) out.push(`${h.id} ${h.name} state ${h.state} power ${bmcs.powerOf(h.id)}`);
     return out.join('\n') + '\n';
   }
+}
+
+/**
+ * The same status answer read again and again (a wait reads power every
+ * poll) as one line with its first and last time and a count, so a golden
+ * shows what changed rather than every poll.
+ */
+function collapseRepeats(actions: string[]): string[] {
+  const out: string[] = [];
+  let run: { first: string; last: string; what: string; n: number } | undefined;
+  const flush = () => {
+    if (run) out.push(`${run.first}${run.last === run.first ? '' : `..${run.last}`} ${run.what}${run.n === 1 ? '' : ` (${run.n} times)`}`);
+    run = undefined;
+  };
+  for (const a of actions) {
+    const at = a.slice(0, a.indexOf(' '));
+    const what = a.slice(at.length + 1);
+    if (run && run.what === what && / status -> /.test(what)) {
+      run.last = at;
+      run.n++;
+      continue;
+    }
+    flush();
+    run = { first: at, last: at, what, n: 1 };
+  }
+  flush();
+  return out;
 }

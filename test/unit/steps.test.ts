@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { carryOut, verdictFor } from '../../functions/carryOut';
 import { LcmState, VmState } from '../../model/one';
 import { OneError, OneErrorCode } from '../../model/errors';
-import { silentLog } from '../../model/ports';
+import { silentLog, type FencePort } from '../../model/ports';
+import type { FenceMethod, PowerAction } from '../../model/fence';
 import { wait } from '../../functions/wait';
 import { fakeOne, host, vm } from '../helpers/fakeOne';
 import { VirtualClock } from '../helpers/virtualClock';
@@ -80,9 +81,12 @@ describe('carryOut', () => {
   });
 });
 
+/** A fence port that must not be used. */
+const noFence: FencePort = { power: async () => { throw new Error('no power read expected'); } };
+
 describe('wait', () => {
   const run = (clock: VirtualClock, one: ReturnType<typeof fakeOne>, input: Partial<Parameters<typeof wait.run>[0]> = {}) =>
-    wait.run({ hostId: 7, pause: 3, ...input } as Parameters<typeof wait.run>[0], { one, clock, log: silentLog });
+    wait.run({ hostId: 7, pause: 3, ...input } as Parameters<typeof wait.run>[0], { one, clock, log: silentLog, fence: noFence });
 
   it('uses MONITORING_INTERVAL_HOST from oned when reported, and ends as soon as the host is back', async () => {
     const clock = new VirtualClock();
@@ -130,5 +134,58 @@ describe('wait', () => {
     expect((await run(new VirtualClock(), one, { pause: 1 })).result).toBe('still-failed');
     const down = fakeOne({ systemConfig: async () => ({}), hostInfo: async () => { throw new OneError('one.host.info', OneErrorCode.TRANSPORT, 'refused'); } });
     await expect(run(new VirtualClock(), down, { pause: 1 })).rejects.toThrow(/refused/);
+  });
+});
+
+describe('wait: a BMC reporting OFF ends it early', () => {
+  const ipmi: FenceMethod = { kind: 'agent', agent: 'fence_ipmilan', options: {} };
+  const failedHost = () => host(7, 3, { template: { FENCE_IP: '10.0.0.7' } });
+  /** A BMC whose answer is set by the test; every action it is asked is recorded with its time. */
+  const bmc = (clock: VirtualClock, answer: () => { ok: boolean; power?: 'on' | 'off'; error?: string }) => {
+    const asked: Array<[number, PowerAction]> = [];
+    const fence: FencePort = { power: async (_m, action) => (asked.push([clock.now(), action]), { ...answer(), durationMs: 0 }) };
+    return { fence, asked };
+  };
+  const one = () => fakeOne({ systemConfig: async () => ({ monitoringIntervalHost: 30 }), hostInfo: async () => failedHost() });
+  const run = (clock: VirtualClock, fence: FencePort, methods: FenceMethod[] = [ipmi]) =>
+    wait.run({ hostId: 7, pause: 5, pollSeconds: 3, methods }, { one: one(), clock, log: silentLog, fence });
+
+  it('OFF skips the rest of the wait: status only, at most once per poll, and when it was seen', async () => {
+    const clock = new VirtualClock();
+    let power: 'on' | 'off' = 'on';
+    clock.at(20_000, 'power lost', () => { power = 'off'; });
+    const { fence, asked } = bmc(clock, () => ({ ok: true, power }));
+    const r = await run(clock, fence);
+    expect(r).toMatchObject({ result: 'power-off', powerOffSeenBy: 'fence_ipmilan' });
+    // Polls every 3 s: the first read after 20 s sees OFF, long before 5 x 30 s.
+    expect(r.powerOffSeenAt).toBe(21_000);
+    expect(r.waitedMs).toBe(21_000);
+    expect(asked.every(([, a]) => a === 'status')).toBe(true);
+    expect(asked.map(([t]) => t)).toEqual([0, 3000, 6000, 9000, 12_000, 15_000, 18_000, 21_000]);
+    expect(r.powerReads).toBe(asked.length);
+  });
+
+  it('ON or an unreachable BMC never shortens the wait', async () => {
+    for (const answer of [{ ok: true, power: 'on' as const }, { ok: false, error: 'Unable to connect/login to fencing device' }]) {
+      const clock = new VirtualClock();
+      const { fence, asked } = bmc(clock, () => answer);
+      const r = await run(clock, fence);
+      expect(r).toMatchObject({ result: 'still-failed', waitedMs: 150_000 });
+      expect(r.powerOffSeenAt).toBeUndefined();
+      expect(asked.length).toBe(50); // one per poll, none at the last look
+    }
+    const clock = new VirtualClock();
+    const throwing: FencePort = { power: async () => { throw new Error('agent crashed'); } };
+    expect(await run(clock, throwing)).toMatchObject({ result: 'still-failed', waitedMs: 150_000 });
+  });
+
+  it('no agent level with an address, or fencing off (no methods): no power read at all', async () => {
+    const clock = new VirtualClock();
+    const command: FenceMethod = { kind: 'command', command: '/usr/local/bin/fence_host.sh' };
+    const withIp: FenceMethod = { kind: 'agent', agent: 'fence_redfish', options: {} };
+    const noIpHost = fakeOne({ systemConfig: async () => ({ monitoringIntervalHost: 30 }), hostInfo: async () => host(7, 3) });
+    expect(await wait.run({ hostId: 7, pause: 1, methods: [withIp, command] }, { one: noIpHost, clock, log: silentLog, fence: noFence })).toMatchObject({ result: 'still-failed' });
+    expect(await run(new VirtualClock(), noFence, [command])).toMatchObject({ result: 'still-failed' });
+    expect(await run(new VirtualClock(), noFence, [])).toMatchObject({ result: 'still-failed' });
   });
 });
