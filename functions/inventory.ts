@@ -1,5 +1,6 @@
 // inventory: read what `select` needs, without writing anything: the host as
-// oned sees it now, the VMs that may be on it, and the datastores.
+// oned sees it now, the VMs that may be on it, the datastores, and the host
+// pool (what the other hosts have free, for the capacity estimate).
 // By default only the VMs in HOST/VMS are fetched (one infoset call), so a
 // 40-VM host in a 50,000-VM cloud does not pull the whole pool.
 import * as z from 'zod';
@@ -17,6 +18,8 @@ export const InventoryOutput = z.object({
   vms: z.array(VmSchema),
   datastores: z.array(DatastoreSchema),
   source: z.enum(['host-vms', 'pool']),
+  /** The host pool (one call), for select's capacity estimate; absent in outputs journaled before it was read. */
+  hosts: z.array(HostSchema).optional(),
 });
 export type Inventory = z.infer<typeof InventoryOutput>;
 
@@ -39,11 +42,16 @@ export const inventory = defineFunction({
   output: InventoryOutput,
   async run({ hostId, source }, { one, log }) {
     const host = await one.hostInfo(hostId);
-    const [vms, datastores] = await Promise.all([
+    const [vms, datastores, hosts] = await Promise.all([
       source === 'pool' ? one.vmPoolInfo(-2, -1, -1, -1) : host.vms.length ? fetchVmSet(one, host.vms) : Promise.resolve([]),
       one.datastorePoolInfo(),
+      // Only for the capacity estimate: a failed read costs the estimate, never the recovery.
+      one.hostPoolInfo().catch((e: unknown) => {
+        log.warn(`host pool not read, no capacity estimate: ${e instanceof Error ? e.message : String(e)}`, { hostId });
+        return undefined;
+      }),
     ]);
     log.info(`host ${hostId}: ${vms.length} VMs read (${source}), ${datastores.length} datastores`, { hostId });
-    return { host, vms, datastores, source };
+    return { host, vms, datastores, source, ...(hosts ? { hosts } : {}) };
   },
 });

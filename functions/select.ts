@@ -8,6 +8,7 @@ import {
   type Datastore, type Host, type Vm,
 } from '../model/one';
 import { HookOptionsSchema, type HookOptions } from '../model/hookOptions';
+import { addNeed, clusterLabel, clusterRooms, NO_NEED, place, vmNeed, type Room } from '../model/capacity';
 
 export const OperationSchema = z.enum(['resched', 'recreate', 'delete']);
 export type Operation = z.infer<typeof OperationSchema>;
@@ -34,7 +35,26 @@ export const SelectInput = z.object({
   vms: z.array(VmSchema),
   datastores: z.array(DatastoreSchema),
   options: HookOptionsSchema,
+  /** The host pool, for the capacity estimate; absent in inputs journaled before it was read (then no estimate). */
+  hosts: z.array(HostSchema).optional(),
 });
+
+const NeedSchema = z.object({ cpu: z.number(), mem: z.number() });
+
+/**
+ * What the VMs to bring back need against what the enabled hosts of their
+ * cluster have free now, as oned accounts it (model/capacity.ts). An
+ * estimate for the operator: the recovery does not stop for it.
+ */
+export const PlanCapacitySchema = z.object({
+  where: z.string(),
+  /** Enabled hosts of the cluster that could take the VMs. */
+  hosts: z.number().int(),
+  need: NeedSchema,
+  free: NeedSchema,
+  wontFit: z.array(z.object({ vmId: z.number().int(), vmName: z.string(), reason: z.string() })),
+});
+export type PlanCapacity = z.infer<typeof PlanCapacitySchema>;
 
 export const RecoveryPlanSchema = z.object({
   hostId: z.number().int(),
@@ -42,6 +62,7 @@ export const RecoveryPlanSchema = z.object({
   mode: HookOptionsSchema.shape.mode,
   actions: z.array(PlannedActionSchema),
   skipped: z.array(SkippedVmSchema),
+  capacity: PlanCapacitySchema.optional(),
 });
 export type RecoveryPlan = z.infer<typeof RecoveryPlanSchema>;
 
@@ -110,7 +131,24 @@ export function selectVmsToRecover(input: z.output<typeof SelectInput>): Recover
     }
     actions.push({ vmId: vm.id, vmName: vm.name, state, operation: OPERATION[options.mode] });
   }
-  return { hostId: host.id, hostName: host.name, mode: options.mode, actions, skipped };
+  const capacity = input.hosts && options.mode !== 'delete' ? planCapacity(host, input.hosts, vms, actions) : undefined;
+  return { hostId: host.id, hostName: host.name, mode: options.mode, actions, skipped, ...(capacity ? { capacity } : {}) };
+}
+
+/** The capacity estimate for the plan's actions, in plan order, on the failed host's cluster. */
+export function planCapacity(host: Host, hosts: readonly Host[], vms: readonly Vm[], actions: readonly PlannedAction[]): PlanCapacity {
+  const byId = new Map(vms.map((v) => [v.id, v]));
+  const rooms: Room[] = clusterRooms(hosts, host.clusterId, new Set([host.id]));
+  const where = clusterLabel(host);
+  const candidates = actions.map((a) => ({ vmId: a.vmId, vmName: a.vmName, need: vmNeed(byId.get(a.vmId) ?? {}) }));
+  const p = place(candidates, rooms, where);
+  return {
+    where,
+    hosts: rooms.length,
+    need: candidates.reduce((n, c) => addNeed(n, c.need), NO_NEED),
+    free: rooms.reduce((n, r) => addNeed(n, { cpu: Math.max(0, r.cpu), mem: Math.max(0, r.mem) }), NO_NEED),
+    wontFit: p.unplaced.map((u) => ({ vmId: u.vmId, vmName: u.vmName, reason: u.reason })),
+  };
 }
 
 export const select = defineFunction({

@@ -9,6 +9,23 @@ export * from './states';
 export const TemplateSchema = z.record(z.string(), z.string());
 export type Template = z.infer<typeof TemplateSchema>;
 
+/**
+ * HOST/HOST_SHARE as oned accounts it: MAX_* is TOTAL_* minus RESERVED_*
+ * (host template, else cluster template; negative = overcommit), *_USAGE the
+ * sum of what the VMs holding capacity there asked for. CPU in percent of a
+ * core (CPU = 1 -> 100), memory in KB. oned's scheduler places a VM where
+ * USAGE + need <= MAX.
+ */
+export const HostShareSchema = z.object({
+  cpuUsage: z.number(),
+  memUsage: z.number(),
+  totalCpu: z.number(),
+  totalMem: z.number(),
+  maxCpu: z.number(),
+  maxMem: z.number(),
+});
+export type HostShare = z.infer<typeof HostShareSchema>;
+
 export const HostSchema = z.object({
   id: z.number().int().nonnegative(),
   name: z.string(),
@@ -19,6 +36,8 @@ export const HostSchema = z.object({
   /** HOST/VMS/ID: every VM holding capacity on the host. */
   vms: z.array(z.number().int()),
   template: TemplateSchema,
+  /** Absent where the XML had no HOST_SHARE (journaled inputs from before it was read). */
+  share: HostShareSchema.optional(),
 });
 export type Host = z.infer<typeof HostSchema>;
 

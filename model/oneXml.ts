@@ -94,7 +94,21 @@ export function hostFromNode(n: Node): Host {
     cluster: str(n.CLUSTER),
     vms: list<unknown>((n.VMS as Node | undefined)?.ID).map((x) => num(x, undefined, 'HOST/VMS/ID')),
     template: flattenTemplate(n.TEMPLATE),
+    share: hostShare(n.HOST_SHARE),
   });
+}
+
+const SHARE_FIELDS = { cpuUsage: 'CPU_USAGE', memUsage: 'MEM_USAGE', totalCpu: 'TOTAL_CPU', totalMem: 'TOTAL_MEM', maxCpu: 'MAX_CPU', maxMem: 'MAX_MEM' } as const;
+
+/** HOST_SHARE's capacity counters (kept as raw text by the parser); undefined when any is missing. */
+function hostShare(raw: unknown): Host['share'] {
+  const out: Partial<Record<keyof typeof SHARE_FIELDS, number>> = {};
+  for (const [k, tag] of Object.entries(SHARE_FIELDS) as [keyof typeof SHARE_FIELDS, string][]) {
+    const v = optNum(rawElement(raw, tag));
+    if (v === undefined) return undefined;
+    out[k] = v;
+  }
+  return out as Host['share'];
 }
 
 /** A scalar element of a subtree kept as raw text (TEMPLATE, USER_TEMPLATE): its text, CDATA or escaped. */

@@ -1155,7 +1155,7 @@ export class Cloud {
   // scheduler
 
   private hasRoom(h: SimHost, vm: SimVm): boolean {
-    return h.cpuUsage + Math.round(vm.cpu * 100) <= h.totalCpu && h.memUsage + vm.memory * 1024 <= h.totalMem;
+    return h.cpuUsage + Math.round(vm.cpu * 100) <= h.maxCpu && h.memUsage + vm.memory * 1024 <= h.maxMem;
   }
 
   /**

@@ -168,6 +168,18 @@ export class SimHost {
     this.lastMonitored = init.now;
   }
 
+  /**
+   * MAX_CPU / MAX_MEM as oned computes them: TOTAL minus RESERVED_CPU /
+   * RESERVED_MEM from the host template (absolute, or "N%" of TOTAL; negative
+   * overcommits). oned's scheduler places against these.
+   */
+  get maxCpu(): number {
+    return this.totalCpu - reserved(this.template.get('RESERVED_CPU'), this.totalCpu);
+  }
+  get maxMem(): number {
+    return this.totalMem - reserved(this.template.get('RESERVED_MEM'), this.totalMem);
+  }
+
   /** HOST/VMS/ID, ascending. */
   get vms(): number[] {
     return [...this.vmSet].sort((a, b) => a - b);
@@ -242,4 +254,11 @@ export interface SimEvent {
   id: number;
   from: string;
   to: string;
+}
+
+function reserved(text: string | undefined, total: number): number {
+  const m = /^\s*(-?\d+(?:\.\d+)?)\s*(%?)\s*$/.exec(text ?? '');
+  if (!m) return 0;
+  const v = Number(m[1]);
+  return Math.round(m[2] ? (total * v) / 100 : v);
 }

@@ -72,7 +72,7 @@ export function hostXml(host: SimHost, o: HostXmlOptions): string {
     `<CLUSTER_ID>${host.clusterId}</CLUSTER_ID><CLUSTER>${esc(host.cluster)}</CLUSTER>` +
     `<HOST_SHARE><MEM_USAGE>${host.memUsage}</MEM_USAGE><CPU_USAGE>${host.cpuUsage}</CPU_USAGE>` +
     `<TOTAL_MEM>${offline ? 0 : host.totalMem}</TOTAL_MEM><TOTAL_CPU>${offline ? 0 : host.totalCpu}</TOTAL_CPU>` +
-    `<MAX_MEM>${offline ? 0 : host.totalMem}</MAX_MEM><MAX_CPU>${offline ? 0 : host.totalCpu}</MAX_CPU>` +
+    `<MAX_MEM>${offline ? 0 : host.maxMem}</MAX_MEM><MAX_CPU>${offline ? 0 : host.maxCpu}</MAX_CPU>` +
     `<RUNNING_VMS>${vms.length}</RUNNING_VMS><VMS_THREAD>1</VMS_THREAD>${ds}<PCI_DEVICES/>${offline ? '<NUMA_NODES/>' : numa(host)}</HOST_SHARE>` +
     (ids ? `<VMS>${ids}</VMS>` : '<VMS/>') +
     `${host.template.toXml()}${monitoring}</HOST>`

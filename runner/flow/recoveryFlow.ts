@@ -156,8 +156,10 @@ export async function runRecoveryFlow(rec: Recovery, ports: Ports, settings: Flo
     }
 
     const inv = await run(inventory, { hostId: host0.id, source: settings.inventorySource });
-    const plan = await run(select, { host: inv.host, vms: inv.vms, datastores: inv.datastores, options });
+    const plan = await run(select, { host: inv.host, vms: inv.vms, datastores: inv.datastores, options, hosts: inv.hosts });
     for (const s of plan.skipped) log.info(`VM ${s.vmId} (${s.vmName}) left alone: ${s.reason}`, { hostId, vmId: s.vmId });
+    // Not a reason to stop (oned's scheduler decides, and capacity may appear): the operator sees it now, not at the deadline.
+    for (const w of plan.capacity?.wontFit ?? []) log.warn(`VM ${w.vmId} (${w.vmName}) may not fit: ${w.reason}`, { hostId, vmId: w.vmId });
 
     // Actions whose outcome is already journaled are not even looked at again.
     const settled = new Set(rec.vms.filter((v) => v.outcome === 'done' || v.outcome === 'already-done').map((v) => v.vmId as number));
