@@ -124,6 +124,8 @@ export function runnerApi(request: Request) {
     recoveries: (host?: number) => request<{ total: number; recoveries: RecoverySummary[] }>('GET', `v1/recoveries?limit=200${host === undefined ? '' : `&host=${host}`}`),
     recovery: (id: string) => request<RecoveryDetail>('GET', `v1/recoveries/${encodeURIComponent(id)}`),
     release: (id: string) => request<RecoverySummary>('POST', `v1/recoveries/${encodeURIComponent(id)}/release`),
+    /** A dead BMC: the operator confirms the host is off (journaled with who and why); the recovery goes on. */
+    confirmDown: (id: string, reason: string) => request<RecoverySummary>('POST', `v1/recoveries/${encodeURIComponent(id)}/confirm-down`, { reason }),
     demo: () => request<{ enabled: boolean; simUrl?: string }>('GET', 'v1/demo').catch((e: ApiError) => {
       if (e.status === 404) return { enabled: false };
       throw e;

@@ -89,8 +89,12 @@ export function toast(message: string, kind: 'info' | 'success' | 'error' = 'inf
   setTimeout(() => t.remove(), kind === 'error' ? 9000 : 4500);
 }
 
-/** A modal confirmation (native <dialog>: focus stays inside, Escape cancels). */
-export function confirmDialog(opts: { title: string; body: Child; confirm: string; danger?: boolean }): Promise<boolean> {
+/**
+ * A modal confirmation (native <dialog>: focus stays inside, Escape cancels).
+ * `ready`: the confirm button stays disabled until it holds (e.g. a typed
+ * host name), re-checked on every input inside the dialog.
+ */
+export function confirmDialog(opts: { title: string; body: Child; confirm: string; danger?: boolean; ready?: () => boolean; focus?: HTMLElement }): Promise<boolean> {
   return new Promise((resolve) => {
     const titleId = nextId('dlg');
     const ok = h('button', { type: 'button', class: `btn ${opts.danger ? 'btn-danger' : 'btn-primary'}`, text: opts.confirm });
@@ -99,19 +103,22 @@ export function confirmDialog(opts: { title: string; body: Child; confirm: strin
       h('h2', { id: titleId, text: opts.title }),
       h('div', { class: 'dialog-body' }, opts.body),
       h('div', { class: 'dialog-actions' }, cancel, ok));
+    const check = () => (ok.disabled = opts.ready ? !opts.ready() : false);
     const done = (v: boolean) => {
       dlg.close();
       dlg.remove();
       resolve(v);
     };
-    ok.addEventListener('click', () => done(true));
+    ok.addEventListener('click', () => !ok.disabled && done(true));
     cancel.addEventListener('click', () => done(false));
+    dlg.addEventListener('input', check);
     dlg.addEventListener('cancel', (e) => {
       e.preventDefault();
       done(false);
     });
+    check();
     document.body.appendChild(dlg);
     dlg.showModal();
-    cancel.focus();
+    (opts.focus ?? cancel).focus();
   });
 }

@@ -2,7 +2,7 @@
 // from the runner's event stream without a reload.
 import { api, currentSession, type RecoveryDetail, type RecoverySummary } from './api';
 import { confirmDialog, h, replace, toast } from './dom';
-import { fenceVerdict, recoveryVerdict, STEP_LABEL, stepVerdict, visibleSteps, vmRows } from '../../model/recoveryDisplay';
+import { confirmDownPhrase, confirmDownTyped, fenceVerdict, recoveryVerdict, STEP_LABEL, stepVerdict, visibleSteps, vmRows } from '../../model/recoveryDisplay';
 import { chip, duration, fullTime, outcomeKind, recoveryChip, verdictChip, when } from './format';
 import { onLive, onLiveReset } from './live';
 import type { Route, View } from './router';
@@ -125,14 +125,18 @@ function operatorBox(d: RecoveryDetail): Node | null {
       }
     } },
   }, 'Release…');
-  const roNote = admin ? null : h('p', { class: 'hint', text: 'Only members of the oneadmin group can release.' });
+  const confirmDown = h('button', {
+    type: 'button', class: 'btn btn-danger', id: 'confirm-down', disabled: !admin,
+    on: { click: () => void confirmDownDialog(d) },
+  }, 'Confirm host is down…');
+  const roNote = admin ? null : h('p', { class: 'hint', text: 'Only members of the oneadmin group can release or confirm a host down.' });
   const hostLink = (tab: string, text: string) => (d.hostId === undefined ? text : h('a', { href: `#/hosts/${d.hostId}/${tab}`, text }));
   if (d.status === 'held') {
     return h('div', { class: 'note note-warning operator', role: 'note' },
       h('h3', null, 'Held: waiting for an operator'),
       h('p', null, d.reason ?? 'The recovery is held.'),
-      h('p', null, 'No VM has been touched. Release lets it go on: fence the host, then recover its VMs.'),
-      h('div', { class: 'actions' }, release), roNote);
+      h('p', null, 'No VM has been touched. Release lets it go on: fence the host, then recover its VMs. If the host is known to be off and its BMC is dead, confirm it is down instead.'),
+      h('div', { class: 'actions' }, release, confirmDown), roNote);
   }
   if (d.status === 'fence-failed') {
     return h('div', { class: 'note note-error operator', role: 'note' },
@@ -143,13 +147,42 @@ function operatorBox(d: RecoveryDetail): Node | null {
         h('li', null, 'Check the BMC credentials and FENCE_IP of this host: ', hostLink('settings', 'HA settings'), '.'),
         h('li', null, 'Run a fence test until the BMC answers: ', hostLink('fence-test', 'Fence test'), '.'),
         h('li', null, 'Release to retry fencing and then the recovery.'),
-        h('li', null, 'If you powered the host off yourself and want to recover without fencing, set Fencing to Off for this host first, then release.')),
-      h('div', { class: 'actions' }, release), roNote);
+        h('li', null, 'If the BMC is dead and you know the host is off (you checked it on site, pulled its power), confirm it is down: oneha records who and why, and recovers its VMs without fencing.')),
+      h('div', { class: 'actions' }, release, confirmDown), roNote);
   }
   if (d.status === 'failed') {
     return h('div', { class: 'note note-error operator', role: 'note' }, h('h3', null, 'The recovery failed'), h('p', null, d.reason ?? 'See the failed step below.'));
   }
   return null;
+}
+
+/**
+ * A dead BMC: the operator confirms the host is off, typing its name (the
+ * runner journals who, why and when, then recovers without fencing).
+ */
+async function confirmDownDialog(d: RecoveryDetail): Promise<void> {
+  const phrase = confirmDownPhrase(d);
+  const reason = h('textarea', { id: 'confirm-down-reason', rows: 2, maxLength: 500, placeholder: 'e.g. power cables pulled, checked on site' });
+  const typed = h('input', { id: 'confirm-down-name', type: 'text', autocomplete: 'off', spellcheck: false });
+  const ok = await confirmDialog({
+    title: `Confirm ${hostLabel(d)} is down?`,
+    body: [
+      h('p', null, 'oneha will recover this host\'s VMs without fencing it. If the host is in fact still running, its VMs will run twice and their disks may be corrupted.'),
+      h('label', { for: 'confirm-down-reason', text: 'How do you know it is off?' }), reason,
+      h('label', { for: 'confirm-down-name' }, 'Type the host\'s name, ', h('code', { text: phrase }), ', to confirm'), typed,
+    ],
+    confirm: 'Confirm down and recover',
+    danger: true,
+    ready: () => confirmDownTyped(d, typed.value) && reason.value.trim() !== '',
+    focus: reason,
+  });
+  if (!ok) return;
+  try {
+    await api.confirmDown(d.id, reason.value.trim());
+    toast(`${hostLabel(d)} confirmed down: recovery ${d.id} goes on.`, 'success');
+  } catch (e) {
+    toast(`Not confirmed: ${(e as Error).message}`, 'error');
+  }
 }
 
 function timeline(d: RecoveryDetail): Node {
@@ -202,10 +235,13 @@ function vmTable(d: RecoveryDetail): Node {
   const rows = vmRows(d);
   if (!rows.length) return h('p', { class: 'muted', text: d.plan ? 'The host had no VM to recover.' : 'The host\'s VMs are listed once oned has been read.' });
   return h('table', { class: 'simple', id: 'vm-outcomes' },
-    h('thead', null, h('tr', null, ['VM', 'Name', 'State', 'Action', 'Outcome', 'Detail / reason', 'Tries'].map((t) => h('th', { scope: 'col', text: t })))),
+    h('thead', null, h('tr', null, ['VM', 'Name', 'State', 'Action', 'Outcome', 'Verified', 'Runs on', 'Time to running', 'Detail / reason', 'Tries'].map((t) => h('th', { scope: 'col', text: t })))),
     h('tbody', null, rows.map((r) => h('tr', { 'data-vm': r.id },
       h('td', { text: String(r.id) }), h('td', { text: r.name }), h('td', { text: r.state }), h('td', { text: r.op }),
-      h('td', { class: 'vm-outcome' }, chip(r.outcome, outcomeKind(r.outcome))), h('td', { class: 'wrap', text: r.detail }), h('td', { text: r.tries })))));
+      h('td', { class: 'vm-outcome' }, chip(r.outcome, outcomeKind(r.outcome))),
+      h('td', { class: 'vm-check' }, r.check === '—' ? '—' : chip(r.check, outcomeKind(r.check))),
+      h('td', { class: 'vm-runs-on', text: r.runsOn }), h('td', { class: 'vm-to-running', text: r.toRunning }),
+      h('td', { class: 'wrap vm-detail', text: r.detail }), h('td', { text: r.tries })))));
 }
 
 function renderDetail(d: RecoveryDetail): Node {

@@ -1,21 +1,26 @@
 // High Availability → Recoveries: every recovery the runner journaled, and
 // the selected one live (refreshed every 2 s while it runs): its steps with
 // durations, the fencing evidence and attempts, each VM's outcome, a reason
-// for every VM not recovered, and Release for a held or fence-failed one.
+// for every VM not recovered (each VM's place and time to running, live, or
+// why it is stuck in oned's words), and, for a held or fence-failed one,
+// Release and confirm-down (behind the host's name, typed).
 import React, { useCallback, useEffect, useState } from 'react';
 import {
-  Alert, AlertTitle, Box, Button, Card, CardContent, CardHeader, Stack, Table, TableBody, TableCell, TableContainer,
-  TableHead, TableRow, Typography,
+  Alert, AlertTitle, Box, Button, Card, CardContent, CardHeader, Dialog, DialogActions, DialogContent, DialogContentText,
+  DialogTitle, Stack, Table, TableBody, TableCell, TableContainer, TableHead, TableRow, TextField, Typography,
 } from '@mui/material';
 import { StatusTag } from '@ComponentsModule';
 import type { RecoveryDetail, RecoverySummary } from '../src/api';
-import { fenceVerdict, outcomeVerdict, recoveryVerdict, STEP_LABEL, stepVerdict, visibleSteps, vmRows } from '../../model/recoveryDisplay';
+import {
+  confirmDownPhrase, confirmDownTyped, fenceVerdict, outcomeVerdict, recoveryVerdict, STEP_LABEL, stepVerdict, visibleSteps, vmRows, waitsForOperator,
+} from '../../model/recoveryDisplay';
 import { duration, fullTime, when } from '../../model/timeFormat';
 import { hostPageLink } from './HaHosts';
 import { useT } from './i18n';
 import { runner, unreachableAdvice, type RunnerLink } from './runner';
 
 const ACTIVE = new Set(['received', 'running', 'held', 'fence-failed']);
+const hostLabel = (d: RecoveryDetail) => d.hostName ?? (d.hostId === undefined ? '' : `#${d.hostId}`);
 
 export function HaRecoveries(): React.ReactElement {
   const t = useT();
@@ -25,6 +30,7 @@ export function HaRecoveries(): React.ReactElement {
   const [detail, setDetail] = useState<RecoveryDetail>();
   const [error, setError] = useState<string>();
   const [note, setNote] = useState<string>();
+  const [confirming, setConfirming] = useState<RecoveryDetail>();
 
   const load = useCallback(async () => {
     try {
@@ -61,6 +67,18 @@ export function HaRecoveries(): React.ReactElement {
     }
   };
 
+  const confirmDown = async (d: RecoveryDetail, reason: string) => {
+    if (!link) return;
+    setConfirming(undefined);
+    try {
+      await link.api.confirmDown(d.id, reason);
+      setNote(`${hostLabel(d)} ${t('confirmed down')}: ${t('the recovery goes on')} (${d.id})`);
+      await load();
+    } catch (e) {
+      setNote(`${t('Not confirmed')}: ${(e as Error).message}`);
+    }
+  };
+
   return (
     <Box data-cy="oneha-recoveries" sx={{ p: 1 }}>
       <Typography variant="h5" sx={{ mb: 2 }}>{t('High Availability')}: {t('Recoveries')}</Typography>
@@ -90,25 +108,61 @@ export function HaRecoveries(): React.ReactElement {
           </Table>
         </TableContainer>
       )}
-      {note && <Typography variant="body2" sx={{ mt: 2 }}>{note}</Typography>}
-      {detail && <Detail d={detail} canRelease={!!link?.session.admin} onRelease={() => void release(detail)} />}
+      {note && <Typography variant="body2" sx={{ mt: 2 }} data-cy="oneha-note">{note}</Typography>}
+      {detail && <Detail d={detail} canRelease={!!link?.session.admin} onRelease={() => void release(detail)} onConfirmDown={() => setConfirming(detail)} />}
+      {confirming && <ConfirmDown d={confirming} onCancel={() => setConfirming(undefined)} onConfirm={(reason) => void confirmDown(confirming, reason)} />}
     </Box>
   );
 }
 
-function Detail({ d, canRelease, onRelease }: { d: RecoveryDetail; canRelease: boolean; onRelease: () => void }): React.ReactElement {
+/** A dead BMC: the operator says how they know the host is off and types its name; the runner journals who, why and when. */
+function ConfirmDown({ d, onCancel, onConfirm }: { d: RecoveryDetail; onCancel: () => void; onConfirm: (reason: string) => void }): React.ReactElement {
+  const t = useT();
+  const [reason, setReason] = useState('');
+  const [typed, setTyped] = useState('');
+  const ready = confirmDownTyped(d, typed) && reason.trim() !== '';
+  return (
+    <Dialog open onClose={onCancel} data-cy="oneha-confirm-down-dialog" maxWidth="sm" fullWidth>
+      <DialogTitle>{`${t('Confirm host is down')}: ${hostLabel(d)}`}</DialogTitle>
+      <DialogContent>
+        <DialogContentText sx={{ mb: 2 }}>
+          {t('oneha will recover this host\'s VMs without fencing it. If the host is in fact still running, its VMs will run twice and their disks may be corrupted.')}
+        </DialogContentText>
+        <TextField fullWidth multiline minRows={2} sx={{ mb: 2 }} label={t('How do you know it is off?')} value={reason}
+          placeholder="power cables pulled, checked on site" onChange={(e: React.ChangeEvent<HTMLInputElement>) => setReason(e.target.value)}
+          inputProps={{ maxLength: 500, 'data-cy': 'oneha-confirm-down-reason' }} />
+        <TextField fullWidth label={`${t('Type the host name to confirm')}: ${confirmDownPhrase(d)}`} value={typed} autoComplete="off"
+          onChange={(e: React.ChangeEvent<HTMLInputElement>) => setTyped(e.target.value)} inputProps={{ 'data-cy': 'oneha-confirm-down-name' }} />
+      </DialogContent>
+      <DialogActions>
+        <Button onClick={onCancel}>{t('Cancel')}</Button>
+        <Button color="error" variant="contained" disabled={!ready} onClick={() => onConfirm(reason.trim())} data-cy="oneha-confirm-down-submit">
+          {t('Confirm down and recover')}
+        </Button>
+      </DialogActions>
+    </Dialog>
+  );
+}
+
+function Detail({ d, canRelease, onRelease, onConfirmDown }: { d: RecoveryDetail; canRelease: boolean; onRelease: () => void; onConfirmDown: () => void }): React.ReactElement {
   const t = useT();
   return (
     <Card sx={{ mt: 2 }} data-cy="oneha-recovery-detail" data-status={d.status}>
       <CardHeader title={`${t('Recovery')} ${d.id}: ${d.hostName ?? ''}`}
         subheader={`${d.status}${ACTIVE.has(d.status) ? ` · ${t('live')}` : ''} · ${t('received')} ${fullTime(d.receivedAt)}`} />
       <CardContent>
-        {(d.status === 'held' || d.status === 'fence-failed') && (
-          <Alert severity="warning" sx={{ mb: 2 }} data-cy="oneha-operator"
-            action={<Button color="inherit" disabled={!canRelease} onClick={onRelease} data-cy="oneha-release">{t('Release')}</Button>}>
+        {waitsForOperator(d.status) && (
+          <Alert severity={d.status === 'held' ? 'warning' : 'error'} sx={{ mb: 2 }} data-cy="oneha-operator"
+            action={(
+              <Stack direction="row" gap={1}>
+                <Button color="inherit" disabled={!canRelease} onClick={onRelease} data-cy="oneha-release">{t('Release')}</Button>
+                <Button color="inherit" disabled={!canRelease} onClick={onConfirmDown} data-cy="oneha-confirm-down">{t('Confirm host is down')}</Button>
+              </Stack>
+            )}>
             <AlertTitle>{d.status === 'held' ? t('Held: waiting for an operator') : t('Fencing failed')}</AlertTitle>
             {d.reason ?? ''} {d.status === 'fence-failed' ? t('Check the BMC credentials and FENCE_IP, run a fence test, then release to retry.') : t('No VM has been touched.')}
-            {!canRelease && ` ${t('Only members of the oneadmin group can release.')}`}
+            {` ${t('If the BMC is dead and you know the host is off, confirm it is down: its VMs are recovered without fencing.')}`}
+            {!canRelease && ` ${t('Only members of the oneadmin group can release or confirm a host down.')}`}
           </Alert>
         )}
         <Typography variant="subtitle1">{t('Steps')}</Typography>
@@ -135,14 +189,17 @@ function Detail({ d, canRelease, onRelease }: { d: RecoveryDetail; canRelease: b
         )}
         <Typography variant="subtitle1">{t('VMs')}</Typography>
         <Table size="small" data-cy="oneha-vms">
-          <TableHead><TableRow>{['VM', 'State', 'Operation', 'Outcome', 'Detail', 'Tries'].map((c) => <TableCell key={c}>{t(c)}</TableCell>)}</TableRow></TableHead>
+          <TableHead><TableRow>{['VM', 'State', 'Operation', 'Outcome', 'Verified', 'Runs on', 'Time to running', 'Detail', 'Tries'].map((c) => <TableCell key={c}>{t(c)}</TableCell>)}</TableRow></TableHead>
           <TableBody>
             {vmRows(d).map((v) => (
-              <TableRow key={v.id}>
+              <TableRow key={v.id} data-cy={`oneha-vm-${v.id}`}>
                 <TableCell>{`${v.name} (#${v.id})`}</TableCell>
                 <TableCell>{v.state}</TableCell>
                 <TableCell>{v.op}</TableCell>
                 <TableCell><StatusTag title={v.outcome} statusColor={outcomeVerdict(v.outcome)} /></TableCell>
+                <TableCell data-cy="oneha-vm-check">{v.check === '—' ? '—' : <StatusTag title={v.check} statusColor={outcomeVerdict(v.check)} />}</TableCell>
+                <TableCell data-cy="oneha-vm-runs-on">{v.runsOn}</TableCell>
+                <TableCell data-cy="oneha-vm-to-running">{v.toRunning}</TableCell>
                 <TableCell>{v.detail}</TableCell>
                 <TableCell>{v.tries}</TableCell>
               </TableRow>

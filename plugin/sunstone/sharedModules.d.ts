@@ -6,7 +6,8 @@ declare module '@mui/material' {
   type C = ComponentType<any>;
   export const Alert: C, AlertTitle: C, Box: C, Button: C, Card: C, CardContent: C, CardHeader: C, Chip: C, CircularProgress: C,
     FormControlLabel: C, Grid: C, Link: C, MenuItem: C, Paper: C, Stack: C, Switch: C, Table: C, TableBody: C, TableCell: C,
-    TableContainer: C, TableHead: C, TableRow: C, TextField: C, Tooltip: C, Typography: C, Divider: C;
+    TableContainer: C, TableHead: C, TableRow: C, TextField: C, Tooltip: C, Typography: C, Divider: C,
+    Dialog: C, DialogActions: C, DialogContent: C, DialogContentText: C, DialogTitle: C;
 }
 declare module '@ProvidersModule' {
   export function useTranslation(): { translate: (word: string, values?: unknown) => string };

@@ -137,7 +137,9 @@ export async function runRecoveryFlow(rec: Recovery, ports: Ports, settings: Flo
       }
       let methods: FenceMethod[] = [];
       try {
-        if (options.fencing) methods = hooks.fenceMethods(host);
+        // Confirmed down: no agent runs, so fence settings that cannot be used (the reason the BMC
+        // never answered, often) do not stand in the way of the operator's confirmation.
+        if (options.fencing && !rec.confirmedDown) methods = hooks.fenceMethods(host);
       } catch (e) {
         return await status('fence-failed', `fence settings of host ${host.name} are invalid, no VM touched: ${describeError(e)}`);
       }

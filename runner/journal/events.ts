@@ -2,6 +2,7 @@
 // fold of its events. Events are written (and fsync'd) before the next step
 // starts, so a crash at any point leaves enough to resume without acting twice.
 import * as z from 'zod';
+import { WAITING_FOR_OPERATOR } from '../../model/recoveryDisplay';
 
 export const StepNameSchema = z.enum(['decode', 'wait', 'fence', 'inventory', 'select', 'recover', 'verify', 'finish']);
 export type StepName = z.infer<typeof StepNameSchema>;
@@ -153,7 +154,7 @@ function lastRunning(r: Recovery, step: StepName): StepRecord | undefined {
 
 export const FINAL_STATUSES: ReadonlySet<RecoveryStatus> = new Set(['rejected', 'came-back', 'completed', 'degraded', 'failed', 'skipped']);
 /** Statuses that wait for an operator: not resumed by a restart. */
-export const WAITING_STATUSES: ReadonlySet<RecoveryStatus> = new Set(['held', 'fence-failed']);
+export const WAITING_STATUSES: ReadonlySet<RecoveryStatus> = new Set<RecoveryStatus>(WAITING_FOR_OPERATOR);
 
 /**
  * What runs of `step` that never ended journaled (Progress.commit), oldest

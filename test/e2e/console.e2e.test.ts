@@ -20,8 +20,9 @@ const api = async (method: string, path: string) => {
   const res = await fetch(`${demo.runnerUrl}${path}`, { method, headers: { authorization: `Bearer ${demo.token}` } });
   return res.json() as Promise<any>;
 };
+// A recovery ends when its VMs run (verify): on a loaded machine that takes minutes, so a generous deadline.
 const settled = (hostId: number) => async () => {
-  for (let i = 0; i < 200; i++) {
+  for (const end = Date.now() + 150_000; Date.now() < end;) {
     const r = (await api('GET', `/v1/recoveries?host=${hostId}`)).recoveries.find((x: { status: string }) => !['running', 'received'].includes(x.status));
     if (r) return r;
     await new Promise((ok) => setTimeout(ok, 250));
@@ -70,6 +71,31 @@ describe('the runner\'s page (Chromium, three window sizes)', () => {
     expect(await page.textContent('.detail')).toMatch(/command exited 0/); // the evidence
   });
 
+  it('each VM\'s verify columns: where it runs and after how long, or why it is stuck with oned\'s text', async () => {
+    const r = await settled(1)();
+    const detail = await api('GET', `/v1/recoveries/${r.id}`);
+    await page.goto(`${demo.runnerUrl}/plugin/#/recoveries/${r.id}`);
+    await page.waitForSelector('#vm-outcomes tbody tr');
+    const rows = await page.$$eval('#vm-outcomes tbody tr', (trs) => trs.map((tr) => ({
+      vm: Number(tr.getAttribute('data-vm')),
+      check: tr.querySelector('.vm-check')?.textContent, runsOn: tr.querySelector('.vm-runs-on')?.textContent,
+      toRunning: tr.querySelector('.vm-to-running')?.textContent, detail: tr.querySelector('.vm-detail')?.textContent,
+    })));
+    const verified = (detail.vms as Array<{ vmId: number; verify?: { result: string; hostId?: number; hostName?: string; oned?: string } }>).filter((v) => v.verify);
+    expect(verified.length).toBeGreaterThan(0);
+    for (const v of verified) {
+      const row = rows.find((x) => x.vm === v.vmId)!;
+      expect(row.check, `VM ${v.vmId}`).toBe(v.verify!.result);
+      if (v.verify!.result === 'running') {
+        expect(row.runsOn).toBe(`${v.verify!.hostName} (#${v.verify!.hostId})`);
+        expect(v.verify!.hostId).not.toBe(1);
+        expect(row.toRunning).toMatch(/^\d+(\.\d+)? (ms|s|min)/);
+      } else if (v.verify!.result === 'stuck' && v.verify!.oned) {
+        expect(row.detail).toContain(`oned: "${v.verify!.oned}"`);
+      }
+    }
+  });
+
   it('a fence-failed recovery is red everywhere and lists the VMs that are down, with their state from oned', async () => {
     expect((await rpc(demo.simUrl, 'one.host.update', [0, 'ONEHA_FENCE_AGENT = "fence_ipmilan"\nONEHA_FENCE_OPTIONS = "lanplus=1 passwd=oops"', 1]))[0]).toBe(true);
     await fetch(`${demo.controlUrl}/hosts/0/fail`, { method: 'POST' });
@@ -92,6 +118,33 @@ describe('the runner\'s page (Chromium, three window sizes)', () => {
     expect(await page.textContent('dialog.dialog[open]')).toMatch(/power it off through its BMC/);
     expect(await page.getAttribute('dialog.dialog[open] button:has-text("Release")', 'class')).toMatch(/danger/);
     await page.click('dialog.dialog[open] button:has-text("Cancel")');
+  });
+
+  it('a dead BMC: "Confirm host is down" asks why and the host\'s name typed exactly; the recovery goes on with the operator\'s word as evidence', async () => {
+    const r = (await api('GET', '/v1/recoveries?host=0')).recoveries[0];
+    expect(r.status).toBe('fence-failed');
+    await page.goto(`${demo.runnerUrl}/plugin/#/recoveries/${r.id}`);
+    await page.click('#confirm-down');
+    const dlg = 'dialog.dialog[open]';
+    await page.waitForSelector(`${dlg}:has-text("Confirm kvm-node-01 (#0) is down?")`);
+    const submit = `${dlg} button:has-text("Confirm down and recover")`;
+    expect(await page.getAttribute(submit, 'class')).toMatch(/danger/);
+    expect(await page.isDisabled(submit)).toBe(true);
+    await page.fill('#confirm-down-reason', 'power cables pulled, checked on site');
+    expect(await page.isDisabled(submit)).toBe(true); // the name is not typed yet
+    await page.fill('#confirm-down-name', 'kvm-node-02');
+    expect(await page.isDisabled(submit)).toBe(true); // another host's name
+    expect((await api('GET', `/v1/recoveries/${r.id}`)).status).toBe('fence-failed');
+    await page.fill('#confirm-down-name', 'kvm-node-01');
+    expect(await page.isDisabled(submit)).toBe(false);
+    await page.click(submit);
+    await page.waitForSelector('.toast:has-text("confirmed down")');
+    const done = await settled(0)();
+    expect(done.id).toBe(r.id);
+    expect(['completed', 'degraded']).toContain(done.status);
+    await page.waitForSelector('#fence-outcome:has-text("CONFIRMED DOWN")', { timeout: 30_000 });
+    expect(await page.textContent('.detail')).toMatch(/confirmed by oneadmin at .*: power cables pulled, checked on site/);
+    expect(await page.$('#confirm-down')).toBeNull(); // offered only while the recovery waits for an operator
   });
 
   it('no sideways overflow at 1440×900, 1024×768 and 900 px, even with a fence command path; times are 24 h', async () => {
