@@ -12,6 +12,7 @@ import type { Journal } from './journal/journal';
 import type { JsonLogger } from './log';
 import type { Metrics } from './metrics';
 import type { OneClient } from './one/client';
+import type { OnedProbe } from './onedView';
 
 import type { SecretStore } from './fence/secrets';
 import type { FenceTestResult } from './fence/fenceTest';
@@ -19,7 +20,10 @@ import type { FenceTestResult } from './fence/fenceTest';
 export interface RunnerContext {
   config: Config;
   version: string;
+  /** oned for the API's reads and operator actions: sockets of its own, apart from the flows'. */
   one: OneClient;
+  /** oned's reachability as GET /v1/status shows it, never awaited on a request. */
+  onedProbe: OnedProbe;
   journal: Journal;
   manager: FlowManager;
   bus: EventBus;

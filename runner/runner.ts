@@ -25,6 +25,7 @@ import type { JournalStore } from './journal/store';
 import { JsonLogger, stdoutSink, type LogSink } from './log';
 import { Metrics } from './metrics';
 import { OneClient } from './one/client';
+import { OnedProbe } from './onedView';
 import { resolveEndpoint, resolveSession } from './one/credentials';
 import { mkdirSync } from 'node:fs';
 
@@ -78,17 +79,28 @@ export function flowSettings(config: Config): FlowSettings {
   };
 }
 
+/**
+ * Sockets to oned: the flows' and the API reads' (status probe, host pool,
+ * operator actions) are separate pools, so a burst of recoveries cannot make
+ * the console wait for a socket, nor a slow read hold up a recovery. 12 in
+ * all, under oned's MAX_CONN (15) with room for its other clients.
+ */
+const FLOW_SOCKETS = 9;
+const READ_SOCKETS = 3;
+
 function oneClientFor(config: Config): { one: OneClient; origin: string } {
   const endpoint = resolveEndpoint(config.one.endpoint);
   const session = resolveSession(config.one.authFile);
   return {
-    one: new OneClient({ endpoint: endpoint.value, session: session.value, timeoutMs: config.one.timeoutMs }),
+    one: new OneClient({ endpoint: endpoint.value, session: session.value, timeoutMs: config.one.timeoutMs, maxSockets: FLOW_SOCKETS }),
     origin: `oned ${endpoint.value} (from ${endpoint.source}), credentials from ${session.source}`,
   };
 }
 
 export class Runner {
   readonly ctx: RunnerContext;
+  /** The flows' oned client (ctx.one, for the API, has sockets of its own). */
+  private readonly flowsOne: OneClient;
   readonly app: ReturnType<typeof createApp>;
   private server?: ServerType;
   /** Aborted by stop(): ends the background loops and their pending sleeps. */
@@ -108,6 +120,8 @@ export class Runner {
     };
     const log = new JsonLogger(opts.logSink ?? stdoutSink, {}, { values: secretValues }, () => clock.now());
     const { one, origin } = opts.one ? { one: opts.one, origin: `oned ${opts.one.endpoint} (client given by the caller)` } : oneClientFor(config);
+    this.flowsOne = one;
+    const reads = one.withOwnSockets(READ_SOCKETS);
     mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
     const store: JournalStore = opts.journalStore ?? (config.journal.store === 'opennebula'
       ? new DocumentJournalStore(one, config.journal.documentType)
@@ -136,7 +150,7 @@ export class Runner {
     }, massBrake, disarm);
     const fenceTests = new Map<number, Awaited<ReturnType<typeof runFenceTest>>>();
     this.ctx = {
-      config, version: VERSION, one, journal, manager, bus, metrics, fence, fenceMethods, secrets, fenceTests,
+      config, version: VERSION, one: reads, onedProbe: new OnedProbe(() => reads.systemVersion(), () => clock.now()), journal, manager, bus, metrics, fence, fenceMethods, secrets, fenceTests,
       runFenceTest: async (host) => {
         let methods;
         try {
@@ -190,6 +204,8 @@ export class Runner {
   /** Leadership checks, reconciliation (now, then periodically) and scheduled fence tests, on the runner's clock. */
   startBackground(): void {
     const { ctx, config } = this;
+    // The first GET /v1/status has an answer to show.
+    void ctx.onedProbe.refresh();
     this.every(config.leaderCheckSeconds, async () => {
       if (!(await this.checkLeader())) return;
       // A disarm that expired releases what it held, within one leader check.
@@ -219,7 +235,7 @@ export class Runner {
     const was = ctx.manager.isLeader;
     let leader = was;
     try {
-      const raft = await ctx.one.zoneRaftStatus();
+      const raft = await this.flowsOne.zoneRaftStatus();
       leader = raft.state === 0 || raft.state === 3;
     } catch (e) {
       ctx.log.warn(`cannot read raft status (${describeError(e)}); keeping leader=${was}`);
@@ -244,7 +260,7 @@ export class Runner {
   }
 
   async fenceTestAll(): Promise<void> {
-    const hosts = await this.ctx.one.hostPoolInfo();
+    const hosts = await this.flowsOne.hostPoolInfo();
     for (const h of hosts) if (hostHaSettings(h).enabled) await this.ctx.runFenceTest(h);
   }
 

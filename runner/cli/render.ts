@@ -45,12 +45,20 @@ export function renderDisarm(d: DisarmState, now = Date.now()): string {
   ]);
 }
 
+/** The runner's last look at oned, with its age (the runner answers status without waiting on oned). */
+function onedLine(o: StatusView['oned']): string {
+  const seen = o.reachable === undefined ? 'not checked yet' : o.reachable ? `reachable, OpenNebula ${o.version}` : `UNREACHABLE: ${o.error}`;
+  const age = o.checkedAgoSeconds === undefined ? '' : ` (${duration(o.checkedAgoSeconds * 1000)} ago)`;
+  const checking = o.checkingForSeconds !== undefined && o.checkingForSeconds >= 1 ? `; no answer to the check under way for ${duration(o.checkingForSeconds * 1000)}` : '';
+  return `${seen}${age}${checking}`;
+}
+
 export function renderStatus(s: StatusView, now = Date.now()): string {
   const parts = [section('ONEHA RUNNER', [
     ['version', s.version],
     ['uptime', duration(s.uptimeSeconds * 1000)],
     ['leader', s.leader ? 'yes (acts on failures)' : 'no (flows wait for the leader)'],
-    ['oned', `${s.oned.endpoint} ${s.oned.reachable ? `reachable, OpenNebula ${s.oned.version}` : `UNREACHABLE: ${s.oned.error}`}`],
+    ['oned', `${s.oned.endpoint} ${onedLine(s.oned)}`],
     ['journal', s.journal],
     ['flows', `${s.flows.running} running, ${s.flows.queued} queued`],
     ['mass brake', s.massFailureBrake ? 'TRIPPED: new recoveries are held' : 'off'],

@@ -227,6 +227,8 @@ export function hostsRoutes(ctx: RunnerContext) {
       let hosts: Host[];
       try {
         hosts = await pools.read(readsAs(c.get('principal')));
+        // A slow oned is answered from the last pool read (hostPool.ts): how old it is.
+        c.header('age', String(pools.ageSeconds(readsAs(c.get('principal')))));
         await warmAgentMetadata(ctx, hosts);
       } catch (e) {
         return onedError(c, e, undefined, !!readsAs(c.get('principal')));

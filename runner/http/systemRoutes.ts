@@ -18,13 +18,9 @@ export const DisarmBody = z.object({
 }).strict();
 export const ArmBody = z.object({ hostId: z.number().int().nonnegative().optional() }).strict();
 
-export async function runnerStatus(ctx: RunnerContext) {
-  let oned: { reachable: boolean; version?: string; error?: string };
-  try {
-    oned = { reachable: true, version: await ctx.one.systemVersion() };
-  } catch (e) {
-    oned = { reachable: false, error: describeError(e) };
-  }
+/** Everything from memory: oned's part is the last probe's answer with its age (runner/onedView.ts), never a call on this request. */
+export function runnerStatus(ctx: RunnerContext) {
+  const oned = ctx.onedProbe.view();
   const waiting = ctx.journal.list().filter((r) => r.status === 'held' || r.status === 'fence-failed');
   return {
     version: ctx.version,
@@ -65,7 +61,7 @@ export function metricsRoutes(ctx: RunnerContext) {
 export function systemRoutes(ctx: RunnerContext) {
   const { api } = ctx;
   api.add({ method: 'get', path: '/healthz', auth: 'none', summary: 'Liveness: the runner answers.' });
-  api.add({ method: 'get', path: '/v1/status', auth: 'read', summary: 'Runner health, leadership, oned reachability, flows in progress, recoveries waiting for an operator.' });
+  api.add({ method: 'get', path: '/v1/status', auth: 'read', summary: 'Runner health, leadership, oned reachability (the last probe\'s answer and its age: never waits on oned), flows in progress, recoveries waiting for an operator.' });
   const audit = auditFor(ctx);
   api.add({ method: 'get', path: '/v1/openapi.json', auth: 'none', summary: 'This document.' });
   api.add({ method: 'post', path: '/v1/disarm', auth: 'admin', body: DisarmBody, summary: 'Maintenance: no new recovery for a host (or all) until the expiry.' });
@@ -86,7 +82,7 @@ export function systemRoutes(ctx: RunnerContext) {
 
   return new Hono<AuthEnv>()
     .get('/healthz', (c) => c.json({ ok: true }))
-    .get('/v1/status', requireRead, async (c) => c.json(await runnerStatus(ctx)))
+    .get('/v1/status', requireRead, (c) => c.json(runnerStatus(ctx)))
     .get('/v1/openapi.json', (c) => c.json(api.document(ctx.version)))
     .post('/v1/disarm', requireAdmin, jsonBody(DisarmBody), (c) => {
       const b = c.get('body' as never) as z.output<typeof DisarmBody>;

@@ -30,6 +30,11 @@ export class OneClient implements OneApi {
     this.endpoint = opts.endpoint;
   }
 
+  /** The same oned and credentials over sockets of its own: the runner's reads cannot starve its flows, nor the reverse. */
+  withOwnSockets(maxSockets: number): OneClient {
+    return new OneClient({ endpoint: this.endpoint, session: this.session, timeoutMs: this.timeoutMs }, this.transport.withOwnSockets(maxSockets));
+  }
+
   /** Another client for the same oned with other credentials (UI sign-in). */
   as(session: string): OneClient {
     return new OneClient({ endpoint: this.endpoint, session, timeoutMs: this.timeoutMs }, this.transport);

@@ -115,7 +115,7 @@ export class XmlRpcTransport {
   private readonly url: URL;
   private readonly request: typeof http.request;
 
-  constructor(endpoint: string, maxSockets: number) {
+  constructor(private readonly endpoint: string, maxSockets: number) {
     this.url = new URL(endpoint);
     const secure = this.url.protocol === 'https:';
     this.agent = new (secure ? https.Agent : http.Agent)({ keepAlive: true, maxSockets });
@@ -163,6 +163,11 @@ export class XmlRpcTransport {
       });
       req.end(body);
     });
+  }
+
+  /** The same kind of transport to the same oned with sockets of its own (a pool that other work cannot exhaust). */
+  withOwnSockets(maxSockets: number): XmlRpcTransport {
+    return new (this.constructor as new (endpoint: string, maxSockets: number) => XmlRpcTransport)(this.endpoint, maxSockets);
   }
 
   close(): void {

@@ -12,7 +12,7 @@ export interface RunnerHandle {
   env: Record<string, string>;
   /** Hosts fenced, one line per fence command run. */
   fenced(): string[];
-  api(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; json: any; text: string }>;
+  api(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; json: any; text: string; headers: Headers }>;
   restart(): Promise<void>;
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
@@ -59,7 +59,7 @@ export async function startRunner(simUrl: string, config: object = {}, opts: { d
       try {
         json = JSON.parse(text);
       } catch { /* not JSON */ }
-      return { status: res.status, json, text };
+      return { status: res.status, json, text, headers: res.headers };
     },
     async restart() {
       h.proc = await start();
