@@ -12,6 +12,7 @@ import { HOST_STATES, LCM_STATES, VM_STATES, hostSpecState, vmSpecState, type Pa
 import { RpcEscaped, Template, TemplateSyntaxError, escRpc, parseTemplate } from './template';
 import * as X from './xml';
 import { serverCipherUser } from './fireedge';
+import { ONED_DEFAULT_ACLS, aclFromHex, aclGrants, aclXml, parseAclString, type AclRule } from './acl';
 
 export const ErrorCode = {
   SUCCESS: 0,
@@ -81,9 +82,9 @@ const AUTH_RANK: Record<AuthOp, number> = { USE: 1, MANAGE: 2, ADMIN: 3 };
 export function lockBlocks(lock: SimLock | undefined, op: AuthOp): boolean {
   return !!lock && AUTH_RANK[op] >= lock.level;
 }
-const AUTH_OBJ = { vm: 'VM', host: 'HOST', datastore: 'DATASTORE', user: 'USER', document: 'DOCUMENT', hook: 'HOOK' } as const;
+const AUTH_OBJ = { vm: 'VM', host: 'HOST', datastore: 'DATASTORE', user: 'USER', document: 'DOCUMENT', hook: 'HOOK', acl: 'ACL' } as const;
 export function notAuthorized(user: SimUser, op: AuthOp, kind: keyof typeof AUTH_OBJ, id: number): OneError {
-  return new OneError(ErrorCode.AUTHORIZATION, `User [${user.id}] : Not authorized to perform ${op} ${AUTH_OBJ[kind]} [${id}].`, id);
+  return new OneError(ErrorCode.AUTHORIZATION, `User [${user.id}] : Not authorized to perform ${op} ${AUTH_OBJ[kind]}${id >= 0 ? ` [${id}]` : ''}.`, id);
 }
 
 export const VM_ACTIONS = new Set([
@@ -140,6 +141,8 @@ export class Cloud {
   readonly users = new Map<number, SimUser>();
   readonly documents = new Map<number, SimDocument>();
   readonly hooks = new Map<number, SimHook>();
+  /** ACL rules by id: oned's bootstrap rules, then the scenario's. */
+  readonly acls = new Map<number, AclRule>();
   /** Finished hook executions, in the order they were started. */
   readonly hookRuns: HookRun[] = [];
   /** Host and VM state transitions (bounded). */
@@ -169,6 +172,7 @@ export class Cloud {
     this.options = s.options;
     this.version = s.config.version;
     this.monitoringIntervalHost = s.config.monitoringIntervalHost;
+    for (const text of [...ONED_DEFAULT_ACLS, ...s.acls]) this.acls.set(this.acls.size, { id: this.acls.size, ...parseAclString(text) });
     this.raft = { state: s.raft.state, serverId: s.raft.serverId ?? (s.raft.state === 0 ? -1 : 0), term: s.raft.term };
     const now = this.nowSec();
     const dup = (what: string, ids: number[]) => {
@@ -378,16 +382,55 @@ export class Cloud {
     return [...this.datastores.values()].filter((d) => d.type === 1 && d.shared === 'NO');
   }
 
-  /** one.host.info XML (PREV_STATE = STATE, as oned serves it). */
-  hostXml(id: number, prevState?: number): string {
-    return X.hostXml(this.mustHost(id), { now: this.nowSec(), localDatastores: this.localDatastores(), prevState });
+  /** one.host.info XML (PREV_STATE = STATE, as oned serves it); with `caller`, only if they may USE the host. */
+  hostXml(id: number, prevState?: number, caller?: SimUser): string {
+    const host = this.mustHost(id);
+    if (caller && !this.hostVisible(caller, host)) throw notAuthorized(caller, 'USE', 'host', id);
+    return X.hostXml(host, { now: this.nowSec(), localDatastores: this.localDatastores(), prevState });
   }
 
-  hostPoolXml(): string {
+  /**
+   * Whether `u` may USE a host, as oned decides it: administrators always;
+   * hosts belong to oneadmin (uid 0, gid 0, permissions um- --- ---), so for
+   * anyone else only an ACL rule granting USE on HOST/#id, @0, %cluster or *.
+   */
+  hostVisible(u: SimUser, h: SimHost): boolean {
+    return this.isAdmin(u) || aclGrants(this.acls.values(), { uid: u.id, groups: u.groups, type: 'HOST', oid: h.id, gid: 0, cid: h.clusterId, right: 'USE' });
+  }
+
+  /** one.hostpool.info: the hosts `caller` may USE (all of them for an administrator), as oned's pool filter lists them. */
+  hostPoolXml(caller?: SimUser): string {
     const local = this.localDatastores();
     const now = this.nowSec();
-    const ids = [...this.hosts.keys()].sort(descending);
+    const ids = [...this.hosts.keys()].sort(descending).filter((id) => !caller || this.hostVisible(caller, this.hosts.get(id)!));
     return X.pool('HOST_POOL', ids.map((id) => X.hostXml(this.hosts.get(id)!, { now, localDatastores: local })));
+  }
+
+  /** one.acl.info */
+  aclPoolXml(): string {
+    return X.pool('ACL_POOL', [...this.acls.values()].map(aclXml));
+  }
+
+  /** one.acl.addrule: the new rule's id; oned refuses a duplicate or malformed rule. */
+  aclAdd(user: string, resource: string, rights: string, zone: string): number {
+    let rule: Omit<AclRule, 'id'>;
+    try {
+      rule = aclFromHex(user, resource, rights, zone);
+    } catch (e) {
+      throw new OneError(ErrorCode.INTERNAL, (e as Error).message);
+    }
+    for (const r of this.acls.values()) {
+      if (r.user === rule.user && r.resource === rule.resource && r.rights === rule.rights && r.zone === rule.zone) throw new OneError(ErrorCode.INTERNAL, `Rule ${aclXml({ id: r.id, ...rule }).replace(/.*<STRING>|<\/STRING>.*/g, '')} already exists`);
+    }
+    const id = Math.max(-1, ...this.acls.keys()) + 1;
+    this.acls.set(id, { id, ...rule });
+    return id;
+  }
+
+  /** one.acl.delrule */
+  aclDelete(id: number): number {
+    if (!this.acls.delete(id)) throw new OneError(ErrorCode.INTERNAL, `Rule ${id} does not exist`, id);
+    return id;
   }
 
   private vmContext(vm: SimVm) {

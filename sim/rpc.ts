@@ -26,7 +26,7 @@ interface MethodDef {
   run(ctx: Ctx, a: any[]): Value;
 }
 
-const adminOnly = (ctx: Ctx, kind: 'host' | 'hook', id: number, op: 'MANAGE' | 'ADMIN' | 'USE' = 'MANAGE') => {
+const adminOnly = (ctx: Ctx, kind: 'host' | 'hook' | 'acl', id: number, op: 'MANAGE' | 'ADMIN' | 'USE' = 'MANAGE') => {
   if (!ctx.admin) throw notAuthorized(ctx.user, op, kind, id);
 };
 
@@ -37,8 +37,13 @@ export const METHODS: Record<string, MethodDef> = {
     run: (c) => configXml({ admin: c.admin, monitoringIntervalHost: c.cloud.monitoringIntervalHost }),
   },
 
-  'one.host.info': { params: ['i'], optional: ['b'], idParam: 1, run: (c, [id]) => c.cloud.hostXml(id) },
-  'one.hostpool.info': { params: [], run: (c) => c.cloud.hostPoolXml() },
+  'one.host.info': { params: ['i'], optional: ['b'], idParam: 1, run: (c, [id]) => c.cloud.hostXml(id, undefined, c.user) },
+  'one.hostpool.info': { params: [], run: (c) => c.cloud.hostPoolXml(c.user) },
+
+  // ACL rules: only administrators read or change them (oned authorizes MANAGE on the ACL object).
+  'one.acl.info': { params: [], run: (c) => (adminOnly(c, 'acl', -1, 'USE'), c.cloud.aclPoolXml()) },
+  'one.acl.addrule': { params: ['s', 's', 's'], optional: ['s'], mutating: true, run: (c, [user, resource, rights, zone = '']) => (adminOnly(c, 'acl', -1), c.cloud.aclAdd(user, resource, rights, zone)) },
+  'one.acl.delrule': { params: ['i'], idParam: 1, mutating: true, run: (c, [id]) => (adminOnly(c, 'acl', id), c.cloud.aclDelete(id)) },
   'one.host.update': {
     params: ['i', 's'], optional: ['i'], idParam: 1, mutating: true,
     run: (c, [id, text, type = 0]) => {

@@ -2,6 +2,7 @@
 // `Scenario` is what you write (defaults may be left out); `ParsedScenario`
 // is what the simulator works with after `ScenarioSchema.parse`.
 import * as z from 'zod';
+import { parseAclString } from './acl';
 
 /** LCM_STATE names, index = number (OpenNebula XML-RPC reference): the simulator's own copy (it stays independent of oneha's code, as an oracle). */
 export const LCM_STATE_NAMES = [
@@ -224,6 +225,14 @@ export const ScenarioSchema = z.object({
   }).default({ state: 0, term: 0 }),
   hooks: z.array(HookSpecSchema).default([]),
   documents: z.array(DocumentSpecSchema).default([]),
+  /** ACL rules an administrator added (`oneacl create` strings, e.g. "@1 HOST/%100 USE"), after the ones oned bootstraps (ONED_DEFAULT_ACLS). */
+  acls: z.array(z.string().superRefine((text, ctx) => {
+    try {
+      parseAclString(text);
+    } catch (e) {
+      ctx.addIssue({ code: 'custom', message: (e as Error).message });
+    }
+  })).default([]),
   faults: FaultsSpecSchema.optional(),
   options: z.object({
     /** How often the scheduler places PENDING / RESCHED=1 VMs. */
@@ -298,6 +307,7 @@ export interface GenerateOptions {
   sharedSystemDs?: boolean;
   firstVmId?: number;
   users?: Scenario['users'];
+  acls?: Scenario['acls'];
   hooks?: Scenario['hooks'];
   options?: Scenario['options'];
   /** Extra TEMPLATE attributes on every host (FENCE_IP=127.0.0.1 is always set). */
@@ -349,6 +359,7 @@ export function generateScenario(o: GenerateOptions): Scenario {
   }
   return {
     users: o.users,
+    acls: o.acls,
     hosts,
     datastores: [
       { id: 0, name: 'system', type: 'SYSTEM', tmMad: 'shared' },

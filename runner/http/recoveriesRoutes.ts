@@ -51,11 +51,12 @@ export function recoveriesRoutes(ctx: RunnerContext) {
   api.add({ method: 'get', path: '/v1/events', auth: 'read', summary: 'Server-sent events: every journal event with the recovery summary. Each has an id; reconnect with Last-Event-ID (or ?lastEventId=) to get what was missed, or a "reset" event when it is no longer kept.' });
 
   /** The hosts a user reading as themselves may see in oned (undefined: everything, for the token and administrators). */
+  const hostsSeenBy = async (as: string) => new Set((await hostPoolFor(ctx).read(as)).map((h) => h.id));
   const visibleHosts = async (c: Context<AuthEnv>): Promise<Set<number> | undefined | Response> => {
     const as = readsAs(c.get('principal'));
     if (!as) return undefined;
     try {
-      return new Set((await hostPoolFor(ctx).read(as)).map((h) => h.id));
+      return await hostsSeenBy(as);
     } catch (e) {
       if (e instanceof OneError && e.code === OneErrorCode.AUTHENTICATION) return errorJson(c, 401, 'oned-session', 'OpenNebula no longer accepts your session: sign in again.');
       return errorJson(c, 502, 'oned', `OpenNebula (oned) did not list the hosts you may see: ${describeError(e)}`);
@@ -85,11 +86,16 @@ export function recoveriesRoutes(ctx: RunnerContext) {
         steps: full.steps.map((st) => ({ ...st, input: undefined, output: undefined })),
       });
     })
-    .get('/v1/recoveries/:id/steps/:step', requireRead, (c) => {
-      const r = journal.get(c.req.param('id'));
+    .get('/v1/recoveries/:id/steps/:step', requireRead, async (c) => {
+      const found = journal.get(c.req.param('id'));
+      const visible = await visibleHosts(c);
+      if (visible instanceof Response) return visible;
+      const r = found && (!visible || (found.hostId !== undefined && visible.has(found.hostId))) ? found : undefined;
       const step = StepNameSchema.safeParse(c.req.param('step'));
       const s = r && step.success ? [...r.steps].reverse().find((x) => x.name === step.data) : undefined;
       if (!r || !s) return errorJson(c, 404, 'not-found', r ? `recovery ${r.id} has no step "${c.req.param('step').slice(0, 32)}" (steps: ${r.steps.map((x) => x.name).join(', ') || 'none'})` : `no recovery ${c.req.param('id')}`);
+      // A step's input and output carry the host template (FENCE_IP) and the fence levels.
+      if (!seesFenceSettings(c.get('principal'), ctx.config.plugin.fenceSettingsVisibleTo)) return errorJson(c, 403, 'forbidden', 'step inputs and outputs carry fence settings: administrators only.');
       return c.json({ recoveryId: r.id, step: s.name, fn: s.fn ?? s.name, status: s.status, input: s.input, output: s.output, error: s.error });
     })
     .post('/v1/recoveries/:id/release', requireAdmin, async (c) => {
@@ -126,12 +132,14 @@ export function recoveriesRoutes(ctx: RunnerContext) {
         // SSE ids are "<epoch>.<seq>": a client that reconnects with Last-Event-ID gets what it missed;
         // if that is no longer kept (or the runner restarted) it gets "reset" and reloads.
         const { bus } = ctx;
-        const queue: Array<{ id: string; data: string }> = [];
+        // A non-administrator gets only the recoveries of hosts oned lets them see, as in GET /v1/recoveries.
+        const as = readsAs(c.get('principal'));
+        const queue: Array<{ id: string; data: string; hostId: number | undefined }> = [];
         let wake: (() => void) | undefined;
         const message = (e: JournalEvent, seq: number) => {
           const r = journal.get(e.id);
           const event = e.type === 'vm' ? { ...e } : e.type === 'received' ? { ...e, payload: undefined } : { type: e.type, id: e.id, at: e.at, step: 'step' in e ? e.step : undefined, status: 'status' in e ? e.status : undefined };
-          return { id: `${bus.epoch}.${seq}`, data: JSON.stringify({ event, recovery: r ? recoverySummary(r) : undefined }) };
+          return { id: `${bus.epoch}.${seq}`, data: JSON.stringify({ event, recovery: r ? recoverySummary(r) : undefined }), hostId: r?.hostId };
         };
         const last = (c.req.header('last-event-id') ?? c.req.query('lastEventId') ?? '').match(/^([0-9a-f]+)\.(\d+)$/);
         // Backlog and subscription in the same turn: no event can fall between them.
@@ -158,6 +166,17 @@ export function recoveriesRoutes(ctx: RunnerContext) {
             continue;
           }
           const m = queue.shift()!;
+          if (as) {
+            let seen: Set<number>;
+            try {
+              seen = await hostsSeenBy(as);
+            } catch (e) {
+              // oned refused the user's session (or is down): send nothing rather than guess; the console reconnects.
+              await stream.writeSSE({ event: 'error', data: JSON.stringify({ reason: `OpenNebula (oned) did not list the hosts you may see: ${describeError(e)}` }) });
+              break;
+            }
+            if (m.hostId === undefined || !seen.has(m.hostId)) continue;
+          }
           await stream.writeSSE({ event: 'journal', id: m.id, data: m.data });
         }
         off();

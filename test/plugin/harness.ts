@@ -16,8 +16,12 @@ export const USERS: Scenario['users'] = [
   { id: 2, name: 'ops', password: 'ops-pw', gid: 1, groups: [1, 0] },
 ];
 
+/** What an administrator adds so group "users" sees every host (oned's own rules let them MANAGE hosts, not USE them: `onehost list` would be empty). */
+export const USERS_SEE_HOSTS: Scenario['acls'] = ['@1 HOST/* USE #0'];
+
 export const SMALL_CLOUD: Scenario = {
   users: USERS,
+  acls: USERS_SEE_HOSTS,
   hosts: [
     { id: 0, name: 'kvm-node-01', template: { FENCE_IP: '10.0.0.1' } },
     { id: 1, name: 'kvm-node-02', template: { FENCE_IP: '10.0.0.2', ONEHA_FENCE_AGENT: 'fence_ipmilan', ONEHA_FENCE_OPTIONS: 'lanplus=1 cipher=3', ONEHA_MODE: 'recreate' } },

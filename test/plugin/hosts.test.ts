@@ -6,7 +6,7 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateScenario } from '../../sim/scenario';
-import { startHarness, USERS, type Harness } from './harness';
+import { startHarness, USERS, USERS_SEE_HOSTS, type Harness } from './harness';
 
 let t: Harness;
 let admin: { cookie: string; csrf: string };
@@ -207,7 +207,7 @@ describe('2,500 hosts', () => {
     // The runner's clock stands still from the first request, so "a moment later" is within the pool's TTL however slow the machine.
     let heldAt: number | undefined;
     const clock = { now: () => heldAt ?? Date.now(), sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)) };
-    const big = await startHarness({ ...generateScenario({ hosts: 2500, vmsPerHost: 2, hostTemplate: { ONEHA_FENCE_AGENT: 'fence_ipmilan', ONEHA_FENCE_OPTIONS: 'lanplus=1' } }), users: USERS }, { one: { timeoutMs: 60_000 } }, clock); // a 2,500-host pool on a busy machine can take more than the harness's 5 s
+    const big = await startHarness({ ...generateScenario({ hosts: 2500, vmsPerHost: 2, hostTemplate: { ONEHA_FENCE_AGENT: 'fence_ipmilan', ONEHA_FENCE_OPTIONS: 'lanplus=1' } }), users: USERS, acls: USERS_SEE_HOSTS }, { one: { timeoutMs: 60_000 } }, clock); // a 2,500-host pool on a busy machine can take more than the harness's 5 s
     // Only hostpool calls count: a sign-in's own calls may land late on a busy machine.
     const poolCalls = () => big.sim.calls.filter((c) => c.method === 'one.hostpool.info').length;
     try {

@@ -405,3 +405,101 @@ describe('reads as the user: a non-administrator reads hosts and recoveries thro
     expect((await t.req('GET', '/v1/hosts', { cookie: admin.cookie })).json.total).toBe(3);
   });
 });
+
+describe('reads as the user under a restricted ACL: a non-administrator sees only the hosts oned lets them see', () => {
+  // viewer (group users) may USE host 0 only: oned's own rules give group users no USE on hosts at all.
+  let t: Harness;
+  beforeAll(async () => (t = await startHarness({ ...SMALL_CLOUD, acls: ['#1 HOST/#0 USE'] })));
+  afterAll(() => t?.close());
+
+  /** Reads the SSE stream of /v1/events as `cookie` until `done` says so (or the deadline passes). */
+  const readEvents = async (cookie: string, abort: AbortSignal) => {
+    const res = await t.runner.app.request('/v1/events', { headers: { cookie }, signal: abort }, { incoming: { socket: { remoteAddress: '127.0.0.1' } } });
+    expect(res.status).toBe(200);
+    const seen: Array<{ seq: number; recoveryId: string }> = [];
+    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let buf = '';
+    void (async () => {
+      try {
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) return;
+          buf += value;
+          let end: number;
+          while ((end = buf.indexOf('\n\n')) >= 0) {
+            const block = buf.slice(0, end);
+            buf = buf.slice(end + 2);
+            const id = /^id: \w+\.(\d+)$/m.exec(block)?.[1];
+            const data = /^data: (.*)$/m.exec(block)?.[1];
+            if (id && data && /^event: journal$/m.test(block)) seen.push({ seq: Number(id), recoveryId: JSON.parse(data).event.id });
+          }
+        }
+      } catch {
+        // aborted at the end of the test
+      }
+    })();
+    return seen;
+  };
+  const until = async (what: string, ok: () => boolean, ms = 60_000) => {
+    for (const end = Date.now() + ms; !ok(); await new Promise((r) => setTimeout(r, 50))) if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+  };
+
+  it('hosts: the list, one host and the settings of a host oned hides answer as if it did not exist', async () => {
+    const viewer = await t.signIn('viewer', 'viewer');
+    const list = await t.req('GET', '/v1/hosts', { cookie: viewer.cookie });
+    expect(list.status).toBe(200);
+    expect(list.json.hosts.map((h: { id: number }) => h.id)).toEqual([0]);
+    expect(list.text).not.toMatch(/kvm-node-02|kvm-node-03/);
+    const hidden = await t.req('GET', '/v1/hosts/1', { cookie: viewer.cookie });
+    expect(hidden.status).toBe(404);
+    expect(hidden.text).not.toMatch(/kvm-node-02/);
+    expect((await t.req('GET', '/v1/hosts/0', { cookie: viewer.cookie })).json.name).toBe('kvm-node-01');
+    // an administrator still sees every host
+    const admin = await t.signIn('oneadmin', 'oneadmin');
+    expect((await t.req('GET', '/v1/hosts', { cookie: admin.cookie })).json.hosts.map((h: { id: number }) => h.id).sort()).toEqual([0, 1, 2]);
+  });
+
+  it('recoveries and the live event stream: two users, each gets only the recoveries of hosts they may see', async () => {
+    const viewer = await t.signIn('viewer', 'viewer');
+    const admin = await t.signIn('oneadmin', 'oneadmin');
+    const stop = new AbortController();
+    try {
+      const viewerSeen = await readEvents(viewer.cookie, stop.signal);
+      const adminSeen = await readEvents(admin.cookie, stop.signal);
+      const post = async (hostId: number) => {
+        const r = await t.req('POST', '/v1/hooks/host-error', { bearer: true, body: hookPayload('-m -p 0', t.sim.cloud.hostXml(hostId)), headers: { 'content-type': 'text/plain' } });
+        expect(r.status).toBe(202);
+        return r.json.recoveryId as string;
+      };
+      const hidden = await post(1);
+      const mine = await post(0);
+      // The viewer's stream has gone past an event of the hidden host's recovery (so it was skipped, not late).
+      await until('an admin event of the hidden recovery', () => adminSeen.some((e) => e.recoveryId === hidden));
+      const hiddenSeq = adminSeen.find((e) => e.recoveryId === hidden)!.seq;
+      await until('the viewer stream past it', () => viewerSeen.some((e) => e.seq > hiddenSeq));
+      await until("the viewer's own recovery", () => viewerSeen.some((e) => e.recoveryId === mine));
+      expect(viewerSeen.filter((e) => e.recoveryId === hidden)).toEqual([]);
+      expect(new Set(viewerSeen.map((e) => e.recoveryId))).toEqual(new Set([mine]));
+      expect(adminSeen.some((e) => e.recoveryId === mine)).toBe(true);
+
+      const list = await t.req('GET', '/v1/recoveries', { cookie: viewer.cookie });
+      expect(list.json.recoveries.map((r: { id: string }) => r.id)).toEqual([mine]);
+      expect((await t.req('GET', `/v1/recoveries/${hidden}`, { cookie: viewer.cookie })).status).toBe(404);
+      // a step that ran in both recoveries
+      const stepOf = async (id: string) => (await t.req('GET', `/v1/recoveries/${id}`, { cookie: admin.cookie })).json.steps[0]?.name as string | undefined;
+      // (polled with a pause: answers from memory alone would starve the event loop the flows run on)
+      for (const end = Date.now() + 60_000; !(await stepOf(hidden)) || !(await stepOf(mine)); await new Promise((r) => setTimeout(r, 50))) if (Date.now() > end) throw new Error('no step journaled in both recoveries');
+      const step = (await stepOf(hidden))!;
+      expect((await t.req('GET', `/v1/recoveries/${hidden}/steps/${step}`, { cookie: viewer.cookie })).status).toBe(404);
+      expect((await t.req('GET', `/v1/recoveries/${hidden}/steps/${step}`, { cookie: admin.cookie })).status).toBe(200);
+      // step data carries the host template: administrators (and the token) only, even for a visible host
+      const myStep = (await stepOf(mine))!;
+      expect((await t.req('GET', `/v1/recoveries/${mine}/steps/${myStep}`, { cookie: viewer.cookie })).status).toBe(403);
+      expect((await t.req('GET', `/v1/recoveries/${mine}/steps/${myStep}`, { cookie: admin.cookie })).status).toBe(200);
+      const all = await t.req('GET', '/v1/recoveries', { cookie: admin.cookie });
+      expect(all.json.recoveries.map((r: { id: string }) => r.id).sort()).toEqual([hidden, mine].sort());
+    } finally {
+      stop.abort();
+    }
+  });
+});

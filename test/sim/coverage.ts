@@ -73,6 +73,7 @@ export async function collectServed(): Promise<Served[]> {
     await get(sim, out, 'hook 0 with log', 'hook.xsd', 'HOOK', 'one.hook.info', [0]);
     await get(sim, out, 'hook 1 with log', 'hook.xsd', 'HOOK', 'one.hook.info', [1]);
     await get(sim, out, 'hook pool', 'hook_pool.xsd', 'HOOK_POOL', 'one.hookpool.info', []);
+    await get(sim, out, 'acl pool', 'acl_pool.xsd', 'ACL_POOL', 'one.acl.info', []);
   } finally {
     await sim.close();
   }

@@ -18,7 +18,7 @@ afterAll(() => lint?.close());
 describe('served XML validates against the OpenNebula XSDs', () => {
   const schemas = [
     'host.xsd', 'host_pool.xsd', 'vm.xsd', 'vm_pool.xsd', 'vm_pool_extended.xsd', 'datastore.xsd', 'datastore_pool.xsd',
-    'opennebula_configuration.xsd', 'user.xsd', 'raftstatus.xsd', 'document.xsd', 'document_pool.xsd', 'hook.xsd', 'hook_pool.xsd',
+    'opennebula_configuration.xsd', 'user.xsd', 'raftstatus.xsd', 'document.xsd', 'document_pool.xsd', 'hook.xsd', 'hook_pool.xsd', 'acl_pool.xsd',
   ];
 
   it('covers every kind, including the tricky states', () => {
