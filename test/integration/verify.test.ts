@@ -238,3 +238,53 @@ describe('progressOf', () => {
     expect(progressOf(op, 7, v).phase).toBe(phase);
   });
 });
+
+describe('verify never calls a normal recovery stuck, wherever its poll lands', () => {
+  // The demo's "degraded under load" bug: verify's rules judged a state the simulator (and a
+  // real oned) passes through on the way (the resched's new record while still UNKNOWN) as a
+  // failure, so a poll landing in that window ended the recovery degraded. Here every state the
+  // VM passes through, after each of the simulator's steps, is read and judged: none may be failed.
+  it.each([
+    ['resched of a RUNNING VM (UNKNOWN on the failed host)', 'RUNNING', 'resched'],
+    ['resched of a POWEROFF VM', 'POWEROFF', 'resched'],
+    ['recreate of a RUNNING VM', 'RUNNING', 'recreate'],
+    ['recreate of a POWEROFF VM', 'POWEROFF', 'recreate'],
+    ['delete', 'RUNNING', 'delete'],
+  ] as const)('%s', async (_what, state, op) => {
+    const steps: Array<() => void> = [];
+    const sim = await startSimulator({
+      scenario: {
+        hosts: [{ id: 0, name: 'node-a' }, { id: 1, name: 'node-b' }],
+        vms: [{ id: 10, name: 'vm-10', state, history: [{ hostId: 1 }] }],
+        options: { schedulerIntervalMs: 3_600_000, bootDelayMs: 1000 },
+      },
+      port: 0,
+      // Each of the simulator's steps is taken one at a time, by the test.
+      clock: {
+        now: () => T0,
+        setTimer: (fn: () => void) => {
+          let cancelled = false;
+          steps.push(() => { if (!cancelled) fn(); });
+          return { cancel: () => { cancelled = true; } };
+        },
+      },
+    });
+    const one = new OneClient({ endpoint: sim.url, session: 'oneadmin:oneadmin', timeoutMs: 5000 });
+    open.push({ sim, one });
+    sim.cloud.failHost(1); // detected at once (no monitorDelayMs): the VM is UNKNOWN
+    await (op === 'resched' ? one.vmAction('resched', 10) : one.vmRecover(10, op === 'recreate' ? 4 : 3));
+    const seen: string[] = [];
+    for (let i = 0; i < 200; i++) {
+      const [vmNow] = await one.vmPoolInfoSet([10], false);
+      const p = progressOf(op, 1, vmNow);
+      seen.push(`${p.state}${vmNow?.resched ? ' RESCHED' : ''}${vmNow ? ` @${vmNow.history.at(-1)?.hid ?? '-'}` : ''}: ${p.phase}`);
+      expect(p.phase, seen.join(' -> ')).not.toBe('failed');
+      if (p.phase === 'arrived') break;
+      if (steps.length) steps.shift()!();
+      else sim.cloud.schedulerPass();
+    }
+    expect(seen.at(-1), seen.join(' -> ')).toMatch(/: arrived$/);
+    // More than the end state was judged: the path had intermediate states.
+    expect(seen.length).toBeGreaterThan(2);
+  });
+});
