@@ -1,5 +1,6 @@
 // Everything a route or a background task of the runner may use, built once
 // at start (runner/runner.ts) and passed explicitly.
+import type { ResolveName } from './fence/bmcAddress';
 import type { Clock, FencePort } from '../model/ports';
 import type { Host } from '../model/one';
 import type { FenceMethod } from '../model/fence';
@@ -20,6 +21,8 @@ import type { FenceTestResult } from './fence/fenceTest';
 export interface RunnerContext {
   config: Config;
   version: string;
+  /** Resolves FENCE_IP host names (fence/bmcAddress.ts). */
+  resolveName: ResolveName;
   /** oned for the API's reads and operator actions: sockets of its own, apart from the flows'. */
   one: OneClient;
   /** oned's reachability as GET /v1/status shows it, never awaited on a request. */

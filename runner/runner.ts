@@ -9,6 +9,7 @@ import { parseListen, readMonitordInterval, type Config } from './config';
 import type { RunnerContext } from './context';
 import { EventBus } from './eventBus';
 import { createFencePort } from './fence/agentPort';
+import { systemResolve, type ResolveName } from './fence/bmcAddress';
 import { runFenceTest } from './fence/fenceTest';
 import { createSecretStore } from './fence/secrets';
 import { fenceDefaults, fenceMethodsForHost } from '../model/hostPolicy/fenceLevels';
@@ -44,6 +45,8 @@ export interface RunnerOptions {
   journalStore?: JournalStore;
   demo?: RunnerContext['demo'];
   extensions?: (ctx: RunnerContext) => AppExtensions;
+  /** Resolves FENCE_IP host names (tests give their own answers; default getaddrinfo). */
+  resolveName?: ResolveName;
 }
 
 export function readToken(config: Config, explicit?: string): string {
@@ -135,7 +138,7 @@ export class Runner {
     bus.subscribe((e) => metrics.observe(e));
     const fence = opts.fence ?? createFencePort({
       secrets, agentDir: config.fence.agentDir, timeoutMs: config.fence.timeoutMs, retries: config.fence.retries,
-      retryDelayMs: config.fence.retryDelayMs, log: log.child({ component: 'fence' }), clock,
+      retryDelayMs: config.fence.retryDelayMs, log: log.child({ component: 'fence' }), clock, allowLoopback: config.fence.allowLoopback, resolve: opts.resolveName,
     });
     const fenceMethods = (host: Host) => fenceMethodsForHost(host, fenceDefaults(config));
     const disarm = new DisarmSwitch(config.dataDir, () => clock.now());
@@ -150,7 +153,7 @@ export class Runner {
     }, massBrake, disarm);
     const fenceTests = new Map<number, Awaited<ReturnType<typeof runFenceTest>>>();
     this.ctx = {
-      config, version: VERSION, one: reads, onedProbe: new OnedProbe(() => reads.systemVersion(), () => clock.now()), journal, manager, bus, metrics, fence, fenceMethods, secrets, fenceTests,
+      config, version: VERSION, resolveName: opts.resolveName ?? systemResolve, one: reads, onedProbe: new OnedProbe(() => reads.systemVersion(), () => clock.now()), journal, manager, bus, metrics, fence, fenceMethods, secrets, fenceTests,
       runFenceTest: async (host) => {
         let methods;
         try {

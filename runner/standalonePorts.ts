@@ -17,7 +17,7 @@ export async function portsFromEnvironment(names: readonly (keyof Ports)[]): Pro
       ports.one = new OneClient({ endpoint: resolveEndpoint(config.one.endpoint).value, session: resolveSession(config.one.authFile).value, timeoutMs: config.one.timeoutMs });
     }
     if (names.includes('fence')) {
-      ports.fence = createFencePort({ secrets: createSecretStore({ file: config.fence.secretsFile }), agentDir: config.fence.agentDir, timeoutMs: config.fence.timeoutMs, retries: config.fence.retries, retryDelayMs: config.fence.retryDelayMs, log });
+      ports.fence = createFencePort({ secrets: createSecretStore({ file: config.fence.secretsFile }), agentDir: config.fence.agentDir, timeoutMs: config.fence.timeoutMs, retries: config.fence.retries, retryDelayMs: config.fence.retryDelayMs, log, allowLoopback: config.fence.allowLoopback });
     }
   }
   return ports;

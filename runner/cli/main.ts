@@ -324,6 +324,7 @@ function fencePortFor(config: Config, log: Log) {
   return createFencePort({
     secrets: createSecretStore({ file: config.fence.secretsFile }), agentDir: config.fence.agentDir,
     timeoutMs: config.fence.timeoutMs, retries: config.fence.retries, retryDelayMs: config.fence.retryDelayMs, log,
+    allowLoopback: config.fence.allowLoopback,
   });
 }
 

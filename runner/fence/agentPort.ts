@@ -22,6 +22,7 @@ import { ipmitoolWrapper, usesIpmitool } from './ipmitoolEnv';
 import { isFenceAgentName } from '../../model/hostPolicy/agentName';
 import { optionKeyProblem, optionValueProblem } from '../../model/hostPolicy/fenceOptions';
 import { SecretStoreError, type SecretStore } from './secrets';
+import { resolvedFenceIpProblem, type ResolveName } from './bmcAddress';
 
 export interface FencePortOptions {
   secrets: SecretStore;
@@ -37,6 +38,10 @@ export interface FencePortOptions {
   log?: Log;
   /** Sleeps between tries (virtual in tests). */
   clock?: Clock;
+  /** config fence.allowLoopback: a FENCE_IP host name may resolve to this machine (simulated BMCs). */
+  allowLoopback?: boolean;
+  /** Resolves a FENCE_IP host name (tests give their own answers). */
+  resolve?: ResolveName;
 }
 
 const AGENT_PATH = '/usr/sbin:/usr/bin:/sbin:/bin';
@@ -98,6 +103,9 @@ export function createFencePort(opts: FencePortOptions): FencePort {
     // every option must be a plain setting in the agent's own parameter list.
     const levelProblem = await agentLevelProblem(agentDir, method);
     if (levelProblem) return refuse(levelProblem);
+    // A host name is resolved again now: what it pointed to when the settings were checked may have changed.
+    const nameProblem = await resolvedFenceIpProblem(ip, { allowLoopback: !!opts.allowLoopback }, opts.resolve);
+    if (nameProblem) return refuse(`FENCE_IP "${ip}" of host ${host.name} (${host.id}) ${nameProblem}`);
     let resolved;
     try {
       resolved = opts.secrets.forHost(host.id, method.secretRef);

@@ -17,6 +17,7 @@ import { isFenceAgentName } from '../../model/hostPolicy/agentName';
 import type { RunnerContext } from '../context';
 import { agentLevelProblem, agentMetadata, cachedAgentMetadata } from '../fence/agentMetadata';
 import { listInstalledAgents } from '../fence/installedAgents';
+import { resolvedFenceIpProblem } from '../fence/bmcAddress';
 import { hostRef, SecretStoreError, type SecretDescription } from '../fence/secrets';
 import type { Recovery } from '../journal/events';
 import { readsAs, requireAdmin, requireRead, seesFenceSettings, type AuthEnv } from './auth';
@@ -208,6 +209,13 @@ export function hostsRoutes(ctx: RunnerContext) {
         const message = describeError(after);
         return errorJson(c, 400, 'invalid-body', message, [{ code: 'custom', path: [FIELD_BY_ATTR[touched[0]]], message }]);
       }
+    }
+    // A BMC given by name must not resolve to this machine (checked again before every agent run).
+    const ip = attrs[FIELDS.fenceIp.attr];
+    const nameProblem = ip ? await resolvedFenceIpProblem(ip, { allowLoopback: config.fence.allowLoopback }, ctx.resolveName) : undefined;
+    if (nameProblem) {
+      const message = `${FIELDS.fenceIp.attr} = "${ip}" ${nameProblem}.`;
+      return errorJson(c, 400, 'invalid-body', message, [{ code: 'custom', path: ['fenceIp'], message }]);
     }
     // Options and agent together must pass the agent's own allowlist (from its metadata).
     if (!after && (body.fenceOptions || body.fenceAgent)) {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { Clock } from '../../model/ports';
 import { loadConfig, type ConfigInput } from '../../runner/config';
 import { pluginExtensions } from '../../runner/pluginExtensions';
-import { Runner } from '../../runner/runner';
+import { Runner, type RunnerOptions } from '../../runner/runner';
 import { startSimulator, type Scenario, type Simulator } from '../../sim/server';
 
 export const USERS: Scenario['users'] = [
@@ -48,7 +48,7 @@ export interface Harness {
 }
 
 /** `config` is merged over the harness's own (e.g. { fence: { allowLoopback: false } }); `clock`: the runner's clock (a test may hold time still to check what a TTL keeps). */
-export async function startHarness(scenario: Scenario = SMALL_CLOUD, config: ConfigInput = {}, clock?: Clock): Promise<Harness> {
+export async function startHarness(scenario: Scenario = SMALL_CLOUD, config: ConfigInput = {}, clock?: Clock, runnerOptions: Pick<RunnerOptions, 'resolveName'> = {}): Promise<Harness> {
   const sim = await startSimulator({ scenario });
   const dir = mkdtempSync(join(tmpdir(), 'oneha-plugin-'));
   const agentDir = join(dir, 'agents');
@@ -69,7 +69,7 @@ export async function startHarness(scenario: Scenario = SMALL_CLOUD, config: Con
   const runnerConfig = loadConfig({}, merged);
   const token = 'plugin-test-token-0123456789abcdef';
   const logs: string[] = [];
-  const runner = new Runner(runnerConfig, { token, clock, logSink: { write: (l) => void logs.push(l) }, extensions: pluginExtensions });
+  const runner = new Runner(runnerConfig, { ...runnerOptions, token, clock, logSink: { write: (l) => void logs.push(l) }, extensions: pluginExtensions });
   const app = runner.app;
 
   const req: Harness['req'] = async (method, path, opts = {}) => {

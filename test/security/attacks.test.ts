@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_PAUSE_CYCLES } from '../../model/hookOptions';
 import { hookPayload, hostErrorXml } from '../helpers/samples';
 import { hostPoolFor } from '../../runner/http/hostPool';
+import { resolvedFenceIpProblem } from '../../runner/fence/bmcAddress';
 import { SMALL_CLOUD, startHarness, type Harness } from '../plugin/harness';
 
 const userInfoCalls = (t: Harness) => t.sim.calls.filter((c) => c.method === 'one.user.info').length;
@@ -329,6 +330,77 @@ describe('FENCE_IP sanity', () => {
     await strict.runner.ctx.one.hostUpdate(1, 'FENCE_IP = "169.254.169.254"\n', true);
     const host = await strict.runner.ctx.one.hostInfo(1);
     expect(() => strict.runner.ctx.fenceMethods(host)).toThrow(/FENCE_IP on host kvm-node-02 \(1\): "169.254.169.254" is a link-local address/);
+  });
+});
+
+describe('FENCE_IP host names are resolved: a name pointing at this machine is refused', () => {
+  // What the names resolve to, as a DNS or /etc/hosts would answer (the test changes it on the way).
+  const dns = new Map<string, string[]>([
+    ['bmc-07.example.org', ['127.0.0.1']],
+    ['bmc-08.example.org', ['10.0.0.8', '169.254.169.254']],
+    ['bmc-09.example.org', ['10.0.0.9']],
+  ]);
+  const resolveName = async (name: string) => {
+    const a = dns.get(name);
+    if (!a) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${name}`), { code: 'ENOTFOUND' });
+    return a;
+  };
+  let strict: Harness;
+  let relaxed: Harness;
+  beforeAll(async () => {
+    strict = await startHarness(SMALL_CLOUD, { fence: { allowLoopback: false } }, undefined, { resolveName });
+    relaxed = await startHarness(SMALL_CLOUD, { fence: { allowLoopback: true } }, undefined, { resolveName });
+  });
+  afterAll(async () => {
+    await strict?.close();
+    await relaxed?.close();
+  });
+
+  it('at check time: a BMC name resolving to a loopback or link-local address is refused (400 naming the field), unless fence.allowLoopback', async () => {
+    const s = await strict.signIn('oneadmin', 'oneadmin');
+    const put = (body: unknown, h = strict, a = s) => h.req('PUT', '/v1/hosts/0/settings', { cookie: a.cookie, csrf: a.csrf, body });
+    const loop = await put({ fenceIp: 'bmc-07.example.org' });
+    expect(loop.status).toBe(400);
+    expect(loop.json.error.details[0].path).toEqual(['fenceIp']);
+    expect(loop.json.error.message).toBe(`FENCE_IP = "bmc-07.example.org" resolves to 127.0.0.1, which is a loopback address, not a BMC on the management network (set fence.allowLoopback in the runner's config only for simulated BMCs).`);
+    const link = await put({ fenceIp: 'bmc-08.example.org' }); // one of its addresses is enough
+    expect(link.status).toBe(400);
+    expect(link.json.error.details[0].path).toEqual(['fenceIp']);
+    expect(link.json.error.message).toMatch(/resolves to 169\.254\.169\.254, which is a link-local address/);
+    expect((await strict.template(0)).FENCE_IP).toBe('10.0.0.1'); // nothing written
+    // the Sunstone plugin's pre-write check says the same
+    const check = await strict.req('POST', '/v1/hosts/0/settings/check', { cookie: s.cookie, csrf: s.csrf, body: { fenceIp: 'bmc-07.example.org' } });
+    expect(check.status).toBe(400);
+    // a name of a real BMC address, or one that does not resolve (the agent will say so), is accepted
+    expect((await put({ fenceIp: 'bmc-09.example.org' })).status).toBe(200);
+    expect((await put({ fenceIp: 'bmc-gone.example.org' })).status).toBe(200);
+    const r = await relaxed.signIn('oneadmin', 'oneadmin');
+    expect((await put({ fenceIp: 'bmc-07.example.org' }, relaxed, r)).status).toBe(200);
+  });
+
+  it('again before fencing: a name that pointed at a BMC when it was set but resolves to loopback now is refused, and the agent never runs', async () => {
+    // An agent that leaves a mark when it runs for anything but its metadata.
+    const mark = join(strict.dir, 'agent-ran');
+    writeFileSync(join(strict.dir, 'agents', 'fence_ipmilan'), `#!/bin/sh\n[ "$1 $2" = "-o metadata" ] && exec /usr/sbin/fence_ipmilan -o metadata\ntouch ${mark}\necho "Status: OFF"\n`);
+    const s = await strict.signIn('oneadmin', 'oneadmin');
+    expect((await strict.req('PUT', '/v1/hosts/0/settings', { cookie: s.cookie, csrf: s.csrf, body: { fenceIp: 'bmc-09.example.org', fenceAgent: 'fence_ipmilan' } })).status).toBe(200);
+    const host = await strict.runner.ctx.one.hostInfo(0);
+    const level = strict.runner.ctx.fenceMethods(host).find((m) => m.kind === 'agent')!;
+    // control: while the name points at a BMC address the agent runs
+    await strict.runner.ctx.fence.power(level, 'status', host);
+    expect(existsSync(mark)).toBe(true);
+    rmSync(mark);
+    dns.set('bmc-09.example.org', ['127.0.0.1']);
+    const a = await strict.runner.ctx.fence.power(level, 'status', host);
+    expect(a).toMatchObject({ ok: false, tries: 0 });
+    expect(a.error).toBe(`FENCE_IP "bmc-09.example.org" of host kvm-node-01 (0) resolves to 127.0.0.1, which is a loopback address, not a BMC on the management network (set fence.allowLoopback in the runner's config only for simulated BMCs)`);
+    expect(existsSync(mark)).toBe(false);
+  });
+
+  it("the system resolver is what is asked by default: localhost's addresses are this machine's", async () => {
+    expect(await resolvedFenceIpProblem('localhost', { allowLoopback: false })).toMatch(/^resolves to (127\.0\.0\.1|::1), which is a loopback address/);
+    expect(await resolvedFenceIpProblem('localhost', { allowLoopback: true })).toBeUndefined();
+    expect(await resolvedFenceIpProblem('10.0.0.1', { allowLoopback: false })).toBeUndefined();
   });
 });
 
