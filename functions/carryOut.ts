@@ -7,7 +7,8 @@ import { lastHistory, LcmState, VmState, vmStateName, type Vm } from '../model/o
 import { describeError } from '../model/errors';
 import { retry, type RetryPolicy } from '../model/retry';
 import type { Ports } from '../model/ports';
-import { OperationSchema, PlannedActionSchema, reschedRefusal, type Operation, type PlannedAction } from './select';
+import { OperationSchema, PlannedActionSchema, reschedRefusal, tiersOf, type Operation, type PlannedAction } from './select';
+import { waitForTier } from './tierGate';
 
 export const CarryOutInput = z.object({
   hostId: z.number().int().nonnegative(),
@@ -21,6 +22,8 @@ export const CarryOutInput = z.object({
   dryRun: z.boolean().default(false),
   /** Locked VMs: unlock, act, lock again at the same level; otherwise they are left with the unlock command. */
   unlockLocked: z.boolean().optional(),
+  /** How often a tier's VMs are read while the next tier waits for them (ONEHA_PRIORITY). */
+  tierPollSeconds: z.number().positive().optional(),
 });
 
 export const VmOutcomeSchema = z.object({
@@ -136,19 +139,20 @@ export async function carryOut(
   { one, clock, log, progress }: Pick<Ports, 'one' | 'clock' | 'log' | 'progress'>,
 ): Promise<CarryOutResult> {
   const { hostId, actions } = input;
-  // Transient oned errors (busy, electing, unreachable) are retried; anything else fails the VM at once.
-  const policy: RetryPolicy = { tries: input.tries, delayMs: input.retryDelayMs, backoff: 'linear' };
   // A fresh read of every VM before acting (never act on a stale view), in
   // chunks requested together: the first actions start as soon as the first
-  // small chunk is in, instead of after one big reply has been parsed.
+  // small chunk is in, instead of after one big reply has been parsed. Each
+  // tier is read when its turn comes, not before the tiers above it ran.
   const fresh = new Map<number, Promise<Vm | undefined | Error>>();
-  for (let i = 0; i < actions.length; i += RECHECK_CHUNK) {
-    const ids = actions.slice(i, i + RECHECK_CHUNK).map((a) => a.vmId);
-    // A failed read is kept as a value: it fails those VMs, never the whole step.
-    const chunk = retry(persistent(input, clock), () => one.vmPoolInfoSet(ids, false), clock)
-      .then((vms) => new Map(vms.map((v) => [v.id, v])), (e: unknown) => (e instanceof Error ? e : new Error(String(e))));
-    for (const id of ids) fresh.set(id, chunk.then((m) => (m instanceof Error ? m : m.get(id))));
-  }
+  const readFresh = (group: readonly PlannedAction[]) => {
+    for (let i = 0; i < group.length; i += RECHECK_CHUNK) {
+      const ids = group.slice(i, i + RECHECK_CHUNK).map((a) => a.vmId);
+      // A failed read is kept as a value: it fails those VMs, never the whole step.
+      const chunk = retry(persistent(input, clock), () => one.vmPoolInfoSet(ids, false), clock)
+        .then((vms) => new Map(vms.map((v) => [v.id, v])), (e: unknown) => (e instanceof Error ? e : new Error(String(e))));
+      for (const id of ids) fresh.set(id, chunk.then((m) => (m instanceof Error ? m : m.get(id))));
+    }
+  };
   const outcomes: VmOutcome[] = new Array(actions.length);
 
   const handle = async (a: PlannedAction): Promise<VmOutcome> => {
@@ -182,29 +186,44 @@ export async function carryOut(
     }
   };
 
-  let next = 0;
-  const worker = async () => {
-    while (next < actions.length) {
-      const i = next++;
-      const o = await handle(actions[i]);
-      outcomes[i] = o;
-      log[o.outcome === 'failed' ? 'error' : 'info'](`VM ${o.vmId} (${o.vmName}): ${o.operation} ${o.outcome}: ${o.detail}`, { hostId, vmId: o.vmId });
-      progress.emit({ kind: 'vm', hostId, ...o });
-    }
+  const indexOf = new Map(actions.map((a, i) => [a, i]));
+  const actOn = async (group: readonly PlannedAction[]) => {
+    readFresh(group);
+    let next = 0;
+    const worker = async () => {
+      while (next < group.length) {
+        const a = group[next++];
+        const o = await handle(a);
+        outcomes[indexOf.get(a)!] = o;
+        log[o.outcome === 'failed' ? 'error' : 'info'](`VM ${o.vmId} (${o.vmName}): ${o.operation} ${o.outcome}: ${o.detail}`, { hostId, vmId: o.vmId });
+        progress.emit({ kind: 'vm', hostId, ...o });
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(input.concurrency, group.length) }, worker));
   };
-  await Promise.all(Array.from({ length: Math.min(input.concurrency, actions.length) }, worker));
+  // One tier (the usual case) or a dry run: everything at once. Otherwise tier by tier.
+  const tiers = input.dryRun ? [actions] : tiersOf(actions);
+  for (const [t, group] of tiers.entries()) {
+    if (t > 0) {
+      const above = tiers[t - 1];
+      const acted = above.filter((a) => ['done', 'already-done'].includes(outcomes[indexOf.get(a)!]?.outcome ?? ''));
+      const name = (g: readonly PlannedAction[]) => g[0].priority ?? 'MEDIUM';
+      if (acted.length) await waitForTier(hostId, { tier: name(above), next: name(group), acted, pollSeconds: input.tierPollSeconds ?? 5 }, { one, clock, log, progress });
+    }
+    await actOn(group);
+  }
   const count = (k: VmOutcome['outcome']) => outcomes.filter((o) => o.outcome === k).length;
   return { outcomes, done: count('done') + count('dry-run'), alreadyDone: count('already-done'), failed: count('failed'), skipped: count('skipped'), locked: count('locked') };
 }
 
-/** migrate, recreate and delete are this, each bound to its one operation. */
-export function carryOutFunction<N extends string>(name: N, operation: Operation, description: string) {
+/** migrate, recreate and delete are this, each bound to its one operation; `recover` takes each action's own. */
+export function carryOutFunction<N extends string>(name: N, operation: Operation | undefined, description: string) {
   return {
     name,
     description,
     effectful: true,
     ports: ['one', 'clock', 'log', 'progress'] as const,
-    input: CarryOutInput.refine((i) => i.actions.every((a) => a.operation === operation), {
+    input: CarryOutInput.refine((i) => operation === undefined || i.actions.every((a) => a.operation === operation), {
       message: `${name} carries out "${operation}" actions only`,
       path: ['actions'],
     }),

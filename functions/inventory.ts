@@ -29,7 +29,9 @@ export const INFOSET_CHUNK = 250;
 export async function fetchVmSet(one: { vmPoolInfoSet(ids: number[], extended: boolean): Promise<Vm[]> }, ids: number[]): Promise<Vm[]> {
   const chunks: number[][] = [];
   for (let i = 0; i < ids.length; i += INFOSET_CHUNK) chunks.push(ids.slice(i, i + INFOSET_CHUNK));
-  const replies = await Promise.all(chunks.map((c) => one.vmPoolInfoSet(c, false)));
+  // Extended bodies: oned's short body keeps only a few USER_TEMPLATE attributes (LABELS, SCHED_*, ERROR),
+  // and select needs the VM's own HA policy (ONEHA_HA, ONEHA_PRIORITY, ONEHA_MODE, ONEHA_READY).
+  const replies = await Promise.all(chunks.map((c) => one.vmPoolInfoSet(c, true)));
   return replies.flat();
 }
 

@@ -10,12 +10,13 @@ import { finish } from './finish';
 import { hostState } from './hostState';
 import { inventory } from './inventory';
 import { migrate } from './migrate';
+import { recover } from './recover';
 import { recreate } from './recreate';
 import { select } from './select';
 import { verify } from './verify';
 import { wait } from './wait';
 
-export const functions = { decode, hostState, wait, fence, inventory, select, migrate, recreate, delete: deleteVms, verify, finish } as const;
+export const functions = { decode, hostState, wait, fence, inventory, select, migrate, recreate, delete: deleteVms, recover, verify, finish } as const;
 export type FunctionName = keyof typeof functions;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -8,6 +8,7 @@ import {
   type Datastore, type Host, type Vm,
 } from '../model/one';
 import { HookOptionsSchema, type HookOptions } from '../model/hookOptions';
+import { DEFAULT_PRIORITY, PRIORITIES, PrioritySchema, ReadySchema, vmHaPolicy } from '../model/vmPolicy';
 import { addNeed, clusterLabel, clusterRooms, NO_NEED, place, vmNeed, type Room } from '../model/capacity';
 
 export const OperationSchema = z.enum(['resched', 'recreate', 'delete']);
@@ -19,6 +20,10 @@ export const PlannedActionSchema = z.object({
   /** State when planned, e.g. ACTIVE/UNKNOWN. */
   state: z.string(),
   operation: OperationSchema,
+  /** The VM's restart tier (ONEHA_PRIORITY); the plan lists HIGHEST first. Absent in plans from before tiers: MEDIUM. */
+  priority: PrioritySchema.optional(),
+  /** When the next tier may start: the VM running (and READY = YES from the guest for GUEST), or the timeout. */
+  ready: z.object({ kind: ReadySchema, timeoutSeconds: z.number().int().nonnegative() }).optional(),
 });
 export type PlannedAction = z.infer<typeof PlannedActionSchema>;
 
@@ -63,6 +68,8 @@ export const RecoveryPlanSchema = z.object({
   actions: z.array(PlannedActionSchema),
   skipped: z.array(SkippedVmSchema),
   capacity: PlanCapacitySchema.optional(),
+  /** Per-VM policy attributes that could not be read (the default was used). */
+  problems: z.array(z.object({ vmId: z.number().int(), message: z.string() })).optional(),
 });
 export type RecoveryPlan = z.infer<typeof RecoveryPlanSchema>;
 
@@ -97,7 +104,8 @@ function migrateRefusal(vm: Vm, host: Host, datastores: Map<number, Datastore>):
 export function selectVmsToRecover(input: z.output<typeof SelectInput>): RecoveryPlan {
   const { host, vms, options } = input;
   const datastores = new Map(input.datastores.map((d) => [d.id, d]));
-  const states = eligibleStates(options);
+  const hostStates = eligibleStates(options);
+  const problems: Array<{ vmId: number; message: string }> = [];
   const listedOnHost = new Set(host.vms);
   const actions: PlannedAction[] = [];
   const skipped: SkippedVm[] = [];
@@ -115,6 +123,15 @@ export function selectVmsToRecover(input: z.output<typeof SelectInput>): Recover
       if (ranHere) skip(last ? `its last history record is on host ${last.hostname} (${last.hid}), not on ${host.name}` : 'it has no history record');
       continue;
     }
+    // The VM's own policy (USER_TEMPLATE): opted out, its tier, its mode, through the same gates as the host's.
+    const policy = vmHaPolicy(vm);
+    for (const message of policy.problems) problems.push({ vmId: vm.id, message });
+    if (!policy.ha) {
+      skip('ONEHA_HA = NO on the VM: oneha never recovers it');
+      continue;
+    }
+    const vmOptions = policy.mode ? { ...options, mode: policy.mode } : options;
+    const states = policy.mode ? eligibleStates(vmOptions) : hostStates;
     if (!states.includes(vm.state)) {
       const why = vm.state === VmState.SUSPENDED || vm.state === VmState.POWEROFF
         ? `${state} VMs are recovered by -r only with -f`
@@ -122,17 +139,42 @@ export function selectVmsToRecover(input: z.output<typeof SelectInput>): Recover
       skip(why);
       continue;
     }
-    if (options.mode === 'migrate') {
+    if (vmOptions.mode === 'migrate') {
       const refusal = migrateRefusal(vm, host, datastores);
       if (refusal) {
         skip(refusal);
         continue;
       }
     }
-    actions.push({ vmId: vm.id, vmName: vm.name, state, operation: OPERATION[options.mode] });
+    actions.push({
+      vmId: vm.id, vmName: vm.name, state, operation: OPERATION[vmOptions.mode],
+      priority: policy.priority, ready: { kind: policy.ready, timeoutSeconds: policy.readyTimeoutSeconds },
+    });
   }
+  // Tier by tier, HIGHEST first; by VM id within a tier (the sort is stable).
+  actions.sort((a, b) => tierOf(a) - tierOf(b));
   const capacity = input.hosts && options.mode !== 'delete' ? planCapacity(host, input.hosts, vms, actions) : undefined;
-  return { hostId: host.id, hostName: host.name, mode: options.mode, actions, skipped, ...(capacity ? { capacity } : {}) };
+  return {
+    hostId: host.id, hostName: host.name, mode: options.mode, actions, skipped,
+    ...(capacity ? { capacity } : {}), ...(problems.length ? { problems } : {}),
+  };
+}
+
+/** 0 HIGHEST .. 4 LOWEST; MEDIUM for actions planned before tiers existed. */
+export function tierOf(a: Pick<PlannedAction, 'priority'>): number {
+  return PRIORITIES.indexOf(a.priority ?? DEFAULT_PRIORITY);
+}
+
+/** The plan's actions grouped by tier, HIGHEST first (the order they are carried out in). */
+export function tiersOf<A extends Pick<PlannedAction, 'priority'>>(actions: readonly A[]): A[][] {
+  const groups = new Map<number, A[]>();
+  for (const a of actions) {
+    const t = tierOf(a);
+    const g = groups.get(t);
+    if (g) g.push(a);
+    else groups.set(t, [a]);
+  }
+  return [...groups].sort((x, y) => x[0] - y[0]).map(([, g]) => g);
 }
 
 /** The capacity estimate for the plan's actions, in plan order, on the failed host's cluster. */

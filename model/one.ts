@@ -69,6 +69,8 @@ export const VmSchema = z.object({
   /** TEMPLATE/CPU and TEMPLATE/MEMORY (MB): what the VM needs from a host. */
   cpu: z.number().optional(),
   memory: z.number().optional(),
+  /** USER_TEMPLATE attributes of the per-VM HA policy (vmPolicy.ts VM_ATTRS), those present only; absent when none is. */
+  attrs: z.record(z.string(), z.string()).optional(),
 });
 export type Vm = z.infer<typeof VmSchema>;
 

@@ -5,6 +5,7 @@ import {
   DatastoreSchema, DocumentSchema, HostSchema, OneConfigSchema, RaftStatusSchema, UserSchema, VmSchema,
   type Datastore, type Host, type OneConfig, type OneDocument, type RaftStatus, type Template, type User, type Vm,
 } from './one';
+import { VM_ATTRS } from './vmPolicy';
 
 /** Elements that repeat in oned's XML; parsed as lists even when there is one. */
 const REPEATED = new Set([
@@ -125,6 +126,16 @@ const optNum = (v: string | undefined): number | undefined => {
   return Number.isFinite(n) ? n : undefined;
 };
 
+/** The per-VM HA attributes present in USER_TEMPLATE; undefined when none is (most VMs). */
+function vmAttrs(read: (tag: string) => string | undefined): Record<string, string> | undefined {
+  let out: Record<string, string> | undefined;
+  for (const tag of VM_ATTRS) {
+    const v = read(tag);
+    if (v !== undefined) (out ??= {})[tag] = v;
+  }
+  return out;
+}
+
 export function vmFromNode(n: Node): Vm {
   const records = list<Node>((n.HISTORY_RECORDS as Node | undefined)?.HISTORY);
   const lock = (n.LOCK as Node | undefined)?.LOCKED;
@@ -133,6 +144,7 @@ export function vmFromNode(n: Node): Vm {
     schedMessage: rawElement(n.USER_TEMPLATE, 'SCHED_MESSAGE'),
     cpu: optNum(rawElement(n.TEMPLATE, 'CPU')),
     memory: optNum(rawElement(n.TEMPLATE, 'MEMORY')),
+    attrs: vmAttrs((tag) => rawElement(n.USER_TEMPLATE, tag)),
     id: num(field(n, 'ID', 'VM'), undefined, 'VM/ID'),
     name: str(n.NAME),
     uname: str(n.UNAME),
@@ -212,6 +224,16 @@ function leanSection(block: string, section: string, tag: string): string | unde
   return leanField(block.slice(open, close < 0 ? block.length : close), tag);
 }
 
+/** vmAttrs on the lean path: USER_TEMPLATE cut out once, and most VMs (no policy attribute) cost one scan. */
+function leanAttrs(block: string): Record<string, string> | undefined {
+  const open = block.indexOf('<USER_TEMPLATE>');
+  if (open < 0) return undefined;
+  const close = block.indexOf('</USER_TEMPLATE>', open);
+  const section = block.slice(open, close < 0 ? block.length : close);
+  if (!section.includes('ONEHA_') && !section.includes('<READY>')) return undefined;
+  return vmAttrs((tag) => leanField(section, tag));
+}
+
 function leanVmPool(xml: string): Vm[] | undefined {
   try {
     return leanVmPoolOrThrow(xml);
@@ -270,6 +292,7 @@ function leanVmPoolOrThrow(xml: string): Vm[] | undefined {
       schedMessage: leanSection(block, 'USER_TEMPLATE', 'SCHED_MESSAGE'),
       cpu: optNum(leanSection(block, 'TEMPLATE', 'CPU')),
       memory: optNum(leanSection(block, 'TEMPLATE', 'MEMORY')),
+      attrs: leanAttrs(block),
     };
     const ok = VmSchema.safeParse(vm);
     if (!ok.success) return undefined;

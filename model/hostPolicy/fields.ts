@@ -25,7 +25,7 @@ export interface PolicyField<T> {
   body?: { schema: z.ZodType<T>; clear: boolean; describe: string };
 }
 
-function fromSchema<T>(schema: z.ZodType<T, string>, problem: (text: string) => string): PolicyField<T>['read'] {
+export function fromSchema<T>(schema: z.ZodType<T, string>, problem: (text: string) => string): PolicyField<T>['read'] {
   return (text) => {
     const r = schema.safeParse(text);
     return r.success ? { ok: true, value: r.data } : { ok: false, problem: problem(text) };
@@ -35,8 +35,8 @@ const fromCheck = (ok: (s: string) => boolean, problem: (text: string) => string
   (text) => (ok(text) ? { ok: true, value: text } : { ok: false, problem: problem(text) });
 
 /** The HA switches report an unreadable value and are then ignored, never guessed. */
-const notValid = (attr: string) => (text: string) => `${attr} = "${text}" is not valid`;
-const yesNo = <C extends boolean>(attr: string, describe: string, clear: C) => ({
+export const notValid = (attr: string) => (text: string) => `${attr} = "${text}" is not valid`;
+export const yesNo = <C extends boolean>(attr: string, describe: string, clear: C) => ({
   attr,
   read: fromSchema(z.string().trim().toUpperCase().pipe(z.enum(['YES', 'NO'])).transform((v) => v === 'YES'), notValid(attr)),
   write: (v: boolean) => (v ? 'YES' : 'NO'),

@@ -13,6 +13,7 @@ import { finish } from '../../functions/finish';
 import { hostState } from '../../functions/hostState';
 import { inventory } from '../../functions/inventory';
 import { migrate } from '../../functions/migrate';
+import { recover } from '../../functions/recover';
 import { recreate } from '../../functions/recreate';
 import { select } from '../../functions/select';
 import { verify, type Ladder, type VerifyResult } from '../../functions/verify';
@@ -28,6 +29,8 @@ import { flowEngine } from './engine';
 
 /** The function the recover step runs, by the plan's mode. */
 const CARRY_OUT = { migrate, recreate, delete: deleteVms } as const;
+const OPERATION_OF = { migrate: 'resched', recreate: 'recreate', delete: 'delete' } as const;
+const MODE_OF = { resched: 'migrate', recreate: 'recreate', delete: 'delete' } as const;
 
 export interface FlowSettings {
   defaults: HookOptions;
@@ -161,12 +164,15 @@ export async function runRecoveryFlow(rec: Recovery, ports: Ports, settings: Flo
     const plan = await run(select, { host: inv.host, vms: inv.vms, datastores: inv.datastores, options, hosts: inv.hosts });
     for (const s of plan.skipped) log.info(`VM ${s.vmId} (${s.vmName}) left alone: ${s.reason}`, { hostId, vmId: s.vmId });
     // Not a reason to stop (oned's scheduler decides, and capacity may appear): the operator sees it now, not at the deadline.
+    for (const p of plan.problems ?? []) log.warn(`VM ${p.vmId}: ${p.message}`, { hostId, vmId: p.vmId });
     for (const w of plan.capacity?.wontFit ?? []) log.warn(`VM ${w.vmId} (${w.vmName}) may not fit: ${w.reason}`, { hostId, vmId: w.vmId });
 
     // Actions whose outcome is already journaled are not even looked at again.
     const settled = new Set(rec.vms.filter((v) => v.outcome === 'done' || v.outcome === 'already-done').map((v) => v.vmId as number));
     const vs = settings.verify ?? DEFAULT_VERIFY;
-    const carried = await run(CARRY_OUT[plan.mode], {
+    // A VM may override the host's mode (ONEHA_MODE on the VM): then each action is carried out with its own operation.
+    const uniform = plan.actions.every((a) => a.operation === OPERATION_OF[plan.mode]);
+    const carried = await run(uniform ? CARRY_OUT[plan.mode] : recover, {
       hostId: host0.id, actions: plan.actions.filter((a) => !settled.has(a.vmId)), concurrency: settings.vmConcurrency,
       tries: settings.vmTries, retryDelayMs: settings.retryDelayMs, retryUntil: transientUntil, dryRun: !!settings.dryRun, unlockLocked: vs.unlockLocked,
     }, 'recover');
@@ -181,7 +187,8 @@ export async function runRecoveryFlow(rec: Recovery, ports: Ports, settings: Flo
     if (acted.length && !settings.dryRun) {
       // The deadline is the recovery's: a resumed verify keeps the one it started with.
       const begun = [...rec.steps].reverse().find((s) => s.name === 'verify')?.input as { deadlineAt?: number } | undefined;
-      const deadlineAt = begun?.deadlineAt ?? ports.clock.now() + vs.deadlineSeconds[plan.mode] * 1000;
+      const deadlineSeconds = Math.max(...acted.map((a) => vs.deadlineSeconds[MODE_OF[a.operation]]));
+      const deadlineAt = begun?.deadlineAt ?? ports.clock.now() + deadlineSeconds * 1000;
       verified = await run(verify, {
         hostId: host0.id, failedAt, deadlineAt, pollSeconds: vs.pollSeconds, ladder: vs.ladder, unlockLocked: vs.unlockLocked,
         vms: acted.map((a) => ({ vmId: a.vmId, vmName: a.vmName, operation: a.operation })),

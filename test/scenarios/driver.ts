@@ -248,6 +248,11 @@ export async function runScenario(dir: string): Promise<string> {
       const host = sim.cloud.mustHost(n(1));
       if (state === 'on' || state === 'off') bmcs.setPower(host.id, state);
       else bmcs.setMode(host.template.get(level === 1 ? 'FENCE_IP' : `FENCE_IP_${level}`) ?? '', state as DeviceMode);
+    } else if (verb === 'template' && a === 'vm') {
+      // A VM's USER_TEMPLATE, as `onevm update` or the guest through OneGate (READY=YES) would set it.
+      const vm = sim.cloud.mustVm(n(2));
+      for (const kv of words.slice(3)) vm.userTemplate.set(kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1));
+      vm.touch();
     } else if (verb === 'template') {
       const host = sim.cloud.mustHost(n(2));
       for (const kv of words.slice(3)) host.template.set(kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1));

@@ -36,6 +36,7 @@ const COMMANDS: [RegExp, string][] = [
   [/^hook host \d+( \S+)*$/, 'hook host N [flags...]'],
   [/^hook again$/, 'hook again'],
   [/^template host \d+( [A-Z0-9_]+=\S*)+$/, 'template host N KEY=VALUE...'],
+  [/^template vm \d+( [A-Z0-9_]+=\S*)+$/, 'template vm N KEY=VALUE...'],
   [/^oned down( \d+(\.\d+)?)?$/, 'oned down [seconds]'],
   [/^oned up$/, 'oned up'],
   [/^fault auth$/, 'fault auth'],
