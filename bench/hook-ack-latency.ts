@@ -20,7 +20,7 @@ const DIAG = {
   ackTmpfs: 'no flows (FOLLOWER), journal on tmpfs',
 } as const;
 
-interface Variant {
+export interface Variant {
   label: string;
   /** The simulator says FOLLOWER: the runner accepts and journals events but runs no flow. */
   noFlows: boolean;
@@ -29,7 +29,7 @@ interface Variant {
   seconds: number;
 }
 
-interface Measured {
+export interface Measured {
   variant: Variant;
   samples: Sample[];
   sendWindowMs: number;
@@ -47,7 +47,7 @@ interface Measured {
   cpuPerEventMs: number;
 }
 
-async function measure(v: Variant, rate: number): Promise<Measured> {
+export async function measure(v: Variant, rate: number): Promise<Measured> {
   const n = Math.round(rate * v.seconds);
   const warmN = 20;
   const hosts = n + warmN;
@@ -109,7 +109,7 @@ async function measure(v: Variant, rate: number): Promise<Measured> {
 const p = (xs: number[], q: number) => percentile(xs, q);
 
 /** What one journal append costs on the disk the journal is on: write + fsync of a 300-byte line. */
-function fsyncLatency(dir: string, n = 300): { p50: number; p99: number; n: number } {
+export function fsyncLatency(dir: string, n = 300): { p50: number; p99: number; n: number } {
   const fd = openSync(join(dir, 'fsync.jsonl'), 'a', 0o600);
   const line = 'x'.repeat(299) + '\n';
   const t: number[] = [];

@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { run as hookAckLatency } from './hook-ack-latency';
+import { run as hookBurst } from './hook-burst';
 import { run as journalStart } from './journal-start';
 import { installCleanup, killAll, ROOT } from './lib/procs';
 import { exitAfter, machine, renderMarkdown, renderSummary, type BenchResult } from './lib/report';
@@ -22,6 +23,7 @@ const BENCHMARKS: { name: string; run: () => Promise<BenchResult> }[] = [
   { name: 'recovery-1000', run: () => recovery1000() },
   { name: 'select-in-50k-cloud', run: () => selectIn50k() },
   { name: 'hook-ack-latency', run: () => hookAckLatency() },
+  { name: 'hook-burst', run: () => hookBurst() },
   { name: 'runner-memory', run: () => runnerMemory() },
   { name: 'plugin-size', run: () => pluginSize() },
   { name: 'sim-scale', run: () => simScale() },

@@ -94,8 +94,12 @@ export class FlowManager {
       await this.journal.record(id, { type: 'status', status: 'skipped', reason: `duplicate of recovery ${earlier.id}` });
       return { status: 'duplicate', recoveryId: earlier.id };
     }
-    await this.journal.record(id, { type: 'host', hostId, hostName: '' });
-    this.enqueue(id, hostId);
+    // The 202 waits for one fdatasync only (the received event's): the host is known again from the
+    // payload should a crash lose this event (admitOrphans), and the host is claimed above already.
+    void this.journal.recordPatiently(id, { type: 'host', hostId, hostName: '' }).then(
+      () => this.enqueue(id, hostId),
+      (e) => this.opts.logFor({ recoveryId: id, hostId }).warn(`not started: ${describeError(e)}; resumes from the journal at the next start`),
+    );
     return { status: 'accepted', recoveryId: id };
   }
 
