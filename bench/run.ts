@@ -17,6 +17,7 @@ import { run as recovery1000 } from './recovery-1000';
 import { run as runnerMemory } from './runner-memory';
 import { run as selectIn50k } from './select-in-50k-cloud';
 import { run as simScale } from './sim-scale';
+import { run as statusSlowOned } from './status-slow-oned';
 import { run as verify1000 } from './verify-1000';
 
 const BENCHMARKS: { name: string; run: () => Promise<BenchResult> }[] = [
@@ -24,6 +25,7 @@ const BENCHMARKS: { name: string; run: () => Promise<BenchResult> }[] = [
   { name: 'select-in-50k-cloud', run: () => selectIn50k() },
   { name: 'hook-ack-latency', run: () => hookAckLatency() },
   { name: 'hook-burst', run: () => hookBurst() },
+  { name: 'status-slow-oned', run: () => statusSlowOned() },
   { name: 'runner-memory', run: () => runnerMemory() },
   { name: 'plugin-size', run: () => pluginSize() },
   { name: 'sim-scale', run: () => simScale() },
