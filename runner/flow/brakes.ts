@@ -10,7 +10,7 @@ import type { OneApi } from '../../model/ports';
 export type { MassFailureConfig };
 
 const DisarmEntry = z.object({ until: z.number(), by: z.string(), reason: z.string().default('') });
-const DisarmFile = z.object({ global: DisarmEntry.optional(), hosts: z.record(z.string(), DisarmEntry).default({}) });
+export const DisarmFile = z.object({ global: DisarmEntry.optional(), hosts: z.record(z.string(), DisarmEntry).default({}) });
 export type DisarmState = z.infer<typeof DisarmFile>;
 
 export class DisarmSwitch {

@@ -217,8 +217,8 @@ export class FlowManager {
    */
   async confirmDown(id: string, by: string, reason: string): Promise<Recovery> {
     const r = this.journal.get(id);
-    if (!r) throw new StepError('not-found', `no recovery ${id}`);
-    if (!WAITING_STATUSES.has(r.status)) throw new StepError('not-held', `recovery ${id} is ${r.status}: confirm-down is for a fence-failed or held recovery`);
+    if (!r) throw new StepError('not-found', `no recovery ${id}`, undefined, 'not-found');
+    if (!WAITING_STATUSES.has(r.status)) throw new StepError('not-held', `recovery ${id} is ${r.status}: confirm-down is for a fence-failed or held recovery`, undefined, 'conflict');
     await this.journal.record(id, { type: 'confirmed-down', by, reason });
     this.opts.logFor({ recoveryId: id, hostId: r.hostId }).warn(`host ${r.hostName ?? r.hostId} confirmed down by ${by}: ${reason}`);
     return this.release(id, by);
@@ -227,8 +227,8 @@ export class FlowManager {
   /** An operator lets a held (or fence-failed) recovery go on. */
   async release(id: string, by: string): Promise<Recovery> {
     const r = this.journal.get(id);
-    if (!r) throw new StepError('not-found', `no recovery ${id}`);
-    if (!WAITING_STATUSES.has(r.status)) throw new StepError('not-held', `recovery ${id} is ${r.status}, not held`);
+    if (!r) throw new StepError('not-found', `no recovery ${id}`, undefined, 'not-found');
+    if (!WAITING_STATUSES.has(r.status)) throw new StepError('not-held', `recovery ${id} is ${r.status}, not held`, undefined, 'conflict');
     // A fence-failed recovery fences again when it runs: a failed fencing is never reused.
     await this.journal.record(id, { type: 'released', by });
     await this.journal.record(id, { type: 'status', status: 'received', reason: `released by ${by}` });
@@ -243,13 +243,13 @@ export class FlowManager {
    */
   async replay(id: string, by: string, opts: { from?: StepName; dryRun?: boolean } = {}): Promise<SubmitResult | { status: 'dry-run'; recovery: Recovery }> {
     const r = this.journal.get(id);
-    if (!r) throw new StepError('not-found', `no recovery ${id}`);
-    if (r.hostId === undefined || r.hostId < 0) throw new StepError('not-replayable', `recovery ${id} has no host (status ${r.status})`);
+    if (!r) throw new StepError('not-found', `no recovery ${id}`, undefined, 'not-found');
+    if (r.hostId === undefined || r.hostId < 0) throw new StepError('not-replayable', `recovery ${id} has no host (status ${r.status})`, undefined, 'conflict');
     const order = STEP_ORDER;
     const carried = opts.from ? order.slice(0, order.indexOf(opts.from)) : [];
     for (const step of carried) {
       if (finishedOutput(r, step) === undefined && step !== 'finish') {
-        throw new StepError('missing-step', `recovery ${id} has no finished ${step} step to replay from ${opts.from}`);
+        throw new StepError('missing-step', `recovery ${id} has no finished ${step} step to replay from ${opts.from}`, undefined, 'conflict');
       }
     }
     const copySteps = async (rec: (e: NewEvent) => Promise<void>) => {

@@ -1,6 +1,7 @@
 // The runner's HTTP API, composed explicitly: the hook endpoint (its own
 // token check), then authentication for everything else, then each group of
-// routes. Extra route groups (the admin console) plug in the same way.
+// routes. Extra route groups (the admin console's sign-in and page, the demo)
+// plug in the same way.
 import { Hono } from 'hono';
 import { describeError } from '../../model/errors';
 import type { RunnerContext } from '../context';
@@ -8,7 +9,8 @@ import { authenticate, type AuthEnv, type SessionVerifier } from './auth';
 import { functionsRoutes } from './functionsRoutes';
 import { auditFor, checkOrigin, nosniff } from './guards';
 import { hookRoutes } from './hookRoute';
-import { errorJson } from './openapi';
+import { hostsRoutes } from './hostsRoutes';
+import { errorJson } from './errorJson';
 import { pluginCors } from './pluginOrigins';
 import { recoveriesRoutes } from './recoveriesRoutes';
 import { metricsRoutes, systemRoutes } from './systemRoutes';
@@ -35,6 +37,7 @@ export function createApp(ctx: RunnerContext, ext: AppExtensions = {}) {
   app.route('/', systemRoutes(ctx));
   app.route('/', recoveriesRoutes(ctx));
   app.route('/', functionsRoutes(ctx));
+  app.route('/', hostsRoutes(ctx));
   for (const r of ext.routes ?? []) app.route('/', r);
   return app;
 }

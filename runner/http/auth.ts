@@ -2,7 +2,7 @@
 // user. Token comparison is constant-time.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Context, MiddlewareHandler } from 'hono';
-import { errorJson } from './openapi';
+import { errorJson } from './errorJson';
 
 export type Principal =
   | { kind: 'token' }
@@ -43,6 +43,16 @@ export function authenticate(token: () => string, sessions: SessionVerifier | un
       p = await sessions.verify(c);
     }
     c.set('principal', p);
+    await next();
+  };
+}
+
+/** The hook endpoint: the bearer token only (no session), before the body is read. */
+export function requireHookToken(token: () => string): MiddlewareHandler {
+  return async (c, next) => {
+    const bearer = bearerOf(c);
+    if (bearer === undefined) return errorJson(c, 401, 'missing-token', 'Authorization: Bearer <token> is required');
+    if (!tokenMatches(bearer, token())) return errorJson(c, 401, 'bad-token', 'wrong bearer token');
     await next();
   };
 }

@@ -1,27 +1,33 @@
 // Demo controls, present only when the runner drives the embedded simulated
 // cloud: fail or restore a simulated host to watch a recovery end to end.
-import { Hono } from 'hono';
+import * as z from 'zod';
 import type { RunnerContext } from '../context';
-import { requireAdmin, requireRead, type AuthEnv } from './auth';
-import { errorJson } from './openapi';
+import { routesFor } from './defineRoute';
+import { errorJson } from './errorJson';
+import { DemoView, Ok } from './views';
 import { HOST_STATE_NAMES, HostState } from '../../model/states';
 import { describeError } from '../../model/errors';
 
 export function demoRoutes(ctx: RunnerContext) {
   const demo = ctx.demo;
-  ctx.api.add({ method: 'get', path: '/v1/demo', auth: 'read', summary: 'Whether the runner drives the simulated cloud.' });
-  ctx.api.add({ method: 'post', path: '/v1/demo/hosts/:id/fail', auth: 'admin', summary: 'Simulated cloud only: the host stops answering and goes to ERROR (409 for a disabled or offline host: oned does not monitor it).' });
-  ctx.api.add({ method: 'post', path: '/v1/demo/hosts/:id/restore', auth: 'admin', summary: 'Simulated cloud only: the host answers again and, if it was left disabled or offline, is enabled (onehost enable).' });
   const control = async (id: string, action: 'fail' | 'restore') => {
     const res = await fetch(`${demo!.controlUrl}/hosts/${encodeURIComponent(id)}/${action}`, { method: 'POST' });
     return { status: res.status, body: await res.text() };
   };
-  return new Hono<AuthEnv>()
-    .get('/v1/demo', requireRead, (c) => c.json({ enabled: !!demo, simUrl: demo?.simUrl }))
-    .post('/v1/demo/hosts/:id/:action{fail|restore}', requireAdmin, async (c) => {
+  return routesFor(ctx)
+    .define({
+      method: 'get', path: '/v1/demo', operationId: 'getDemo', tags: ['console'], auth: 'read',
+      summary: 'Whether the runner drives the simulated cloud.', responses: { 200: { description: 'the demo', schema: DemoView } },
+    }, (c) => c.json({ enabled: !!demo, simUrl: demo?.simUrl }))
+    .define({
+      method: 'post', path: '/v1/demo/hosts/:id/:action{fail|restore}', operationId: 'demoHostAction', tags: ['console'], auth: 'admin',
+      params: z.object({ id: z.string(), action: z.enum(['fail', 'restore']).describe('fail: the host stops answering and goes to ERROR; restore: it answers again and, if it was left disabled or offline, is enabled (onehost enable)') }),
+      summary: 'Simulated cloud only: fail or restore a host.',
+      responses: { 200: { description: 'done', schema: Ok }, 404: 'not the simulated cloud, or no such host', 409: 'fail: the host is disabled or offline (oned does not monitor it)', 502: 'the simulator refused' },
+    }, async (c) => {
       if (!demo) return errorJson(c, 404, 'no-demo', 'the runner is not on the simulated cloud');
-      const id = Number(c.req.param('id'));
-      const action = c.req.param('action') as 'fail' | 'restore';
+      const id = Number(c.req.valid('param').id);
+      const action = c.req.valid('param').action;
       let host;
       try {
         host = await ctx.one.hostInfo(id);
@@ -40,6 +46,7 @@ export function demoRoutes(ctx: RunnerContext) {
         if (host.state === HostState.DISABLED || host.state === HostState.OFFLINE) await ctx.one.hostStatus(id, 0);
       }
       ctx.log.warn(`demo: host ${id} ${action === 'fail' ? 'failed' : 'restored'} on request`, { hostId: id });
-      return c.json({ ok: true });
-    });
+      return c.json({ ok: true as const });
+    })
+    .app;
 }

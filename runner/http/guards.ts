@@ -5,7 +5,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import type { RunnerContext } from '../context';
 import type { JsonLogger } from '../log';
 import { principalName, type AuthEnv } from './auth';
-import { errorJson } from './openapi';
+import { errorJson } from './errorJson';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 export const isWrite = (c: Context) => !SAFE_METHODS.has(c.req.method);

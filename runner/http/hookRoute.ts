@@ -1,12 +1,12 @@
 // POST /v1/hooks/host-error: what the hook manager wrote to the hook's stdin,
 // journaled before anything else, answered 202 with the recovery id.
-import { Hono, type Context } from 'hono';
+import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import * as z from 'zod';
 import type { RunnerContext } from '../context';
 import { JournalWriteError } from '../journal/errors';
-import { bearerOf, tokenMatches } from './auth';
-import { errorJson } from './openapi';
+import { routesFor } from './defineRoute';
+import { errorJson } from './errorJson';
 
 export const HookJsonBody = z.union([
   z.object({ payload: z.string().describe('exactly the hook stdin: "<base64 host XML> <flags>"') }).strict(),
@@ -20,46 +20,40 @@ export const HookAccepted = z.object({
 });
 
 export function hookRoutes(ctx: RunnerContext) {
-  ctx.api.add({
-    method: 'post', path: '/v1/hooks/host-error', auth: 'hook-token',
+  return routesFor(ctx).define({
+    method: 'post', path: '/v1/hooks/host-error', operationId: 'hostErrorHook', tags: ['hook'], auth: 'hook-token',
     summary: 'Host ERROR hook event. Body: the hook stdin as text/plain, or JSON {payload} / {template, arguments}. ?force=1 bypasses the replay window.',
-    body: z.string(), bodyType: 'text/plain', response: HookAccepted,
+    // Read by the handler itself: the raw payload is journaled before anything judges it.
+    body: z.string(), bodyType: 'text/plain',
+    // Never refused (a refusal here would lose the payload): any value is accepted, "1" or "true" forces.
+    query: z.object({ force: z.union([z.string(), z.array(z.string())]).optional().describe('1 or true: bypass the replay window') }),
     responses: {
-      202: 'accepted, joined an active recovery, or a duplicate of a recent one', 400: 'malformed payload (kept as rejected)', 401: 'missing or wrong token', 413: 'body too large',
+      202: { description: 'accepted, joined an active recovery, or a duplicate of a recent one', schema: HookAccepted },
+      400: 'malformed payload (kept as rejected; the answer carries its recoveryId)', 413: 'body too large',
       503: 'shutting down or the journal cannot be written: nothing was accepted, retry (Retry-After)', 507: 'the journal\'s disk is full: nothing was accepted, retry once space is freed',
     },
-  });
-  return new Hono().post(
-    '/v1/hooks/host-error',
-    async (c, next) => {
-      // Stopping: the hook script retries a 503, and the next runner takes it.
+    // Stopping: the hook script retries a 503, and the next runner takes it.
+    before: [async (c, next) => {
       if (ctx.stopping.aborted) {
         c.header('Retry-After', '2');
         return errorJson(c, 503, 'stopping', 'the runner is shutting down; retry in a moment');
       }
       await next();
-    },
-    async (c, next) => {
-      const bearer = bearerOf(c);
-      if (bearer === undefined) return errorJson(c, 401, 'missing-token', 'Authorization: Bearer <token> is required');
-      if (!tokenMatches(bearer, ctx.token())) return errorJson(c, 401, 'bad-token', 'wrong bearer token');
-      await next();
-    },
-    bodyLimit({
+    }],
+    use: [bodyLimit({
       maxSize: ctx.config.limits.bodyBytes,
       onError: (c) => errorJson(c, 413, 'too-large', `the payload is larger than ${ctx.config.limits.bodyBytes} bytes`),
-    }),
-    async (c) => {
-      try {
-        return await accept(c);
-      } catch (e) {
-        if (!(e instanceof JournalWriteError)) throw e;
-        // Nothing of this request was acknowledged: the journal cut its write off again.
-        c.header('Retry-After', '10');
-        return e.full ? errorJson(c, 507, 'journal-full', e.message) : errorJson(c, 503, 'journal-unwritable', e.message);
-      }
-    },
-  );
+    })],
+  }, async (c) => {
+    try {
+      return await accept(c);
+    } catch (e) {
+      if (!(e instanceof JournalWriteError)) throw e;
+      // Nothing of this request was acknowledged: the journal cut its write off again.
+      c.header('Retry-After', '10');
+      return e.full ? errorJson(c, 507, 'journal-full', e.message) : errorJson(c, 503, 'journal-unwritable', e.message);
+    }
+  }).app;
 
   /** Journal first (durable), then decode and start or join: the 202 means it is on disk. */
   async function accept(c: Context) {

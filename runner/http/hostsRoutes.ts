@@ -6,7 +6,7 @@
 // other attributes in Sunstone at the same time loses nothing. Credentials
 // go to the secret store and never come back out.
 import { join } from 'node:path';
-import { Hono } from 'hono';
+import type { Context } from 'hono';
 import { compress } from 'hono/compress';
 import * as z from 'zod';
 import { HOST_STATE_NAMES, type Host } from '../../model/one';
@@ -20,10 +20,12 @@ import { listInstalledAgents } from '../fence/installedAgents';
 import { resolvedFenceIpProblem } from '../fence/bmcAddress';
 import { hostRef, SecretStoreError, type SecretDescription } from '../fence/secrets';
 import type { Recovery } from '../journal/events';
-import { readsAs, requireAdmin, requireRead, seesFenceSettings, type AuthEnv } from './auth';
-import { hostPoolFor } from './hostPool';
+import { principalName, readsAs, seesFenceSettings, type AuthEnv } from './auth';
+import { routesFor } from './defineRoute';
+import { ErrorBody, errorJson } from './errorJson';
 import { auditFor } from './guards';
-import { errorJson, jsonBody } from './openapi';
+import { hostPoolFor } from './hostPool';
+import { AgentList, AgentView, CredentialsSet, FenceTestResult, HostList, HostView as HostViewSchema, PowerOnAnswer, SettingsCheck } from './views';
 
 
 /** Recoveries that still act or wait for an operator. */
@@ -59,7 +61,7 @@ function shared(ctx: RunnerContext): Shared {
 
 const credsOf = (d: SecretDescription | undefined): Creds => (d ? { usernameSet: d.usernameSet, passwordSet: d.passwordSet } : null);
 
-export function hostView(ctx: RunnerContext, h: Host, s: Shared) {
+export function hostView(ctx: RunnerContext, h: Host, s: Shared): HostView {
   const { secretRef, ...policy } = hostPolicyView(h, ctx.config.defaults, ctx.fenceMethods);
   // Options the agent's own allowlist refuses: the fence step would refuse them too (metadata read beforehand, see warmAgentMetadata).
   for (const m of policy.fence.methods) {
@@ -95,7 +97,8 @@ export function hostView(ctx: RunnerContext, h: Host, s: Shared) {
     problems: policy.problems,
   };
 }
-export type HostView = ReturnType<typeof hostView>;
+/** The view's type is its schema's (views.ts), so the answer and the OpenAPI document cannot differ. */
+export type HostView = z.output<typeof HostViewSchema>;
 
 const HIDDEN_PROBLEM = 'A fence setting of this host cannot be used; an administrator sees which.';
 
@@ -123,9 +126,13 @@ async function warmAgentMetadata(ctx: RunnerContext, hosts: Host[]): Promise<voi
   await Promise.all([...names].map((n) => agentMetadata(join(ctx.config.fence.agentDir, n), n)));
 }
 
-function parseId(raw: string): number | undefined {
-  return /^\d{1,9}$/.test(raw) ? Number(raw) : undefined;
-}
+/** The one parser of a host id in a path: plain digits (no signs, exponents or spaces). */
+const HostParams = z.object({ id: z.string().regex(/^\d{1,9}$/, 'host id must be a whole number').transform(Number).describe('a host id (one.host.info)') });
+/** What every /v1/hosts/:id operation shares: its parameter, the answer to a malformed one, and oned's refusals. */
+const HOST = {
+  tags: ['hosts'] as ['hosts'], params: HostParams, paramsCode: 'bad-host-id',
+  responses: { 404: 'no such host', 502: 'oned failed' },
+} as const;
 
 /** `asUser`: the call was made with the signed-in user's own oned session. */
 function onedError(c: Parameters<typeof errorJson>[0], e: unknown, id?: number, asUser = false) {
@@ -137,30 +144,13 @@ function onedError(c: Parameters<typeof errorJson>[0], e: unknown, id?: number, 
 }
 
 export function hostsRoutes(ctx: RunnerContext) {
-  const { api, config } = ctx;
+  const { config } = ctx;
   let agentCache: { at: number; agents: Promise<string[]> } | undefined;
   const agents = () => {
     const now = Date.now();
     if (!agentCache || now - agentCache.at > 60_000) agentCache = { at: now, agents: listInstalledAgents(config.fence.agentDir) };
     return agentCache.agents;
   };
-
-  api.add({ method: 'get', path: '/v1/hosts', auth: 'read', summary: 'Every host with its HA settings (and whether each is inherited or set on the host), fence methods, FENCE_IP, whether credentials are set, the last fence test and any active recovery. One one.hostpool.info call.' });
-  api.add({ method: 'get', path: '/v1/hosts/:id', auth: 'read', summary: 'One host, as in GET /v1/hosts.', responses: { 200: 'OK', 404: 'no such host' } });
-  api.add({
-    method: 'put', path: '/v1/hosts/:id/settings', auth: 'admin', body: HostSettingsBody,
-    summary: 'Change a host\'s HA settings. Writes only the named attributes with one.host.update in merge mode (null clears = inherit). Invalid values are refused with nothing written.',
-    responses: { 200: 'the host after the change', 400: 'invalid body (error.details[].path names the field)', 403: 'not an administrator, or no CSRF header', 404: 'no such host', 502: 'oned failed' },
-  });
-  api.add({
-    method: 'post', path: '/v1/hosts/:id/settings/check', auth: 'read', body: HostSettingsBody,
-    summary: 'Validate a settings change exactly as PUT does and answer the attributes and the template text it would write, writing nothing. The Sunstone plugin writes that text through FireEdge (one.host.update, merge) as the signed-in user, so oned decides who may change a host.',
-    responses: { 200: '{attributes, template}', 400: 'invalid body (error.details[].path names the field)', 404: 'no such host', 502: 'oned failed' },
-  });
-  api.add({ method: 'put', path: '/v1/hosts/:id/credentials', auth: 'admin', body: CredentialsBody, summary: 'Set the host\'s own BMC credentials (secret store ref host:<id>). Write-only: answers whether a username and a password are set.' });
-  api.add({ method: 'delete', path: '/v1/hosts/:id/credentials', auth: 'admin', summary: 'Remove the host\'s own BMC credentials (the default ones then apply, if any).' });
-  api.add({ method: 'get', path: '/v1/fence/agents', auth: 'read', summary: 'Fence agents installed on this front-end (executable fence_* in config fence.agentDir).' });
-  api.add({ method: 'get', path: '/v1/fence/agents/:agent', auth: 'read', summary: 'The agent\'s parameters from its own -o metadata (types, choices) and which of them a host may set (allowed: its plain connection and timing settings).', responses: { 200: 'OK', 404: 'not installed', 502: 'its metadata could not be read' } });
 
   const pools = hostPoolFor(ctx);
   const invalidate = () => pools.invalidate();
@@ -230,8 +220,21 @@ export function hostsRoutes(ctx: RunnerContext) {
     return attrs;
   };
 
-  return new Hono<AuthEnv>()
-    .get('/v1/hosts', requireRead, compress(), async (c) => {
+  /** The host as this caller may see it (reading as themselves when they are not an administrator). */
+  const viewOf = async (c: Context<AuthEnv>, id: number) => {
+    const as = readsAs(c.get('principal'));
+    const host = await (as ? ctx.one.as(as) : ctx.one).hostInfo(id);
+    await warmAgentMetadata(ctx, [host]);
+    const view = hostView(ctx, host, shared(ctx));
+    return c.json(seesFenceSettings(c.get('principal'), config.plugin.fenceSettingsVisibleTo) ? view : withoutFenceSettings(view));
+  };
+
+  return routesFor(ctx)
+    .define({
+      method: 'get', path: '/v1/hosts', operationId: 'listHosts', tags: ['hosts'], auth: 'read', use: [compress()],
+      summary: 'Every host with its HA settings (and whether each is inherited or set on the host), fence methods, FENCE_IP, whether credentials are set, the last fence test and any active recovery. One one.hostpool.info call.',
+      responses: { 200: { description: 'the hosts', schema: HostList }, 502: 'oned failed' },
+    }, async (c) => {
       let hosts: Host[];
       try {
         hosts = await pools.read(readsAs(c.get('principal')));
@@ -253,39 +256,52 @@ export function hostsRoutes(ctx: RunnerContext) {
         hosts: hosts.map((h) => (reveal ? hostView(ctx, h, s) : withoutFenceSettings(hostView(ctx, h, s)))),
       });
     })
-    .get('/v1/fence/agents', requireRead, async (c) => c.json({ agentDir: config.fence.agentDir, agents: await agents() }))
-    .get('/v1/fence/agents/:agent', requireRead, async (c) => {
-      const agent = c.req.param('agent');
+    .define({
+      method: 'get', path: '/v1/fence/agents', operationId: 'listFenceAgents', tags: ['fence'], auth: 'read',
+      summary: 'Fence agents installed on this front-end (executable fence_* in config fence.agentDir).',
+      responses: { 200: { description: 'the agents', schema: AgentList } },
+    }, async (c) => c.json({ agentDir: config.fence.agentDir, agents: await agents() }))
+    .define({
+      method: 'get', path: '/v1/fence/agents/:agent', operationId: 'getFenceAgent', tags: ['fence'], auth: 'read',
+      params: z.object({ agent: z.string().describe('an installed agent, e.g. fence_ipmilan') }),
+      summary: 'The agent\'s parameters from its own -o metadata (types, choices) and which of them a host may set (allowed: its plain connection and timing settings).',
+      responses: { 200: { description: 'the agent', schema: AgentView }, 404: 'not installed', 502: 'its metadata could not be read' },
+    }, async (c) => {
+      const { agent } = c.req.valid('param');
       if (!(await agents()).includes(agent)) return errorJson(c, 404, 'not-found', `${agent.slice(0, 64)} is not installed in ${config.fence.agentDir}.`);
       const meta = await agentMetadata(join(config.fence.agentDir, agent), agent);
       if (!meta.ok) return errorJson(c, 502, 'agent-metadata', `${meta.problem}.`);
       // The whole list, so the page's check (agentOptionsProblem) gives the runner's very reasons.
       return c.json({ ...meta.metadata, allowed: allowedOptions(meta.metadata).map((p) => p.name) });
     })
-    .get('/v1/hosts/:id', requireRead, async (c) => {
-      const id = parseId(c.req.param('id'));
-      if (id === undefined) return errorJson(c, 400, 'bad-host-id', 'host id must be a whole number');
+    .define({
+      ...HOST, method: 'get', path: '/v1/hosts/:id', operationId: 'getHost', auth: 'read',
+      summary: 'One host, as in GET /v1/hosts.',
+      responses: { 200: { description: 'the host', schema: HostViewSchema }, ...HOST.responses },
+    }, async (c) => {
+      const { id } = c.req.valid('param');
       try {
-        const as = readsAs(c.get('principal'));
-        const host = await (as ? ctx.one.as(as) : ctx.one).hostInfo(id);
-        await warmAgentMetadata(ctx, [host]);
-        const view = hostView(ctx, host, shared(ctx));
-        return c.json(seesFenceSettings(c.get('principal'), config.plugin.fenceSettingsVisibleTo) ? view : withoutFenceSettings(view));
+        return await viewOf(c, id);
       } catch (e) {
         return onedError(c, e, id, !!readsAs(c.get('principal')));
       }
     })
-    .post('/v1/hosts/:id/settings/check', requireRead, jsonBody(HostSettingsBody), async (c) => {
-      const id = parseId(c.req.param('id'));
-      if (id === undefined) return errorJson(c, 400, 'bad-host-id', 'host id must be a whole number');
-      const checked = await checkSettings(c, id, c.get('body' as never) as HostSettings);
+    .define({
+      ...HOST, method: 'post', path: '/v1/hosts/:id/settings/check', operationId: 'checkHostSettings', auth: 'read', body: HostSettingsBody,
+      summary: 'Validate a settings change exactly as PUT does and answer the attributes and the template text it would write, writing nothing. The Sunstone plugin writes that text through FireEdge (one.host.update, merge) as the signed-in user, so oned decides who may change a host.',
+      responses: { 200: { description: 'what PUT would write', schema: SettingsCheck }, ...HOST.responses },
+    }, async (c) => {
+      const checked = await checkSettings(c, c.req.valid('param').id, c.req.valid('json'));
       if (checked instanceof Response) return checked;
       return c.json({ attributes: checked, template: templateUpdateText(checked) });
     })
-    .put('/v1/hosts/:id/settings', requireAdmin, jsonBody(HostSettingsBody), async (c) => {
-      const id = parseId(c.req.param('id'));
-      if (id === undefined) return errorJson(c, 400, 'bad-host-id', 'host id must be a whole number');
-      const attrs = await checkSettings(c, id, c.get('body' as never) as HostSettings);
+    .define({
+      ...HOST, method: 'put', path: '/v1/hosts/:id/settings', operationId: 'updateHostSettings', auth: 'admin', body: HostSettingsBody,
+      summary: 'Change a host\'s HA settings. Writes only the named attributes with one.host.update in merge mode (null clears = inherit). Invalid values are refused with nothing written.',
+      responses: { 200: { description: 'the host after the change', schema: HostViewSchema }, ...HOST.responses },
+    }, async (c) => {
+      const { id } = c.req.valid('param');
+      const attrs = await checkSettings(c, id, c.req.valid('json'));
       if (attrs instanceof Response) return attrs;
       try {
         await ctx.one.hostUpdate(id, templateUpdateText(attrs), true);
@@ -296,19 +312,18 @@ export function hostsRoutes(ctx: RunnerContext) {
       }
       auditFor(ctx).record(c, 'settings', 'ok', { hostId: id, changed: Object.fromEntries(Object.entries(attrs).map(([k, v]) => [k, v === '' ? '(inherit/cleared)' : v])) });
       try {
-        const as = readsAs(c.get('principal'));
-        const host = await (as ? ctx.one.as(as) : ctx.one).hostInfo(id);
-        await warmAgentMetadata(ctx, [host]);
-        const view = hostView(ctx, host, shared(ctx));
-        return c.json(seesFenceSettings(c.get('principal'), config.plugin.fenceSettingsVisibleTo) ? view : withoutFenceSettings(view));
+        return await viewOf(c, id);
       } catch (e) {
         return onedError(c, e, id);
       }
     })
-    .put('/v1/hosts/:id/credentials', requireAdmin, jsonBody(CredentialsBody), (c) => {
-      const id = parseId(c.req.param('id'));
-      if (id === undefined) return errorJson(c, 400, 'bad-host-id', 'host id must be a whole number');
-      const b = c.get('body' as never) as z.output<typeof CredentialsBody>;
+    .define({
+      ...HOST, method: 'put', path: '/v1/hosts/:id/credentials', operationId: 'setHostCredentials', auth: 'admin', body: CredentialsBody,
+      summary: 'Set the host\'s own BMC credentials (secret store ref host:<id>). Write-only: answers whether a username and a password are set.',
+      responses: { 200: { description: 'what is set', schema: CredentialsSet }, 409: 'the secret store cannot be written' },
+    }, (c) => {
+      const { id } = c.req.valid('param');
+      const b = c.req.valid('json');
       try {
         ctx.secrets.set(hostRef(id), { username: b.username, password: b.password });
       } catch (e) {
@@ -318,9 +333,12 @@ export function hostsRoutes(ctx: RunnerContext) {
       auditFor(ctx).record(c, 'credentials', 'ok', { hostId: id, change: 'replaced', usernameSet: b.username !== '' });
       return c.json(describeHost(id));
     })
-    .delete('/v1/hosts/:id/credentials', requireAdmin, (c) => {
-      const id = parseId(c.req.param('id'));
-      if (id === undefined) return errorJson(c, 400, 'bad-host-id', 'host id must be a whole number');
+    .define({
+      ...HOST, method: 'delete', path: '/v1/hosts/:id/credentials', operationId: 'deleteHostCredentials', auth: 'admin',
+      summary: 'Remove the host\'s own BMC credentials (the default ones then apply, if any).',
+      responses: { 200: { description: 'what is set now', schema: CredentialsSet }, 409: 'the secret store cannot be written' },
+    }, (c) => {
+      const { id } = c.req.valid('param');
       try {
         if (ctx.secrets.delete(hostRef(id))) auditFor(ctx).record(c, 'credentials', 'ok', { hostId: id, change: 'removed' });
       } catch (e) {
@@ -328,5 +346,47 @@ export function hostsRoutes(ctx: RunnerContext) {
         throw e;
       }
       return c.json(describeHost(id));
-    });
+    })
+    .define({
+      ...HOST, method: 'post', path: '/v1/hosts/:id/fence-test', operationId: 'testHostFencing', auth: 'admin',
+      summary: 'Status-only fence test: reachability, power state, time taken. Never powers anything off.',
+      responses: { 200: { description: 'the test (reachable or not: see error)', schema: FenceTestResult }, ...HOST.responses },
+    }, async (c) => {
+      const { id } = c.req.valid('param');
+      let host: Host;
+      try {
+        host = await ctx.one.hostInfo(id);
+      } catch (e) {
+        return onedError(c, e, id);
+      }
+      return c.json(await ctx.runFenceTest(host));
+    })
+    .define({
+      ...HOST, method: 'post', path: '/v1/hosts/:id/power-on', operationId: 'powerOnHost', auth: 'admin',
+      summary: 'Power a fenced host back on through its first fence agent (an explicit operator action; oneha never does it by itself).',
+      responses: {
+        200: { description: 'powered on', schema: PowerOnAnswer }, ...HOST.responses,
+        422: 'the host\'s fence settings are unusable, or it has no fence agent',
+        502: { description: 'oned failed (an error), or the agent could not power the host on (its answer)', schema: z.union([ErrorBody, PowerOnAnswer]) },
+      },
+    }, async (c) => {
+      const { id } = c.req.valid('param');
+      let host: Host;
+      try {
+        host = await ctx.one.hostInfo(id);
+      } catch (e) {
+        return onedError(c, e, id);
+      }
+      let agent;
+      try {
+        agent = ctx.fenceMethods(host).find((m) => m.kind === 'agent');
+      } catch (e) {
+        return errorJson(c, 422, 'fence-settings', describeError(e));
+      }
+      if (!agent) return errorJson(c, 422, 'no-agent', `host ${host.name} has no fence agent: a fence command cannot power a host on`);
+      const answer = await ctx.fence.power(agent, 'on', host);
+      ctx.log.warn(`power-on of host ${id} requested by ${principalName(c.get('principal'))}: ${answer.ok ? 'done' : answer.error}`, { hostId: id });
+      return c.json({ hostId: id, method: agent.agent, ...answer }, answer.ok ? 200 : 502);
+    })
+    .app;
 }

@@ -6,7 +6,7 @@
 // that header nor read a reply; a header session arriving with another
 // Origin is refused outright.
 import type { Context, MiddlewareHandler } from 'hono';
-import { errorJson } from './openapi';
+import { errorJson } from './errorJson';
 
 export const SESSION_HEADER = 'x-oneha-session';
 

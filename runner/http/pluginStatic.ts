@@ -6,10 +6,13 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Hono, type Context } from 'hono';
+import type { Context } from 'hono';
+import * as z from 'zod';
 import type { RunnerContext } from '../context';
 import type { AuthEnv } from './auth';
-import { errorJson } from './openapi';
+import { routesFor } from './defineRoute';
+import { errorJson } from './errorJson';
+import { TextBody } from './views';
 
 export const CSP = [
   "default-src 'self'",
@@ -52,7 +55,6 @@ interface Cached { body: Uint8Array; etag: string; mtimeMs: number; size: number
 export function pluginStatic(ctx: RunnerContext, dir = pluginDir()) {
   const root = resolve(dir);
   const cache = new Map<string, Cached>();
-  ctx.api.add({ method: 'get', path: '/plugin/', auth: 'none', summary: 'The admin-console page (sign-in inside).' });
 
   const load = (file: string): Cached | undefined => {
     let st;
@@ -92,19 +94,24 @@ export function pluginStatic(ctx: RunnerContext, dir = pluginDir()) {
     return c.body(f.body as unknown as ArrayBuffer, 200, headers);
   };
 
-  return new Hono<AuthEnv>()
+  // The page's files are documented as one operation; the page itself (/plugin/) and the redirects are plumbing.
+  return routesFor(ctx).define({
+    method: 'get', path: '/plugin/:file{.+}', operationId: 'getConsoleFile', tags: ['console'], auth: 'none',
+    params: z.object({ file: z.string().describe('a file of the admin console; index.html is the page (also served at /plugin/)') }),
+    summary: 'The admin-console page and its files (sign-in inside).',
+    responses: { 200: { description: 'the file', schema: TextBody, contentType: 'text/html' }, 304: 'not modified (If-None-Match)', 404: 'no such file, or the console is not built' },
+  }, (c) => {
+    let rel: string;
+    try {
+      rel = decodeURIComponent(c.req.path.slice('/plugin/'.length));
+    } catch {
+      return errorJson(c, 404, 'not-found', 'bad path');
+    }
+    if (rel.includes('\0') || rel.split('/').some((p) => p === '..' || p.startsWith('.'))) return errorJson(c, 404, 'not-found', 'no such file');
+    return send(c, rel);
+  }).app
     // Relative redirects keep a reverse proxy's prefix.
     .get('/', (c) => c.redirect('plugin/', 302))
     .get('/plugin', (c) => c.redirect('plugin/', 301))
-    .get('/plugin/', (c) => send(c, 'index.html'))
-    .get('/plugin/*', (c) => {
-      let rel: string;
-      try {
-        rel = decodeURIComponent(c.req.path.slice('/plugin/'.length));
-      } catch {
-        return errorJson(c, 404, 'not-found', 'bad path');
-      }
-      if (rel.includes('\0') || rel.split('/').some((p) => p === '..' || p.startsWith('.'))) return errorJson(c, 404, 'not-found', 'no such file');
-      return send(c, rel || 'index.html');
-    });
+    .get('/plugin/', (c) => send(c, 'index.html'));
 }

@@ -1,5 +1,5 @@
 // Reading recoveries, releasing held ones, replaying, and the live stream.
-import { Hono, type Context } from 'hono';
+import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import * as z from 'zod';
 import { StepError } from '../../model/errors';
@@ -8,16 +8,19 @@ import { RecoveryStatusSchema, StepNameSchema, WAITING_STATUSES, type JournalEve
 import { vmStateName } from '../../model/one';
 import { describeError, OneError, OneErrorCode } from '../../model/errors';
 import { recoveryDetail, recoverySummary } from '../recoveryView';
-import { principalName, readsAs, requireAdmin, requireRead, seesFenceSettings, type AuthEnv } from './auth';
+import { principalName, readsAs, seesFenceSettings, type AuthEnv } from './auth';
+import { routesFor } from './defineRoute';
+import { errorJson } from './errorJson';
+import { KIND_STATUS } from './errorStatus';
 import { hostPoolFor } from './hostPool';
-import { errorJson, jsonBody } from './openapi';
-import { describeIssues } from '../../model/issues';
+import { RecoveryDetail, RecoveryList, RecoverySummary, ReplayAnswer, StepView, TextBody } from './views';
 
 export const RecoveryQuery = z.object({
   host: z.coerce.number().int().optional(),
   status: RecoveryStatusSchema.optional(),
   limit: z.coerce.number().int().min(1).max(5000).default(200),
 });
+const RecoveryParams = z.object({ id: z.string().describe('a recovery id') });
 export const ReplayBody = z.object({ from: StepNameSchema.optional(), dryRun: z.boolean().default(false) }).strict();
 
 /**
@@ -41,15 +44,7 @@ export const ConfirmDownBody = z.object({
 }).strict();
 
 export function recoveriesRoutes(ctx: RunnerContext) {
-  const { api, journal, manager } = ctx;
-  api.add({ method: 'get', path: '/v1/recoveries', auth: 'read', summary: 'Recoveries, newest first; filter by host and status.', query: RecoveryQuery });
-  api.add({ method: 'get', path: '/v1/recoveries/:id', auth: 'read', summary: 'One recovery: step timeline, fencing evidence, each VM outcome, a reason for every VM not recovered.', responses: { 200: 'OK', 404: 'no such recovery' } });
-  api.add({ method: 'get', path: '/v1/recoveries/:id/steps/:step', auth: 'read', summary: 'One journaled step as it ran: the function, its exact input and its output, so it can be run again with `oneha invoke <fn>` (POST /v1/functions/:name/invoke).', responses: { 200: 'OK', 404: 'no such recovery or step' } });
-  api.add({ method: 'post', path: '/v1/recoveries/:id/release', auth: 'admin', summary: 'Let a held (mass-failure) or fence-failed recovery go on.', responses: { 200: 'released', 409: 'not held' } });
-  api.add({ method: 'post', path: '/v1/recoveries/:id/confirm-down', auth: 'admin', body: ConfirmDownBody, summary: 'A dead BMC: confirm the host of a fence-failed or held recovery is off; journaled (who, why, when), then the recovery goes on with that as its fencing evidence.', responses: { 200: 'confirmed and released', 409: 'not fence-failed or held' } });
-  api.add({ method: 'post', path: '/v1/recoveries/:id/replay', auth: 'admin', summary: 'Re-run a journaled recovery, optionally from a step, optionally as a dry run.', body: ReplayBody });
-  api.add({ method: 'get', path: '/v1/events', auth: 'read', summary: 'Server-sent events: every journal event with the recovery summary. Each has an id; reconnect with Last-Event-ID (or ?lastEventId=) to get what was missed, or a "reset" event when it is no longer kept.' });
-
+  const { journal, manager } = ctx;
   /** The hosts a user reading as themselves may see in oned (undefined: everything, for the token and administrators). */
   const hostsSeenBy = async (as: string) => new Set((await hostPoolFor(ctx).read(as)).map((h) => h.id));
   const visibleHosts = async (c: Context<AuthEnv>): Promise<Set<number> | undefined | Response> => {
@@ -63,21 +58,39 @@ export function recoveriesRoutes(ctx: RunnerContext) {
     }
   };
 
-  return new Hono<AuthEnv>()
-    .get('/v1/recoveries', requireRead, async (c) => {
-      const q = RecoveryQuery.safeParse(c.req.query());
-      if (!q.success) return errorJson(c, 400, 'invalid-query', describeIssues(q.error.issues, 'the query'));
-      const { host, status, limit } = q.data;
+  /** An operator's action on a recovery; the manager's refusals answer through the one kind → status table. */
+  const operatorAction = async (c: Context, act: () => Promise<Response>) => {
+    try {
+      return await act();
+    } catch (e) {
+      if (e instanceof StepError) return errorJson(c, KIND_STATUS[e.kind], e.code, e.message);
+      throw e;
+    }
+  };
+  const WAITING = { 404: 'no such recovery', 409: 'not fence-failed or held' };
+
+  return routesFor(ctx)
+    .define({
+      method: 'get', path: '/v1/recoveries', operationId: 'listRecoveries', tags: ['recoveries'], auth: 'read', query: RecoveryQuery,
+      summary: 'Recoveries, newest first; filter by host and status.',
+      responses: { 200: { description: 'the recoveries', schema: RecoveryList } },
+    }, async (c) => {
+      const { host, status, limit } = c.req.valid('query');
       const visible = await visibleHosts(c);
       if (visible instanceof Response) return visible;
       const list = journal.list().filter((r) => (host === undefined || r.hostId === host) && (!status || r.status === status) && (!visible || (r.hostId !== undefined && visible.has(r.hostId))));
       return c.json({ total: list.length, recoveries: list.slice(0, limit).map(recoverySummary) });
     })
-    .get('/v1/recoveries/:id', requireRead, async (c) => {
-      const r = journal.get(c.req.param('id'));
+    .define({
+      method: 'get', path: '/v1/recoveries/:id', operationId: 'getRecovery', tags: ['recoveries'], auth: 'read', params: RecoveryParams,
+      summary: 'One recovery: step timeline, fencing evidence, each VM outcome, a reason for every VM not recovered.',
+      responses: { 200: { description: 'the recovery', schema: RecoveryDetail }, 404: 'no such recovery' },
+    }, async (c) => {
+      const { id } = c.req.valid('param');
+      const r = journal.get(id);
       const visible = await visibleHosts(c);
       if (visible instanceof Response) return visible;
-      if (!r || (visible && (r.hostId === undefined || !visible.has(r.hostId)))) return errorJson(c, 404, 'not-found', `no recovery ${c.req.param('id')}`);
+      if (!r || (visible && (r.hostId === undefined || !visible.has(r.hostId)))) return errorJson(c, 404, 'not-found', `no recovery ${id}`);
       const detail = recoveryDetail(r);
       const full = WAITING_STATUSES.has(r.status) && !detail.plan ? { ...detail, downVms: await downVms(ctx, r.hostId) } : detail;
       // The payload and step inputs and outputs carry the host template (FENCE_IP) and the fence levels.
@@ -86,48 +99,51 @@ export function recoveriesRoutes(ctx: RunnerContext) {
         steps: full.steps.map((st) => ({ ...st, input: undefined, output: undefined })),
       });
     })
-    .get('/v1/recoveries/:id/steps/:step', requireRead, async (c) => {
-      const found = journal.get(c.req.param('id'));
+    .define({
+      method: 'get', path: '/v1/recoveries/:id/steps/:step', operationId: 'getRecoveryStep', tags: ['recoveries'], auth: 'read',
+      params: RecoveryParams.extend({ step: z.string().describe(`a step name: ${StepNameSchema.options.join(', ')}`) }),
+      summary: 'One journaled step as it ran: the function, its exact input and its output, so it can be run again with `oneha invoke <fn>` (POST /v1/functions/:name). Administrators only (a step carries fence settings), unless plugin.fenceSettingsVisibleTo is all.',
+      responses: { 200: { description: 'the step', schema: StepView }, 403: 'step inputs and outputs carry fence settings: administrators only', 404: 'no such recovery or step' },
+    }, async (c) => {
+      const { id, step: name } = c.req.valid('param');
+      const found = journal.get(id);
       const visible = await visibleHosts(c);
       if (visible instanceof Response) return visible;
       const r = found && (!visible || (found.hostId !== undefined && visible.has(found.hostId))) ? found : undefined;
-      const step = StepNameSchema.safeParse(c.req.param('step'));
+      const step = StepNameSchema.safeParse(name);
       const s = r && step.success ? [...r.steps].reverse().find((x) => x.name === step.data) : undefined;
-      if (!r || !s) return errorJson(c, 404, 'not-found', r ? `recovery ${r.id} has no step "${c.req.param('step').slice(0, 32)}" (steps: ${r.steps.map((x) => x.name).join(', ') || 'none'})` : `no recovery ${c.req.param('id')}`);
+      if (!r || !s) return errorJson(c, 404, 'not-found', r ? `recovery ${r.id} has no step "${name.slice(0, 32)}" (steps: ${r.steps.map((x) => x.name).join(', ') || 'none'})` : `no recovery ${id}`);
       // A step's input and output carry the host template (FENCE_IP) and the fence levels.
       if (!seesFenceSettings(c.get('principal'), ctx.config.plugin.fenceSettingsVisibleTo)) return errorJson(c, 403, 'forbidden', 'step inputs and outputs carry fence settings: administrators only.');
       return c.json({ recoveryId: r.id, step: s.name, fn: s.fn ?? s.name, status: s.status, input: s.input, output: s.output, error: s.error });
     })
-    .post('/v1/recoveries/:id/release', requireAdmin, async (c) => {
-      try {
-        const r = await manager.release(c.req.param('id'), principalName(c.get('principal')));
-        return c.json(recoverySummary(r));
-      } catch (e) {
-        if (e instanceof StepError) return errorJson(c, e.code === 'not-found' ? 404 : 409, e.code, e.message);
-        throw e;
-      }
-    })
-    .post('/v1/recoveries/:id/confirm-down', requireAdmin, jsonBody(ConfirmDownBody), async (c) => {
-      const body = c.get('body' as never) as z.output<typeof ConfirmDownBody>;
-      try {
-        const r = await manager.confirmDown(c.req.param('id'), principalName(c.get('principal')), body.reason);
-        return c.json(recoverySummary(r));
-      } catch (e) {
-        if (e instanceof StepError) return errorJson(c, e.code === 'not-found' ? 404 : 409, e.code, e.message);
-        throw e;
-      }
-    })
-    .post('/v1/recoveries/:id/replay', requireAdmin, jsonBody(ReplayBody), async (c) => {
-      const body = c.get('body' as never) as z.output<typeof ReplayBody>;
-      try {
-        const r = await manager.replay(c.req.param('id'), principalName(c.get('principal')), body);
-        return c.json(r, r.status === 'dry-run' ? 200 : 202);
-      } catch (e) {
-        if (e instanceof StepError) return errorJson(c, e.code === 'not-found' ? 404 : 409, e.code, e.message);
-        throw e;
-      }
-    })
-    .get('/v1/events', requireRead, (c) =>
+    .define({
+      method: 'post', path: '/v1/recoveries/:id/release', operationId: 'releaseRecovery', tags: ['recoveries'], auth: 'admin', params: RecoveryParams,
+      summary: 'Let a held (mass-failure) or fence-failed recovery go on.',
+      responses: { 200: { description: 'released', schema: RecoverySummary }, ...WAITING },
+    }, (c) => operatorAction(c, async () => c.json(recoverySummary(await manager.release(c.req.valid('param').id, principalName(c.get('principal')))))))
+    .define({
+      method: 'post', path: '/v1/recoveries/:id/confirm-down', operationId: 'confirmHostDown', tags: ['recoveries'], auth: 'admin', params: RecoveryParams, body: ConfirmDownBody,
+      summary: 'A dead BMC: confirm the host of a fence-failed or held recovery is off; journaled (who, why, when), then the recovery goes on with that as its fencing evidence.',
+      responses: { 200: { description: 'confirmed and released', schema: RecoverySummary }, ...WAITING },
+    }, (c) => operatorAction(c, async () => c.json(recoverySummary(await manager.confirmDown(c.req.valid('param').id, principalName(c.get('principal')), c.req.valid('json').reason)))))
+    .define({
+      method: 'post', path: '/v1/recoveries/:id/replay', operationId: 'replayRecovery', tags: ['recoveries'], auth: 'admin', params: RecoveryParams, body: ReplayBody,
+      summary: 'Re-run a journaled recovery, optionally from a step, optionally as a dry run.',
+      responses: {
+        200: { description: 'dry run: the recovery it would be', schema: ReplayAnswer }, 202: { description: 'started (or joined an active one)', schema: ReplayAnswer },
+        404: 'no such recovery', 409: 'no host, or the steps before `from` did not finish',
+      },
+    }, (c) => operatorAction(c, async () => {
+      const r = await manager.replay(c.req.valid('param').id, principalName(c.get('principal')), c.req.valid('json'));
+      return c.json(r, r.status === 'dry-run' ? 200 : 202);
+    }))
+    .define({
+      method: 'get', path: '/v1/events', operationId: 'streamEvents', tags: ['recoveries'], auth: 'read',
+      query: z.object({ lastEventId: z.string().optional().describe('as the Last-Event-ID header, for clients that cannot set it') }),
+      summary: 'Server-sent events: every journal event with the recovery summary. Each has an id; reconnect with Last-Event-ID (or ?lastEventId=) to get what was missed, or a "reset" event when it is no longer kept.',
+      responses: { 200: { description: 'the event stream', schema: TextBody, contentType: 'text/event-stream' } },
+    }, (c) =>
       streamSSE(c, async (stream) => {
         // SSE ids are "<epoch>.<seq>": a client that reconnects with Last-Event-ID gets what it missed;
         // if that is no longer kept (or the runner restarted) it gets "reset" and reloads.
@@ -182,5 +198,6 @@ export function recoveriesRoutes(ctx: RunnerContext) {
         off();
         ctx.stopping.removeEventListener('abort', onStop);
       }),
-    );
+    )
+    .app;
 }

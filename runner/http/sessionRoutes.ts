@@ -6,14 +6,15 @@
 // on every write. A runner restart signs everybody out (as FireEdge does).
 import { randomBytes } from 'node:crypto';
 import type { Context } from 'hono';
-import { Hono } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import * as z from 'zod';
 import { describeError, OneError, OneErrorCode } from '../../model/errors';
 import type { RunnerContext } from '../context';
 import type { AuthEnv, Principal, SessionVerifier } from './auth';
+import { routesFor } from './defineRoute';
+import { errorJson } from './errorJson';
 import { auditFor, clientAddress } from './guards';
-import { errorJson, jsonBody } from './openapi';
+import { Ok } from './views';
 import { SignInThrottle } from './signInThrottle';
 import { pluginOrigin, SESSION_HEADER } from './pluginOrigins';
 
@@ -121,21 +122,19 @@ function isHttps(c: Context): boolean {
 }
 
 export function sessionRoutes(ctx: RunnerContext, store: SessionStore) {
-  const { api } = ctx;
-  api.add({
-    method: 'post', path: '/v1/session', auth: 'none', body: SignInBody, response: SessionView,
-    summary: 'Admin-console sign-in with OpenNebula credentials (checked with one.user.info as that user). Sets the oneha_session cookie; returns the user, whether they administer (group 0) and the CSRF token for writes.',
-    responses: { 200: 'signed in', 400: 'malformed body', 401: 'wrong user name or password', 429: 'too many failed sign-ins for this user name or from this address (Retry-After says when to try again)', 502: 'oned cannot be reached' },
-  });
-  api.add({ method: 'get', path: '/v1/session', auth: 'read', response: SessionView, summary: 'The signed-in user (and the CSRF token), or 401 (204 with ?optional=1).', responses: { 200: 'signed in', 204: 'no session (?optional=1)', 401: 'no session' } });
-  api.add({ method: 'delete', path: '/v1/session', auth: 'none', summary: 'Sign out: forgets the session and clears the cookie. Needs the session\'s X-CSRF-Token (a page elsewhere cannot sign a user out).', responses: { 200: 'signed out (or was not signed in)', 403: 'missing or wrong X-CSRF-Token' } });
-
   const audit = auditFor(ctx);
   const throttle = new SignInThrottle(ctx.config.plugin.signIn);
 
-  return new Hono<AuthEnv>()
-    .post('/v1/session', jsonBody(SignInBody), async (c) => {
-      const { username, password } = c.get('body' as never) as z.output<typeof SignInBody>;
+  return routesFor(ctx)
+    .define({
+      method: 'post', path: '/v1/session', operationId: 'signIn', tags: ['session'], auth: 'none', body: SignInBody,
+      summary: 'Admin-console sign-in with OpenNebula credentials (checked with one.user.info as that user). Sets the oneha_session cookie; returns the user, whether they administer (group 0) and the CSRF token for writes.',
+      responses: {
+        200: { description: 'signed in', schema: SessionView }, 401: 'wrong user name or password',
+        429: 'too many failed sign-ins for this user name or from this address (Retry-After says when to try again)', 502: 'oned cannot be reached',
+      },
+    }, async (c) => {
+      const { username, password } = c.req.valid('json');
       const keys = SignInThrottle.keys(username, clientAddress(c, ctx.config.plugin.trustedProxies));
       const wait = throttle.begin(keys);
       if (wait > 0) {
@@ -180,14 +179,23 @@ export function sessionRoutes(ctx: RunnerContext, store: SessionStore) {
       // The cookie stays httpOnly for the runner's own page; the plugin, on another origin, cannot use it and gets the id.
       return c.json(fromSunstone ? { ...view(record), session: id } : view(record));
     })
-    .get('/v1/session', (c) => {
+    .define({
+      method: 'get', path: '/v1/session', operationId: 'getSession', tags: ['session'], auth: 'none',
+      query: z.object({ optional: z.string().optional().describe('1: answer 204 rather than 401 when nobody is signed in') }),
+      summary: 'The signed-in user (and the CSRF token), or 401 (204 with ?optional=1).',
+      responses: { 200: { description: 'signed in', schema: SessionView }, 204: 'no session (?optional=1)', 401: 'no session' },
+    }, (c) => {
       const r = store.get(c.req.header(SESSION_HEADER) ?? getCookie(c, SESSION_COOKIE));
       c.header('cache-control', 'no-store');
       // ?optional=1 (the page at load): "not signed in" is an answer, not an error a browser logs.
-      if (!r) return c.req.query('optional') === '1' ? c.body(null, 204) : errorJson(c, 401, 'no-session', 'not signed in');
+      if (!r) return c.req.valid('query').optional === '1' ? c.body(null, 204) : errorJson(c, 401, 'no-session', 'not signed in');
       return c.json(view(r));
     })
-    .delete('/v1/session', (c) => {
+    .define({
+      method: 'delete', path: '/v1/session', operationId: 'signOut', tags: ['session'], auth: 'none',
+      summary: 'Sign out: forgets the session and clears the cookie. Needs the session\'s X-CSRF-Token (a page elsewhere cannot sign a user out).',
+      responses: { 200: { description: 'signed out (or was not signed in)', schema: Ok }, 403: 'missing or wrong X-CSRF-Token' },
+    }, (c) => {
       const id = c.req.header(SESSION_HEADER) ?? getCookie(c, SESSION_COOKIE);
       const r = store.get(id);
       if (r && c.req.header('x-csrf-token') !== r.csrf) return errorJson(c, 403, 'csrf', 'Signing out needs the session\'s X-CSRF-Token header.');
@@ -196,6 +204,7 @@ export function sessionRoutes(ctx: RunnerContext, store: SessionStore) {
       if (r) audit.record(c, 'sign-out', 'ok', {}, r.name);
       // The user's oned login token ends with the session (best effort: it expires anyway).
       if (r?.oneSession) void ctx.one.as(r.oneSession).userLogin(r.name, r.oneSession.slice(r.name.length + 1), 0).catch(() => undefined);
-      return c.json({ ok: true });
-    });
+      return c.json({ ok: true as const });
+    })
+    .app;
 }

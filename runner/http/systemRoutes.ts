@@ -1,15 +1,14 @@
-// Health, status, metrics, the OpenAPI document, the disarm switch and the
-// status-only fence test.
-import { Hono, type Context } from 'hono';
-import type { Host } from '../../model/one';
+// Health, status, metrics, the OpenAPI document and the disarm switch.
 import * as z from 'zod';
 import { describeError } from '../../model/errors';
 import type { RunnerContext } from '../context';
 import { recoverySummary } from '../recoveryView';
 import { existsSync, readFileSync } from 'node:fs';
-import { bearerOf, principalName, requireAdmin, requireRead, tokenMatches, type AuthEnv } from './auth';
+import { bearerOf, principalName, tokenMatches } from './auth';
+import { routesFor } from './defineRoute';
+import { errorJson } from './errorJson';
 import { auditFor } from './guards';
-import { errorJson, jsonBody } from './openapi';
+import { ArmAnswer, DisarmView, Ok, OpenApiDocument, RunnerStatus, TextBody } from './views';
 
 export const DisarmBody = z.object({
   hostId: z.number().int().nonnegative().optional().describe('omit to disarm every host'),
@@ -47,53 +46,54 @@ export function readMetricsToken(file: string | undefined): string | undefined {
 
 /** GET /metrics: before the API's authentication, as a scraper has its own token (or none). */
 export function metricsRoutes(ctx: RunnerContext) {
-  ctx.api.add({ method: 'get', path: '/metrics', auth: 'none', summary: 'Prometheus text format. With config metrics.tokenFile set, needs Authorization: Bearer <that token>.', responses: { 200: 'OK', 401: 'metrics.tokenFile is set and the bearer token is missing or wrong' } });
   const metricsToken = readMetricsToken(ctx.config.metrics.tokenFile);
-  return new Hono().get('/metrics', (c) => {
+  return routesFor(ctx).define({
+    method: 'get', path: '/metrics', operationId: 'getMetrics', tags: ['system'], auth: 'none',
+    summary: 'Prometheus text format. With config metrics.tokenFile set, needs Authorization: Bearer <that token>.',
+    responses: { 200: { description: 'the metrics', schema: TextBody, contentType: 'text/plain' }, 401: 'metrics.tokenFile is set and the bearer token is missing or wrong' },
+  }, (c) => {
     if (metricsToken !== undefined && !tokenMatches(bearerOf(c) ?? '', metricsToken)) {
       return errorJson(c, 401, 'bad-token', 'GET /metrics needs the metrics token (config metrics.tokenFile) as Authorization: Bearer <token>.');
     }
     c.header('content-type', 'text/plain; version=0.0.4');
     return c.body(ctx.metrics.render({ running: ctx.manager.runningCount, queued: ctx.manager.queued, leader: ctx.manager.isLeader, massBrakeTripped: ctx.massBrake.tripped }));
-  });
+  }).app;
 }
 
 export function systemRoutes(ctx: RunnerContext) {
-  const { api } = ctx;
-  api.add({ method: 'get', path: '/healthz', auth: 'none', summary: 'Liveness: the runner answers.' });
-  api.add({ method: 'get', path: '/v1/status', auth: 'read', summary: 'Runner health, leadership, oned reachability (the last probe\'s answer and its age: never waits on oned), flows in progress, recoveries waiting for an operator.' });
   const audit = auditFor(ctx);
-  api.add({ method: 'get', path: '/v1/openapi.json', auth: 'none', summary: 'This document.' });
-  api.add({ method: 'post', path: '/v1/disarm', auth: 'admin', body: DisarmBody, summary: 'Maintenance: no new recovery for a host (or all) until the expiry.' });
-  api.add({ method: 'post', path: '/v1/arm', auth: 'admin', body: ArmBody, summary: 'End a disarm early.' });
-  api.add({ method: 'post', path: '/v1/hosts/:id/fence-test', auth: 'admin', summary: 'Status-only fence test: reachability, power state, time taken. Never powers anything off.' });
-  api.add({ method: 'post', path: '/v1/hosts/:id/power-on', auth: 'admin', summary: 'Power a fenced host back on through its first fence agent (an explicit operator action; oneha never does it by itself).' });
-
-  /** The host named by :id as oned has it now, or the error response. */
-  const hostOf = async (c: Context): Promise<Host | Response> => {
-    const id = Number(c.req.param('id'));
-    if (!Number.isInteger(id) || id < 0) return errorJson(c, 400, 'bad-host-id', 'host id must be a whole number');
-    try {
-      return await ctx.one.hostInfo(id);
-    } catch (e) {
-      return errorJson(c, 502, 'oned', describeError(e));
-    }
-  };
-
-  return new Hono<AuthEnv>()
-    .get('/healthz', (c) => c.json({ ok: true }))
-    .get('/v1/status', requireRead, (c) => c.json(runnerStatus(ctx)))
-    .get('/v1/openapi.json', (c) => c.json(api.document(ctx.version)))
-    .post('/v1/disarm', requireAdmin, jsonBody(DisarmBody), (c) => {
-      const b = c.get('body' as never) as z.output<typeof DisarmBody>;
+  return routesFor(ctx)
+    .define({
+      method: 'get', path: '/healthz', operationId: 'getHealth', tags: ['system'], auth: 'none',
+      summary: 'Liveness: the runner answers.', responses: { 200: { description: 'alive', schema: Ok } },
+    }, (c) => c.json({ ok: true as const }))
+    .define({
+      method: 'get', path: '/v1/status', operationId: 'getStatus', tags: ['system'], auth: 'read',
+      summary: 'Runner health, leadership, oned reachability (the last probe\'s answer and its age: never waits on oned), flows in progress, recoveries waiting for an operator.',
+      responses: { 200: { description: 'the status', schema: RunnerStatus } },
+    }, (c) => c.json(runnerStatus(ctx)))
+    .define({
+      method: 'get', path: '/v1/openapi.json', operationId: 'getOpenApi', tags: ['system'], auth: 'none',
+      summary: 'This document.', responses: { 200: { description: 'OpenAPI 3.1', schema: OpenApiDocument } },
+    }, (c) => c.json(ctx.api.document(ctx.version, new URL(c.req.url).origin) as Record<string, unknown>))
+    .define({
+      method: 'post', path: '/v1/disarm', operationId: 'disarm', tags: ['system'], auth: 'admin', body: DisarmBody,
+      summary: 'Maintenance: no new recovery for a host (or all) until the expiry.',
+      responses: { 200: { description: 'what is disarmed now', schema: DisarmView } },
+    }, (c) => {
+      const b = c.req.valid('json');
       const until = ctx.clock.now() + b.minutes * 60_000;
       ctx.disarm.disarm(b.hostId, until, principalName(c.get('principal')), b.reason);
       audit.record(c, 'disarm', 'ok', { hostId: b.hostId ?? 'all', until: new Date(until).toISOString() });
       ctx.log.warn(`HA disarmed for ${b.hostId === undefined ? 'every host' : `host ${b.hostId}`} until ${new Date(until).toISOString()}`, { hostId: b.hostId });
       return c.json(ctx.disarm.view());
     })
-    .post('/v1/arm', requireAdmin, jsonBody(ArmBody), async (c) => {
-      const b = c.get('body' as never) as z.output<typeof ArmBody>;
+    .define({
+      method: 'post', path: '/v1/arm', operationId: 'arm', tags: ['system'], auth: 'admin', body: ArmBody,
+      summary: 'End a disarm early.',
+      responses: { 200: { description: 'what is still disarmed, and the recoveries released', schema: ArmAnswer } },
+    }, async (c) => {
+      const b = c.req.valid('json');
       ctx.disarm.arm(b.hostId);
       ctx.massBrake.reset();
       audit.record(c, 'arm', 'ok', { hostId: b.hostId ?? 'all' });
@@ -102,23 +102,5 @@ export function systemRoutes(ctx: RunnerContext) {
       for (const id of released) ctx.log.warn(`released ${id}: HA is armed again`, { recoveryId: id });
       return c.json({ ...ctx.disarm.view(), released });
     })
-    .post('/v1/hosts/:id/fence-test', requireAdmin, async (c) => {
-      const host = await hostOf(c);
-      return host instanceof Response ? host : c.json(await ctx.runFenceTest(host));
-    })
-    .post('/v1/hosts/:id/power-on', requireAdmin, async (c) => {
-      const host = await hostOf(c);
-      if (host instanceof Response) return host;
-      const id = host.id;
-      let agent;
-      try {
-        agent = ctx.fenceMethods(host).find((m) => m.kind === 'agent');
-      } catch (e) {
-        return errorJson(c, 422, 'fence-settings', describeError(e));
-      }
-      if (!agent) return errorJson(c, 422, 'no-agent', `host ${host.name} has no fence agent: a fence command cannot power a host on`);
-      const answer = await ctx.fence.power(agent, 'on', host);
-      ctx.log.warn(`power-on of host ${id} requested by ${principalName(c.get('principal'))}: ${answer.ok ? 'done' : answer.error}`, { hostId: id });
-      return c.json({ hostId: id, method: agent.agent, ...answer }, answer.ok ? 200 : 502);
-    });
+    .app;
 }
