@@ -160,6 +160,15 @@ export function hostsRoutes(ctx: RunnerContext) {
     return { usernameSet: !!d?.usernameSet, passwordSet: !!d?.passwordSet };
   };
 
+  /** The host as oned has it now (the runner's own session), or oned's refusal. */
+  const hostNow = async (c: Context, id: number): Promise<Host | Response> => {
+    try {
+      return await ctx.one.hostInfo(id);
+    } catch (e) {
+      return onedError(c, e, id);
+    }
+  };
+
   /**
    * The attributes a settings change writes, or the 400/404/502 answer: the
    * schema's checks, then the runner's (agent installed, fence settings still
@@ -175,12 +184,8 @@ export function hostsRoutes(ctx: RunnerContext) {
       }
     }
     const attrs = settingsToAttributes(body);
-    let host: Host;
-    try {
-      host = await ctx.one.hostInfo(id);
-    } catch (e) {
-      return onedError(c, e, id);
-    }
+    const host = await hostNow(c, id);
+    if (host instanceof Response) return host;
     // Would the fence settings still be usable? Only a problem this change introduces is refused
     // (an untouched, already broken attribute must not block switching HA off, say).
     const probe = (h: Host) => {
@@ -353,12 +358,8 @@ export function hostsRoutes(ctx: RunnerContext) {
       responses: { 200: { description: 'the test (reachable or not: see error)', schema: FenceTestResult }, ...HOST.responses },
     }, async (c) => {
       const { id } = c.req.valid('param');
-      let host: Host;
-      try {
-        host = await ctx.one.hostInfo(id);
-      } catch (e) {
-        return onedError(c, e, id);
-      }
+      const host = await hostNow(c, id);
+      if (host instanceof Response) return host;
       return c.json(await ctx.runFenceTest(host));
     })
     .define({
@@ -371,12 +372,8 @@ export function hostsRoutes(ctx: RunnerContext) {
       },
     }, async (c) => {
       const { id } = c.req.valid('param');
-      let host: Host;
-      try {
-        host = await ctx.one.hostInfo(id);
-      } catch (e) {
-        return onedError(c, e, id);
-      }
+      const host = await hostNow(c, id);
+      if (host instanceof Response) return host;
       let agent;
       try {
         agent = ctx.fenceMethods(host).find((m) => m.kind === 'agent');
