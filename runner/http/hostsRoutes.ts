@@ -237,7 +237,7 @@ export function hostsRoutes(ctx: RunnerContext) {
   return routesFor(ctx)
     .define({
       method: 'get', path: '/v1/hosts', operationId: 'listHosts', tags: ['hosts'], auth: 'read', use: [compress()],
-      summary: 'Every host with its HA settings (and whether each is inherited or set on the host), fence methods, FENCE_IP, whether credentials are set, the last fence test and any active recovery. One one.hostpool.info call.',
+      summary: 'Every host with its HA settings (and whether each is inherited or set on the host), fence methods, FENCE_IP, whether credentials are set, the last fence test and any active recovery. One one.hostpool.info call; when oned is slow, the last pool read (its Age header says how old).',
       responses: { 200: { description: 'the hosts', schema: HostList }, 502: 'oned failed' },
     }, async (c) => {
       let hosts: Host[];
