@@ -19,6 +19,7 @@ import { ago, duration } from '../../model/timeFormat';
 import { fireedge, FireEdgeError, groupsOf, type FeHost } from './fireedge';
 import { useT } from './i18n';
 import { runner, unreachableAdvice, type RunnerLink } from './runner';
+import { useUrlParam } from './urlState';
 
 /** FireEdge's host page for a host, navigated inside the single-page app (a plain link still works). */
 export function hostPageLink(id: string): { href: string; onClick: (e: React.MouseEvent) => void } {
@@ -54,7 +55,8 @@ export function HaHosts(): React.ReactElement {
   const [canManage, setCanManage] = useState(false);
   const [error, setError] = useState<string>();
   const [runnerError, setRunnerError] = useState<string>();
-  const [selected, setSelected] = useState<string>();
+  // In the URL (?host=ID): Back from FireEdge's host page reopens this host here.
+  const [selected, setSelected] = useUrlParam('host');
   const [busy, setBusy] = useState<string>();
   const [rowError, setRowError] = useState<Record<string, string>>({});
 
@@ -136,7 +138,8 @@ export function HaHosts(): React.ReactElement {
                 <TableRow key={h.ID} hover selected={selected === h.ID} data-cy={`oneha-host-${h.ID}`}
                   onClick={() => setSelected(h.ID)} sx={{ cursor: 'pointer' }}>
                   <TableCell>{h.ID}</TableCell>
-                  <TableCell><Link {...hostPageLink(h.ID)} data-cy="oneha-host-link" onClick={(e: React.MouseEvent) => { e.stopPropagation(); hostPageLink(h.ID).onClick(e); }}>{h.NAME}</Link></TableCell>
+                  <TableCell><Link {...hostPageLink(h.ID)} data-cy="oneha-host-link" title={t('Open the host in Sunstone (Back returns here)')}
+                    onClick={(e: React.MouseEvent) => { e.stopPropagation(); setSelected(h.ID); hostPageLink(h.ID).onClick(e); }}>{h.NAME}</Link></TableCell>
                   <TableCell><StatusTag statusName={state?.name} statusColor={state?.color} /></TableCell>
                   <TableCell onClick={(e: React.MouseEvent) => e.stopPropagation()}>
                     <Switch checked={haOn} disabled={!canManage || !v || busy === h.ID} data-cy="oneha-ha-switch"
@@ -237,7 +240,7 @@ function HostSettings(p: {
   return (
     <Card sx={{ mt: 2 }} data-cy="oneha-host-settings">
       <CardHeader title={`${host.NAME}: ${t('HA settings')}`}
-        subheader={<Link {...hostPageLink(host.ID)}>{t('Open the host in Sunstone')}</Link>} />
+        subheader={<Link {...hostPageLink(host.ID)} data-cy="oneha-open-host">{t('Open the host in Sunstone')}</Link>} />
       <CardContent>
         <Stack direction="row" flexWrap="wrap" gap={2}>
           <TextField label="FENCE_IP" value={fenceIp} disabled={!editable} data-cy="oneha-fence-ip"

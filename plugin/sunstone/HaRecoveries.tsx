@@ -18,6 +18,7 @@ import { duration, fullTime, when } from '../../model/timeFormat';
 import { hostPageLink } from './HaHosts';
 import { useT } from './i18n';
 import { runner, unreachableAdvice, type RunnerLink } from './runner';
+import { useUrlParam } from './urlState';
 
 const ACTIVE = new Set(['received', 'running', 'held', 'fence-failed']);
 const hostLabel = (d: RecoveryDetail) => d.hostName ?? (d.hostId === undefined ? '' : `#${d.hostId}`);
@@ -26,7 +27,8 @@ export function HaRecoveries(): React.ReactElement {
   const t = useT();
   const [link, setLink] = useState<RunnerLink>();
   const [list, setList] = useState<RecoverySummary[]>();
-  const [selected, setSelected] = useState<string>();
+  // In the URL (?recovery=ID): Back from FireEdge's host page reopens this recovery here.
+  const [selected, setSelected] = useUrlParam('recovery');
   const [detail, setDetail] = useState<RecoveryDetail>();
   const [error, setError] = useState<string>();
   const [note, setNote] = useState<string>();
@@ -95,7 +97,12 @@ export function HaRecoveries(): React.ReactElement {
                 <TableRow key={r.id} hover selected={(selected ?? list[0].id) === r.id} sx={{ cursor: 'pointer' }}
                   data-cy={`oneha-recovery-${r.id}`} onClick={() => setSelected(r.id)}>
                   <TableCell>{r.id}</TableCell>
-                  <TableCell>{r.hostId === undefined ? '—' : <a {...hostPageLink(String(r.hostId))}>{r.hostName ?? `#${r.hostId}`}</a>}</TableCell>
+                  <TableCell>{r.hostId === undefined ? '—' : (
+                    <a {...hostPageLink(String(r.hostId))} data-cy="oneha-recovery-host-link" title={t('Open the host in Sunstone (Back returns here)')}
+                      onClick={(e: React.MouseEvent) => { e.stopPropagation(); setSelected(r.id); hostPageLink(String(r.hostId)).onClick(e); }}>
+                      {r.hostName ?? `#${r.hostId}`}
+                    </a>
+                  )}</TableCell>
                   <TableCell><StatusTag title={recoveryVerdict(r).text} statusColor={recoveryVerdict(r).kind} /></TableCell>
                   <TableCell>{r.currentStep ? t(STEP_LABEL[r.currentStep] ?? r.currentStep) : '—'}</TableCell>
                   <TableCell>{when(r.receivedAt)}</TableCell>
@@ -147,7 +154,7 @@ function ConfirmDown({ d, onCancel, onConfirm }: { d: RecoveryDetail; onCancel: 
 function Detail({ d, canRelease, onRelease, onConfirmDown }: { d: RecoveryDetail; canRelease: boolean; onRelease: () => void; onConfirmDown: () => void }): React.ReactElement {
   const t = useT();
   return (
-    <Card sx={{ mt: 2 }} data-cy="oneha-recovery-detail" data-status={d.status}>
+    <Card sx={{ mt: 2 }} data-cy="oneha-recovery-detail" data-status={d.status} data-id={d.id}>
       <CardHeader title={`${t('Recovery')} ${d.id}: ${d.hostName ?? ''}`}
         subheader={`${d.status}${ACTIVE.has(d.status) ? ` · ${t('live')}` : ''} · ${t('received')} ${fullTime(d.receivedAt)}`} />
       <CardContent>

@@ -2,7 +2,7 @@
 // `oneha demo` children (the built bundle), XML-RPC to their simulator,
 // Chromium through playwright-core with the flags from the project notes.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdtempSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdtempSync, readFileSync, readlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import xmlrpc from 'xmlrpc';
@@ -46,22 +46,27 @@ export interface Demo {
   simUrl: string;
   controlUrl: string;
   token: string;
+  /** FireEdge Sunstone's URL when the demo started it (--fireedge). */
+  sunstone?: string;
+  /** The demo's ONEHA_DATA_DIR (FireEdge lives under it with --fireedge). */
+  dataDir: string;
   output(): string;
   stop(): Promise<void>;
 }
 
 /** `node dist/oneha.mjs demo` as a child; resolves on its ready line. */
-export async function startDemo(opts: { scenario?: string; pause?: number; timeoutMs?: number } = {}): Promise<Demo> {
+export async function startDemo(opts: { scenario?: string; pause?: number; timeoutMs?: number; args?: string[] } = {}): Promise<Demo> {
   const [port, simPort] = [await freePort(), await freePort()];
-  const args = [BUNDLE, 'demo', '--port', String(port), '--sim-port', String(simPort)];
+  const args = [BUNDLE, 'demo', '--port', String(port), '--sim-port', String(simPort), ...(opts.args ?? [])];
   if (opts.scenario) args.push('--scenario', opts.scenario);
   if (opts.pause !== undefined) args.push('--pause', String(opts.pause));
+  const dataDir = tempDir('oneha-e2e-data-');
   const child = spawn(process.execPath, args, {
-    env: { ...process.env, ONEHA_DATA_DIR: tempDir('oneha-e2e-data-'), PYTHONWARNINGS: 'ignore' },
+    env: { ...process.env, ONEHA_DATA_DIR: dataDir, PYTHONWARNINGS: 'ignore' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
-  const ready = await new Promise<{ runnerUrl: string; simUrl: string; token: string }>((res, rej) => {
+  const ready = await new Promise<{ runnerUrl: string; simUrl: string; token: string; sunstone?: string }>((res, rej) => {
     const timer = setTimeout(() => rej(new Error(`oneha demo not ready after ${opts.timeoutMs ?? 20_000} ms:\n${out.slice(-3000)}`)), opts.timeoutMs ?? 20_000);
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
@@ -78,14 +83,27 @@ export async function startDemo(opts: { scenario?: string; pause?: number; timeo
     });
   });
   return {
-    child, ...ready, controlUrl: ready.simUrl.replace(/\/RPC2$/, '/sim'), output: () => out,
+    child, ...ready, dataDir, controlUrl: ready.simUrl.replace(/\/RPC2$/, '/sim'), output: () => out,
     async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const gone = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      const t = setTimeout(() => child.kill('SIGKILL'), 3000);
-      await gone;
-      clearTimeout(t);
+      if (child.exitCode === null && child.signalCode === null) {
+        const gone = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        // With FireEdge the demo stops it first (stop.sh): give it time on a loaded machine.
+        const t = setTimeout(() => child.kill('SIGKILL'), ready.sunstone ? 20_000 : 3000);
+        await gone;
+        clearTimeout(t);
+      }
+      // A demo killed before it stopped FireEdge leaves it running: its pid file says which process.
+      const pidFile = join(dataDir, 'fireedge-one', 'fireedge.pid');
+      if (existsSync(pidFile)) {
+        const pid = Number(readFileSync(pidFile, 'utf8'));
+        try {
+          // Only that FireEdge (run.sh starts it from the demo's data dir), never a process that reused its pid.
+          if (readlinkSync(`/proc/${pid}/cwd`).startsWith(dataDir)) process.kill(pid, 'SIGKILL');
+        } catch {
+          // gone already
+        }
+      }
     },
   };
 }

@@ -8,7 +8,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../sim/server';
 import type { Scenario } from '../../sim/scenario';
-import { CHROMIUM_ARGS, chromiumPath, hostTemplate, requireBuilt } from '../e2e/helpers';
+import { CHROMIUM_ARGS, chromiumPath, hostTemplate, requireBuilt, rpc, startDemo } from '../e2e/helpers';
 import { startIpmiSim, type IpmiSim } from '../helpers/bmc/ipmiSim';
 import { goTo, pluginScript, signIn, startFireEdge, type FireEdge } from '../helpers/fireedge';
 import { freePort, killAll, ROOT } from '../helpers/processes';
@@ -103,6 +103,10 @@ describe('the plugin in Sunstone, as oneadmin', { timeout: 600_000 }, () => {
     await poll(() => admin.locator('text=ONEHA_HA').count()).toBeGreaterThan(0);
     const row = admin.locator('tr, li, div').filter({ hasText: /^\s*ONEHA_HA\s*NO\s*$/ });
     await poll(() => row.count()).toBeGreaterThan(0);
+    // and back: the browser's Back returns to the HA hosts page with that host open (?host=1)
+    await admin.goBack();
+    await poll(() => admin.url()).toMatch(/\/ha\?host=1$/);
+    await poll(() => admin.locator('[data-cy=oneha-host-settings]').innerText()).toContain('kvm-node-02: HA settings');
   });
 
   it('FENCE_IP: an invalid one is refused as typed with the field named, a valid one is written and FireEdge shows it', async () => {
@@ -167,6 +171,58 @@ describe('the plugin in Sunstone, as oneadmin', { timeout: 600_000 }, () => {
     expect(text).toContain('Fence the host');
     expect(text).toMatch(/web-01 \(#10\)[\s\S]*recovered/);
     expect(text).toMatch(/db-01 \(#12\)[\s\S]*recovered/);
+    // verify's columns, per VM: where it runs now and after how long
+    for (const vm of [10, 12]) {
+      const row = admin.locator(`[data-cy=oneha-vm-${vm}]`);
+      expect(await row.locator('[data-cy=oneha-vm-check]').innerText()).toBe('running');
+      expect(await row.locator('[data-cy=oneha-vm-runs-on]').innerText()).toMatch(/^kvm-node-0[234] \(#[123]\)$/);
+      expect(await row.locator('[data-cy=oneha-vm-to-running]').innerText()).toMatch(/^\d+(\.\d+)? (ms|s|min)/);
+    }
+    // Reconciled (no hook here): no "Read the hook event" step, on this page nor on the runner's own page.
+    const id = (await detail.getAttribute('data-id'))!;
+    const rec = (await runner.api('GET', `/v1/recoveries/${id}`)).json;
+    expect(rec.trigger).toBe('reconciled');
+    expect(rec.steps.map((s: { name: string }) => s.name)).toContain('decode');
+    expect(text).not.toContain('Read the hook event');
+    expect(text).toContain('Wait for the host to come back');
+    const own = await newPage();
+    await own.goto(`${runner.url}/plugin/`);
+    await own.fill('#username', 'oneadmin');
+    await own.fill('#password', 'oneadmin');
+    await own.click('form.signin button[type=submit]');
+    await own.waitForSelector('#current-user');
+    await own.goto(`${runner.url}/plugin/#/recoveries/${id}`);
+    await own.waitForSelector('.timeline .step[data-step="wait"]');
+    expect(await own.locator('.timeline').innerText()).not.toContain('Read the hook event');
+    expect(await own.locator('.timeline .step[data-step="decode"]').count()).toBe(0);
+    await own.context().close();
+  });
+
+  it('a dead BMC: "Confirm host is down" on the Recoveries page, behind the host\'s name typed exactly; the recovery goes on', async () => {
+    // Fence settings an admin broke: fencing host 2 fails before any agent runs (or the mass brake holds it).
+    expect((await rpc(sim.url, 'one.host.update', [2, 'ONEHA_FENCE_AGENT = "fence_ipmilan"\nONEHA_FENCE_OPTIONS = "lanplus=1 passwd=oops"', 1]))[0]).toBe(true);
+    sim.cloud.failHost(2);
+    const latest = async () => (await runner.api('GET', '/v1/recoveries?host=2')).json.recoveries[0] as { id: string; status: string } | undefined;
+    await poll(async () => (await latest())?.status).toMatch(/^(fence-failed|held)$/);
+    const id = (await latest())!.id;
+    await admin.locator(`[data-cy="oneha-recovery-${id}"] td`).first().click();
+    const detail = admin.locator(`[data-cy=oneha-recovery-detail][data-id="${id}"]`);
+    await poll(() => detail.getAttribute('data-status')).toMatch(/^(fence-failed|held)$/);
+    await admin.locator('[data-cy=oneha-confirm-down]').click();
+    const dialog = admin.locator('[data-cy=oneha-confirm-down-dialog]');
+    await dialog.waitFor();
+    const submit = dialog.locator('[data-cy=oneha-confirm-down-submit]');
+    expect(await submit.isDisabled()).toBe(true);
+    await dialog.locator('[data-cy=oneha-confirm-down-reason]').fill('power cables pulled, checked on site');
+    await dialog.locator('[data-cy=oneha-confirm-down-name]').fill('kvm-node-02');
+    expect(await submit.isDisabled()).toBe(true); // another host's name
+    expect((await latest())!.status).toMatch(/^(fence-failed|held)$/);
+    await dialog.locator('[data-cy=oneha-confirm-down-name]').fill('kvm-node-03');
+    expect(await submit.isDisabled()).toBe(false);
+    await submit.click();
+    await poll(async () => (await latest())!.status).toMatch(/^(completed|degraded)$/);
+    await poll(() => detail.locator('[data-cy=oneha-fence-evidence]').innerText()).toMatch(/CONFIRMED DOWN[\s\S]*confirmed by oneadmin at .*power cables pulled, checked on site/);
+    expect(await admin.locator('[data-cy=oneha-confirm-down]').count()).toBe(0);
   });
 });
 
@@ -219,5 +275,32 @@ describe('Sunstone never depends on the runner or on the plugin', { timeout: 600
     expect(await p.locator('[data-cy=sidebar]').count()).toBe(1);
     expect(await p.locator(SIDEBAR_GROUP).count()).toBe(0);
     expect(await p.evaluate(() => localStorage.getItem('usingLocalRemotesFallbackConfig'))).toBeNull();
+  });
+});
+
+describe('npm start with FireEdge', { timeout: 600_000 }, () => {
+  it('starts FireEdge with the plugin and prints its URL; signed in there, the High Availability pages show the demo\'s hosts', async () => {
+    await fe.stop(); // done with it: one FireEdge at a time on a small machine
+    // What `npm start` runs after building (the build already ran for this suite).
+    const start = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.start;
+    const cmd = start.split('&&').at(-1)!.trim().split(/\s+/);
+    expect(cmd.slice(0, 3)).toEqual(['node', 'dist/oneha.mjs', 'demo']);
+    expect(cmd).toContain('--fireedge');
+    const demo = await startDemo({ args: cmd.slice(3), timeoutMs: 300_000 });
+    try {
+      expect(demo.sunstone).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/fireedge\/sunstone$/);
+      await poll(() => demo.output()).toContain(`Sunstone       ${demo.sunstone}`);
+      const site = { sunstone: demo.sunstone! };
+      const p = await newPage();
+      await signIn(p, site, 'oneadmin', 'oneadmin');
+      await p.locator(SIDEBAR_GROUP).waitFor();
+      await goTo(p, site, '/ha');
+      // the plugin reached the demo's runner with single sign-on: every host with the runner's data
+      await p.locator('[data-cy=oneha-hosts][data-runner=yes] [data-cy=oneha-host-3]').waitFor();
+      expect(await p.locator('[data-cy=oneha-host-0]').innerText()).toContain('kvm-node-01');
+      await p.context().close();
+    } finally {
+      await demo.stop();
+    }
   });
 });
