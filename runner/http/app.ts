@@ -28,7 +28,7 @@ export function createApp(ctx: RunnerContext, ext: AppExtensions = {}) {
     return errorJson(c, 500, 'internal', 'internal error; see the runner log');
   });
   app.notFound((c) => errorJson(c, 404, 'not-found', `no route ${c.req.method} ${c.req.path}`));
-  app.use('*', nosniff, auditFor(ctx).refusals());
+  app.use('*', nosniff, auditFor(ctx).refusals(), auditFor(ctx).operatorActions());
   // Before the origin check: a FireEdge origin's preflight gets its CORS answer.
   app.use('*', pluginCors(() => ctx.config.plugin.allowedOrigins));
   app.route('/', hookRoutes(ctx));

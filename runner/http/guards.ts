@@ -66,7 +66,21 @@ export function checkOrigin(allowed: () => readonly string[]): MiddlewareHandler
   };
 }
 
-export type AuditEvent = 'sign-in' | 'sign-out' | 'refused' | 'settings' | 'credentials' | 'disarm' | 'arm';
+export type AuditEvent = 'sign-in' | 'sign-out' | 'refused' | 'settings' | 'credentials' | 'disarm' | 'arm' | OperatorAction;
+
+/**
+ * Operator actions on a recovery or a host: each gets its audit line from the
+ * request and its answer (settings, credentials, disarm and arm are recorded
+ * by their routes, with what changed).
+ */
+const OPERATOR_ACTIONS = [
+  { path: /^\/v1\/recoveries\/([^/]+)\/release$/, event: 'release', on: 'recoveryId' },
+  { path: /^\/v1\/recoveries\/([^/]+)\/confirm-down$/, event: 'confirm-down', on: 'recoveryId' },
+  { path: /^\/v1\/recoveries\/([^/]+)\/replay$/, event: 'replay', on: 'recoveryId' },
+  { path: /^\/v1\/hosts\/([^/]+)\/fence-test$/, event: 'fence-test', on: 'hostId' },
+  { path: /^\/v1\/hosts\/([^/]+)\/power-on$/, event: 'power-on', on: 'hostId' },
+] as const;
+type OperatorAction = (typeof OPERATOR_ACTIONS)[number]['event'];
 
 /**
  * One structured line per security-relevant event: who, what, from where and
@@ -76,7 +90,7 @@ export type AuditEvent = 'sign-in' | 'sign-out' | 'refused' | 'settings' | 'cred
 export class AuditLog {
   constructor(private readonly log: JsonLogger, private readonly trustedProxies: () => readonly string[]) {}
 
-  record(c: Context, event: AuditEvent, outcome: 'ok' | 'refused' | 'throttled', fields: Record<string, unknown> = {}, user?: string): void {
+  record(c: Context, event: AuditEvent, outcome: 'ok' | 'refused' | 'throttled' | 'failed', fields: Record<string, unknown> = {}, user?: string): void {
     const who = user ?? principalName((c as Context<AuthEnv>).get('principal'));
     const source = clientAddress(c, this.trustedProxies());
     this.log.info(`audit: ${event} ${outcome} for ${who} from ${source}`, { audit: event, outcome, user: who, source, method: c.req.method, path: c.req.path, ...fields });
@@ -95,6 +109,33 @@ export class AuditLog {
         } catch { /* not our JSON error */ }
         this.record(c, 'refused', 'refused', { status, code });
       }
+    };
+  }
+
+  /**
+   * After every request: an operator action (release, confirm-down, replay,
+   * fence-test, power-on) gets its line, with the recovery or host it acted
+   * on and its result: ok, refused (4xx, with the error code) or failed (5xx,
+   * or a BMC that did not do it). 401/403 are left to refusals().
+   */
+  operatorActions(): MiddlewareHandler<AuthEnv> {
+    return async (c, next) => {
+      await next();
+      const action = c.req.method === 'POST' ? OPERATOR_ACTIONS.find((a) => a.path.test(c.req.path)) : undefined;
+      const status = c.res.status;
+      if (!action || status === 401 || status === 403) return;
+      let body: { status?: string; ok?: boolean; reachable?: boolean; error?: string | { code?: string; message?: string } } = {};
+      try {
+        body = await c.res.clone().json();
+      } catch { /* not JSON: the status says enough */ }
+      const didNotWork = body.ok === false || body.reachable === false;
+      const outcome = status >= 500 || (status < 300 && didNotWork) ? 'failed' : status >= 400 ? 'refused' : 'ok';
+      const target = decodeURIComponent(action.path.exec(c.req.path)![1]);
+      const error = typeof body.error === 'string' ? body.error : body.error?.message;
+      this.record(c, action.event, outcome, {
+        [action.on]: action.on === 'hostId' && /^\d+$/.test(target) ? Number(target) : target,
+        status, result: body.status, code: typeof body.error === 'object' ? body.error.code : undefined, error,
+      });
     };
   }
 }

@@ -121,6 +121,35 @@ describe('writes: Origin, CSRF, audit of refusals, nosniff, /metrics token', () 
     expect(auditLines(t, 'arm').at(-1)).toMatchObject({ user: 'oneadmin', hostId: 1, outcome: 'ok' });
   });
 
+  it('operator actions (release, confirm-down, replay, fence-test, power-on) each get an audit line: who, what, where, the outcome', async () => {
+    const s = await t.signIn('oneadmin', 'oneadmin');
+    const post = (path: string, body?: unknown) => t.req('POST', path, { cookie: s.cookie, csrf: s.csrf, body, source: '127.0.0.9' });
+    const hook = await t.req('POST', '/v1/hooks/host-error', { bearer: true, body: hookPayload('-m -p 0'), headers: { 'content-type': 'text/plain' } });
+    const id = hook.json.recoveryId as string;
+    expect((await post(`/v1/recoveries/${id}/replay`, { dryRun: true })).status).toBe(200);
+    await post(`/v1/recoveries/${id}/release`);
+    await post(`/v1/recoveries/${id}/confirm-down`, { reason: 'power cables pulled, checked on site' });
+    await post('/v1/recoveries/no-such-recovery/release');
+    await post('/v1/hosts/0/fence-test'); // the harness's agents answer nothing but their metadata: not reachable
+    await post('/v1/hosts/0/power-on'); // no fence agent on host 0: refused
+    await post('/v1/hosts/1/power-on'); // its agent does not answer: failed
+    const where = { user: 'oneadmin', source: '127.0.0.9', method: 'POST' };
+    expect(auditLines(t, 'replay').at(-1)).toMatchObject({ ...where, recoveryId: id, outcome: 'ok', status: 200, result: 'dry-run', path: `/v1/recoveries/${id}/replay` });
+    expect(auditLines(t, 'release').map((l) => [l.recoveryId, l.outcome, l.status])).toEqual(expect.arrayContaining([[id, 'refused', 409], ['no-such-recovery', 'refused', 404]]));
+    expect(auditLines(t, 'confirm-down').at(-1)).toMatchObject({ ...where, recoveryId: id, outcome: 'refused', status: 409 });
+    expect(auditLines(t, 'fence-test').at(-1)).toMatchObject({ ...where, hostId: 0, outcome: 'failed', path: '/v1/hosts/0/fence-test' });
+    expect(auditLines(t, 'power-on').slice(-2)).toEqual([
+      expect.objectContaining({ ...where, hostId: 0, outcome: 'refused', status: 422, code: 'no-agent' }),
+      expect.objectContaining({ ...where, hostId: 1, outcome: 'failed' }),
+    ]);
+    // a refused one by a non-administrator is a 'refused' line (refusals()), not an action line
+    const v = await t.signIn('viewer', 'viewer');
+    const before = auditLines(t, 'power-on').length;
+    expect((await t.req('POST', '/v1/hosts/0/power-on', { cookie: v.cookie, csrf: v.csrf })).status).toBe(403);
+    expect(auditLines(t, 'power-on')).toHaveLength(before);
+    expect(auditLines(t, 'refused').at(-1)).toMatchObject({ user: 'viewer', path: '/v1/hosts/0/power-on', status: 403 });
+  });
+
   it('every API answer carries X-Content-Type-Options: nosniff (ok, 400, 401, 403, 404, hook, metrics, static)', async () => {
     const s = await t.signIn('viewer', 'viewer');
     const answers = await Promise.all([
