@@ -16,6 +16,13 @@ const userInfoCalls = (t: Harness) => t.sim.calls.filter((c) => c.method === 'on
 const auditLines = (t: Harness, event: string) => t.logs.map((l) => JSON.parse(l)).filter((l) => l.audit === event);
 /** A reason an operator reads: no validator glyphs, no JSON, one line, ends like a sentence. */
 const isSentence = (s: string) => !/[✖→]|\n|^\s*[[{]/.test(s) && /[.!?)]$/.test(s.trim());
+/** Waits for a condition with a deadline (polled with a pause: answers from memory alone would starve the event loop the flows run on). */
+const until = async (what: string, ok: () => boolean | Promise<boolean>, ms = 60_000) => {
+  for (const end = Date.now() + ms; !(await ok()); await new Promise((r) => setTimeout(r, 50))) if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+};
+/** The hook answers once the payload is durable; the recovery learns its host (and who may see it) just after. */
+const recoveryWith = (t: Harness, id: string, what: string, ok: (r: { hostId?: number; status: string }) => boolean) =>
+  until(`recovery ${id}: ${what}`, async () => ok((await t.req('GET', `/v1/recoveries/${id}`, { bearer: true })).json));
 
 describe('sign-in throttling and audit', () => {
   let t: Harness;
@@ -126,6 +133,7 @@ describe('writes: Origin, CSRF, audit of refusals, nosniff, /metrics token', () 
     const post = (path: string, body?: unknown) => t.req('POST', path, { cookie: s.cookie, csrf: s.csrf, body, source: '127.0.0.9' });
     const hook = await t.req('POST', '/v1/hooks/host-error', { bearer: true, body: hookPayload('-m -p 0'), headers: { 'content-type': 'text/plain' } });
     const id = hook.json.recoveryId as string;
+    await recoveryWith(t, id, 'its end', (r) => !['received', 'running'].includes(r.status));
     expect((await post(`/v1/recoveries/${id}/replay`, { dryRun: true })).status).toBe(200);
     await post(`/v1/recoveries/${id}/release`);
     await post(`/v1/recoveries/${id}/confirm-down`, { reason: 'power cables pulled, checked on site' });
@@ -465,6 +473,7 @@ describe('reads: FENCE_IP and fence settings for administrators only (unless con
   it('a recovery shows a non-administrator its course, not the payload or step data that carry the host template', async () => {
     const posted = await t.req('POST', '/v1/hooks/host-error', { bearer: true, body: hookPayload('-m -p 0'), headers: { 'content-type': 'text/plain' } });
     expect(posted.status).toBe(202);
+    await recoveryWith(t, posted.json.recoveryId, 'its host', (r) => r.hostId !== undefined);
     const viewer = await t.signIn('viewer', 'viewer');
     const d = await t.req('GET', `/v1/recoveries/${posted.json.recoveryId}`, { cookie: viewer.cookie });
     expect(d.status).toBe(200);
@@ -492,6 +501,7 @@ describe('reads as the user: a non-administrator reads hosts and recoveries thro
     expect(t.logs.join('')).not.toMatch(/viewer:[0-9a-f]{16}/);
     expect((await t.req('GET', '/v1/hosts', { cookie: viewer.cookie })).json.total).toBe(3);
     const posted = await t.req('POST', '/v1/hooks/host-error', { bearer: true, body: hookPayload('-m -p 0'), headers: { 'content-type': 'text/plain' } });
+    await recoveryWith(t, posted.json.recoveryId, 'its host', (r) => r.hostId !== undefined);
     expect((await t.req('GET', '/v1/recoveries', { cookie: viewer.cookie })).json.recoveries.map((r: { id: string }) => r.id)).toContain(posted.json.recoveryId);
     // oned revokes the viewer's tokens: what the viewer reads now comes from oned as the viewer, so it stops.
     await t.runner.ctx.one.userLogin('viewer', '', 0);
@@ -541,9 +551,6 @@ describe('reads as the user under a restricted ACL: a non-administrator sees onl
     })();
     return seen;
   };
-  const until = async (what: string, ok: () => boolean, ms = 60_000) => {
-    for (const end = Date.now() + ms; !ok(); await new Promise((r) => setTimeout(r, 50))) if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-  };
 
   it('hosts: the list, one host and the settings of a host oned hides answer as if it did not exist', async () => {
     const viewer = await t.signIn('viewer', 'viewer');
@@ -588,8 +595,7 @@ describe('reads as the user under a restricted ACL: a non-administrator sees onl
       expect((await t.req('GET', `/v1/recoveries/${hidden}`, { cookie: viewer.cookie })).status).toBe(404);
       // a step that ran in both recoveries
       const stepOf = async (id: string) => (await t.req('GET', `/v1/recoveries/${id}`, { cookie: admin.cookie })).json.steps[0]?.name as string | undefined;
-      // (polled with a pause: answers from memory alone would starve the event loop the flows run on)
-      for (const end = Date.now() + 60_000; !(await stepOf(hidden)) || !(await stepOf(mine)); await new Promise((r) => setTimeout(r, 50))) if (Date.now() > end) throw new Error('no step journaled in both recoveries');
+      await until('a step journaled in both recoveries', async () => !!(await stepOf(hidden)) && !!(await stepOf(mine)));
       const step = (await stepOf(hidden))!;
       expect((await t.req('GET', `/v1/recoveries/${hidden}/steps/${step}`, { cookie: viewer.cookie })).status).toBe(404);
       expect((await t.req('GET', `/v1/recoveries/${hidden}/steps/${step}`, { cookie: admin.cookie })).status).toBe(200);
