@@ -13,6 +13,7 @@ import { isVmFailureState, lastHistory, LcmState, VmState, vmStateName, type Vm 
 import { actUnlocked, CALL_TEXT, issue, lockName, unlockHint } from './carryOut';
 import { describeError, OneError, OneErrorCode } from '../model/errors';
 import type { Ports } from '../model/ports';
+import { MAX_VERIFY_RETRIES } from '../model/hostPolicy/fields';
 import { OperationSchema, type Operation } from './select';
 
 /** VMs per one.vmpool.infoset call (the same chunk the carry-out step re-reads with). */
@@ -22,7 +23,7 @@ export const VerifyVmSchema = z.object({ vmId: z.number().int(), vmName: z.strin
 
 export const LadderSchema = z.object({
   /** one.vm.recover(id, 2) per VM found in a *_FAILURE state. */
-  retries: z.number().int().min(0).max(10).default(2),
+  retries: z.number().int().min(0).max(MAX_VERIFY_RETRIES).default(2),
   /** Then one.vm.recover(id, 4): a new deployment, the disks' state lost. Only where the operator allows it. */
   recreate: z.boolean().default(false),
   /** Wait before the n-th retry of a VM: backoffSeconds * 2^(n-1). */

@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as z from 'zod';
 import { MAX_PAUSE_CYCLES, RecoveryModeSchema } from '../model/hookOptions';
 import { FENCE_AGENT_HINT, isFenceAgentName } from '../model/hostPolicy/agentName';
+import { MAX_VERIFY_RETRIES } from '../model/hostPolicy/fields';
 
 const HostPort = z.string().regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'host:port, e.g. 127.0.0.1:2720');
 
@@ -93,7 +94,7 @@ export const ConfigSchema = z.object({
       delete: z.number().positive().default(300),
     }).strict().default({ migrate: 600, recreate: 900, delete: 300 }),
     /** one.vm.recover(id, 2) tries for a VM found in BOOT_FAILURE or another *_FAILURE state. */
-    retries: z.number().int().min(0).max(10).default(2),
+    retries: z.number().int().min(0).max(MAX_VERIFY_RETRIES).default(2),
     /** After the retries, re-create the VM (one.vm.recover 4): its disks' state is lost, so only when allowed. */
     recreate: z.boolean().default(false),
     backoffSeconds: z.number().nonnegative().default(10),

@@ -12,6 +12,9 @@ import { readFenceOptions, templateOptionProblem, writeFenceOptions } from './fe
 import { HostPolicyError } from './problem';
 import { isSecretRef } from './secretRef';
 
+/** The most one.vm.recover retries a VM gets (the runner's verify.retries has the same bound). */
+export const MAX_VERIFY_RETRIES = 10;
+
 export type FieldRead<T> = { ok: true; value: T } | { ok: false; problem: string };
 
 export interface PolicyField<T> {
@@ -102,6 +105,17 @@ export const FIELDS = {
       describe: 'ONEHA_FENCE_OPTIONS (non-secret agent options); null = clear',
     },
   },
+  /** The converge ladder (verify): one.vm.recover(id, 2) tries for a VM found in a *_FAILURE state. */
+  verifyRetries: {
+    attr: 'ONEHA_VERIFY_RETRIES',
+    read: fromSchema(z.string().trim().regex(/^\d{1,2}$/).transform(Number).pipe(z.number().int().min(0).max(MAX_VERIFY_RETRIES)), notValid('ONEHA_VERIFY_RETRIES')),
+    write: (v) => String(v),
+    body: { schema: z.number().int().min(0).max(MAX_VERIFY_RETRIES), clear: true as const, describe: `ONEHA_VERIFY_RETRIES (one.vm.recover retries per failed VM, 0-${MAX_VERIFY_RETRIES}); null = inherit` },
+  } satisfies PolicyField<number>,
+  /** Then re-create it (one.vm.recover 4): its disks' state is lost, so the operator opts in per host. */
+  verifyRecreate: yesNo('ONEHA_VERIFY_RECREATE', 'ONEHA_VERIFY_RECREATE (re-create a VM the retries did not bring up; its disks\' state is lost); null = inherit', true),
+  /** Locked VMs: unlock, act, lock again at the same level (journaled), or leave them with the unlock command. */
+  unlockLocked: yesNo('ONEHA_UNLOCK_LOCKED', 'ONEHA_UNLOCK_LOCKED (unlock, act, lock again at the same level); null = inherit', true),
   fenceSecretRef: secretRef('ONEHA_FENCE_SECRET_REF'),
   fenceIp2: fenceIp('FENCE_IP_2'),
   fenceAgent2: agent('ONEHA_FENCE_AGENT_2'),

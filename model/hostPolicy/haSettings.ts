@@ -15,8 +15,16 @@ export interface HostHaSettings {
   /** HA is on unless the template says ONEHA_HA = NO (installing the hook arms every host). */
   enabled: boolean;
   overrides: Partial<HookOptions>;
+  /** The host's own converge ladder and lock setting (verify), over the runner's. */
+  converge: ConvergeOverrides;
   /** Attributes present but unreadable: reported, never guessed. */
   problems: PolicyProblem[];
+}
+
+export interface ConvergeOverrides {
+  retries?: number;
+  recreate?: boolean;
+  unlockLocked?: boolean;
 }
 
 /** The fields that override a hook option of the same name. */
@@ -35,7 +43,14 @@ export function hostHaSettings(host: Pick<Host, 'template'>): HostHaSettings {
     const v = read(name);
     if (v !== undefined) (overrides as Record<string, unknown>)[name] = v;
   }
-  return { enabled, overrides, problems };
+  const converge: ConvergeOverrides = {};
+  const retries = read('verifyRetries');
+  const recreate = read('verifyRecreate');
+  const unlockLocked = read('unlockLocked');
+  if (retries !== undefined) converge.retries = retries;
+  if (recreate !== undefined) converge.recreate = recreate;
+  if (unlockLocked !== undefined) converge.unlockLocked = unlockLocked;
+  return { enabled, overrides, converge, problems };
 }
 
 /** The options a flow uses: template over hook flags over config. */

@@ -20,6 +20,8 @@ export interface HostPolicyView {
   pause: Setting<number>;
   fencing: Setting<boolean>;
   force: Setting<boolean>;
+  /** The converge ladder and lock setting verify uses for this host's VMs. */
+  converge: { retries: Setting<number>; recreate: Setting<boolean>; unlockLocked: Setting<boolean> };
   fence: {
     ip: string | null;
     agent: string | null;
@@ -32,7 +34,10 @@ export interface HostPolicyView {
   problems: string[];
 }
 
-export function hostPolicyView(host: Host, defaults: HookOptions, fenceMethods: (h: Host) => FenceMethod[]): HostPolicyView {
+/** The runner's converge settings (config `verify`), which a host's own override. */
+export interface ConvergeDefaults { retries: number; recreate: boolean; unlockLocked: boolean }
+
+export function hostPolicyView(host: Host, defaults: HookOptions, fenceMethods: (h: Host) => FenceMethod[], convergeDefaults: ConvergeDefaults): HostPolicyView {
   const t = host.template;
   const ha = hostHaSettings(host);
   const problems = ha.problems.map((p) => p.message);
@@ -52,6 +57,10 @@ export function hostPolicyView(host: Host, defaults: HookOptions, fenceMethods: 
     const v = ha.overrides[k];
     return v !== undefined ? { value: v as HookOptions[K], source: 'host' } : { value: defaults[k], source: 'default' };
   };
+  const converge = <K extends keyof ConvergeDefaults>(k: K): Setting<ConvergeDefaults[K]> => {
+    const v = ha.converge[k];
+    return v !== undefined ? { value: v as ConvergeDefaults[K], source: 'host' } : { value: convergeDefaults[k], source: 'default' };
+  };
   const secretRef = templateText(t, 'fenceSecretRef');
   return {
     ha: { value: ha.enabled, source: templateText(t, 'ha') !== undefined ? 'host' : 'default' },
@@ -59,6 +68,7 @@ export function hostPolicyView(host: Host, defaults: HookOptions, fenceMethods: 
     pause: setting('pause'),
     fencing: setting('fencing'),
     force: setting('force'),
+    converge: { retries: converge('retries'), recreate: converge('recreate'), unlockLocked: converge('unlockLocked') },
     fence: {
       ip: templateText(t, 'fenceIp') ?? null,
       agent: templateText(t, 'fenceAgent') ?? null,

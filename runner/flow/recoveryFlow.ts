@@ -169,7 +169,7 @@ export async function runRecoveryFlow(rec: Recovery, ports: Ports, settings: Flo
 
     // Actions whose outcome is already journaled are not even looked at again.
     const settled = new Set(rec.vms.filter((v) => v.outcome === 'done' || v.outcome === 'already-done').map((v) => v.vmId as number));
-    const vs = settings.verify ?? DEFAULT_VERIFY;
+    const vs = convergeSettings(settings.verify ?? DEFAULT_VERIFY, inv.host, log);
     // A VM may override the host's mode (ONEHA_MODE on the VM): then each action is carried out with its own operation.
     const uniform = plan.actions.every((a) => a.operation === OPERATION_OF[plan.mode]);
     const carried = await run(uniform ? CARRY_OUT[plan.mode] : recover, {
@@ -214,6 +214,16 @@ export async function runRecoveryFlow(rec: Recovery, ports: Ports, settings: Flo
     log.error(`recovery stopped: ${describeError(e)}`, { hostId });
     return await status('failed', describeError(e), classify(e).code);
   }
+}
+
+/** The runner's converge settings with the host's own over them (ONEHA_VERIFY_RETRIES, ONEHA_VERIFY_RECREATE, ONEHA_UNLOCK_LOCKED). */
+function convergeSettings(vs: VerifySettings, host: Host, log: Ports['log']): VerifySettings {
+  const own = hostHaSettings(host).converge;
+  if (!Object.keys(own).length) return vs;
+  const { unlockLocked, ...ladder } = own;
+  const merged = { ...vs, ladder: { ...vs.ladder, ...ladder }, unlockLocked: unlockLocked ?? vs.unlockLocked };
+  log.info(`host ${host.id}: its own converge settings: ${merged.ladder.retries} retries, recreate ${merged.ladder.recreate ? 'allowed' : 'not allowed'}, locked VMs ${merged.unlockLocked ? 'unlocked and locked again' : 'left locked'}`, { hostId: host.id });
+  return merged;
 }
 
 /** The fence levels the wait may read power status from; invalid settings give none (fencing reports them). */

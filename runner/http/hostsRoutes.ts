@@ -62,7 +62,7 @@ function shared(ctx: RunnerContext): Shared {
 const credsOf = (d: SecretDescription | undefined): Creds => (d ? { usernameSet: d.usernameSet, passwordSet: d.passwordSet } : null);
 
 export function hostView(ctx: RunnerContext, h: Host, s: Shared): HostView {
-  const { secretRef, ...policy } = hostPolicyView(h, ctx.config.defaults, ctx.fenceMethods);
+  const { secretRef, ...policy } = hostPolicyView(h, ctx.config.defaults, ctx.fenceMethods, ctx.config.verify);
   // Options the agent's own allowlist refuses: the fence step would refuse them too (metadata read beforehand, see warmAgentMetadata).
   for (const m of policy.fence.methods) {
     if (m.kind !== 'agent') continue;
@@ -86,6 +86,7 @@ export function hostView(ctx: RunnerContext, h: Host, s: Shared): HostView {
     pause: policy.pause,
     fencing: policy.fencing,
     force: policy.force,
+    converge: policy.converge,
     fence: policy.fence,
     credentials: {
       host: credsOf(s.secrets.get(hostRef(h.id))),

@@ -106,6 +106,8 @@ export const HostView = z.object({
   pause: setting(z.number()),
   fencing: setting(z.boolean()),
   force: setting(z.boolean()),
+  converge: z.object({ retries: setting(z.number().int()), recreate: setting(z.boolean()), unlockLocked: setting(z.boolean()) })
+    .describe('the converge ladder and lock setting verify uses for this host (ONEHA_VERIFY_RETRIES, ONEHA_VERIFY_RECREATE, ONEHA_UNLOCK_LOCKED over verify.*)'),
   fence: z.object({
     ip: z.string().nullable(),
     agent: z.string().nullable(),

@@ -55,7 +55,7 @@ describe('retry', () => {
 
 describe('host policy codec', () => {
   it('derives the PUT body from the table rows that carry one, and null clears only where the row says so', () => {
-    expect(EDITABLE_FIELDS).toEqual(['ha', 'mode', 'pause', 'fencing', 'force', 'fenceIp', 'fenceAgent', 'fenceOptions']);
+    expect(EDITABLE_FIELDS).toEqual(['ha', 'mode', 'pause', 'fencing', 'force', 'fenceIp', 'fenceAgent', 'fenceOptions', 'verifyRetries', 'verifyRecreate', 'unlockLocked']);
     expect(HostSettingsBody.safeParse({ mode: null, fencing: null }).success).toBe(true);
     expect(HostSettingsBody.safeParse({ ha: null }).success).toBe(false);
     expect(HostSettingsBody.safeParse({ fenceCommand: '/x' }).success).toBe(false);
@@ -68,9 +68,9 @@ describe('host policy codec', () => {
       ONEHA_HA: 'YES', ONEHA_MODE: 'recreate', ONEHA_PAUSE: '4', ONEHA_FENCING: 'NO', FENCE_IP: '10.0.0.9', ONEHA_FENCE_AGENT: 'fence_ipmilan', ONEHA_FENCE_OPTIONS: 'lanplus=1',
     });
     const host = testHost(3, attrs);
-    expect(hostHaSettings(host)).toEqual({ enabled: true, overrides: { mode: 'recreate', pause: 4, fencing: false }, problems: [] });
+    expect(hostHaSettings(host)).toEqual({ enabled: true, overrides: { mode: 'recreate', pause: 4, fencing: false }, converge: {}, problems: [] });
     expect(readField(host.template, 'fenceOptions')).toEqual({ ok: true, value: { lanplus: '1' } });
-    const view = hostPolicyView(host, { mode: 'migrate', pause: 2, fencing: true, force: false }, (h) => fenceMethodsForHost(h, {}));
+    const view = hostPolicyView(host, { mode: 'migrate', pause: 2, fencing: true, force: false }, (h) => fenceMethodsForHost(h, {}), { retries: 2, recreate: false, unlockLocked: false });
     expect(view.mode).toEqual({ value: 'recreate', source: 'host' });
     expect(view.fence.methods).toEqual([{ kind: 'agent', agent: 'fence_ipmilan', options: { lanplus: '1', ip: '10.0.0.9' } }]);
     expect(settingsToAttributes({ mode: null, fenceOptions: null })).toEqual({ ONEHA_MODE: '', ONEHA_FENCE_OPTIONS: '' });
@@ -80,6 +80,19 @@ describe('host policy codec', () => {
     expect(s.enabled).toBe(false);
     expect(s.overrides).toEqual({});
     expect(s.problems).toEqual([{ field: 'pause', attr: 'ONEHA_PAUSE', message: 'ONEHA_PAUSE = "soon" is not valid' }]);
+  });
+  it('the converge ladder and the lock setting per host: written, read back, shown with their source; a bad value is reported, never guessed', () => {
+    const attrs = settingsToAttributes({ verifyRetries: 5, verifyRecreate: true, unlockLocked: true });
+    expect(attrs).toEqual({ ONEHA_VERIFY_RETRIES: '5', ONEHA_VERIFY_RECREATE: 'YES', ONEHA_UNLOCK_LOCKED: 'YES' });
+    expect(hostHaSettings(testHost(1, attrs)).converge).toEqual({ retries: 5, recreate: true, unlockLocked: true });
+    const defaults = { retries: 2, recreate: false, unlockLocked: false };
+    const view = hostPolicyView(testHost(1, { ONEHA_VERIFY_RETRIES: '0' }), { mode: 'migrate', pause: 2, fencing: true, force: false }, () => [], defaults);
+    expect(view.converge).toEqual({ retries: { value: 0, source: 'host' }, recreate: { value: false, source: 'default' }, unlockLocked: { value: false, source: 'default' } });
+    expect(HostSettingsBody.safeParse({ verifyRetries: 11 }).success).toBe(false);
+    expect(HostSettingsBody.safeParse({ unlockLocked: null }).success).toBe(true);
+    const bad = hostHaSettings(testHost(1, { ONEHA_VERIFY_RETRIES: '2; rm -rf /', ONEHA_UNLOCK_LOCKED: 'maybe' }));
+    expect(bad.converge).toEqual({});
+    expect(bad.problems.map((p) => p.attr)).toEqual(['ONEHA_VERIFY_RETRIES', 'ONEHA_UNLOCK_LOCKED']);
   });
   it('refuses to write fence options it would refuse to read', () => {
     expect(() => FIELDS.fenceOptions.write({ plug: 'a b' })).toThrow(/whitespace/);
