@@ -8,6 +8,7 @@ export const ErrorBody = z.object({
     message: z.string().describe('one sentence naming what to fix'),
     details: z.unknown().optional().describe('invalid-body: [{path, message}] per problem, path naming the field'),
   }),
+  recoveryId: z.string().optional().describe('POST /v1/hooks/host-error: the rejected payload is kept as this recovery'),
 }).describe('An error');
 
 export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 500 | 502 | 503 | 507;

@@ -11,6 +11,7 @@ import type { z } from 'zod';
 import type { RouteSpec } from '../../runner/http/defineRoute';
 import { ErrorBody } from '../../runner/http/errorJson';
 import { declaredResponses } from '../../runner/http/openapi';
+import { hookPayload } from '../helpers/samples';
 import { startHarness, type Harness } from '../plugin/harness';
 
 const run = promisify(execFile);
@@ -77,6 +78,8 @@ describe('real answers match the schemas the document declares', () => {
     if (schema && (r.headers.get('content-type') ?? '').includes('json')) {
       const parsed = schema.safeParse(r.json);
       expect(parsed.success, `${method} ${path} ${r.status}: ${parsed.error?.message}`).toBe(true);
+      // zod drops keys a schema does not name (the document says additionalProperties: false): none may be dropped.
+      expect(parsed.data, `${method} ${path} ${r.status} sends fields its schema does not name`).toEqual(r.json);
     }
     return r;
   };
@@ -115,4 +118,24 @@ describe('real answers match the schemas the document declares', () => {
     expect((await check('POST', '/v1/session', { bearer: false, body: { username: 'oneadmin', password: 'oneadmin' } })).status).toBe(200);
     expect((await check('GET', '/v1/status', { bearer: false })).status).toBe(401);
   });
+
+  it('a recovery that ran: its detail, steps, status and a dry-run replay', async () => {
+    const posted = await check('POST', '/v1/hooks/host-error', { body: hookPayload('-m -p 0', t.sim.cloud.hostXml(2)), headers: { 'content-type': 'text/plain' } });
+    expect(posted.status).toBe(202);
+    const id = posted.json.recoveryId as string;
+    // A deadline, not a speed: the flow runs decode, wait and fence (which fails here: no BMC) and stops for an operator.
+    const deadline = Date.now() + 60_000;
+    let detail = await check('GET', `/v1/recoveries/${id}`);
+    while (['received', 'running'].includes(detail.json.status) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 200));
+      detail = await check('GET', `/v1/recoveries/${id}`);
+    }
+    expect(detail.json.status).toBe('fence-failed');
+    expect(detail.json.fence).toBeDefined();
+    expect(detail.json.downVms).toBeDefined();
+    await check('GET', `/v1/recoveries/${id}/steps/decode`);
+    await check('GET', '/v1/status');
+    await check('GET', `/v1/recoveries?host=2`);
+    expect((await check('POST', `/v1/recoveries/${id}/replay`, { body: { dryRun: true } })).status).toBe(200);
+  }, 90_000);
 });
