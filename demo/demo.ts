@@ -12,7 +12,7 @@ import { startIpmiSim, type IpmiSim } from '../sim/bmc/ipmiSim';
 import { startSimulator, type Simulator } from '../sim/server';
 import demoScenario from '../sim/scenarios/demo.json';
 import { loadConfig } from '../runner/config';
-import { demoRoutes } from '../runner/http/demoRoutes';
+import { demoRoutes, type DemoControls } from '../runner/http/demoRoutes';
 import { Runner } from '../runner/runner';
 import { pluginExtensions } from '../runner/pluginExtensions';
 import { CliError, EXIT } from '../runner/cli/exitCodes';
@@ -100,18 +100,18 @@ export async function startDemo(opts: { port?: number; simPort?: number; dataDir
     reconcile: { intervalSeconds: 15 },
     dedupeWindowSeconds: 5,
   });
-  const demo = {
+  const demo: DemoControls = {
     simUrl: sim.url, controlUrl: sim.url.replace(/\/RPC2$/, '/sim'),
     // A restored host is powered on again, as an operator would after repairing it.
     onRestore: (hostId: number) => bmcs.find((b) => b.hostId === hostId)?.bmc.setPower('on'),
   };
   const runner = new Runner(config, {
     token,
-    demo,
+    simulated: true,
     logSink: opts.quiet ? { write() {} } : undefined,
     extensions: (ctx) => {
       const ext = pluginExtensions(ctx);
-      return { ...ext, routes: [...(ext.routes ?? []), demoRoutes(ctx)] };
+      return { ...ext, routes: [...(ext.routes ?? []), demoRoutes(ctx, demo)] };
     },
   });
   const { url } = await runner.start();

@@ -15,9 +15,10 @@ import { recreate } from './recreate';
 import { select } from './select';
 import { verify } from './verify';
 import { wait } from './wait';
+import type { FunctionName } from './names';
 
-export const functions = { decode, hostState, wait, fence, inventory, select, migrate, recreate, delete: deleteVms, recover, verify, finish } as const;
-export type FunctionName = keyof typeof functions;
+export const functions = { decode, hostState, wait, fence, inventory, select, migrate, recreate, delete: deleteVms, recover, verify, finish } as const satisfies Record<FunctionName, unknown>;
+export type { FunctionName };
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyFunction = RecoveryFunction<z.ZodType, z.ZodType, any>;

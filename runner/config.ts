@@ -135,6 +135,8 @@ export type Config = z.infer<typeof ConfigSchema>;
 export type ConfigInput = z.input<typeof ConfigSchema>;
 
 export class ConfigError extends Error {
+  /** classify(): the operator's input (configuration, environment) is wrong. */
+  readonly kind = 'invalid-input' as const;
   constructor(message: string) {
     super(message);
     this.name = 'ConfigError';

@@ -1,103 +1,28 @@
-// Builds a runner from its configuration and runs its background work:
-// resume unfinished flows, watch leadership, reconcile, test fencing.
-import { existsSync, readFileSync } from 'node:fs';
+// Builds a runner from its configuration (the services from compose.ts, the
+// HTTP app on top) and runs its background work: resume unfinished flows,
+// watch leadership, reconcile, test fencing.
 import { serve, type ServerType } from '@hono/node-server';
-import type { Host } from '../model/one';
 import { describeError } from '../model/errors';
-import { realClock, type Clock, type FencePort } from '../model/ports';
-import { parseListen, readMonitordInterval, type Config } from './config';
-import type { RunnerContext } from './context';
-import { EventBus } from './eventBus';
-import { createFencePort } from './fence/agentPort';
-import { systemResolve, type ResolveName } from './fence/bmcAddress';
-import { runFenceTest } from './fence/fenceTest';
-import { createSecretStore } from './fence/secrets';
-import { fenceDefaults, fenceMethodsForHost } from '../model/hostPolicy/fenceLevels';
 import { hostHaSettings } from '../model/hostPolicy/haSettings';
-import { DisarmSwitch, MassFailureBrake } from './flow/brakes';
-import { FlowManager } from './flow/manager';
-import type { FlowSettings } from './flow/recoveryFlow';
+import { parseListen, type Config } from './config';
+import { compose, READ_SOCKETS, readToken, type RunnerComposeOptions } from './compose';
+import type { RunnerContext } from './context';
+import { runFenceTest } from './fence/fenceTest';
 import { createApp, type AppExtensions } from './http/app';
 import { ApiDoc } from './http/openapi';
-import { DocumentJournalStore } from './journal/documentStore';
-import { FileJournalStore } from './journal/fileStore';
-import { Journal } from './journal/journal';
-import type { JournalStore } from './journal/store';
-import { JsonLogger, stdoutSink, type LogSink } from './log';
-import { Metrics } from './metrics';
-import { OneClient } from './one/client';
+import type { OneClient } from './one/client';
 import { OnedProbe } from './onedView';
-import { resolveEndpoint, resolveSession } from './one/credentials';
-import { mkdirSync } from 'node:fs';
+import { VERSION } from './version';
 
-export const VERSION = '0.1.0';
+export { VERSION };
 
-export interface RunnerOptions {
+export interface RunnerOptions extends RunnerComposeOptions {
   /** The hook token itself (tests, demo); otherwise read from config.tokenFile. */
   token?: string;
-  clock?: Clock;
-  logSink?: LogSink;
-  /** Replace the fence port (tests). */
-  fence?: FencePort;
-  /** Replace the OpenNebula client (scenario driver: a client whose calls it can see). */
-  one?: OneClient;
-  /** Replace the journal store (scenario driver). */
-  journalStore?: JournalStore;
-  demo?: RunnerContext['demo'];
+  /** oned is the embedded simulated cloud (the demo): /v1/status says so. */
+  simulated?: boolean;
+  /** Route groups and sessions added from outside (the admin console, the demo's controls). */
   extensions?: (ctx: RunnerContext) => AppExtensions;
-  /** Resolves FENCE_IP host names (tests give their own answers; default getaddrinfo). */
-  resolveName?: ResolveName;
-}
-
-export function readToken(config: Config, explicit?: string): string {
-  if (explicit) return explicit;
-  if (!config.tokenFile) throw new Error('no hook token: set ONEHA_TOKEN_FILE (config key tokenFile) to a file holding the token');
-  if (!existsSync(config.tokenFile)) throw new Error(`config key tokenFile: ${config.tokenFile} does not exist`);
-  const t = readFileSync(config.tokenFile, 'utf8').split('\n')[0].trim();
-  if (t.length < 16) throw new Error(`config key tokenFile: the token in ${config.tokenFile} is shorter than 16 characters`);
-  return t;
-}
-
-export function flowSettings(config: Config): FlowSettings {
-  const monitord = config.monitoring.intervalSeconds ? undefined : readMonitordInterval(config.monitoring.monitordConf);
-  return {
-    defaults: config.defaults,
-    configuredInterval: config.monitoring.intervalSeconds
-      ? { seconds: config.monitoring.intervalSeconds, source: 'config' }
-      : monitord ? { seconds: monitord, source: 'monitord.conf' } : undefined,
-    pollSeconds: config.monitoring.pollSeconds,
-    inventorySource: config.inventory.source,
-    vmConcurrency: config.concurrency.vms,
-    vmTries: config.retries.vmTries,
-    retryDelayMs: config.retries.delayMs,
-    stepTries: config.retries.stepTries,
-    transientDeadlineSeconds: config.retries.deadlineSeconds,
-    afterRecovery: config.afterRecovery.hostStatus,
-    verify: {
-      pollSeconds: config.verify.pollSeconds,
-      deadlineSeconds: config.verify.deadlineSeconds,
-      ladder: { retries: config.verify.retries, recreate: config.verify.recreate, backoffSeconds: config.verify.backoffSeconds },
-      unlockLocked: config.verify.unlockLocked,
-    },
-  };
-}
-
-/**
- * Sockets to oned: the flows' and the API reads' (status probe, host pool,
- * operator actions) are separate pools, so a burst of recoveries cannot make
- * the console wait for a socket, nor a slow read hold up a recovery. 12 in
- * all, under oned's MAX_CONN (15) with room for its other clients.
- */
-const FLOW_SOCKETS = 9;
-const READ_SOCKETS = 3;
-
-function oneClientFor(config: Config): { one: OneClient; origin: string } {
-  const endpoint = resolveEndpoint(config.one.endpoint);
-  const session = resolveSession(config.one.authFile);
-  return {
-    one: new OneClient({ endpoint: endpoint.value, session: session.value, timeoutMs: config.one.timeoutMs, maxSockets: FLOW_SOCKETS }),
-    origin: `oned ${endpoint.value} (from ${endpoint.source}), credentials from ${session.source}`,
-  };
 }
 
 export class Runner {
@@ -110,51 +35,17 @@ export class Runner {
   private readonly stopping = new AbortController();
 
   constructor(readonly config: Config, opts: RunnerOptions = {}) {
-    const clock = opts.clock ?? realClock;
     const token = readToken(config, opts.token);
-    const secrets = createSecretStore({ file: config.fence.secretsFile });
-    const secretValues = () => {
-      const vals = [token];
-      for (const d of secrets.describe()) {
-        const c = secrets.get(d.ref);
-        if (c?.password) vals.push(c.password);
-      }
-      return vals;
-    };
-    const log = new JsonLogger(opts.logSink ?? stdoutSink, {}, { values: secretValues }, () => clock.now());
-    const { one, origin } = opts.one ? { one: opts.one, origin: `oned ${opts.one.endpoint} (client given by the caller)` } : oneClientFor(config);
-    this.flowsOne = one;
-    const reads = one.withOwnSockets(READ_SOCKETS);
-    mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-    const store: JournalStore = opts.journalStore ?? (config.journal.store === 'opennebula'
-      ? new DocumentJournalStore(one, config.journal.documentType)
-      : new FileJournalStore(config.dataDir, {
-        compactBytes: config.journal.compactMegabytes * 2 ** 20, compactSeconds: config.journal.compactSeconds,
-        rejected: { maxCount: config.journal.rejectedMax, maxBytes: config.journal.rejectedMegabytes * 2 ** 20 }, log: log.child({ component: 'journal' }),
-      }));
-    const bus = new EventBus();
-    const journal = new Journal(store, bus, () => clock.now(), config.journal.retain);
-    const metrics = new Metrics(journal);
-    bus.subscribe((e) => metrics.observe(e));
-    const fence = opts.fence ?? createFencePort({
-      secrets, agentDir: config.fence.agentDir, timeoutMs: config.fence.timeoutMs, retries: config.fence.retries,
-      retryDelayMs: config.fence.retryDelayMs, log: log.child({ component: 'fence' }), clock, allowLoopback: config.fence.allowLoopback, resolve: opts.resolveName,
-    });
-    const fenceMethods = (host: Host) => fenceMethodsForHost(host, fenceDefaults(config));
-    const disarm = new DisarmSwitch(config.dataDir, () => clock.now());
-    const massBrake = new MassFailureBrake(config.brakes.massFailure, () => clock.now());
-    const manager = new FlowManager(journal, { one, fence, clock, progress: { emit() {} } }, {
-      maxFlows: config.concurrency.flows,
-      dedupeWindowSeconds: config.dedupeWindowSeconds,
-      massWindowSeconds: config.brakes.massFailure.windowSeconds,
-      settings: flowSettings(config),
-      fenceMethods,
-      logFor: (f) => log.child(f),
-    }, massBrake, disarm);
+    const services = compose(config, { ...opts, secretValues: () => [token] });
+    const { clock, log, fence, fenceMethods } = services;
+    this.flowsOne = services.one;
+    const reads = services.one.withOwnSockets(READ_SOCKETS);
     const fenceTests = new Map<number, Awaited<ReturnType<typeof runFenceTest>>>();
     this.ctx = {
-      config, version: VERSION, resolveName: opts.resolveName ?? systemResolve, one: reads, onedProbe: new OnedProbe(() => reads.systemVersion(), () => clock.now()), journal, manager, bus, metrics, fence, fenceMethods, secrets, fenceTests,
-      runFenceTest: async (host) => {
+      ...services,
+      one: reads, onedProbe: new OnedProbe(() => reads.systemVersion(), () => clock.now()),
+      version: VERSION, fenceTests,
+      runFenceTest: async (host: Parameters<RunnerContext['runFenceTest']>[0]) => {
         let methods;
         try {
           methods = fenceMethods(host);
@@ -168,10 +59,10 @@ export class Runner {
         log.info(`fence test of host ${host.id}: ${r.reachable ? `reachable, power ${r.power}` : `FAILED: ${r.error}`}`, { hostId: host.id });
         return r;
       },
-      disarm, massBrake, log, clock, api: new ApiDoc(), token: () => token, demo: opts.demo, startedAt: clock.now(), stopping: this.stopping.signal,
+      api: new ApiDoc(), token: () => token, simulated: !!opts.simulated, startedAt: clock.now(), stopping: this.stopping.signal,
     };
     this.app = createApp(this.ctx, opts.extensions?.(this.ctx));
-    log.info(`${origin}, journal ${store.kind}`);
+    log.info(`${services.origin}, journal ${services.journal.store.kind}`);
   }
 
   /** Loads the journal and resumes unfinished flows; then serves and starts the background work. */

@@ -25,6 +25,7 @@ import { effectiveOptions, hostHaSettings } from '../../model/hostPolicy/haSetti
 import type { Host } from '../../model/one';
 import type { Ports } from '../../model/ports';
 import { finishedOutput, interruptedAttempts, type NewEvent, type Recovery, type RecoveryStatus, type StepName } from '../journal/events';
+import { STEP_NAMES } from '../../model/steps';
 import { flowEngine } from './engine';
 
 /** The function the recover step runs, by the plan's mode. */
@@ -75,7 +76,7 @@ export const DEFAULT_VERIFY: VerifySettings = {
 /** How long transient oned errors are tried through before they end a recovery (`retries.deadlineSeconds`). */
 export const DEFAULT_TRANSIENT_DEADLINE_SECONDS = 3600;
 
-export const STEP_ORDER: StepName[] = ['decode', 'wait', 'fence', 'inventory', 'select', 'recover', 'verify', 'finish'];
+export const STEP_ORDER: StepName[] = [...STEP_NAMES];
 
 /** What the flow asks of the runner around it. */
 export interface FlowHooks {

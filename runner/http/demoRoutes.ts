@@ -8,8 +8,16 @@ import { DemoView, Ok } from './views';
 import { HOST_STATE_NAMES, HostState } from '../../model/states';
 import { describeError } from '../../model/errors';
 
-export function demoRoutes(ctx: RunnerContext) {
-  const demo = ctx.demo;
+/** What the demo tells its routes: where the simulated cloud's controls are. */
+export interface DemoControls {
+  simUrl: string;
+  controlUrl: string;
+  /** A restored host is powered on again, as an operator would after repairing it. */
+  onRestore?(hostId: number): void;
+}
+
+/** Mounted by the demo from outside (demo/demo.ts); `oneha serve` has no demo routes. */
+export function demoRoutes(ctx: RunnerContext, demo: DemoControls | undefined) {
   const control = async (id: string, action: 'fail' | 'restore') => {
     const res = await fetch(`${demo!.controlUrl}/hosts/${encodeURIComponent(id)}/${action}`, { method: 'POST' });
     return { status: res.status, body: await res.text() };

@@ -31,7 +31,7 @@ export function runnerStatus(ctx: RunnerContext) {
     waitingForOperator: waiting.map(recoverySummary),
     massFailureBrake: ctx.massBrake.tripped,
     disarmed: ctx.disarm.view(),
-    demo: !!ctx.demo,
+    demo: ctx.simulated,
   };
 }
 

@@ -3,9 +3,10 @@
 // starts, so a crash at any point leaves enough to resume without acting twice.
 import * as z from 'zod';
 import { WAITING_FOR_OPERATOR } from '../../model/recoveryDisplay';
+import { STEP_NAMES, type StepName } from '../../model/steps';
 
-export const StepNameSchema = z.enum(['decode', 'wait', 'fence', 'inventory', 'select', 'recover', 'verify', 'finish']);
-export type StepName = z.infer<typeof StepNameSchema>;
+export const StepNameSchema = z.enum(STEP_NAMES);
+export type { StepName };
 
 export const RecoveryStatusSchema = z.enum([
   'received', // journaled, not started

@@ -24,6 +24,8 @@ export function resolveEndpoint(explicit?: string, env: NodeJS.ProcessEnv = proc
 }
 
 export class CredentialsError extends Error {
+  /** classify(): the operator's input (configuration, environment) is wrong. */
+  readonly kind = 'invalid-input' as const;
   constructor(message: string) {
     super(message);
     this.name = 'CredentialsError';

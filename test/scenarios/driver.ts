@@ -1,6 +1,7 @@
 // Runs one failure scenario (a folder of data, see README.md) through the
 // real runner (its hook route, flow manager, journal, brakes, leadership
-// checks and reconciliation) against the simulated OpenNebula over real
+// checks and reconciliation, composed by runner/compose.ts with this
+// driver's clock, OpenNebula client, journal store and fence port) against the simulated OpenNebula over real
 // XML-RPC, everything on one virtual clock, and renders what happened as
 // text to compare byte for byte with the folder's log.expect.
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -9,8 +10,7 @@ import { join } from 'node:path';
 import { vmStateName } from '../../model/one';
 import type { Clock, FencePort } from '../../model/ports';
 import { loadConfig, type Config, type ConfigInput } from '../../runner/config';
-import { createFencePort } from '../../runner/fence/agentPort';
-import { createSecretStore } from '../../runner/fence/secrets';
+import { composeBasics } from '../../runner/compose';
 import { FINAL_STATUSES, WAITING_STATUSES, type JournalEvent } from '../../runner/journal/events';
 import { FileJournalStore } from '../../runner/journal/fileStore';
 import type { JournalStore } from '../../runner/journal/store';
@@ -158,7 +158,8 @@ export async function runScenario(dir: string): Promise<string> {
     lines.push(`${secs(time.now())} [${String(level)[0].toUpperCase()}] ${tags.length ? tags.join(' ') + ' ' : ''}${clean(String(msg))}`);
   };
 
-  const commandPort = createFencePort({ secrets: createSecretStore({}), retries: config.fence.retries, retryDelayMs: config.fence.retryDelayMs, timeoutMs: config.fence.timeoutMs });
+  // The real fence port of the composition root runs a level's command (the simulated BMCs answer the agents).
+  const commandPort = composeBasics(config, { logSink: { write() {} } }).fence;
   const bmcs = new SimulatedBmcs(commandPort, () => secs(time.now()));
   let life: RunnerLife;
   let firedTimed = 0;
