@@ -5,7 +5,7 @@
 // RUNNING (the simulator, watched in-process every 10 ms) and when verify
 // reported it, and how many one.vmpool.infoset calls each poll made.
 import { carryOut } from '../functions/carryOut';
-import { silentLog, realClock } from '../model/ports';
+import { noProgress, silentLog, realClock } from '../model/ports';
 import { verifyVms, VERIFY_CHUNK } from '../functions/verify';
 import { OneClient } from '../runner/one/client';
 import { generateScenario, startSimulator } from '../sim/server';
@@ -26,7 +26,7 @@ export async function run(): Promise<BenchResult> {
       sim.cloud.failHost(1);
       const failedAt = Date.now();
       const actions = ids.map((id) => ({ vmId: id, vmName: `vm-${id}`, state: 'ACTIVE/UNKNOWN', operation: 'resched' as const }));
-      const ports = { one, clock: realClock, log: silentLog, progress: { emit() {} } };
+      const ports = { one, clock: realClock, log: silentLog, progress: noProgress };
       await carryOut({ hostId: 1, actions, concurrency: 8, tries: 3, retryDelayMs: 1000, dryRun: false }, ports);
 
       // The truth, independent of verify: the moment the last VM is RUNNING on another host.

@@ -8,7 +8,7 @@ import { StepError } from '../../model/errors';
 import { isHostFailed, type Host } from '../../model/one';
 import type { FenceMethod } from '../../model/fence';
 import { describeError } from '../../model/errors';
-import type { Log, Ports } from '../../model/ports';
+import { noProgress, type Log, type Ports } from '../../model/ports';
 import { FINAL_STATUSES, finishedOutput, WAITING_STATUSES, type NewEvent, type Recovery, type StepName } from '../journal/events';
 import { MemoryJournalStore } from '../journal/fileStore';
 import { JournalClosedError } from '../journal/errors';
@@ -152,7 +152,7 @@ export class FlowManager {
     const ports: Ports = {
       ...this.ports,
       log,
-      progress: { emit() {} },
+      progress: noProgress,
     };
     try {
       await runRecoveryFlow(rec, ports, this.opts.settings, {
@@ -268,7 +268,7 @@ export class FlowManager {
       await copySteps((e) => scratch.record(sid, e).then(() => {}));
       const log = this.opts.logFor({ recoveryId: sid, hostId: r.hostId });
       log.info(`dry-run replay of ${id}${opts.from ? ` from ${opts.from}` : ''} requested by ${by}`);
-      await runRecoveryFlow(scratch.get(sid)!, { ...this.ports, one: readOnly(this.ports.one), log, progress: { emit() {} } },
+      await runRecoveryFlow(scratch.get(sid)!, { ...this.ports, one: readOnly(this.ports.one), log, progress: noProgress },
         { ...this.opts.settings, dryRun: true }, {
           record: async (e) => void (await scratch.record(sid, e)),
           fenceMethods: this.opts.fenceMethods,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { HostState, LcmState, VmState } from '../../model/one';
 import type { FencePort } from '../../model/ports';
-import { silentLog } from '../../model/ports';
+import { noProgress, silentLog } from '../../model/ports';
 import { EventBus } from '../../runner/eventBus';
 import { DisarmSwitch, MassFailureBrake } from '../../runner/flow/brakes';
 import { runRecoveryFlow, type FlowSettings } from '../../runner/flow/recoveryFlow';
@@ -39,7 +39,7 @@ describe('recovery flow safety', () => {
     let looks = 0;
     const one = fakeOne({ systemConfig: async () => ({}), hostInfo: async () => host(1, ++looks > 7 ? HostState.MONITORED : HostState.ERROR) });
     const fenced: string[] = [];
-    const status = await runRecoveryFlow(journal.get('r')!, { one, fence: powerOffFence(fenced), clock, log: silentLog, progress: { emit() {} } }, settings, {
+    const status = await runRecoveryFlow(journal.get('r')!, { one, fence: powerOffFence(fenced), clock, log: silentLog, progress: noProgress }, settings, {
       record: async (e) => void (await journal.record('r', e)), fenceMethods: () => agent, brake: async () => undefined,
     });
     expect(looks).toBe(8); // 7 looks during the 60 s wait (every 10 s), the 8th right before fencing
@@ -63,7 +63,7 @@ describe('recovery flow safety', () => {
       hostStatus: async (id) => id,
     });
     const fenced: string[] = [];
-    const ports = { one, fence: powerOffFence(fenced), clock, log: silentLog, progress: { emit() {} } };
+    const ports = { one, fence: powerOffFence(fenced), clock, log: silentLog, progress: noProgress };
     const hooks = { record: async (e: never) => void (await journal.record('r', e)), fenceMethods: () => agent, brake: async () => undefined };
     const first = await runRecoveryFlow(journal.get('r')!, ports, settings, hooks);
     expect(first).toBe('degraded'); // VM 44 has no outcome oned confirmed: the recovery does not call itself complete

@@ -2,13 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { carryOut, verdictFor } from '../../functions/carryOut';
 import { LcmState, VmState } from '../../model/one';
 import { OneError, OneErrorCode } from '../../model/errors';
-import { silentLog, type FencePort } from '../../model/ports';
+import { noProgress, silentLog, type FencePort } from '../../model/ports';
 import type { FenceMethod, PowerAction } from '../../model/fence';
 import { wait } from '../../functions/wait';
 import { fakeOne, host, vm } from '../helpers/fakeOne';
 import { VirtualClock } from '../helpers/virtualClock';
 
-const noProgress = { emit() {} };
 const { ACTIVE, SUSPENDED, POWEROFF, PENDING, DONE } = VmState;
 const { UNKNOWN, RUNNING } = LcmState;
 
