@@ -126,7 +126,7 @@ describe('oneha CLI', () => {
       [['release', recoveryId], {}, EXIT.badInput, /^oneha: recovery \S+ is completed, not held\n$/],
       [['status'], { ONEHA_TOKEN_FILE: join(r.dir, 'missing-token') }, EXIT.badInput, /^oneha: the token file \S+missing-token does not exist: set ONEHA_TOKEN_FILE/],
       [['status'], { ONEHA_URL: `http://127.0.0.1:${closed}` }, EXIT.runner, new RegExp(`^oneha: cannot reach the runner at http://127\\.0\\.0\\.1:${closed} \\(ECONNREFUSED\\): start it`)],
-      [['invoke', 'recover'], { ONE_AUTH: '/nonexistent' }, EXIT.badInput, /^oneha: there is no function "recover": the recover step runs migrate, recreate or delete/],
+      [['invoke', 'recovery'], { ONE_AUTH: '/nonexistent' }, EXIT.badInput, /^oneha: there is no function "recovery" \(functions: decode, /],
     ];
     for (const [args, env, code, err] of cases) {
       const out = await cli(args, env);
