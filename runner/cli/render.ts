@@ -15,10 +15,11 @@ export type DetailView = ReturnType<typeof recoveryDetail> & { downVms?: Array<{
 const hostOf = (r: { hostId?: number; hostName?: string }) => (r.hostId === undefined ? '-' : r.hostName ? `${r.hostName} (${r.hostId})` : String(r.hostId));
 const yesNo = (b: boolean) => (b ? 'yes' : 'no');
 
-export function renderRecoveries(list: SummaryView[], now = Date.now()): string {
+/** `short`: how ids are printed (their unique start, as git prints commits; whole by default). */
+export function renderRecoveries(list: SummaryView[], now = Date.now(), short: (id: string) => string = (id) => id): string {
   if (!list.length) return 'No recovery.';
   return table(list, [
-    { header: 'id', value: (r) => r.id },
+    { header: 'id', value: (r) => short(r.id) },
     { header: 'host', value: hostOf },
     { header: 'status', value: (r) => r.status },
     { header: 'step', value: (r) => r.currentStep ?? '-' },
@@ -53,7 +54,7 @@ function onedLine(o: StatusView['oned']): string {
   return `${seen}${age}${checking}`;
 }
 
-export function renderStatus(s: StatusView, now = Date.now()): string {
+export function renderStatus(s: StatusView, now = Date.now(), short: (id: string) => string = (id) => id): string {
   const parts = [section('ONEHA RUNNER', [
     ['version', s.version],
     ['uptime', duration(s.uptimeSeconds * 1000)],
@@ -64,8 +65,8 @@ export function renderStatus(s: StatusView, now = Date.now()): string {
     ['mass brake', s.massFailureBrake ? 'TRIPPED: new recoveries are held' : 'off'],
     ['demo', s.demo ? 'yes (simulated cloud)' : undefined],
   ])];
-  parts.push(`IN PROGRESS\n${s.flows.inProgress.length ? renderRecoveries(s.flows.inProgress, now) : 'none'}`);
-  parts.push(`WAITING FOR AN OPERATOR\n${s.waitingForOperator.length ? renderRecoveries(s.waitingForOperator, now) : 'none'}`);
+  parts.push(`IN PROGRESS\n${s.flows.inProgress.length ? renderRecoveries(s.flows.inProgress, now, short) : 'none'}`);
+  parts.push(`WAITING FOR AN OPERATOR\n${s.waitingForOperator.length ? renderRecoveries(s.waitingForOperator, now, short) : 'none'}`);
   parts.push(`DISARMED\n${renderDisarm(s.disarmed, now)}`);
   return parts.join('\n\n');
 }

@@ -1,5 +1,6 @@
 // The CLI's side of the runner API: where the runner is, its token, and one
 // error per way a call can go wrong, each naming what to fix.
+import { shortIds } from '../../model/shortId';
 import { existsSync, readFileSync } from 'node:fs';
 import { loadConfig, parseListen } from '../config';
 import { CliError, EXIT, exitForStatus } from './exitCodes';
@@ -62,12 +63,27 @@ export async function resolveHost(arg: string): Promise<HostRef> {
   return { id: h.id, name: h.name };
 }
 
+/** The fewest characters of an id a command takes (git's minimum too). */
+const MIN_ID_START = 4;
+
+/** The recoveries an id start is looked up among (the newest 5,000): a short id is unique among them. */
+async function knownRecoveryIds(): Promise<string[]> {
+  return (await callRunner<{ recoveries: Array<{ id: string }> }>('GET', '/v1/recoveries?limit=5000')).recoveries.map((r) => r.id);
+}
+
+/** How tables print recovery ids: their shortest unique start, which resolveRecovery takes back. */
+export async function recoveryShortIds(): Promise<(id: string) => string> {
+  return shortIds(await knownRecoveryIds());
+}
+
 /** A recovery by its id or a unique start of it. */
 export async function resolveRecovery(arg: string): Promise<string> {
-  const { recoveries } = await callRunner<{ recoveries: Array<{ id: string }> }>('GET', '/v1/recoveries?limit=5000');
-  if (recoveries.some((r) => r.id === arg)) return arg;
-  const matches = recoveries.filter((r) => r.id.startsWith(arg));
-  if (matches.length === 1) return matches[0].id;
+  const known = await knownRecoveryIds();
+  if (known.includes(arg)) return arg;
+  // As git: a start this short would name "the only recovery" by accident, and release or confirm-down act on it.
+  if (arg.length < MIN_ID_START) throw new CliError(EXIT.badInput, `"${arg}" is too short for a recovery id: give at least ${MIN_ID_START} characters of it (oneha recoveries lists them)`);
+  const matches = known.filter((id) => id.startsWith(arg));
+  if (matches.length === 1) return matches[0];
   if (matches.length > 1) throw new CliError(EXIT.badInput, `"${arg}" matches ${matches.length} recoveries: give more of the id (oneha recoveries lists them)`);
   throw new CliError(EXIT.badInput, `there is no recovery "${arg}" (oneha recoveries lists them)`);
 }

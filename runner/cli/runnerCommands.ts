@@ -8,12 +8,14 @@ import { CliError, EXIT } from './exitCodes';
 import { wholeNumber } from './options';
 import { ticker } from './progress';
 import { renderDisarm, renderDryRun, renderFenceTest, renderPowerOn, renderRecoveries, renderRecovery, renderStatus, type DetailView, type StatusView, type SummaryView } from './render';
-import { callRunner, resolveHost, resolveRecovery } from './runnerClient';
+import { callRunner, recoveryShortIds, resolveHost, resolveRecovery } from './runnerClient';
 
 const recoveryPath = (id: string, rest = '') => `/v1/recoveries/${encodeURIComponent(id)}${rest}`;
 
 export async function status(v: Values): Promise<number> {
-  return print(v, await callRunner<StatusView>('GET', '/v1/status'), (s) => renderStatus(s));
+  const s = await callRunner<StatusView>('GET', '/v1/status');
+  const short = v.json || !(s.flows.inProgress.length + s.waitingForOperator.length) ? undefined : await recoveryShortIds();
+  return print(v, s, (x) => renderStatus(x, undefined, short));
 }
 
 export async function show(v: Values, p: string[]): Promise<number> {
@@ -62,7 +64,8 @@ export async function recoveries(v: Values): Promise<number> {
   if (v.status !== undefined) q.set('status', String(v.status));
   q.set('limit', String(wholeNumber(v.limit, 'limit', 1) ?? 50));
   const r = await callRunner<{ total: number; recoveries: SummaryView[] }>('GET', `/v1/recoveries?${q}`);
-  return print(v, r, (x) => renderRecoveries(x.recoveries) + (x.total > x.recoveries.length ? `\n(${x.recoveries.length} of ${x.total}; --limit shows more)` : ''));
+  const short = v.json || !r.recoveries.length ? undefined : await recoveryShortIds();
+  return print(v, r, (x) => renderRecoveries(x.recoveries, undefined, short) + (x.total > x.recoveries.length ? `\n(${x.recoveries.length} of ${x.total}; --limit shows more)` : ''));
 }
 
 export async function replay(v: Values, p: string[]): Promise<number> {

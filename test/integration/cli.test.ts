@@ -69,12 +69,16 @@ describe('oneha CLI', () => {
     expect(list.code, list.stderr).toBe(0);
     const [header, row] = list.stdout.split('\n');
     expect(header.split(/\s+/)).toEqual(['ID', 'HOST', 'STATUS', 'STEP', 'OK', 'FAIL', 'SKIP', 'RECEIVED', 'UPDATED', 'REASON']);
-    expect(row).toMatch(new RegExp(`^${recoveryId} +kvm-node-02 \\(1\\) +completed +- +2 +0 +2 +\\d\\d:\\d\\d:\\d\\d`));
+    // ids short, as git prints commits: the shortest unique start (7 characters here, the only recovery)
+    const short = recoveryId.slice(0, 7);
+    expect(row).toMatch(new RegExp(`^${short} +kvm-node-02 \\(1\\) +completed +- +2 +0 +2 +\\d\\d:\\d\\d:\\d\\d`));
+    expect(list.stdout).not.toContain(recoveryId);
+    expect(JSON.parse((await cli(['recoveries', '--json'])).stdout).recoveries[0].id).toBe(recoveryId);
     // columns line up: every row's STATUS starts where the header's does
     expect(row.indexOf('completed')).toBe(header.indexOf('STATUS'));
 
-    // a unique start of the id is enough, as with short ids elsewhere
-    const show = await cli(['show', recoveryId.slice(0, 12)]);
+    // the short id printed is taken back by every command that takes a recovery
+    const show = await cli(['show', short]);
     expect(show.code, show.stderr).toBe(0);
     expect(show.stdout).toMatch(new RegExp(`^RECOVERY ${recoveryId}$`, 'm'));
     // the test runner fences with a command: it exited 0, but no BMC confirmed OFF
@@ -87,7 +91,7 @@ describe('oneha CLI', () => {
   });
 
   it('replay --dry-run prints the plan, not the payload, and changes nothing', async () => {
-    const out = await cli(['replay', recoveryId, '--from', 'select', '--dry-run']);
+    const out = await cli(['replay', recoveryId.slice(0, 7), '--from', 'select', '--dry-run']);
     expect(out.code, out.stderr).toBe(0);
     expect(out.stdout).toMatch(/^Dry run of a replay from select of host kvm-node-02 \(1\): nothing was changed\.$/m);
     expect(out.stdout).toMatch(/^41 +web-01 +resched +already recovered +the VM is already on host kvm-node-01/m);
@@ -123,7 +127,10 @@ describe('oneha CLI', () => {
       [['frobnicate'], {}, EXIT.badInput, /^oneha: there is no command "frobnicate" \(oneha --help lists them\)\n$/],
       [['replay', recoveryId, '--from', 'recovery'], {}, EXIT.badInput, new RegExp(`--from takes a step name \\(${STEP_ORDER.join(', ')}\\), not "recovery"`)],
       [['show', 'r-nope'], {}, EXIT.badInput, /^oneha: there is no recovery "r-nope"/],
-      [['release', recoveryId], {}, EXIT.badInput, /^oneha: recovery \S+ is completed, not held\n$/],
+      // by their short id too: the answer names the whole one
+      [['release', recoveryId.slice(0, 7)], {}, EXIT.badInput, new RegExp(`^oneha: recovery ${recoveryId} is completed, not held\n$`)],
+      [['confirm-down', recoveryId.slice(0, 7), '--reason', 'cables pulled'], {}, EXIT.badInput, new RegExp(`^oneha: recovery ${recoveryId} is completed`)],
+      [['release', 'rm'], {}, EXIT.badInput, /^oneha: "rm" is too short for a recovery id: give at least 4 characters of it/],
       [['status'], { ONEHA_TOKEN_FILE: join(r.dir, 'missing-token') }, EXIT.badInput, /^oneha: the token file \S+missing-token does not exist: set ONEHA_TOKEN_FILE/],
       [['status'], { ONEHA_URL: `http://127.0.0.1:${closed}` }, EXIT.runner, new RegExp(`^oneha: cannot reach the runner at http://127\\.0\\.0\\.1:${closed} \\(ECONNREFUSED\\): start it`)],
       [['invoke', 'recovery'], { ONE_AUTH: '/nonexistent' }, EXIT.badInput, /^oneha: there is no function "recovery" \(functions: decode, /],
