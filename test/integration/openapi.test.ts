@@ -115,6 +115,10 @@ describe('real answers match the schemas the document declares', () => {
     expect((await check('GET', '/v1/recoveries?limit=0')).status).toBe(400);
     expect((await check('GET', '/v1/hosts/1x')).json.error.code).toBe('bad-host-id');
     expect((await check('PUT', '/v1/hosts/1/settings', { body: '{"pause":' })).json.error.code).toBe('bad-json');
+    // A JSON body is read whatever its Content-Type (curl -d, fetch with a string body): never silently taken as {}.
+    expect((await check('PUT', '/v1/hosts/1/settings', { body: '{"pause": 4}', headers: { 'content-type': 'text/plain;charset=UTF-8' } })).json.pause).toEqual({ value: 4, source: 'host' });
+    expect((await check('POST', '/v1/disarm', { body: '{"minutes": "5"}', headers: { 'content-type': 'text/plain' } })).json.error.details[0].path).toEqual(['minutes']);
+    expect((await check('POST', '/v1/arm')).status).toBe(200); // no body at all: {}
     expect((await check('POST', '/v1/session', { bearer: false, body: { username: 'oneadmin', password: 'oneadmin' } })).status).toBe(200);
     expect((await check('GET', '/v1/status', { bearer: false })).status).toBe(401);
   });
