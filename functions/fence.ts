@@ -148,7 +148,12 @@ async function dryRun(input: FenceInput, ports: FencePorts): Promise<FenceResult
     if (a.ok && a.power) return { outcome: 'dry-run', method: name, power: a.power, verified: false, evidence: `status reported ${a.power.toUpperCase()}`, attempts };
     reasons.push(`level ${i + 1} ${name}: ${a.error ?? 'no power state reported'}`);
   }
-  return { outcome: 'dry-run', verified: false, reason: reasons.join('; ') || noFencingReason(host), attempts };
+  const reason = reasons.join('; ') || noFencingReason(host);
+  // No level can even report power, and no command would be run: a real run would end fence-failed, so the dry run says so.
+  if (!methods.some((m) => m.kind === 'command')) {
+    return { outcome: 'failed', verified: false, reason: `dry run: fencing would fail: host ${host.name} (${host.id}) cannot be confirmed fenced: ${reason}`, attempts };
+  }
+  return { outcome: 'dry-run', verified: false, reason: `${reason}; a real run would run the fence command (its exit status cannot be predicted)`, attempts };
 }
 
 /** Earlier runs' records as attempts: each started one with its ended one, or marked interrupted. */

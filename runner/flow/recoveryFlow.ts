@@ -155,7 +155,7 @@ export async function runRecoveryFlow(rec: Recovery, ports: Ports, settings: Flo
       fenced = await run(fence, { host, methods, fencing: options.fencing, dryRun: !!settings.dryRun, confirmedDown: rec.confirmedDown, ...(earlier.length ? { earlier } : {}) });
     }
     if (fenced.outcome === 'failed') {
-      return await status('fence-failed', `fencing failed, no VM touched: ${fenced.reason ?? 'no verified power-off'}`);
+      return await status('fence-failed', settings.dryRun ? fenced.reason ?? 'dry run: fencing would fail' : `fencing failed, no VM touched: ${fenced.reason ?? 'no verified power-off'}`);
     }
     if (fenced.outcome === 'dry-run') {
       log.info(`dry run: power is ${fenced.power ?? 'unknown'}; a real run would fence now`, { hostId });

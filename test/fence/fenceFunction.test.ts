@@ -203,7 +203,14 @@ describe('fence function', () => {
     const r = await run({ host: host({}), methods: [cmd, ipmi, pdu], fencing: true, dryRun: true }, b.port);
     expect(r.outcome).toBe('dry-run');
     expect(r.power).toBeUndefined();
-    expect(r.reason).toMatch(/cannot report power state.*no FENCE_IP.*BMC unreachable/);
+    expect(r.reason).toMatch(/cannot report power state.*no FENCE_IP.*BMC unreachable.*a real run would run the fence command/);
+  });
+
+  it('dry run: no level answers and no command would run: predicts the real run failing (never "would fence")', async () => {
+    const { port } = fakePort(() => ({ ok: false, error: 'Unable to connect/login to fencing device' }));
+    const r = await run({ host: host(), methods: [ipmi, pdu], fencing: true, dryRun: true }, port);
+    expect(r).toMatchObject({ outcome: 'failed', verified: false });
+    expect(r.reason).toMatch(/^dry run: fencing would fail: .*Unable to connect/);
   });
 
   describe('after a crash (earlier runs journaled through progress.commit)', () => {
