@@ -17,6 +17,7 @@ import { run as recovery1000 } from './recovery-1000';
 import { run as runnerMemory } from './runner-memory';
 import { run as selectIn50k } from './select-in-50k-cloud';
 import { run as simScale } from './sim-scale';
+import { run as startup } from './startup';
 import { run as statusSlowOned } from './status-slow-oned';
 import { run as verify1000 } from './verify-1000';
 
@@ -28,6 +29,7 @@ const BENCHMARKS: { name: string; run: () => Promise<BenchResult> }[] = [
   { name: 'status-slow-oned', run: () => statusSlowOned() },
   { name: 'runner-memory', run: () => runnerMemory() },
   { name: 'plugin-size', run: () => pluginSize() },
+  { name: 'startup', run: () => startup() },
   { name: 'sim-scale', run: () => simScale() },
   { name: 'verify-1000', run: () => verify1000() },
   // Starts a real oned and fails hosts for real: about 10 minutes.

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDatastorePool, parseHost, parseVmPool } from '../../model/oneXml';
 import { asOned, hookPayload, sample } from '../helpers/samples';
+import { bundleSizes } from '../../bench/lib/bundleBudget';
+import { functions } from '../../functions/registry';
 import { killAll, requireBuild, ROOT, run, sim, startSim, tempDir, writeFile } from '../helpers/processes';
 
 const bundle = (name: string) => join(ROOT, 'dist', 'functions', `${name}.mjs`);
@@ -27,6 +29,17 @@ describe('function bundles', () => {
     for (const n of ['decode', 'wait', 'fence', 'inventory', 'select', 'migrate', 'recreate', 'delete', 'verify']) expect(existsSync(bundle(n)), n).toBe(true);
     // Pure functions carry no OpenNebula client.
     expect(readFileSync(bundle('select'), 'utf8')).not.toContain('one.vmpool.infoset');
+  });
+
+  it('each bundle is within its size: the target (pure <= 100 KiB, effectful <= 200 KiB) or, until it gets there, its ceiling (bench/lib/bundleBudget.ts)', () => {
+    const sizes = bundleSizes(ROOT);
+    expect(sizes.map((b) => b.name).sort()).toEqual(Object.keys(functions).sort());
+    for (const b of sizes) {
+      expect(b.ceiling, `${b.name}: a ceiling above the target`).toBeGreaterThanOrEqual(b.target);
+      expect(b.bytes, `dist/functions/${b.name}.mjs (${b.kind})`).toBeLessThanOrEqual(b.ceiling);
+    }
+    // Zod's locales (an `import { z } from 'zod'` anywhere keeps all 40) are in no bundle: its Dutch message is not.
+    for (const b of sizes) expect(readFileSync(bundle(b.name), 'utf8'), b.name).not.toContain('Ongeldige invoer');
   });
 
   it('decode: hook stdin in, HostFailure out', async () => {
