@@ -42,9 +42,17 @@ export function exitForStatus(status: number): ExitCode {
   return EXIT.failed;
 }
 
+/** Marks CliErrors whichever bundle made them (dist/demo.mjs has its own copy of this class). */
+const CLI_ERROR = Symbol.for('oneha.CliError');
+
 /** A failure the CLI reports as one sentence (what to fix) and an exit code. */
 export class CliError extends Error {
+  readonly [CLI_ERROR] = true;
   constructor(readonly exit: ExitCode, message: string) {
     super(message);
+  }
+  // `instanceof` by the mark, not the class: a `oneha demo` error thrown by the demo bundle keeps its exit code.
+  static override [Symbol.hasInstance](x: unknown): boolean {
+    return typeof x === 'object' && x !== null && (x as { [CLI_ERROR]?: boolean })[CLI_ERROR] === true;
   }
 }
