@@ -15,9 +15,7 @@ export default defineConfig({
           // One real oned for the whole run, started in the background by the global setup;
           // its files take turns (they fail and restore the same hosts).
           name: 'real-oned',
-          // The recovery cases still flake on the dummy drivers' timing (issue 15's closing note):
-          // run by `npm run test:real-oned`; the simulator comparison runs in every `npm test`.
-          include: process.env.ONEHA_REAL_ONED_ALL ? ['test/real-oned/**/*.test.ts'] : ['test/real-oned/compare.test.ts'],
+          include: ['test/real-oned/**/*.test.ts'],
           globalSetup: ['test/real-oned/globalSetup.ts'],
           fileParallelism: false,
           testTimeout: 240_000,

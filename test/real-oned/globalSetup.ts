@@ -33,7 +33,7 @@ export default async function setup(project: TestProject) {
   const t0 = Date.now();
   // A failed host comes back at its next system probe: every 10 s instead of start.sh's 20, so that
   // restoring a host takes less of the run and "restored during the wait" is well inside -p 1's 30 s.
-  const started = (reusePort ? Promise.resolve() : startOned(l, HOSTS, (line) => log.push(line), { SYSTEM_HOST: '10' })).then(
+  const started = (reusePort ? Promise.resolve() : startOned(l, HOSTS, (line) => log.push(line), { SYSTEM_HOST: '10' }, { priority: true })).then(
     () => writeFileSync(statusFile, JSON.stringify({ ok: true, seconds: (Date.now() - t0) / 1000, log: log.join('\n') })),
     (e: Error) => writeFileSync(statusFile, JSON.stringify({ ok: false, error: e.message, log: log.join('\n') })),
   );

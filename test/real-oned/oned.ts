@@ -88,7 +88,9 @@ export const RUNNER_CONFIG = (l: Layout) => ({
  * deploy/install.sh --prefix and creates its hook with `onehook create`, as an
  * operator would. Returns the start log.
  */
-export async function startOned(l: Layout, hosts = HOSTS, onLine: (l: string) => void = () => {}, env: Record<string, string> = {}): Promise<void> {
+export async function startOned(
+  l: Layout, hosts = HOSTS, onLine: (l: string) => void = () => {}, env: Record<string, string> = {}, opts: { priority?: boolean } = {},
+): Promise<void> {
   if (!existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing: run \`npm run build\` (npm test does it first)`);
   mkdirSync(l.base, { recursive: true, mode: 0o755 });
   chmodSync(l.base, 0o755);
@@ -96,10 +98,12 @@ export async function startOned(l: Layout, hosts = HOSTS, onLine: (l: string) =>
   onLine(await sh(join(ONED_PKG, 'setup.sh'), [l.dest]));
   if (existsSync(join(l.dest, 'var/one.db'))) onLine(await sh(join(ONED_PKG, 'stop.sh'), [l.dest, '--wipe']));
   installOneha(l);
+  driverPriority(l, opts.priority ? 0 : 19);
   const t0 = Date.now();
   for (let attempt = 1; ; attempt++) {
     try {
-      onLine(await sh(join(ONED_PKG, 'start.sh'), [l.dest, String(hosts), '0'], { ...onedEnv(l), ...env }));
+      const start = [join(ONED_PKG, 'start.sh'), l.dest, String(hosts), '0'];
+      onLine(await sh(...niced(start, opts.priority), { ...onedEnv(l), ...env }));
       break;
     } catch (e) {
       // On a busy machine the dummy monitor clients can take longer to start than
@@ -122,6 +126,24 @@ export async function startOned(l: Layout, hosts = HOSTS, onLine: (l: string) =>
   onLine(`oned and ${hosts} hosts up in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   // The hook, as install.sh --activate creates it (as oneadmin: `onehook create host_error.hook`).
   await cli(l, 'onehook', 'create', join(l.prefix, 'usr/share/oneha/host_error.hook'));
+}
+
+/**
+ * oned as on its own front-end, not starved by the test processes beside it: oned gives
+ * each of its drivers (Ruby) a fixed 10 s to start, which they miss at load 20+ on two
+ * cores, and its monitoring, scheduler and hooks run in the same process tree (they
+ * inherit the priority). Needs root; otherwise `nice` warns and runs it unchanged.
+ */
+function niced([cmd, ...args]: string[], priority = false): [string, string[]] {
+  return priority ? ['nice', ['-n', '-10', cmd, ...args]] : [cmd, args];
+}
+
+/** etc/defaultrc PRIORITY: the drivers' (and so the monitoring probes') `nice` increment over oned; stock 19. */
+function driverPriority(l: Layout, increment: number): void {
+  const rc = join(l.dest, 'etc/defaultrc');
+  const text = readFileSync(rc, 'utf8');
+  if (!/^PRIORITY=\d+$/m.test(text)) throw new Error(`${rc}: no PRIORITY line`);
+  writeFileSync(rc, text.replace(/^PRIORITY=\d+$/m, `PRIORITY=${increment}`));
 }
 
 export async function stopOned(l: Layout, wipe = false): Promise<void> {

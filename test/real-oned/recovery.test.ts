@@ -72,19 +72,9 @@ async function endedRecovery(hostId: number, since: number, timeoutMs = 120_000)
 async function expectCompleted(d: any, oned: VmView[] = []) {
   const verify = d.steps.find((s: { name: string }) => s.name === 'verify');
   const brief = JSON.stringify({ ...d, payload: undefined }, null, 1).slice(0, 4000);
-  // Known, left to issue 16's verify: the dummy monitor can report a VM that just arrived
-  // on its new host as missing (UNKNOWN) for one probe; verify ends the recovery `degraded`
-  // on that first UNKNOWN although oned shows the VM RUNNING there right after. Accepted only
-  // when oned itself shows every such VM (any VM of the host, not only the case's own) running
-  // where verify last saw it, within a bounded wait.
-  const stuck: { vmId: number; state: string; hostId?: number }[] = verify?.output?.vms?.filter((x: { result: string }) => x.result === 'stuck') ?? [];
-  const runsWhereSeen = (x: { vmId: number; hostId?: number }) => until(async () => {
-    const v = await vm(x.vmId);
-    return running(v) && v.hostId === x.hostId ? v : undefined;
-  }, 60_000, `VM ${x.vmId} running on host ${x.hostId} as oned sees it`).then(() => true, () => false);
-  let transient = d.status === 'degraded' && stuck.length > 0 && stuck.every((x) => x.state === 'UNKNOWN');
-  for (const x of stuck) if (transient) transient = await runsWhereSeen(x);
-  if (!transient) expect(d.status, brief).toBe('completed');
+  // No tolerance: a VM oned shows with its resched's new record while still UNKNOWN is
+  // "moving" for verify (RESCHED=1), so `degraded` here is a real failure to look at.
+  expect(d.status, brief).toBe('completed');
   if (!verify) return;
   expect(verify.status).toBe('ok');
   for (const v of oned) {
@@ -199,7 +189,9 @@ describe('oneha on a real oned', () => {
     const h = await takeHost();
     const ids = await deployVms('vm-shared', h.id, 2);
     const before = await snapshot(ids);
-    await setHook({ arguments: '$TEMPLATE -m -p 1' }); // one 30 s monitoring cycle
+    // Three 30 s monitoring cycles: the wait ends as soon as the host is back (its next system
+    // probe, 10 s here, slower on a loaded machine), so the margin costs nothing when it is.
+    await setHook({ arguments: '$TEMPLATE -m -p 3' });
     const f0 = fenced(l).length;
     const t0 = Date.now();
     await failHost(l, h);
