@@ -214,25 +214,46 @@ describe('the simulator next to a real oned', () => {
     noteShapes('hook payload', diffShapes(rp, sp, IGNORE));
   });
 
-  /** Distinct (STATE/LCM_STATE, RESCHED, history records) a VM goes through until RUNNING with a new record. */
-  async function path(url: string, id: number, records: number, before: string): Promise<string[]> {
+  const step = (st: unknown, lcm: unknown, resched: unknown, records: number) => `${st}/${lcm} resched=${resched} records=${records}`;
+
+  /** Distinct (STATE/LCM_STATE, RESCHED, history records) the real VM shows, polled, until RUNNING with a new record. */
+  async function realPath(id: number, records: number, before: string): Promise<string[]> {
     const seen: string[] = [before];
     const end = Date.now() + 90_000;
     for (;;) {
-      const v = String((await reply(url, 'one.vm.info', [id, false]) as { value: unknown }).value);
+      const v = String((await reply(ONED_URL, 'one.vm.info', [id, false]) as { value: unknown }).value);
       const [st, lcm, resched] = ['VM/STATE', 'VM/LCM_STATE', 'VM/RESCHED'].map((p) => values(v, p)[0]);
       const h = values(v, 'VM/HISTORY_RECORDS/HISTORY/SEQ').length;
-      const step = `${st}/${lcm} resched=${resched} records=${h - records}`;
-      if (seen.at(-1) !== step) seen.push(step);
+      const now = step(st, lcm, resched, h - records);
+      if (seen.at(-1) !== now) seen.push(now);
       if (st === '3' && lcm === '3' && h > records) return seen;
-      if (Date.now() > end) throw new Error(`${url}: VM ${id} not RUNNING again: ${seen.join(' -> ')}`);
+      if (Date.now() > end) throw new Error(`real oned: VM ${id} not RUNNING again: ${seen.join(' -> ')}`);
       await new Promise((r) => setTimeout(r, 40));
     }
   }
-  /** The real path, polled, may miss short steps: it must be a subsequence of the simulator's (which shows each for bootDelayMs). */
+  /**
+   * Every step the simulator's VM takes, recorded as it changes (a poll can miss a step of a few
+   * hundred ms on a loaded machine, e.g. the wait for the scheduler's next pass): the real path,
+   * polled, must be a subsequence of it.
+   */
+  function simPath(id: number, records: number, before: string): () => Promise<string[]> {
+    const v = sim.cloud.vm(id)!;
+    const seen: string[] = [before];
+    const touch = v.touch.bind(v);
+    v.touch = () => {
+      touch();
+      const now = step(v.state, v.lcmState, v.resched, v.history.length - records);
+      if (seen.at(-1) !== now) seen.push(now);
+    };
+    return async () => {
+      await until(() => v.state === 3 && v.lcmState === 3 && v.history.length > records, 90_000, `simulator: VM ${id} RUNNING again: ${seen.join(' -> ')}`);
+      v.touch = touch;
+      return seen;
+    };
+  }
   const within = (real: string[], simulated: string[]) => {
     let i = 0;
-    for (const step of simulated) if (step === real[i]) i++;
+    for (const x of simulated) if (x === real[i]) i++;
     return i === real.length;
   };
 
@@ -240,11 +261,12 @@ describe('the simulator next to a real oned', () => {
     for (const [id, call1] of [[vms.shared[0], ['one.vm.action', 'resched', vms.shared[0]]], [vms.shared[1], ['one.vm.recover', vms.shared[1], 4]]] as const) {
       const v = String((await reply(ONED_URL, 'one.vm.info', [id, false]) as { value: unknown }).value);
       const records = values(v, 'VM/HISTORY_RECORDS/HISTORY/SEQ').length;
-      const before = `${values(v, 'VM/STATE')[0]}/${values(v, 'VM/LCM_STATE')[0]} resched=${values(v, 'VM/RESCHED')[0]} records=0`;
+      const before = step(values(v, 'VM/STATE')[0], values(v, 'VM/LCM_STATE')[0], values(v, 'VM/RESCHED')[0], 0);
+      const simulated = simPath(id, records, before);
       const [method, ...params] = call1;
       const [r, s] = await both(method, ...params);
       expect([r, s]).toEqual([{ ok: true, value: id }, { ok: true, value: id }]);
-      const [rp, sp] = await Promise.all([path(ONED_URL, id, records, before), path(sim.url, id, records, before)]);
+      const [rp, sp] = await Promise.all([realPath(id, records, before), simulated()]);
       if (!within(rp, sp)) note(`${method === 'one.vm.action' ? 'resched' : 'recover --recreate'} path: ${rp.join(' -> ')} (real) vs ${sp.join(' -> ')}`);
     }
   });
