@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { EXIT_MEANING, exitCodeTable } from '../../runner/cli/exitCodes';
 import { usage } from '../../runner/cli/main';
 import { HOOK_SCRIPT, REPO } from './hookHarness';
+import { hostRef } from '../../model/hostPolicy/secretRef';
 
 const read = (p: string) => readFileSync(join(REPO, p), 'utf8');
 const DOCS = ['configuration.md', 'host-settings.md', 'runbook.md', 'timers.md', 'upgrade-from-host_error.md'];
@@ -109,6 +110,13 @@ describe('docs', () => {
     const wrapper = read('deploy/onehook/host_error_foreground.sh');
     expect(wrapper).toContain('hook host-error');
     expect(wrapper).toContain('ft/fence_host.sh');
+  });
+
+  it('oneha.env.example describes the secrets file with the keys the runner looks up (host:<id>, not host names)', () => {
+    const env = read('deploy/oneha.env.example');
+    expect(hostRef(7)).toBe('host:7');
+    expect(env).toContain('keyed "host:<id>"');
+    expect(env).not.toMatch(/keyed by (the )?host name/i);
   });
 
   it('credentials are never suggested on a host template', () => {
