@@ -787,6 +787,29 @@ export class Cloud {
     else this.monitorFailure(host);
   }
 
+  /**
+   * A flapping host (OpenNebula 7's monitord): its beacon fails while its
+   * system probe still answers, so it goes ERROR, back to MONITORED when the
+   * probe arrives, and ERROR again at the next missed beacon; each ERROR is a
+   * new failure (a new TEMPLATE/ERROR time) and fires the ERROR hooks again.
+   * `times` ERRORs, `downMs` in ERROR and `upMs` in MONITORED between them;
+   * after the last it stays failed. A host an operator (or oneha) disabled
+   * meanwhile stays DISABLED, as in oned.
+   */
+  flapHost(id: number, opts: { times: number; downMs: number; upMs: number }): void {
+    this.mustHost(id);
+    let left = opts.times;
+    const down = () => {
+      this.failHost(id);
+      if (--left > 0) this.timeout(up, opts.downMs);
+    };
+    const up = () => {
+      this.restoreHost(id);
+      this.timeout(down, opts.upMs);
+    };
+    down();
+  }
+
   /** failHost after a delay. */
   scheduleFail(id: number, afterMs: number, restoreAfterMs?: number): void {
     this.mustHost(id);

@@ -202,7 +202,11 @@ export async function runScenario(dir: string): Promise<string> {
       sim.cloud.restoreHost(n(2));
       bmcs.setPower(n(2), 'on');
     }
-    else if (verb === 'lock') sim.cloud.vmLock(n(2), n(3), false, sim.cloud.users.get(0)!); // onevm lock as oneadmin
+    else if (text.startsWith('flap host')) {
+      // flap host N times K down D up U: ERROR D s, MONITORED U s, K ERRORs in all (the beacon fails, the probe answers)
+      const opt = (name: string) => Number(words[words.indexOf(name) + 1]);
+      sim.cloud.flapHost(n(2), { times: opt('times'), downMs: opt('down') * 1000, upMs: opt('up') * 1000 });
+    } else if (verb === 'lock') sim.cloud.vmLock(n(2), n(3), false, sim.cloud.users.get(0)!); // onevm lock as oneadmin
     else if (text.startsWith('enable host') || text.startsWith('disable host')) sim.cloud.hostStatus(n(2), verb === 'enable' ? 0 : 1); // onehost enable|disable
     else if (verb === 'hook') {
       // What oned's hook manager writes to the hook's stdin: base64 of the host XML at the transition, then the flags;

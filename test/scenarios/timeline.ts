@@ -31,6 +31,7 @@ const EVENTS = new Set(['step-started', 'step-finished', 'status', 'call', 'fenc
 const COMMANDS: [RegExp, string][] = [
   [/^fail host \d+$/, 'fail host N'],
   [/^restore host \d+$/, 'restore host N'],
+  [/^flap host \d+ times \d+ down \d+ up \d+$/, 'flap host N times K down S up S'],
   [/^(enable|disable) host \d+$/, 'enable|disable host N'],
   [/^lock vm \d+ [1-4]$/, 'lock vm N <level 1-4>'],
   [/^hook host \d+( \S+)*$/, 'hook host N [flags...]'],

@@ -137,3 +137,30 @@ describe('VM locks', () => {
     await sleep(1);
   });
 });
+
+describe('a flapping host', () => {
+  it('beacon fails, probe answers: ERROR -> MONITORED -> ERROR, each ERROR a new failure time and a hook run; a disabled host stays DISABLED', async () => {
+    const sim = await start({
+      hooks: [{ state: 'ERROR', name: 'host_error', command: '/bin/cat', arguments: '$TEMPLATE -m -p 0', argumentsStdin: true }],
+    });
+    const states: string[] = [];
+    const watch = setInterval(() => {
+      const h = sim.cloud.mustHost(1);
+      if (states.at(-1) !== String(h.state)) states.push(String(h.state));
+    }, 2);
+    try {
+      sim.cloud.flapHost(1, { times: 2, downMs: 300, upMs: 300 });
+      await waitFor('two hook runs', () => sim.hookRuns.length >= 2 && sim.cloud.mustHost(1).state === 3 && states.length >= 3, 10_000);
+      await sim.hooksIdle();
+      expect(states.slice(0, 3)).toEqual(['3', '2', '3']);
+      expect(sim.hookRuns.map((r) => r.state)).toEqual(['ERROR', 'ERROR']);
+      // After the last ERROR it stays failed; disabling it (as oneha's finish does) ends the flapping for good.
+      sim.cloud.hostStatus(1, 1);
+      await sleep(700);
+      expect(sim.cloud.mustHost(1).state).toBe(4);
+      expect(sim.hookRuns).toHaveLength(2);
+    } finally {
+      clearInterval(watch);
+    }
+  });
+});
