@@ -32,6 +32,8 @@ export const SkippedVmSchema = z.object({
   vmName: z.string(),
   state: z.string(),
   reason: z.string(),
+  /** Why, as a word readiness and the rehearsal count by. */
+  code: z.enum(['elsewhere', 'opted-out', 'state', 'datastore']).optional(),
 });
 export type SkippedVm = z.infer<typeof SkippedVmSchema>;
 
@@ -90,15 +92,17 @@ export function reschedRefusal(vm: Pick<Vm, 'state' | 'lcmState'>): string | und
   return `oned refuses resched in state ${vmStateName(vm.state, vm.lcmState)}`;
 }
 
-function migrateRefusal(vm: Vm, host: Host, datastores: Map<number, Datastore>): string | undefined {
+function migrateRefusal(vm: Vm, host: Host, datastores: Map<number, Datastore>): { reason: string; code: 'datastore' | 'state' } | undefined {
   const dsId = lastHistory(vm)?.dsId ?? -1;
   const ds = datastores.get(dsId);
-  if (!ds) return `its system datastore ${dsId} was not found, so it is not known to be shared`;
-  if (ds.shared === undefined) return `system datastore ${ds.id} (${ds.name}) has no SHARED attribute, so it is not known to be shared`;
+  const local = (reason: string) => ({ reason, code: 'datastore' as const });
+  if (!ds) return local(`its system datastore ${dsId} was not found, so it is not known to be shared`);
+  if (ds.shared === undefined) return local(`system datastore ${ds.id} (${ds.name}) has no SHARED attribute, so it is not known to be shared`);
   if (ds.shared === 'NO') {
-    return `system datastore ${ds.id} (${ds.name}, TM_MAD ${ds.tmMad}) is not shared: its disks are on ${host.name}; left for when the host returns`;
+    return local(`system datastore ${ds.id} (${ds.name}, TM_MAD ${ds.tmMad}) is not shared: its disks are on ${host.name}; left for when the host returns`);
   }
-  return reschedRefusal(vm);
+  const refused = reschedRefusal(vm);
+  return refused ? { reason: refused, code: 'state' } : undefined;
 }
 
 export function selectVmsToRecover(input: z.output<typeof SelectInput>): RecoveryPlan {
@@ -116,18 +120,18 @@ export function selectVmsToRecover(input: z.output<typeof SelectInput>): Recover
     seen.add(vm.id);
     const last = lastHistory(vm);
     const state = vmStateName(vm.state, vm.lcmState);
-    const skip = (reason: string) => skipped.push({ vmId: vm.id, vmName: vm.name, state, reason });
+    const skip = (reason: string, code: SkippedVm['code']) => skipped.push({ vmId: vm.id, vmName: vm.name, state, reason, code });
 
     if (!last || last.hid !== host.id) {
       const ranHere = listedOnHost.has(vm.id) || vm.history.some((h) => h.hid === host.id);
-      if (ranHere) skip(last ? `its last history record is on host ${last.hostname} (${last.hid}), not on ${host.name}` : 'it has no history record');
+      if (ranHere) skip(last ? `its last history record is on host ${last.hostname} (${last.hid}), not on ${host.name}` : 'it has no history record', 'elsewhere');
       continue;
     }
     // The VM's own policy (USER_TEMPLATE): opted out, its tier, its mode, through the same gates as the host's.
     const policy = vmHaPolicy(vm);
     for (const message of policy.problems) problems.push({ vmId: vm.id, message });
     if (!policy.ha) {
-      skip('ONEHA_HA = NO on the VM: oneha never recovers it');
+      skip('ONEHA_HA = NO on the VM: oneha never recovers it', 'opted-out');
       continue;
     }
     const vmOptions = policy.mode ? { ...options, mode: policy.mode } : options;
@@ -136,13 +140,13 @@ export function selectVmsToRecover(input: z.output<typeof SelectInput>): Recover
       const why = vm.state === VmState.SUSPENDED || vm.state === VmState.POWEROFF
         ? `${state} VMs are recovered by -r only with -f`
         : `state ${state} is not recovered (only ${states.map((s) => vmStateName(s, 0)).join(', ')})`;
-      skip(why);
+      skip(why, 'state');
       continue;
     }
     if (vmOptions.mode === 'migrate') {
       const refusal = migrateRefusal(vm, host, datastores);
       if (refusal) {
-        skip(refusal);
+        skip(refusal.reason, refusal.code);
         continue;
       }
     }

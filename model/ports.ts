@@ -17,6 +17,8 @@ export interface OneApi {
   vmInfo(id: number): Promise<Vm>;
   /** one.vmpool.info(filter, start, end, state): short bodies. */
   vmPoolInfo(filter: number, start: number, end: number, state: number): Promise<Vm[]>;
+  /** one.vmpool.infoextended(filter, start, end, state): full bodies (custom USER_TEMPLATE attributes included). */
+  vmPoolInfoExtended(filter: number, start: number, end: number, state: number): Promise<Vm[]>;
   /** one.vmpool.infoset("id,id,...", extended): a known set of VMs in one call. */
   vmPoolInfoSet(ids: number[], extended: boolean): Promise<Vm[]>;
   /** Note oned's order: action name first. */

@@ -101,6 +101,13 @@ export const ConfigSchema = z.object({
     /** Locked VMs: unlock, act, lock again at the same level; otherwise reported with "onevm unlock <id>". */
     unlockLocked: z.boolean().default(false),
   }).strict().default({ pollSeconds: 5, deadlineSeconds: { migrate: 600, recreate: 900, delete: 300 }, retries: 2, recreate: false, backoffSeconds: 10, unlockLocked: false }),
+  readiness: z.object({
+    /** A fence test older than this no longer counts as proof the BMC answers. */
+    fenceTestMaxAgeHours: z.number().positive().default(168),
+    /** The capacity reserve also covers the K hosts with the most HA memory failing together (per cluster). */
+    reserveK: z.number().int().min(0).max(64).default(2),
+    maxClockSkewSeconds: z.number().positive().default(5),
+  }).strict().default({ fenceTestMaxAgeHours: 168, reserveK: 2, maxClockSkewSeconds: 5 }),
   afterRecovery: z.object({ hostStatus: z.enum(['disabled', 'offline', 'none']).default('disabled') }).strict().default({ hostStatus: 'disabled' }),
   dedupeWindowSeconds: z.number().int().nonnegative().default(600),
   reconcile: z.object({ intervalSeconds: z.number().int().nonnegative().default(60) }).strict().default({ intervalSeconds: 60 }),

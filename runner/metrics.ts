@@ -52,6 +52,8 @@ export class Metrics {
   private readonly vmsVerified = new Map<string, number>();
   hooksReceived = 0;
   hooksRejected = 0;
+  /** The last readiness computed (GET /v1/readiness, oneha readiness, the console): rendered as gauges. */
+  readiness?: { hosts: Array<{ hostId: number; hostName: string; score: number | null }>; clusters: Array<{ clusterId: number; n1: boolean; shortfall: { cpu: number; mem: number } }> };
 
   constructor(private readonly journal: Journal) {}
 
@@ -161,6 +163,14 @@ export class Metrics {
     L.push(`oneha_recovery_seconds_sum ${this.recoverySecondsSum.toFixed(3)}`, `oneha_recovery_seconds_count ${this.recoverySecondsCount}`);
     metric('oneha_recovery_seconds_max', 'gauge', 'Longest time from event to last VM recovered.');
     L.push(`oneha_recovery_seconds_max ${this.recoverySecondsMax.toFixed(3)}`);
+    if (this.readiness) {
+      metric('oneha_host_readiness_score', 'gauge', 'Readiness of each HA host, 0-100 (GET /v1/readiness; the last computed).');
+      for (const h of this.readiness.hosts) if (h.score !== null) L.push(`oneha_host_readiness_score{host_id="${h.hostId}",host="${promLabel(h.hostName)}"} ${h.score}`);
+      metric('oneha_cluster_reserve_ok', 'gauge', '1 when the HA VMs of any single host of the cluster fit on its other enabled hosts (N+1).');
+      for (const c of this.readiness.clusters) L.push(`oneha_cluster_reserve_ok{cluster_id="${c.clusterId}"} ${c.n1 ? 1 : 0}`);
+      metric('oneha_cluster_reserve_shortfall_memory_bytes', 'gauge', 'Memory the largest single-host failure of the cluster would leave without a place.');
+      for (const c of this.readiness.clusters) L.push(`oneha_cluster_reserve_shortfall_memory_bytes{cluster_id="${c.clusterId}"} ${c.shortfall.mem * 1024}`);
+    }
     for (const [name, value] of Object.entries(this.journal.store.stats?.() ?? {})) {
       metric(`oneha_${name}`, name.endsWith('_total') ? 'counter' : 'gauge', STORE_HELP[name] ?? name);
       L.push(`oneha_${name} ${value}`);
@@ -168,3 +178,6 @@ export class Metrics {
     return L.join('\n') + '\n';
   }
 }
+
+/** A Prometheus label value: backslash, double quote and newline escaped. */
+const promLabel = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');

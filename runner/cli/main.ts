@@ -71,6 +71,12 @@ const COMMANDS: Record<string, Command> = {
     options: { json: JSON_OPTION },
     run: async (v, p) => (await api()).fenceTest(v, p),
   },
+  readiness: {
+    args: '[host]',
+    summary: 'readiness of every host (a table), or one host\'s parts with the fix for each: if it died now, would its VMs come back?',
+    options: { json: JSON_OPTION },
+    run: async (v, p) => (await api()).readiness(v, p),
+  },
   status: {
     summary: 'runner health, oned, flows in progress, recoveries waiting for an operator, disarms',
     options: { json: JSON_OPTION },
@@ -173,7 +179,7 @@ export function usage(): string {
     '',
     ...Object.entries(COMMANDS).map(([k, c]) => `  oneha ${k.padEnd(width)}  ${c.summary}`),
     '',
-    'Runner API commands (fence-test, status, recoveries, show, replay, release, confirm-down, power-on, disarm, arm) talk to',
+    'Runner API commands (fence-test, readiness, status, recoveries, show, replay, release, confirm-down, power-on, disarm, arm) talk to',
     'the runner at ONEHA_URL (default: the config\'s listen) with the token in ONEHA_TOKEN_FILE.',
     '',
     'Exit codes (every command):',

@@ -6,11 +6,60 @@ import type { FenceTestResult } from '../fence/fenceTest';
 import type { DisarmState } from '../flow/brakes';
 import type { runnerStatus } from '../http/systemRoutes';
 import type { recoveryDetail, recoverySummary } from '../recoveryView';
+import type { readinessNow } from '../http/readinessRoutes';
+import type { HostReadiness } from '../readiness';
+import { formatNeed, type ClusterReserve } from '../../model/capacity';
 import { section, table } from './table';
 
 export type StatusView = Awaited<ReturnType<typeof runnerStatus>>;
 export type SummaryView = ReturnType<typeof recoverySummary>;
 export type DetailView = ReturnType<typeof recoveryDetail> & { downVms?: Array<{ vmId: number; vmName: string; state: string }> };
+
+export type ReadinessView = Awaited<ReturnType<typeof readinessNow>>;
+export type HostReadinessView = HostReadiness & { cluster?: ClusterReserve };
+
+const mark = (ok: boolean | null) => (ok === null ? '?' : ok ? 'ok' : 'NO');
+const scoreText = (s: number | null) => (s === null ? 'HA off' : `${s} %`);
+
+/** Every host, worst first: its score and the parts that fail. */
+export function renderReadiness(r: ReadinessView): string {
+  const rows = [...r.hosts].sort((a, b) => (a.score ?? 101) - (b.score ?? 101) || a.hostId - b.hostId);
+  const hosts = table(rows, [
+    { header: 'id', value: (h) => String(h.hostId), right: true },
+    { header: 'host', value: (h) => h.hostName },
+    { header: 'score', value: (h) => scoreText(h.score), right: true },
+    { header: 'missing', value: (h) => h.parts.filter((p) => p.ok === false).map((p) => p.key).join(', ') || '-', max: 70 },
+  ]);
+  const clusters = table(r.clusters, [
+    { header: 'cluster', value: (c) => c.cluster || String(c.clusterId) },
+    { header: 'hosts', value: (c) => String(c.hosts), right: true },
+    { header: 'n+1', value: (c) => (c.n1 ? 'ok' : 'NO') },
+    { header: 'worst host short by', value: (c) => (c.n1 ? '-' : formatNeed(c.shortfall)) },
+    { header: `k largest`, value: (c) => (c.kLargest.k ? `${c.kLargest.k}: ${c.kLargest.leftDown ? `short by ${formatNeed(c.kLargest.shortfall)}` : 'ok'}` : '-') },
+  ]);
+  return `${hosts}
+
+CAPACITY RESERVE
+${clusters}`;
+}
+
+/** One host: each part, whether it passes, what was seen and the fix. */
+export function renderHostReadiness(h: HostReadinessView): string {
+  const head = section(`HOST ${h.hostId} READINESS`, [['host', h.hostName], ['score', scoreText(h.score)]]);
+  const parts = table(h.parts, [
+    { header: '', value: (p) => mark(p.ok) },
+    { header: 'part', value: (p) => p.label },
+    { header: 'weight', value: (p) => String(p.weight), right: true },
+    { header: 'seen', value: (p) => p.detail, max: 80 },
+  ]);
+  const fixes = h.parts.filter((p) => p.ok === false && p.fix).map((p) => `  ${p.label}: ${p.fix}`);
+  return `${head}
+
+${parts}${fixes.length ? `
+
+FIX
+${fixes.join('\n')}` : ''}`;
+}
 
 const hostOf = (r: { hostId?: number; hostName?: string }) => (r.hostId === undefined ? '-' : r.hostName ? `${r.hostName} (${r.hostId})` : String(r.hostId));
 const yesNo = (b: boolean) => (b ? 'yes' : 'no');

@@ -7,7 +7,7 @@ import { HOST_HELP, need, print, type Values } from './args';
 import { CliError, EXIT } from './exitCodes';
 import { wholeNumber } from './options';
 import { ticker } from './progress';
-import { renderDisarm, renderDryRun, renderFenceTest, renderPowerOn, renderRecoveries, renderRecovery, renderStatus, type DetailView, type StatusView, type SummaryView } from './render';
+import { renderDisarm, renderDryRun, renderFenceTest, renderPowerOn, renderRecoveries, renderHostReadiness, renderReadiness, renderRecovery, renderStatus, type DetailView, type HostReadinessView, type ReadinessView, type StatusView, type SummaryView } from './render';
 import { callRunner, recoveryShortIds, resolveHost, resolveRecovery } from './runnerClient';
 
 const recoveryPath = (id: string, rest = '') => `/v1/recoveries/${encodeURIComponent(id)}${rest}`;
@@ -56,6 +56,12 @@ export async function fenceTest(v: Values, p: string[]): Promise<number> {
     tick.stop();
   }
   return print(v, r, (x) => renderFenceTest(x, label), r.reachable ? EXIT.ok : EXIT.failed);
+}
+
+export async function readiness(v: Values, p: string[]): Promise<number> {
+  if (p[0] === undefined) return print(v, await callRunner<ReadinessView>('GET', '/v1/readiness'), (x) => renderReadiness(x));
+  const host = await resolveHost(p[0]);
+  return print(v, await callRunner<HostReadinessView>('GET', `/v1/hosts/${host.id}/readiness`), (x) => renderHostReadiness(x));
 }
 
 export async function recoveries(v: Values): Promise<number> {

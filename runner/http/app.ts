@@ -6,6 +6,7 @@ import { Hono } from 'hono';
 import { describeError } from '../../model/errors';
 import type { RunnerContext } from '../context';
 import { authenticate, type AuthEnv, type SessionVerifier } from './auth';
+import { readinessRoutes } from './readinessRoutes';
 import { functionsRoutes } from './functionsRoutes';
 import { auditFor, checkOrigin, nosniff } from './guards';
 import { hookRoutes } from './hookRoute';
@@ -38,6 +39,7 @@ export function createApp(ctx: RunnerContext, ext: AppExtensions = {}) {
   app.route('/', recoveriesRoutes(ctx));
   app.route('/', functionsRoutes(ctx));
   app.route('/', hostsRoutes(ctx));
+  app.route('/', readinessRoutes(ctx));
   for (const r of ext.routes ?? []) app.route('/', r);
   return app;
 }

@@ -78,6 +78,8 @@ export class OneClient implements OneApi {
   vmInfo = (id: number) => this.xmlCall(xml.parseVm, 'one.vm.info', id);
   vmPoolInfo = (filter: number, start: number, end: number, state: number) =>
     this.xmlCall(xml.parseVmPool, 'one.vmpool.info', filter, start, end, state);
+  vmPoolInfoExtended = (filter: number, start: number, end: number, state: number) =>
+    this.xmlCall(xml.parseVmPool, 'one.vmpool.infoextended', filter, start, end, state);
   vmPoolInfoSet = (ids: number[], extended: boolean) => this.xmlCall(xml.parseVmPool, 'one.vmpool.infoset', ids.join(','), extended);
   vmAction = (action: string, id: number) => this.call<number>('one.vm.action', action, id);
   vmRecover = (id: number, operation: number) => this.call<number>('one.vm.recover', id, operation);

@@ -1,0 +1,195 @@
+// Readiness per host: "if this host died now, would its VMs come back?" as
+// one score with its parts, each part with the fix. Pure: the runner hands in
+// what it read (one host pool, one VM pool, the datastores) and what it knows
+// (fence methods, credentials, the last fence test, hooks received); the
+// same function serves the API, the CLI, the metrics and the benchmark.
+//
+// The score is the weight of the parts that pass over the weight of the
+// parts that are known (a part oneha cannot check here is shown as unknown,
+// with how to check it, and does not count either way).
+import { selectVmsToRecover } from '../functions/select';
+import { capacityReserve, formatNeed, type ClusterReserve, type HostReserve } from '../model/capacity';
+import type { HookOptions } from '../model/hookOptions';
+import { effectiveOptions, hostHaSettings } from '../model/hostPolicy/haSettings';
+import { describeMethod, type FenceMethod } from '../model/fence';
+import { VmState, type Datastore, type Host, type Vm } from '../model/one';
+import { vmHaPolicy } from '../model/vmPolicy';
+
+export const PART_WEIGHTS = {
+  fencing: 20,
+  fenceTest: 15,
+  credentials: 10,
+  datastores: 15,
+  locks: 5,
+  capacity: 20,
+  hook: 10,
+  clock: 5,
+} as const;
+export type PartKey = keyof typeof PART_WEIGHTS;
+
+export const PART_LABELS: Record<PartKey, string> = {
+  fencing: 'fencing configured',
+  fenceTest: 'last fence test OK and recent',
+  credentials: 'BMC credentials set',
+  datastores: 'VMs on shared system datastores (or a mode that handles them)',
+  locks: 'no locked VMs',
+  capacity: 'capacity to absorb its VMs',
+  hook: 'hook installed, runner reachable from oned',
+  clock: 'clock skew between front-end and oned',
+};
+
+export interface ReadinessPart {
+  key: PartKey;
+  label: string;
+  /** null: oneha cannot tell here (not counted in the score). */
+  ok: boolean | null;
+  weight: number;
+  detail: string;
+  fix?: string;
+}
+
+export interface HostReadiness {
+  hostId: number;
+  hostName: string;
+  clusterId: number;
+  /** 0-100, or null when HA is off for the host (nothing to be ready for). */
+  score: number | null;
+  ha: boolean;
+  parts: ReadinessPart[];
+}
+
+export interface FenceTestFact {
+  reachable: boolean;
+  at: number;
+  error?: string;
+}
+
+export interface ReadinessInput {
+  hosts: readonly Host[];
+  vms: readonly Vm[];
+  datastores: readonly Datastore[];
+  now: number;
+  defaults: HookOptions;
+  /** The host's fence levels (throws on settings that cannot be used, as the fence step would). */
+  fenceMethods(host: Host): FenceMethod[];
+  credentialsSet(host: Host, method: FenceMethod): boolean;
+  lastFenceTest(hostId: number): FenceTestFact | undefined;
+  fenceTestMaxAgeMs: number;
+  /** Locked VMs are unlocked, acted on and locked again (verify.unlockLocked). */
+  unlockLocked: boolean;
+  /** The reserve also covers the K largest hosts failing together. */
+  reserveK: number;
+  /** What the runner knows of oned's hook reaching it; undefined: unknown. */
+  hook?: { ok: boolean; detail: string };
+  /** Front-end clock minus oned's (ms); undefined: not measured. */
+  clockSkewMs?: number;
+  maxClockSkewMs: number;
+}
+
+const part = (key: PartKey, ok: boolean | null, detail: string, fix?: string): ReadinessPart =>
+  ({ key, label: PART_LABELS[key], ok, weight: PART_WEIGHTS[key], detail, ...(ok === false && fix ? { fix } : {}) });
+
+export function scoreOf(parts: readonly ReadinessPart[]): number {
+  let known = 0;
+  let passed = 0;
+  for (const p of parts) {
+    if (p.ok === null) continue;
+    known += p.weight;
+    if (p.ok) passed += p.weight;
+  }
+  return known ? Math.round((100 * passed) / known) : 0;
+}
+
+const ago = (ms: number) => (ms < 90 * 60_000 ? `${Math.round(ms / 60_000)} min` : ms < 48 * 3_600_000 ? `${Math.round(ms / 3_600_000)} h` : `${Math.round(ms / 86_400_000)} days`);
+const listIds = (ids: number[]) => ids.slice(0, 8).join(', ') + (ids.length > 8 ? ` and ${ids.length - 8} more` : '');
+
+export function poolReadiness(input: ReadinessInput): { hosts: HostReadiness[]; clusters: ClusterReserve[] } {
+  const vmById = new Map<number, Vm>();
+  for (const vm of input.vms) vmById.set(vm.id, vm);
+  const isHaVm = (vm: Vm) => vm.state === VmState.ACTIVE && vmHaPolicy(vm).ha;
+  const reserve = capacityReserve(input.hosts, input.vms, { k: input.reserveK, isHaVm });
+  const reserveOf = new Map<number, HostReserve>(reserve.hosts.map((r) => [r.hostId, r]));
+  const hosts = input.hosts.map((h) => hostReadiness(h, input, vmById, reserveOf.get(h.id)));
+  return { hosts, clusters: reserve.clusters };
+}
+
+function hostReadiness(host: Host, input: ReadinessInput, vmById: Map<number, Vm>, reserve: HostReserve | undefined): HostReadiness {
+  const settings = hostHaSettings(host);
+  const options = effectiveOptions(input.defaults, undefined, host);
+  const vms: Vm[] = [];
+  for (const id of host.vms) {
+    const vm = vmById.get(id);
+    if (vm) vms.push(vm);
+  }
+  const parts: ReadinessPart[] = [];
+
+  // Fencing, and what it needs: credentials, a fence test that passed recently.
+  let methods: FenceMethod[] = [];
+  let fenceProblem: string | undefined;
+  try {
+    methods = options.fencing ? input.fenceMethods(host) : [];
+  } catch (e) {
+    fenceProblem = e instanceof Error ? e.message : String(e);
+  }
+  if (!options.fencing) {
+    parts.push(part('fencing', false, 'fencing is off (ONEHA_FENCING = NO or -u): VMs would be recovered without proof the host is off',
+      `onehost update ${host.id} (ONEHA_FENCING = "YES", FENCE_IP and ONEHA_FENCE_AGENT), or the HA hosts page`));
+  } else if (fenceProblem) {
+    parts.push(part('fencing', false, `fence settings cannot be used: ${fenceProblem}`, 'correct the attribute named above (onehost update, or the HA hosts page)'));
+  } else if (!methods.length) {
+    parts.push(part('fencing', false, 'no fence level configured: a failure would end fence-failed', `set FENCE_IP and ONEHA_FENCE_AGENT on host ${host.name} (or fence.agent in the config)`));
+  } else {
+    parts.push(part('fencing', true, methods.map((m, i) => `level ${i + 1}: ${describeMethod(m)}`).join('; ')));
+  }
+  const agents = methods.filter((m) => m.kind === 'agent');
+  if (!agents.length) {
+    parts.push(part('credentials', methods.length ? true : null, methods.length ? 'a fence command needs no BMC credentials from oneha' : 'no agent level to check'));
+  } else {
+    const missing = agents.filter((m) => !input.credentialsSet(host, m));
+    parts.push(part('credentials', !missing.length,
+      missing.length ? `no credentials for ${missing.map(describeMethod).join(', ')}` : 'set for every agent level',
+      `oneha credentials, the host's Credentials button, or PUT /v1/hosts/${host.id}/credentials`));
+  }
+  const test = input.lastFenceTest(host.id);
+  if (!agents.length) {
+    parts.push(part('fenceTest', null, 'no agent level: a fence command cannot be tested without fencing'));
+  } else if (!test) {
+    parts.push(part('fenceTest', false, 'never tested since the runner started', `oneha fence-test ${host.id} (status only: powers nothing off)`));
+  } else {
+    const age = input.now - test.at;
+    const fresh = age <= input.fenceTestMaxAgeMs;
+    parts.push(part('fenceTest', test.reachable && fresh,
+      test.reachable ? `power status read ${ago(age)} ago${fresh ? '' : ' (too old)'}` : `failed ${ago(age)} ago: ${test.error ?? 'no power state'}`,
+      `oneha fence-test ${host.id}${test.reachable ? '' : ' after fixing the BMC address, agent or credentials'}`));
+  }
+
+  // What the plan would leave down: the same rule as a real recovery's select.
+  const plan = selectVmsToRecover({ host, vms, datastores: [...input.datastores], options });
+  const onLocal = plan.skipped.filter((s) => s.code === 'datastore');
+  parts.push(part('datastores', !onLocal.length,
+    onLocal.length ? `${onLocal.length} VM${onLocal.length === 1 ? '' : 's'} on a system datastore that is not shared, left down by ${options.mode}: ${listIds(onLocal.map((s) => s.vmId))}`
+      : `${plan.actions.length} VM${plan.actions.length === 1 ? '' : 's'} would be recovered (${options.mode})`,
+    'move them to a shared system datastore, or set ONEHA_MODE = "recreate" on the VMs (their disks are then lost) or on the host'));
+  const locked = vms.filter((v) => v.lock !== undefined && plan.actions.some((a) => a.vmId === v.id));
+  parts.push(part('locks', !locked.length || input.unlockLocked,
+    !locked.length ? 'none' : `${locked.length} locked: ${listIds(locked.map((v) => v.id))}${input.unlockLocked ? ' (oneha unlocks them, verify.unlockLocked)' : ''}`,
+    locked.map((v) => `onevm unlock ${v.id}`).slice(0, 3).join('; ') + (locked.length > 3 ? '; …' : '') + ' (or allow verify.unlockLocked)'));
+  if (!reserve) {
+    parts.push(part('capacity', null, 'the host takes no VMs now (not MONITORED): no reserve computed'));
+  } else {
+    const short = reserve.leftDown.length;
+    parts.push(part('capacity', !short,
+      short ? `${short} of ${reserve.vms} HA VMs would not fit on the other enabled hosts of its cluster: short by ${formatNeed(reserve.shortfall)}`
+        : `its ${reserve.vms} HA VMs (${formatNeed(reserve.need)}) fit on the other enabled hosts of its cluster`,
+      'enable or add hosts in the cluster, lower RESERVED_CPU/RESERVED_MEM, or opt VMs out (ONEHA_HA = "NO")'));
+  }
+  parts.push(input.hook
+    ? part('hook', input.hook.ok, input.hook.detail, 'onehook create deploy/onehook/host_error.hook (see docs/upgrade-from-host_error.md), then check that oned reaches the runner')
+    : part('hook', null, 'not checked here'));
+  const skew = input.clockSkewMs;
+  parts.push(skew === undefined
+    ? part('clock', null, 'not measured')
+    : part('clock', Math.abs(skew) <= input.maxClockSkewMs, `${(skew / 1000).toFixed(1)} s`, 'run chronyd/ntpd on the front-end and on the oned host'));
+
+  return { hostId: host.id, hostName: host.name, clusterId: host.clusterId, score: settings.enabled ? scoreOf(parts) : null, ha: settings.enabled, parts };
+}

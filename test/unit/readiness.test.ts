@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import type { Host, Vm } from '../../model/one';
+import { poolReadiness, scoreOf, type ReadinessInput } from '../../runner/readiness';
+import { host as baseHost, vm as baseVm } from '../helpers/fakeOne';
+
+const GB = 1024 * 1024;
+const host = (id: number, vms: number[], template: Record<string, string> = {}, freeGb = 8): Host => baseHost(id, 2, {
+  vms, template: { FENCE_IP: `10.0.0.${id}`, ...template },
+  share: { cpuUsage: 0, memUsage: (16 - freeGb) * GB, totalCpu: 800, totalMem: 16 * GB, maxCpu: 800, maxMem: 16 * GB },
+});
+const vm = (id: number, hid: number, o: Partial<Vm> = {}): Vm => baseVm(id, 3, 3, hid, { cpu: 1, memory: 2048, ...o });
+const agent = { kind: 'agent' as const, agent: 'fence_ipmilan', options: {} };
+
+const input = (o: Partial<ReadinessInput> = {}): ReadinessInput => ({
+  hosts: [host(0, [1, 2]), host(1, [3]), host(2, [4, 5], {}, 1)],
+  vms: [vm(1, 0), vm(2, 0), vm(3, 1), vm(4, 2, { memory: 7000 }), vm(5, 2, { memory: 7000 })],
+  datastores: [{ id: 0, name: 'system', type: 1, tmMad: 'shared', shared: 'YES' }, { id: 100, name: 'local', type: 1, tmMad: 'ssh', shared: 'NO' }],
+  now: 10 * 86_400_000,
+  defaults: { mode: 'migrate', pause: 2, force: false, fencing: true },
+  fenceMethods: () => [agent],
+  credentialsSet: () => true,
+  lastFenceTest: () => ({ reachable: true, at: 10 * 86_400_000 - 3_600_000 }),
+  fenceTestMaxAgeMs: 7 * 86_400_000,
+  unlockLocked: false,
+  reserveK: 1,
+  hook: { ok: true, detail: 'seen' },
+  clockSkewMs: 200,
+  maxClockSkewMs: 5000,
+  ...o,
+});
+const byId = (r: ReturnType<typeof poolReadiness>, id: number) => r.hosts.find((h) => h.hostId === id)!;
+const failing = (r: ReturnType<typeof poolReadiness>, id: number) => byId(r, id).parts.filter((p) => p.ok === false).map((p) => p.key);
+
+describe('readiness per host', () => {
+  it('a host with everything in place scores 100; each missing part names what was seen and its fix', () => {
+    const r = poolReadiness(input());
+    expect(byId(r, 0).score).toBe(100);
+    expect(byId(r, 0).parts.map((p) => p.key)).toEqual(['fencing', 'credentials', 'fenceTest', 'datastores', 'locks', 'capacity', 'hook', 'clock']);
+    // node 2's two 7 GB VMs cannot both fit on 8 + 8 GB once node 0 and 1 keep their own: one does.
+    expect(failing(r, 2)).toEqual([]);
+    const tight = poolReadiness(input({ hosts: [host(0, [1, 2], {}, 4), host(1, [3], {}, 4), host(2, [4, 5], {}, 1)] }));
+    expect(failing(tight, 2)).toEqual(['capacity']);
+    expect(byId(tight, 2).score).toBe(80);
+    expect(byId(tight, 2).parts.find((p) => p.key === 'capacity')!.fix).toMatch(/enable or add hosts/);
+    expect(tight.clusters[0]).toMatchObject({ n1: false });
+  });
+
+  it('a 55 % host: no credentials, a fence test that failed, a VM on a local datastore and a locked one', () => {
+    const r = poolReadiness(input({
+      vms: [vm(1, 0, { history: [{ seq: 0, hostname: 'host-0', hid: 0, dsId: 100, action: 0 }] }), vm(2, 0, { lock: 1 }), vm(3, 1), vm(4, 2), vm(5, 2)],
+      credentialsSet: (h) => h.id !== 0,
+      lastFenceTest: (id) => (id === 0 ? { reachable: false, at: 10 * 86_400_000 - 60_000, error: 'Unable to connect' } : undefined),
+    }));
+    const h0 = byId(r, 0);
+    expect(failing(r, 0)).toEqual(['credentials', 'fenceTest', 'datastores', 'locks']);
+    expect(h0.score).toBe(55); // 45 of the 100 points fail
+    expect(h0.parts.find((p) => p.key === 'fenceTest')!.detail).toBe('failed 1 min ago: Unable to connect');
+    expect(h0.parts.find((p) => p.key === 'locks')!.fix).toMatch(/^onevm unlock 2/);
+    expect(h0.parts.find((p) => p.key === 'datastores')!.detail).toMatch(/1 VM on a system datastore that is not shared, left down by migrate: 1/);
+    // oneha allowed to unlock: the lock no longer counts; recreate handles local datastores.
+    const allowed = poolReadiness(input({ vms: input().vms.map((v) => (v.id === 2 ? { ...v, lock: 1 } : v)), unlockLocked: true }));
+    expect(failing(allowed, 0)).not.toContain('locks');
+    expect(failing(poolReadiness(input({ defaults: { mode: 'recreate', pause: 2, force: false, fencing: true }, vms: [vm(1, 0, { history: [{ seq: 0, hostname: 'h', hid: 0, dsId: 100, action: 0 }] })] })), 0)).not.toContain('datastores');
+  });
+
+  it('fencing off or unusable fails the fencing part; unknown parts do not count; HA off has no score', () => {
+    const r = poolReadiness(input({
+      hosts: [host(0, [], { ONEHA_FENCING: 'NO' }), host(1, [], {}), host(2, [], { ONEHA_HA: 'NO' })],
+      fenceMethods: (h) => { if (h.id === 1) throw new Error('ONEHA_FENCE_AGENT = "x" is not valid'); return [agent]; },
+      hook: undefined, clockSkewMs: undefined,
+    }));
+    expect(byId(r, 0).parts[0]).toMatchObject({ key: 'fencing', ok: false, fix: expect.stringMatching(/ONEHA_FENCING = "YES"/) });
+    expect(byId(r, 1).parts[0].detail).toMatch(/fence settings cannot be used: ONEHA_FENCE_AGENT/);
+    expect(byId(r, 0).parts.find((p) => p.key === 'hook')!.ok).toBeNull();
+    expect(byId(r, 2).score).toBeNull();
+    expect(scoreOf([{ key: 'hook', label: '', ok: null, weight: 10, detail: '' }, { key: 'locks', label: '', ok: true, weight: 5, detail: '' }])).toBe(100);
+  });
+});
