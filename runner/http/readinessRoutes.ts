@@ -40,6 +40,23 @@ export async function readinessNow(ctx: RunnerContext, one: OneClient = ctx.one)
   return { ...result, reads: READINESS_READS, at: ctx.clock.now() };
 }
 
+const Need = z.object({ cpu: z.number().describe('percent of a core, as HOST_SHARE'), mem: z.number().describe('KB') });
+const Part = z.object({
+  key: z.string(), label: z.string(), ok: z.boolean().nullable().describe('null: not known here, not counted'), weight: z.number(),
+  detail: z.string(), fix: z.string().optional(),
+});
+const HostReadinessView = z.object({
+  hostId: z.number().int(), hostName: z.string(), clusterId: z.number().int(),
+  score: z.number().nullable().describe('0-100; null when HA is off for the host'), ha: z.boolean(), parts: z.array(Part),
+});
+const ClusterReserveView = z.object({
+  clusterId: z.number().int(), cluster: z.string(), hosts: z.number().int(), n1: z.boolean(), shortfall: Need,
+  kLargest: z.object({ k: z.number().int(), hostIds: z.array(z.number().int()), need: Need, shortfall: Need, leftDown: z.number().int() }),
+});
+const Meta = { reads: z.array(z.string()), at: z.number() };
+const ReadinessList = z.object({ hosts: z.array(HostReadinessView), clusters: z.array(ClusterReserveView), ...Meta });
+const OneHostReadiness = HostReadinessView.extend({ cluster: ClusterReserveView.optional(), ...Meta });
+
 const HostParams = z.object({ id: z.string().regex(/^\d{1,9}$/, 'host id must be a whole number').transform(Number).describe('a host id (one.host.info)') });
 
 export function readinessRoutes(ctx: RunnerContext) {
@@ -55,7 +72,7 @@ export function readinessRoutes(ctx: RunnerContext) {
     .define({
       method: 'get', path: '/v1/readiness', operationId: 'listReadiness', tags: ['hosts'], auth: 'read', use: [compress()],
       summary: 'Readiness of every host: a score 0-100 and its parts (fencing, fence test, credentials, shared datastores, locked VMs, capacity, hook, clock), each with its fix; and the capacity reserve per cluster (N+1, K largest). Three reads: one.hostpool.info, one.vmpool.infoextended, one.datastorepool.info.',
-      responses: { 200: 'every host\'s readiness and the reserve per cluster', 502: 'oned failed' },
+      responses: { 200: { description: 'every host\'s readiness and the reserve per cluster', schema: ReadinessList }, 502: 'oned failed' },
     }, async (c) => {
       const r = await compute(c);
       if (r instanceof Response) return r;
@@ -66,7 +83,7 @@ export function readinessRoutes(ctx: RunnerContext) {
       method: 'get', path: '/v1/hosts/:id/readiness', operationId: 'getHostReadiness', tags: ['hosts'], auth: 'read',
       params: HostParams, paramsCode: 'bad-host-id',
       summary: 'One host\'s readiness, as in GET /v1/readiness, with its cluster\'s reserve.',
-      responses: { 200: 'the host\'s readiness', 404: 'no such host', 502: 'oned failed' },
+      responses: { 200: { description: 'the host\'s readiness', schema: OneHostReadiness }, 404: 'no such host', 502: 'oned failed' },
     }, async (c) => {
       const { id } = c.req.valid('param');
       const r = await compute(c);
