@@ -2,7 +2,7 @@
 // simulator process, with a fence command that leaves a trace per fencing.
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { BUNDLE, freePort, startProcess, tempDir, writeFile, type Proc } from './processes';
+import { BUNDLE, freePort, hostPayload, requireBuild, sim, startProcess, startSim, tempDir, until, writeFile, type Proc } from './processes';
 
 export interface RunnerHandle {
   url: string;
@@ -71,4 +71,18 @@ export async function startRunner(simUrl: string, config: object = {}, opts: { d
     },
   };
   return h;
+}
+
+/**
+ * The sample cloud, a runner, and one completed recovery of host 1 (`-m -p 0`):
+ * what the CLI and replay tests start from.
+ */
+export async function startRunnerWithRecovery(): Promise<{ s: Awaited<ReturnType<typeof startSim>>; r: RunnerHandle; recoveryId: string }> {
+  requireBuild();
+  const s = await startSim('sample');
+  const r = await startRunner(s.url);
+  await sim(s.control, 'POST', '/hosts/1/fail');
+  const recoveryId: string = (await r.api('POST', '/v1/hooks/host-error', await hostPayload(s.url, 1, '-m -p 0'))).json.recoveryId;
+  await until(async () => (await r.api('GET', `/v1/recoveries/${recoveryId}`)).json.status === 'completed', 20_000, 'the recovery');
+  return { s, r, recoveryId };
 }

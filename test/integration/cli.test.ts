@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../../runner/cli/exitCodes';
 import { STEP_ORDER } from '../../runner/flow/recoveryFlow';
-import { BUNDLE, freePort, hostPayload, killAll, requireBuild, run, sim, startSim, until } from '../helpers/processes';
-import { startRunner, type RunnerHandle } from '../helpers/runnerProcess';
+import { BUNDLE, freePort, hostPayload, killAll, run, type startSim } from '../helpers/processes';
+import { startRunnerWithRecovery, type RunnerHandle } from '../helpers/runnerProcess';
 
 let s: Awaited<ReturnType<typeof startSim>>;
 let r: RunnerHandle;
@@ -17,12 +17,7 @@ const cli = (args: string[], env: Record<string, string> = {}, input?: string) =
   run(process.execPath, [BUNDLE, ...args], { input, env: { ...r.env, ONEHA_URL: r.url, ...env } });
 
 beforeAll(async () => {
-  requireBuild();
-  s = await startSim('sample');
-  r = await startRunner(s.url);
-  await sim(s.control, 'POST', '/hosts/1/fail');
-  recoveryId = (await r.api('POST', '/v1/hooks/host-error', await hostPayload(s.url, 1, '-m -p 0'))).json.recoveryId;
-  await until(async () => (await r.api('GET', `/v1/recoveries/${recoveryId}`)).json.status === 'completed', 20_000, 'the recovery');
+  ({ s, r, recoveryId } = await startRunnerWithRecovery());
 });
 afterAll(() => killAll());
 

@@ -7,22 +7,16 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BUNDLE, hostPayload, killAll, requireBuild, run, sim, startSim, until } from '../helpers/processes';
-import { startRunner, type RunnerHandle } from '../helpers/runnerProcess';
+import { BUNDLE, killAll, run } from '../helpers/processes';
+import { startRunnerWithRecovery, type RunnerHandle } from '../helpers/runnerProcess';
 
-let s: Awaited<ReturnType<typeof startSim>>;
 let r: RunnerHandle;
 let recoveryId = '';
 const dir = mkdtempSync(join(tmpdir(), 'oneha-replay-'));
 const cli = (args: string[]) => run(process.execPath, [BUNDLE, ...args], { env: { ...r.env, ONEHA_URL: r.url } });
 
 beforeAll(async () => {
-  requireBuild();
-  s = await startSim('sample');
-  r = await startRunner(s.url);
-  await sim(s.control, 'POST', '/hosts/1/fail');
-  recoveryId = (await r.api('POST', '/v1/hooks/host-error', await hostPayload(s.url, 1, '-m -p 0'))).json.recoveryId;
-  await until(async () => (await r.api('GET', `/v1/recoveries/${recoveryId}`)).json.status === 'completed', 20_000, 'the recovery');
+  ({ r, recoveryId } = await startRunnerWithRecovery());
 });
 afterAll(() => {
   killAll();
