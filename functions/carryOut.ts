@@ -9,6 +9,7 @@ import { retry, type RetryPolicy } from '../model/retry';
 import type { Ports } from '../model/ports';
 import { OperationSchema, PlannedActionSchema, reschedRefusal, tiersOf, type Operation, type PlannedAction } from './select';
 import { waitForTier } from './tierGate';
+import { chunks } from '../model/chunks';
 
 export const CarryOutInput = z.object({
   hostId: z.number().int().nonnegative(),
@@ -145,8 +146,8 @@ export async function carryOut(
   // tier is read when its turn comes, not before the tiers above it ran.
   const fresh = new Map<number, Promise<Vm | undefined | Error>>();
   const readFresh = (group: readonly PlannedAction[]) => {
-    for (let i = 0; i < group.length; i += RECHECK_CHUNK) {
-      const ids = group.slice(i, i + RECHECK_CHUNK).map((a) => a.vmId);
+    for (const part of chunks(group, RECHECK_CHUNK)) {
+      const ids = part.map((a) => a.vmId);
       // A failed read is kept as a value: it fails those VMs, never the whole step.
       const chunk = retry(persistent(input, clock), () => one.vmPoolInfoSet(ids, false), clock)
         .then((vms) => new Map(vms.map((v) => [v.id, v])), (e: unknown) => (e instanceof Error ? e : new Error(String(e))));

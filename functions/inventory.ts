@@ -6,6 +6,7 @@
 import * as z from 'zod';
 import { defineFunction } from './define';
 import { DatastoreSchema, HostSchema, VmSchema, type Vm } from '../model/one';
+import { chunks } from '../model/chunks';
 
 export const InventoryInput = z.object({
   hostId: z.number().int().nonnegative(),
@@ -27,11 +28,9 @@ export type Inventory = z.infer<typeof InventoryOutput>;
 export const INFOSET_CHUNK = 250;
 
 export async function fetchVmSet(one: { vmPoolInfoSet(ids: number[], extended: boolean): Promise<Vm[]> }, ids: number[]): Promise<Vm[]> {
-  const chunks: number[][] = [];
-  for (let i = 0; i < ids.length; i += INFOSET_CHUNK) chunks.push(ids.slice(i, i + INFOSET_CHUNK));
   // Extended bodies: oned's short body keeps only a few USER_TEMPLATE attributes (LABELS, SCHED_*, ERROR),
   // and select needs the VM's own HA policy (ONEHA_HA, ONEHA_PRIORITY, ONEHA_MODE, ONEHA_READY).
-  const replies = await Promise.all(chunks.map((c) => one.vmPoolInfoSet(c, true)));
+  const replies = await Promise.all(chunks(ids, INFOSET_CHUNK).map((c) => one.vmPoolInfoSet(c, true)));
   return replies.flat();
 }
 

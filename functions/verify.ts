@@ -15,6 +15,7 @@ import { describeError, OneError, OneErrorCode } from '../model/errors';
 import type { Ports } from '../model/ports';
 import { MAX_VERIFY_RETRIES } from '../model/hostPolicy/fields';
 import { OperationSchema, type Operation } from './select';
+import { chunks } from '../model/chunks';
 
 /** VMs per one.vmpool.infoset call (the same chunk the carry-out step re-reads with). */
 export const VERIFY_CHUNK = 64;
@@ -175,11 +176,10 @@ export async function verifyVms(
     if (pending.size) {
       polls++;
       const ids = [...pending.keys()];
-      const chunks: number[][] = [];
-      for (let i = 0; i < ids.length; i += VERIFY_CHUNK) chunks.push(ids.slice(i, i + VERIFY_CHUNK));
-      reads += chunks.length;
+      const calls = chunks(ids, VERIFY_CHUNK);
+      reads += calls.length;
       // A failed read (oned down, busy) only delays: the VMs are looked at again next poll.
-      const answers = await Promise.all(chunks.map((c) => one.vmPoolInfoSet(c, false).then(
+      const answers = await Promise.all(calls.map((c) => one.vmPoolInfoSet(c, false).then(
         (vms) => ({ ids: c, vms: new Map(vms.map((v) => [v.id, v])) }),
         (e: unknown) => ({ ids: c, error: describeError(e) }))));
       const seenAt = clock.now();
