@@ -19,6 +19,9 @@ export function demoView(_route: Route): View {
     if (!Number.isInteger(id)) return;
     try {
       await api.demoAction(id, action);
+      // The host as oned has it now (ERROR, or MONITORED again), before saying it is done: the list never
+      // shows the state from before the click.
+      hosts.patch(await api.host(id));
       toast(action === 'fail' ? `Host #${id} stopped answering: watch its recovery below.` : `Host #${id} answers again and is enabled.`, 'success');
       hosts.refreshSoon(500);
     } catch (e) {

@@ -48,6 +48,10 @@ export function recoveriesView(route: Route): View {
     h('td', { text: when(r.updatedAt), title: fullTime(r.updatedAt) }),
     h('td', { text: r.currentStep ? STEP_LABEL[r.currentStep] ?? r.currentStep : '—' }),
     h('td', { text: `${r.counts.recovered} / ${r.counts.failed} / ${r.counts.skipped}` }))));
+    // The open recovery stays in sight in the shortened list (its own scroll, never the page's).
+    const row = tbody.querySelector<HTMLElement>('tr.selected');
+    const box = tbody.closest<HTMLElement>('.grid-scroll');
+    if (row && box && (row.offsetTop < box.scrollTop + row.offsetHeight || row.offsetTop + row.offsetHeight > box.scrollTop + box.clientHeight)) box.scrollTop = row.offsetTop - row.offsetHeight;
   }
   const scheduleList = () => (frame ||= requestAnimationFrame(renderList));
 
@@ -215,20 +219,21 @@ function fenceEvidence(d: RecoveryDetail): Node {
   const v = fenceVerdict(f);
   return h('div', null,
     v.note ? h('p', { class: `note note-${v.kind === 'error' ? 'error' : 'warning'}`, role: 'note', text: v.note }) : null,
-    h('dl', { class: 'facts' },
-      h('dt', null, 'Outcome'), h('dd', { id: 'fence-outcome' }, verdictChip(v)),
-      h('dt', null, 'Method'), h('dd', null, f.method ? h('code', { text: f.method }) : '—'),
+    h('dl', { class: 'facts facts-pairs' },
+      h('dt', null, 'Outcome'), h('dd', { id: 'fence-outcome', class: 'span' }, verdictChip(v)),
       h('dt', null, 'Verified off by the BMC'), h('dd', { text: f.verified ? 'yes' : 'no' }),
       h('dt', null, 'Last power state'), h('dd', { text: f.power ? f.power.toUpperCase() : 'unknown' }),
-      f.evidence ? [h('dt', null, 'Evidence'), h('dd', null, h('code', { class: 'wrap', text: f.evidence }))] : null,
-      f.reason ? [h('dt', null, 'Reason'), h('dd', { text: f.reason })] : null),
-    f.attempts.length ? h('table', { class: 'simple' },
+      h('dt', null, 'Method'), h('dd', { class: 'span' }, f.method ? h('code', { text: f.method }) : '—'),
+      f.evidence ? [h('dt', null, 'Evidence'), h('dd', { class: 'span' }, h('code', { class: 'wrap', text: f.evidence }))] : null,
+      f.reason ? [h('dt', null, 'Reason'), h('dd', { class: 'span', text: f.reason })] : null),
+    // One attempt that worked says nothing the facts above do not: the table is for retries and failures.
+    f.attempts.length > 1 || f.attempts.some((a) => !a.ok) ? h('table', { class: 'simple', id: 'fence-attempts' },
       h('caption', { text: 'Attempts' }),
       h('thead', null, h('tr', null, ['Level', 'Method', 'Action', 'Result', 'Power', 'Took', 'Error'].map((t) => h('th', { scope: 'col', text: t })))),
       h('tbody', null, f.attempts.map((a) => h('tr', null,
-        h('td', { text: String(a.level) }), h('td', null, h('code', { text: a.method })), h('td', { text: a.action }),
+        h('td', { text: String(a.level) }), h('td', { class: 'wrap' }, h('code', { text: a.method })), h('td', { text: a.action }),
         h('td', null, chip(a.ok ? 'OK' : 'FAILED', a.ok ? 'success' : 'error')), h('td', { text: a.power ?? '—' }),
-        h('td', { text: duration(a.durationMs) }), h('td', { text: a.error ?? '' }))))) : null);
+        h('td', { text: duration(a.durationMs) }), h('td', { class: 'wrap', text: a.error ?? '' }))))) : null);
 }
 
 function vmTable(d: RecoveryDetail): Node {
@@ -253,16 +258,16 @@ function renderDetail(d: RecoveryDetail): Node {
     h('dl', { class: 'facts facts-inline' },
       h('dt', null, 'Host'), h('dd', null, d.hostId === undefined ? 'unknown' : h('a', { href: `#/hosts/${d.hostId}`, text: hostLabel(d) })),
       h('dt', null, 'Trigger'), h('dd', { text: d.trigger + (d.joined ? ` (+${d.joined} joined)` : '') }),
-      h('dt', null, 'Received'), h('dd', { text: fullTime(d.receivedAt) }),
-      h('dt', null, 'Updated'), h('dd', { text: fullTime(d.updatedAt) }),
+      // Updated is in the list's row; the full date and time on hover.
+      h('dt', null, 'Received'), h('dd', { text: when(d.receivedAt), title: fullTime(d.receivedAt) }),
       d.plan ? [h('dt', null, 'Mode'), h('dd', { text: d.plan.mode })] : null,
-      d.releasedBy ? [h('dt', null, 'Released by'), h('dd', { text: d.releasedBy })] : null,
-      d.reason && !['held', 'fence-failed', 'failed'].includes(d.status) ? [h('dt', null, 'Reason'), h('dd', { text: d.reason })] : null),
+      d.releasedBy ? [h('dt', null, 'Released by'), h('dd', { text: d.releasedBy })] : null),
+    // The outcome in a sentence, on its own line (as a fact it was squeezed into a narrow column).
+    d.reason && !['held', 'fence-failed', 'failed'].includes(d.status) ? h('p', { class: 'detail-reason', id: 'rec-reason', text: d.reason }) : null,
     operatorBox(d),
     h('div', { class: 'detail-grid' },
       h('section', null, h('h3', null, 'Steps'), d.steps.length ? timeline(d) : h('p', { class: 'muted', text: 'Not started.' })),
       h('section', null, h('h3', null, 'Fencing evidence'), fenceEvidence(d))),
-    h('section', null, h('h3', null, `VMs (${d.counts.recovered} recovered, ${d.counts.failed} failed, ${d.counts.skipped} skipped)`), vmTable(d)),
-    d.notRecovered.length ? h('section', null, h('h3', null, `Not recovered (${d.notRecovered.length})`),
-      h('ul', { class: 'reasons' }, d.notRecovered.map((n) => h('li', null, h('strong', { text: `VM ${n.vmId} ${n.vmName}` }), `: ${n.reason}`)))) : null);
+    // Every VM not recovered has its reason in its row (Detail / reason): no second list below.
+    h('section', null, h('h3', null, `VMs (${d.counts.recovered} recovered, ${d.counts.failed} failed, ${d.counts.skipped} skipped)`), vmTable(d)));
 }

@@ -12,6 +12,9 @@ class HostStore {
   private pending?: Promise<void>;
   private listeners = new Set<Listener>();
   private timer?: number;
+  /** Orders reads and patches: a list read that began before a host was patched must not undo the patch. */
+  private clock = 0;
+  private patchedAt = new Map<number, number>();
 
   subscribe(l: Listener): () => void {
     this.listeners.add(l);
@@ -27,8 +30,11 @@ class HostStore {
   }
 
   load(): Promise<void> {
+    const started = ++this.clock;
     this.pending ??= api.hosts().then(
       (d) => {
+        // A host patched after this read began is newer than what the read brought.
+        d.hosts = d.hosts.map((h) => ((this.patchedAt.get(h.id) ?? 0) > started ? this.byId.get(h.id) ?? h : h));
         this.data = d;
         this.error = undefined;
         this.byId = new Map(d.hosts.map((h) => [h.id, h]));
@@ -43,16 +49,22 @@ class HostStore {
     return this.pending;
   }
 
-  /** Reload soon, once, however many events ask for it. */
+  /**
+   * Reload soon, once, however many events ask for it. A read already under
+   * way began before what asked for this (a host that just failed): another
+   * follows it, or the list would show the state from before.
+   */
   refreshSoon(ms = 1500): void {
     if (this.timer) return;
     this.timer = window.setTimeout(() => {
       this.timer = undefined;
-      void this.load();
+      if (this.pending) void this.pending.then(() => this.load());
+      else void this.load();
     }, ms);
   }
 
   patch(h: HostView): void {
+    this.patchedAt.set(h.id, ++this.clock);
     if (!this.data) return;
     const i = this.data.hosts.findIndex((x) => x.id === h.id);
     if (i >= 0) this.data.hosts[i] = h;

@@ -96,6 +96,31 @@ describe('the runner\'s page (Chromium, three window sizes)', () => {
     }
   });
 
+  it('at 1440×900 a recovery fits the window, and no column is cut short or wrapped while there is room', async () => {
+    const r = await settled(1)();
+    await page.setViewportSize(SIZES[0]);
+    await page.goto(`${demo.runnerUrl}/plugin/#/recoveries/${r.id}`);
+    await page.waitForSelector('#vm-outcomes tbody tr');
+    const fit = await page.evaluate(() => ({ page: document.documentElement.scrollHeight, bottom: document.querySelector('.detail')!.getBoundingClientRect().bottom + window.scrollY }));
+    expect(fit.bottom, 'the recovery\'s bottom edge').toBeLessThanOrEqual(900);
+    expect(fit.page, 'the page\'s height').toBeLessThanOrEqual(900);
+    // Short cells (state, action, where it runs, times) on one line; only the reasons (.wrap) wrap.
+    const lines = (sel: string) => page.$$eval(sel, (tds) => tds.map((td) => {
+      const range = document.createRange();
+      range.selectNodeContents(td);
+      // One line is ~22 px (text or a chip); a wrapped cell's content is twice that.
+      return { text: td.textContent, height: range.getBoundingClientRect().height };
+    }).filter((x) => x.height > 32));
+    expect(await lines('#vm-outcomes td:not(.wrap)')).toEqual([]);
+    // No cell of the lists is cut short (an ellipsis) at this width.
+    for (const view of ['#/hosts', '#/recoveries']) {
+      await page.goto(`${demo.runnerUrl}/plugin/${view}`);
+      await page.waitForSelector('.grid tbody tr[data-key], .grid tbody tr[data-id]');
+      const cut = await page.$$eval('.grid th, .grid tbody td', (cells) => cells.filter((c) => c.scrollWidth > c.clientWidth + 1).map((c) => c.textContent));
+      expect(cut, view).toEqual([]);
+    }
+  });
+
   it('a fence-failed recovery is red everywhere and lists the VMs that are down, with their state from oned', async () => {
     expect((await rpc(demo.simUrl, 'one.host.update', [0, 'ONEHA_FENCE_AGENT = "fence_ipmilan"\nONEHA_FENCE_OPTIONS = "lanplus=1 passwd=oops"', 1]))[0]).toBe(true);
     await fetch(`${demo.controlUrl}/hosts/0/fail`, { method: 'POST' });
@@ -191,5 +216,18 @@ describe('the runner\'s page (Chromium, three window sizes)', () => {
     await page.click('#demo-restore');
     await page.waitForSelector('.toast:has-text("answers again and is enabled")');
     expect((await api('GET', '/v1/hosts/1')).stateName).toBe('MONITORED');
+    expect(await page.textContent('#demo-host option[value="1"]')).toContain('(MONITORED)');
+  });
+
+  it('demo: the host list is never stale: failing two hosts one after the other, each reads ERROR as soon as the page says it failed', async () => {
+    await page.goto(`${demo.runnerUrl}/plugin/#/demo`);
+    for (const id of ['1', '2']) {
+      await page.waitForSelector(`#demo-host option[value="${id}"]:has-text("(MONITORED)")`, { state: 'attached' });
+      await page.selectOption('#demo-host', id);
+      await page.click('#demo-fail');
+      await page.waitForSelector(`.toast:has-text("Host #${id} stopped answering")`);
+      expect(await page.textContent(`#demo-host option[value="${id}"]`), `host ${id}`).toContain('(ERROR)');
+    }
+    expect(await page.textContent('#demo-host option[value="1"]')).not.toContain('MONITORED');
   });
 });
