@@ -32,8 +32,9 @@ export default async function setup(project: TestProject) {
   const log: string[] = [];
   const t0 = Date.now();
   // A failed host comes back at its next system probe: every 10 s instead of start.sh's 20, so that
-  // restoring a host takes less of the run and "restored during the wait" is well inside -p 1's 30 s.
-  const started = (reusePort ? Promise.resolve() : startOned(l, HOSTS, (line) => log.push(line), { SYSTEM_HOST: '10' }, { priority: true })).then(
+  // restoring a host takes less of the run. oned, its drivers and probes before the test processes,
+  // and the scheduler's retry after 10 s (see startOned).
+  const started = (reusePort ? Promise.resolve() : startOned(l, HOSTS, (line) => log.push(line), { SYSTEM_HOST: '10' }, { priority: true, schedulerRetrySeconds: 10 })).then(
     () => writeFileSync(statusFile, JSON.stringify({ ok: true, seconds: (Date.now() - t0) / 1000, log: log.join('\n') })),
     (e: Error) => writeFileSync(statusFile, JSON.stringify({ ok: false, error: e.message, log: log.join('\n') })),
   );

@@ -89,7 +89,8 @@ export const RUNNER_CONFIG = (l: Layout) => ({
  * operator would. Returns the start log.
  */
 export async function startOned(
-  l: Layout, hosts = HOSTS, onLine: (l: string) => void = () => {}, env: Record<string, string> = {}, opts: { priority?: boolean } = {},
+  l: Layout, hosts = HOSTS, onLine: (l: string) => void = () => {}, env: Record<string, string> = {},
+  opts: { priority?: boolean; schedulerRetrySeconds?: number } = {},
 ): Promise<void> {
   if (!existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing: run \`npm run build\` (npm test does it first)`);
   mkdirSync(l.base, { recursive: true, mode: 0o755 });
@@ -98,7 +99,12 @@ export async function startOned(
   onLine(await sh(join(ONED_PKG, 'setup.sh'), [l.dest]));
   if (existsSync(join(l.dest, 'var/one.db'))) onLine(await sh(join(ONED_PKG, 'stop.sh'), [l.dest, '--wipe']));
   installOneha(l);
-  driverPriority(l, opts.priority ? 0 : 19);
+  // The drivers' (and so the monitoring probes') `nice` increment over oned: stock 19.
+  setting(join(l.dest, 'etc/defaultrc'), 'PRIORITY', opts.priority ? 0 : 19);
+  // How long the scheduler waits before it tries again a VM it did not dispatch: stock 60 s.
+  // With MAX_ACTIONS_PER_HOST 1, a host that is still booting the last VM it got is at its
+  // limit, so on a loaded machine a case's 3rd or 4th VM waited a whole minute for its turn.
+  setting(join(l.dest, 'etc/oned.conf'), 'SCHED_RETRY_TIME', opts.schedulerRetrySeconds ?? 60);
   const t0 = Date.now();
   for (let attempt = 1; ; attempt++) {
     try {
@@ -138,12 +144,12 @@ function niced([cmd, ...args]: string[], priority = false): [string, string[]] {
   return priority ? ['nice', ['-n', '-10', cmd, ...args]] : [cmd, args];
 }
 
-/** etc/defaultrc PRIORITY: the drivers' (and so the monitoring probes') `nice` increment over oned; stock 19. */
-function driverPriority(l: Layout, increment: number): void {
-  const rc = join(l.dest, 'etc/defaultrc');
-  const text = readFileSync(rc, 'utf8');
-  if (!/^PRIORITY=\d+$/m.test(text)) throw new Error(`${rc}: no PRIORITY line`);
-  writeFileSync(rc, text.replace(/^PRIORITY=\d+$/m, `PRIORITY=${increment}`));
+/** One `NAME=number` / `NAME = number` line of an OpenNebula configuration file, set. */
+function setting(file: string, name: string, value: number): void {
+  const line = new RegExp(`^(${name} *= *)\\d+$`, 'm');
+  const text = readFileSync(file, 'utf8');
+  if (!line.test(text)) throw new Error(`${file}: no ${name} line`);
+  writeFileSync(file, text.replace(line, `$1${value}`));
 }
 
 export async function stopOned(l: Layout, wipe = false): Promise<void> {
