@@ -53,6 +53,7 @@ describe(`hook fuzz corpus (seed ${SEED}, ${COUNT} payloads)`, () => {
     const tally = new Map<string, number>();
     const failures: string[] = [];
     const rejected = new Map<string, { p: FuzzPayload; sent: string }>();
+    const accepted = new Map<string, FuzzPayload>();
     const fail = (p: FuzzPayload, why: string) => failures.length < 20 && failures.push(`${p.kind}: ${why} <- ${JSON.stringify(p.body.slice(0, 160))}`);
     const started = Date.now();
     // Batches of 50 in flight: the journal group-commits them, as it would a burst of hooks.
@@ -71,7 +72,9 @@ describe(`hook fuzz corpus (seed ${SEED}, ${COUNT} payloads)`, () => {
           if (!decodes) return fail(p, 'accepted a payload that does not decode');
           if (/<!DOCTYPE|<!ENTITY/i.test(Buffer.from(effective!.trim().split(/\s+/)[0], 'base64').toString('utf8'))) return fail(p, 'accepted a DTD');
           if (!['accepted', 'joined', 'duplicate'].includes(r.json?.status)) return fail(p, `202 with status ${r.json?.status}`);
-          if (t.runner.ctx.journal.get(r.json.recoveryId)?.hostId === undefined) return fail(p, 'accepted but no recovery for a host in the journal');
+          // The 202 means the payload is durable; the flow decodes it just after (off the request path): checked below.
+          if (!t.runner.ctx.journal.get(r.json.recoveryId)) return fail(p, 'accepted but not in the journal');
+          accepted.set(r.json.recoveryId, p);
           return;
         }
         if (r.status !== 400) return fail(p, `HTTP ${r.status}`);
@@ -90,6 +93,12 @@ describe(`hook fuzz corpus (seed ${SEED}, ${COUNT} payloads)`, () => {
         rejected.set(rec.id, { p, sent });
       }));
     }
+    // Every accepted payload becomes a recovery for its host once decoded (a deadline, not a speed).
+    const deadline = Date.now() + 60_000;
+    // One no longer in memory has finished (the journal keeps the last 5,000 finished), so it had its host.
+    const hostless = () => [...accepted.keys()].filter((id) => { const r = t.runner.ctx.journal.get(id); return r !== undefined && r.hostId === undefined; });
+    while (hostless().length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    for (const id of hostless()) fail(accepted.get(id)!, 'accepted but no recovery for a host in the journal');
     // Nothing lost: every rejected payload is in the rejected file, byte for byte.
     const kept = new Map(readFileSync(join(t.runner.config.dataDir, 'journal', 'rejected.jsonl'), 'utf8').split('\n').filter(Boolean)
       .map((l) => JSON.parse(l) as { id: string; payload: string }).map((e) => [e.id, e.payload]));
