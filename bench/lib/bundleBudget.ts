@@ -10,15 +10,16 @@ export const KIB = 1024;
 export const TARGET_BYTES = { pure: 100 * KIB, effectful: 200 * KIB } as const;
 
 /**
- * Not at the target yet: the most these may weigh today, so a regression
- * (a `import { z } from 'zod'` brings back zod's 40 locales, +350 KiB) fails
+ * Not at the target yet: the most these may weigh today (about 10 KiB above
+ * their size when set, so ordinary new code fits), so a regression (an
+ * `import { z } from 'zod'` brings back zod's 40 locales, +350 KiB) fails
  * at once. Lower each to its target as the bundle gets there; see the README
  * ("Bundle sizes") for what is left in them.
  */
 export const CEILING_BYTES: Partial<Record<string, number>> = {
-  decode: 180 * KIB,
-  select: 120 * KIB,
-  effectful: 285 * KIB,
+  decode: 185 * KIB,
+  select: 128 * KIB,
+  effectful: 300 * KIB,
 };
 
 export interface BundleSize { name: string; kind: 'pure' | 'effectful'; bytes: number; target: number; ceiling: number }
