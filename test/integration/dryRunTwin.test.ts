@@ -13,7 +13,7 @@ import type { VmOutcome } from '../../functions/carryOut';
 import type { RecoveryPlan } from '../../functions/select';
 import { fenceMethodsForHost } from '../../model/hostPolicy/fenceLevels';
 import type { HookOptions } from '../../model/hookOptions';
-import { realClock, silentLog, type FencePort } from '../../model/ports';
+import { noProgress, realClock, silentLog, type FencePort } from '../../model/ports';
 import { EventBus } from '../../runner/eventBus';
 import { finishedOutput, type Recovery } from '../../runner/journal/events';
 import { MemoryJournalStore } from '../../runner/journal/fileStore';
@@ -65,7 +65,7 @@ async function twin(c: Case, dryRun: boolean) {
     },
   };
   const status = await runRecoveryFlow(journal.get('r')!, {
-    one: dryRun ? readOnly(one) : one, fence: bmcs, clock: realClock, log: silentLog, progress: { emit() {} },
+    one: dryRun ? readOnly(one) : one, fence: bmcs, clock: realClock, log: silentLog, progress: noProgress,
   }, settings, {
     record: async (e) => void (await journal.record('r', e)),
     fenceMethods: (h) => fenceMethodsForHost(h, { agent: 'fence_ipmilan' }),
