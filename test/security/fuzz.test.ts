@@ -33,8 +33,9 @@ function effectivePayload(p: FuzzPayload): string | undefined {
 describe(`hook fuzz corpus (seed ${SEED}, ${COUNT} payloads)`, () => {
   let t: Harness;
   // The journal on tmpfs where there is one: this measures the runner's checks, not the disk's fsync.
-  // Rejected payloads go to a bounded, rotated file (journal.rejectedMax): bounds above the corpus, so every one can be checked there.
-  const journal = { rejectedMax: 100_000, rejectedMegabytes: 1024 };
+  // Rejected payloads go to a bounded, rotated file (journal.rejectedMax), and finished recoveries beyond journal.retain leave
+  // memory: both bounds above the corpus, so every payload, accepted or rejected, can still be checked after the burst.
+  const journal = { rejectedMax: 100_000, rejectedMegabytes: 1024, retain: 100_000 };
   beforeAll(async () => (t = await startHarness(undefined, existsSync('/dev/shm') ? { dataDir: mkdtempSync('/dev/shm/oneha-fuzz-'), journal } : { journal })));
   afterAll(async () => {
     const dataDir = t?.runner.config.dataDir;
@@ -95,8 +96,7 @@ describe(`hook fuzz corpus (seed ${SEED}, ${COUNT} payloads)`, () => {
     }
     // Every accepted payload becomes a recovery for its host once decoded (a deadline, not a speed).
     const deadline = Date.now() + 60_000;
-    // One no longer in memory has finished (the journal keeps the last 5,000 finished), so it had its host.
-    const hostless = () => [...accepted.keys()].filter((id) => { const r = t.runner.ctx.journal.get(id); return r !== undefined && r.hostId === undefined; });
+    const hostless = () => [...accepted.keys()].filter((id) => t.runner.ctx.journal.get(id)?.hostId === undefined);
     while (hostless().length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     for (const id of hostless()) fail(accepted.get(id)!, 'accepted but no recovery for a host in the journal');
     // Nothing lost: every rejected payload is in the rejected file, byte for byte.
