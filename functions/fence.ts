@@ -68,13 +68,20 @@ export const FenceInputSchema = z.object({
   /**
    * What earlier runs of this same fencing journaled before the runner
    * stopped (oldest first). A command level that ended is not run again; one
-   * that was in flight is run again once, marked as a re-run; one whose
-   * re-run was in flight too is not run a third time. Agent levels start
-   * with a power status whatever came before.
+   * that was in flight is run again once for that stop, marked as a re-run,
+   * up to MAX_INTERRUPTED_RUNS runs in all. Agent levels start with a power
+   * status whatever came before.
    */
   earlier: z.array(FenceAttemptRecordSchema).default([]),
 });
 export type FenceInput = z.infer<typeof FenceInputSchema>;
+
+/**
+ * A fence command cut short by a stop of the runner runs again once per stop,
+ * up to this many runs in all: a command that keeps being cut short (or keeps
+ * bringing the runner down) then waits for an operator instead.
+ */
+export const MAX_INTERRUPTED_RUNS = 3;
 
 type FencePorts = { fence: FencePort; log: Log; clock: Clock; progress: Progress };
 
@@ -179,9 +186,9 @@ export async function runFence(input: FenceInput, ports: FencePorts): Promise<Fe
   }
   const confirmed = input.confirmedDown;
   if (confirmed) {
-    // Not verified by a BMC: the evidence is a person's, journaled with who, why and when.
+    // Not verified by a BMC: the evidence is a person's, journaled with who, why and when (with what ran before it).
     return {
-      outcome: 'fenced', method: 'operator confirmation', verified: false, attempts: [],
+      outcome: 'fenced', method: 'operator confirmation', verified: false, attempts: pairEarlier(input.earlier).map((e) => e.attempt),
       evidence: `confirmed by ${confirmed.by} at ${new Date(confirmed.at).toISOString()}: ${confirmed.reason}`,
     };
   }
@@ -202,7 +209,7 @@ export async function runFence(input: FenceInput, ports: FencePorts): Promise<Fe
     const name = describeMethod(method);
     if (method.kind === 'command') {
       // An operator's fence_host.sh: its exit status is all it can tell, and running it has effects
-      // (it may power-cycle the host), so a crash costs at most one more run.
+      // (it may power-cycle the host), so a stop of the runner costs at most one more run.
       const before = earlier.filter((e) => e.attempt.level === level && e.attempt.method === name && e.attempt.action === 'off');
       const answered = before.find((e) => !e.attempt.interrupted)?.attempt;
       if (answered?.ok) {
@@ -212,15 +219,17 @@ export async function runFence(input: FenceInput, ports: FencePorts): Promise<Fe
         reasons.push(`level ${level} ${name}: ${answered.error ?? 'command failed'} (before the runner stopped; not run again)`);
         continue;
       }
-      if (before.some((e) => e.attempt.rerun)) {
-        reasons.push(`level ${level} ${name}: the runner stopped during its run and again during its one re-run; not run a third time (confirm the host is off, or release to fence afresh)`);
+      // Every run before was cut short by a stop of the runner (none answered): one more run for that stop.
+      const cut = before.length;
+      if (cut >= MAX_INTERRUPTED_RUNS) {
+        reasons.push(`level ${level} ${name}: the runner stopped during each of its ${cut} runs; not run again (confirm the host is off, or release to fence afresh)`);
         continue;
       }
-      const rerun = before.length > 0;
-      if (rerun) ports.log.warn(`fence off ${name}: the runner stopped while it ran; running it once more`, { hostId: host.id, fenceLevel: level });
+      const rerun = cut > 0;
+      if (rerun) ports.log.warn(`fence off ${name}: the runner stopped while it ran (${cut === 1 ? 'once' : `${cut} times`}); running it once more`, { hostId: host.id, fenceLevel: level });
       const off = await attempt(ports, attempts, host, method, level, 'off', rerun);
       if (off.ok) {
-        const how = rerun ? 'command exited 0 on its one re-run (the runner stopped during its first run)' : 'command exited 0';
+        const how = rerun ? `command exited 0 on a re-run (the runner stopped during ${cut === 1 ? 'its first run' : `each of its ${cut} earlier runs`})` : 'command exited 0';
         return { outcome: 'fenced', method: name, evidence: `${how} (unverified: a command cannot report power state)`, verified: false, attempts };
       }
       reasons.push(`level ${level} ${name}: ${off.error ?? 'command failed'}`);

@@ -1,6 +1,6 @@
 // Every branch of the fence function against a scripted FencePort.
 import { describe, expect, it } from 'vitest';
-import { fence, FenceResultSchema, type FenceAttemptRecord, type FenceResult } from '../../functions/fence';
+import { fence, FenceResultSchema, MAX_INTERRUPTED_RUNS, type FenceAttemptRecord, type FenceResult } from '../../functions/fence';
 import type { Host } from '../../model/one';
 import type { FenceMethod, PowerAction, PowerAnswer } from '../../model/fence';
 import { noProgress, type Clock, type FencePort, type Log, type Progress } from '../../model/ports';
@@ -248,12 +248,17 @@ describe('fence function', () => {
       expect(c.lines.some((l) => l.level === 'warn' && /running it once more/.test(l.msg))).toBe(true);
     });
 
-    it('does not run a command a third time when its re-run was in flight too', async () => {
-      const { port, calls } = fakePort(() => ({ ok: true }));
-      const r = await run({ host: host(), methods: [cmd], fencing: true, earlier: [startedOff(1, 50), startedOff(1, 90, true)] }, port);
-      expect(calls).toEqual([]);
-      expect(r.outcome).toBe('failed');
-      expect(r.reason).toMatch(/again during its one re-run; not run a third time/);
+    it('runs it once more for each stop that cut it short, up to MAX_INTERRUPTED_RUNS runs in all', async () => {
+      const twice = fakePort(() => ({ ok: true }));
+      const r2 = await run({ host: host(), methods: [cmd], fencing: true, earlier: [startedOff(1, 50), startedOff(1, 90, true)] }, twice.port);
+      expect(twice.calls).toEqual([{ method: 'command', action: 'off' }]);
+      expect(r2).toMatchObject({ outcome: 'fenced', evidence: expect.stringMatching(/re-run \(the runner stopped during each of its 2 earlier runs\)/) });
+      const cut = Array.from({ length: MAX_INTERRUPTED_RUNS }, (_, i) => startedOff(1, 50 + i, i > 0));
+      const capped = fakePort(() => ({ ok: true }));
+      const r3 = await run({ host: host(), methods: [cmd], fencing: true, earlier: cut }, capped.port);
+      expect(capped.calls).toEqual([]);
+      expect(r3.outcome).toBe('failed');
+      expect(r3.reason).toMatch(new RegExp(`the runner stopped during each of its ${MAX_INTERRUPTED_RUNS} runs; not run again`));
     });
 
     it('takes a command that exited 0 before the crash as fenced, without running it again', async () => {
