@@ -120,6 +120,13 @@ export async function runRecoveryFlow(rec: Recovery, ports: Ports, settings: Flo
     if (waited.result === 'power-off') log.info(`host ${host0.id}: its BMC reported power OFF during the wait; fencing it as already off`, { hostId });
 
     let fenced = finishedOutput<FenceResult>(rec, 'fence');
+    // A fencing that failed and was not released since (the runner stopped before it could say
+    // fence-failed) waits for an operator as it would have: resuming must not fence again by itself.
+    const fencedAt = [...rec.steps].reverse().find((s) => s.name === 'fence' && s.status === 'ok')?.endedAt ?? 0;
+    if (fenced?.outcome === 'failed' && !(rec.releasedAt !== undefined && rec.releasedAt >= fencedAt)) {
+      log.warn(`host ${host0.id}: fencing failed before the runner stopped; waiting for an operator, not fencing again by itself`, { hostId });
+      return await status('fence-failed', `fencing failed, no VM touched: ${fenced.reason ?? 'no verified power-off'}`);
+    }
     if (!fenced || !fence.reusable!(fenced)) {
       // Brakes and the last look happen right before fencing, never after.
       const { host, failed } = await look(hostState, { hostId: host0.id }, 'the last look before fencing');

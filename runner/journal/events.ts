@@ -65,6 +65,8 @@ export const RecoverySchema = z.object({
   /** An operator's recorded confirmation that the host is off (a dead BMC): the fencing evidence. */
   confirmedDown: z.object({ by: z.string(), reason: z.string(), at: z.number() }).optional(),
   releasedBy: z.string().optional(),
+  /** When an operator last released it: a failed fencing that ended before this is fenced afresh, one after it is not. */
+  releasedAt: z.number().optional(),
   force: z.boolean().optional(),
 });
 export type Recovery = z.infer<typeof RecoverySchema>;
@@ -142,7 +144,7 @@ export function applyEvent(r: Recovery | undefined, e: JournalEvent): Recovery |
       r.joined++;
       if (e.trigger !== 'reconciled' && e.payload && !r.steps.some((s) => s.name === 'fence' && s.status === 'ok')) r.joinedHook = e.payload;
       break;
-    case 'released': r.releasedBy = e.by; break;
+    case 'released': r.releasedBy = e.by; r.releasedAt = e.at; break;
     case 'confirmed-down': r.confirmedDown = { by: e.by, reason: e.reason, at: e.at }; break;
   }
   return r;
