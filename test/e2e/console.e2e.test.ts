@@ -61,10 +61,8 @@ describe('the runner\'s page (Chromium, three window sizes)', () => {
     const r = await settled(1)();
     await page.goto(`${demo.runnerUrl}/plugin/#/recoveries/${r.id}`);
     await page.waitForSelector('#rec-status .chip');
-    // The recovery's own chip is never green: a warning for the unverified fence, or worse when a VM
-    // did not come up (under heavy load the demo's recovery has ended DEGRADED: an open bug of issue 16).
-    expect(await page.getAttribute('#rec-status .chip', 'class')).toMatch(/chip-(warning|danger|error)/);
-    expect(await page.textContent('#rec-status')).toMatch(/FENCE UNVERIFIED|DEGRADED/);
+    expect(await page.getAttribute('#rec-status .chip', 'class')).toContain('chip-warning');
+    expect(await page.textContent('#rec-status')).toMatch(/FENCE UNVERIFIED/);
     expect(await page.getAttribute('.step[data-step="fence"] .chip', 'class')).toContain('chip-warning');
     expect(await page.textContent('#fence-outcome')).toBe('FENCED (UNVERIFIED)');
     expect(await page.textContent('.detail')).toMatch(/no BMC confirmed the host is off/);
