@@ -12,6 +12,7 @@ import { run as journalStart } from './journal-start';
 import { installCleanup, killAll, ROOT } from './lib/procs';
 import { exitAfter, machine, renderMarkdown, renderSummary, type BenchResult } from './lib/report';
 import { run as pluginSize } from './plugin-size';
+import { run as readiness } from './readiness';
 import { run as realOnedMttr } from './real-oned-mttr';
 import { run as recovery1000 } from './recovery-1000';
 import { run as runnerMemory } from './runner-memory';
@@ -35,6 +36,7 @@ const BENCHMARKS: { name: string; run: () => Promise<BenchResult> }[] = [
   // Starts a real oned and fails hosts for real: about 10 minutes.
   { name: 'real-oned-mttr', run: () => realOnedMttr() },
   { name: 'journal-start', run: () => journalStart() },
+  { name: 'readiness', run: () => readiness() },
 ];
 
 /** GitHub's heading anchor: lower case, punctuation dropped, spaces to hyphens. */

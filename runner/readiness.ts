@@ -148,7 +148,7 @@ function hostReadiness(host: Host, input: ReadinessInput, vmById: Map<number, Vm
     const missing = agents.filter((m) => !input.credentialsSet(host, m));
     parts.push(part('credentials', !missing.length,
       missing.length ? `no credentials for ${missing.map(describeMethod).join(', ')}` : 'set for every agent level',
-      `oneha credentials, the host's Credentials button, or PUT /v1/hosts/${host.id}/credentials`));
+      `the host's Credentials button in the console, or PUT /v1/hosts/${host.id}/credentials`));
   }
   const test = input.lastFenceTest(host.id);
   if (!agents.length) {

@@ -50,7 +50,7 @@ export function renderHostReadiness(h: HostReadinessView): string {
     { header: '', value: (p) => mark(p.ok) },
     { header: 'part', value: (p) => p.label },
     { header: 'weight', value: (p) => String(p.weight), right: true },
-    { header: 'seen', value: (p) => p.detail, max: 80 },
+    { header: 'seen', value: (p) => p.detail, max: 100 },
   ]);
   const fixes = h.parts.filter((p) => p.ok === false && p.fix).map((p) => `  ${p.label}: ${p.fix}`);
   return `${head}
