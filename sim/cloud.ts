@@ -193,7 +193,7 @@ export class Cloud {
         id: u.id, name: u.name, password: u.password, gid: u.gid,
         gname: u.gname ?? groupName(u.gid),
         groups: [...new Set([u.gid, ...(u.groups ?? [])])].sort((a, b) => a - b),
-        enabled: u.enabled, authDriver: u.authDriver, tokens: [],
+        enabled: u.enabled, authDriver: u.authDriver, tokens: [], fireedge: u.fireedge,
       };
       if (usersByName.has(u.name)) throw new Error(`scenario: duplicate user name ${u.name}`);
       this.users.set(u.id, user);

@@ -33,6 +33,8 @@ export interface SimUser {
   /** "core", or "server_cipher" for FireEdge's serveradmin (sim/fireedge.ts). */
   authDriver: 'core' | 'server_cipher';
   tokens: Array<{ token: string; expires: number; egid: number }>;
+  /** TEMPLATE/FIREEDGE: Sunstone's settings of this user. */
+  fireedge?: Record<string, string>;
 }
 
 export interface SimHistory {

@@ -70,6 +70,8 @@ export const UserSpecSchema = z.object({
   enabled: z.boolean().default(true),
   /** "server_cipher" for a server user such as FireEdge's serveradmin (its sessions act for other users). */
   authDriver: z.enum(['core', 'server_cipher']).default('core'),
+  /** FireEdge's per-user settings, TEMPLATE/FIREEDGE (e.g. { SCHEME: "dark" }), as Sunstone stores them. */
+  fireedge: z.record(z.string().regex(/^[A-Z_]+$/), z.string()).optional(),
 });
 
 export const HostSpecSchema = z.object({

@@ -275,7 +275,8 @@ export function datastoreXml(d: SimDatastore): string {
 
 /** oned gives every user a TOKEN_PASSWORD (a sha1 hex) at creation; FireEdge refuses a sign-in whose USER/TEMPLATE is empty. */
 export function userTemplate(u: SimUser): string {
-  return `<TOKEN_PASSWORD>${cdata(createHash('sha1').update(`token:${u.id}:${u.name}`).digest('hex'))}</TOKEN_PASSWORD>`;
+  const fireedge = u.fireedge ? `<FIREEDGE>${Object.entries(u.fireedge).map(([k, v]) => `<${k}>${cdata(v)}</${k}>`).join('')}</FIREEDGE>` : '';
+  return `<TOKEN_PASSWORD>${cdata(createHash('sha1').update(`token:${u.id}:${u.name}`).digest('hex'))}</TOKEN_PASSWORD>${fireedge}`;
 }
 
 export function userXml(u: SimUser, now: number): string {

@@ -162,7 +162,8 @@ export function HaHosts(): React.ReactElement {
         <Alert key={id} severity="error" sx={{ mt: 2 }} data-cy="oneha-row-error">{`Host ${id}: ${m}`}</Alert>
       ))}
       {sel && (
-        <HostSettings key={sel.ID} host={sel} view={views.get(sel.ID)} link={link} canManage={canManage} busy={busy === sel.ID}
+        // Keyed on the runner's view arriving too: the form starts from the host's settings, not from empty fields.
+        <HostSettings key={`${sel.ID}-${views.has(sel.ID)}`} host={sel} view={views.get(sel.ID)} link={link} canManage={canManage} busy={busy === sel.ID}
           error={rowError[sel.ID]} onSave={(c) => save(sel.ID, c)} onChanged={load} />
       )}
     </Box>

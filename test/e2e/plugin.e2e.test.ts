@@ -1,9 +1,10 @@
 // The admin console end to end: the built bundle's `oneha demo` as child
 // processes, Chromium (playwright-core) clicking through the page, the
 // simulated oned's own view of the host templates, a real fence agent
-// against ipmi_sim. Screenshots go to test-output/screenshots/ (ignored), so
-// `npm test` leaves the tree clean; `npm run screenshots` points
-// ONEHA_SCREENSHOTS at docs/screenshots/ to refresh the README's pictures.
+// against ipmi_sim. Its screenshots go to test-output/screenshots/ (ignored,
+// for looking at a failure), so `npm test` leaves the tree clean; the
+// pictures in docs/ are written only by `npm run screenshots`
+// (scripts/screenshots.ts).
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
