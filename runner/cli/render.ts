@@ -167,6 +167,8 @@ export function renderRecovery(d: DetailView, now = Date.now()): string {
     { header: 'outcome', value: (r) => r.outcome },
     { header: 'detail', value: (r) => r.detail, max: 80 },
   ]) : d.plan ? 'The host had no VM to recover.' : 'none listed yet'}`);
+  // The table cuts long details; what the operator acts on (the exact onevm command, oned's SCHED_MESSAGE) is shown whole.
+  if (d.notRecovered.length) parts.push(`NOT RUNNING (${d.notRecovered.length})\n${d.notRecovered.map((n) => `${n.vmId} (${n.vmName}): ${rows.find((r) => r.id === n.vmId)?.detail || n.reason || 'no reason recorded'}`).join('\n')}`);
   return parts.join('\n\n');
 }
 

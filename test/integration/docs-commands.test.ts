@@ -3,7 +3,9 @@
 // ipmi_sim): placeholders get real ids, and every command must succeed.
 // Commands that need a front-end's own setup (serve, demo, hook, sim,
 // invoke with a payload file) are left to their own tests; confirm-down needs
-// a BMC that never answers, so it runs against a cloud of its own below.
+// a BMC that never answers, so it runs against a cloud of its own below, as
+// does the "A VM that does not run" section (its onevm/onehost fixes sent as
+// the XML-RPC calls the OpenNebula CLI makes).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -115,5 +117,84 @@ describe('the runbook\'s dead-BMC section: confirm-down as written', () => {
     expect(d.status).toBe('completed');
     expect(d.fence.evidence).toMatch(/confirmed by .* power cables pulled, checked on site/);
     expect(d.vms.map((v: { verify?: { result: string } }) => v.verify?.result)).toEqual(['running', 'running']);
+  }, 150_000);
+});
+
+/** The runbook's OpenNebula CLI lines, as the XML-RPC calls the CLI makes (onevm recover --retry is operation 2). */
+const ONE_CLI: Record<string, (id: number) => [string, unknown[]]> = {
+  'onevm unlock': (id) => ['one.vm.unlock', [id]],
+  'onevm resched': (id) => ['one.vm.action', ['resched', id]],
+  'onevm recover --retry': (id) => ['one.vm.recover', [id, 2]],
+  'onehost enable': (id) => ['one.host.status', [id, 0]],
+};
+
+describe('the runbook\'s "A VM that does not run" section, as written', () => {
+  it('a VM stuck in BOOT_FAILURE, a locked VM and a VM with no room: `oneha show` names each with its fix, and the fixes from the runbook make all three run', async () => {
+    const runbook = readFileSync(join(ROOT, 'docs/runbook.md'), 'utf8');
+    const section = runbook.slice(runbook.indexOf('## A VM that does not run'), runbook.indexOf('\n## ', runbook.indexOf('## A VM that does not run') + 3));
+    const fixes = [...section.matchAll(/`((?:onevm|onehost) [^`]+)`/g)].map((m) => m[1]);
+    const fix = (cli: string) => {
+      const line = fixes.find((l) => l.replace(/\s*<[^>]+>$/, '') === cli);
+      expect(line, `the runbook's "${cli}"`).toBeDefined();
+      return line!;
+    };
+    const shows = documentedCommands(section).filter((l) => l.split(/\s+/)[1] === 'show');
+    expect(shows.length).toBeGreaterThan(0);
+    // Host 0 fails; host 1 has room for small VMs only; host 2 has room but is disabled.
+    const cs = await startSim({
+      hosts: [
+        { id: 0, name: 'node-0', cpu: 100_000, memory: 1 << 30 },
+        { id: 1, name: 'node-1', cpu: 100_000, memory: 1 << 20 },
+        { id: 2, name: 'node-2', cpu: 100_000, memory: 1 << 30, state: 'DISABLED' },
+      ],
+      vms: [
+        { id: 100, name: 'locked-vm', state: 'RUNNING', cpu: 0.1, memory: 64, history: [{ hostId: 0, dsId: 0 }] },
+        { id: 101, name: 'big-vm', state: 'RUNNING', cpu: 0.1, memory: 4096, history: [{ hostId: 0, dsId: 0 }] },
+        { id: 102, name: 'failing-vm', state: 'RUNNING', cpu: 0.1, memory: 64, history: [{ hostId: 0, dsId: 0 }] },
+      ],
+      options: { schedulerIntervalMs: 100 },
+      // The first boot and oneha's one retry fail; the operator's retry boots.
+      faults: { bootFailures: [{ vmId: 102, times: 2 }] },
+    });
+    await rawCall(cs.url, 'one.vm.lock', [100, 1]);
+    const cr = await startRunner(cs.url, { verify: { pollSeconds: 0.2, backoffSeconds: 0.2, retries: 1, deadlineSeconds: { migrate: 4 } } });
+    await sim(cs.control, 'POST', '/hosts/0/fail');
+    const id = (await cr.api('POST', '/v1/hooks/host-error', await hostPayload(cs.url, 0, '-m -p 0'))).json.recoveryId as string;
+    const d = await until(async () => {
+      const x = (await cr.api('GET', `/v1/recoveries/${id}`)).json;
+      return ['completed', 'degraded', 'failed', 'fence-failed'].includes(x.status) ? x : undefined;
+    }, 60_000, 'the recovery to end');
+    expect(d.status).toBe('degraded');
+    // `oneha show <recovery>` as written: each VM with its verdict and the oned text.
+    for (const line of shows) {
+      const out = await run(process.execPath, [BUNDLE, ...words(line.replace(/<recovery>/g, id)).slice(1)], { env: { ...cr.env, ONEHA_URL: cr.url } });
+      expect(out.code, out.stderr).toBe(0);
+      expect(out.stdout).toMatch(/onevm unlock 100/);
+      expect(out.stdout).toMatch(/No host with enough capacity/);
+      expect(out.stdout).toMatch(/BOOT_FAILURE/);
+    }
+    // The fixes, as the runbook gives them, through the calls the OpenNebula CLI makes.
+    const cli = async (line: string, target: number) => {
+      const [method, params] = ONE_CLI[line.replace(/\s*<[^>]+>$/, '')](target);
+      const [ok, answer] = await rawCall(cs.url, method, params);
+      expect(ok, `${line.replace(/<[^>]+>$/, String(target))}: ${answer}`).toBe(true);
+    };
+    await cli(fix('onevm unlock'), 100);
+    await cli(fix('onevm resched'), 100);
+    await cli(fix('onevm recover --retry'), 102);
+    await cli(fix('onehost enable'), 2);
+    // "then watch it with `onevm list`": every VM runs, none on the failed host.
+    const placed = await until(async () => {
+      const rows = await Promise.all([100, 101, 102].map(async (vm) => {
+        const [, xml] = await rawCall(cs.url, 'one.vm.info', [vm]);
+        const state = /<STATE>(\d+)<\/STATE>/.exec(xml)?.[1];
+        const lcm = /<LCM_STATE>(\d+)<\/LCM_STATE>/.exec(xml)?.[1];
+        const hid = [...(xml as string).matchAll(/<HID>(\d+)<\/HID>/g)].pop()?.[1];
+        return { vm, running: state === '3' && lcm === '3', hid: Number(hid) };
+      }));
+      return rows.every((x) => x.running) ? rows : undefined;
+    }, 30_000, 'the three VMs running after the runbook\'s fixes');
+    expect(placed.map((x) => x.hid === 0)).toEqual([false, false, false]);
+    expect(placed.find((x) => x.vm === 101)!.hid).toBe(2);
   }, 150_000);
 });
