@@ -198,3 +198,39 @@ describe('the runbook\'s "A VM that does not run" section, as written', () => {
     expect(placed.find((x) => x.vm === 101)!.hid).toBe(2);
   }, 150_000);
 });
+
+describe('the runbook\'s planned-work section: disarm, a failure, arm, as written', () => {
+  it('a host failing while disarmed is held before fencing; `oneha arm` releases it by itself and its VMs run elsewhere', async () => {
+    const lines = documentedCommands(readFileSync(join(ROOT, 'docs/runbook.md'), 'utf8'));
+    const disarm = lines.filter((l) => l.split(/\s+/)[1] === 'disarm');
+    const arm = lines.filter((l) => l.split(/\s+/)[1] === 'arm');
+    expect(disarm.length).toBeGreaterThan(0);
+    expect(arm.length).toBeGreaterThan(0);
+    const cs = await startSim({
+      hosts: [0, 1].map((id) => ({ id, name: `node-${id}`, cpu: 100_000, memory: 1 << 30 })),
+      vms: [0, 1].map((i) => ({ id: 100 + i, name: `vm-${i}`, state: 'RUNNING', cpu: 0.1, memory: 64, history: [{ hostId: 0, dsId: 0 }] })),
+      options: { schedulerIntervalMs: 100 },
+    });
+    const cr = await startRunner(cs.url);
+    for (const line of disarm) await runAsWritten(cr, line, words(line).slice(1));
+    await sim(cs.control, 'POST', '/hosts/0/fail');
+    const id = (await cr.api('POST', '/v1/hooks/host-error', await hostPayload(cs.url, 0, '-m -p 0'))).json.recoveryId as string;
+    const status = async () => (await cr.api('GET', `/v1/recoveries/${id}`)).json;
+    const held = await until(async () => {
+      const x = await status();
+      return x.status === 'held' ? x : undefined;
+    }, 30_000, 'the recovery held by the disarm');
+    expect(held.reason).toMatch(/HA is disarmed .*core switch upgrade.*held until then \(or oneha arm\)/);
+    expect(cr.fenced()).toEqual([]);
+    for (const line of arm) await runAsWritten(cr, line, words(line).slice(1));
+    // No release: arm lets the held recovery go on by itself.
+    const d = await until(async () => {
+      const x = await status();
+      return ['completed', 'degraded', 'failed', 'fence-failed'].includes(x.status) ? x : undefined;
+    }, 60_000, 'the recovery released by arm');
+    expect(d.status).toBe('completed');
+    expect(d.releasedBy).toMatch(/^oneha arm \(/);
+    expect(cr.fenced()).toEqual(['0']);
+    expect(d.vms.map((v: { verify?: { result: string } }) => v.verify?.result)).toEqual(['running', 'running']);
+  }, 120_000);
+});
