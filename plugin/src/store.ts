@@ -4,6 +4,8 @@ import { api, type HostList, type HostView } from './api';
 import type { AgentMetadata } from '../../model/hostPolicy/agentOptions';
 
 type Listener = () => void;
+/** How long a host read on its own outranks list reads (a list may be served from a pool read up to a few seconds old). */
+const PATCH_HOLD_MS = 5000;
 
 class HostStore {
   data?: HostList;
@@ -15,6 +17,8 @@ class HostStore {
   /** Orders reads and patches: a list read that began before a host was patched must not undo the patch. */
   private clock = 0;
   private patchedAt = new Map<number, number>();
+  /** When each patch arrived: the runner answers a list from its last pool read while oned is slow (its Age header), which may predate a patch. */
+  private patchedWall = new Map<number, number>();
 
   subscribe(l: Listener): () => void {
     this.listeners.add(l);
@@ -33,8 +37,10 @@ class HostStore {
     const started = ++this.clock;
     this.pending ??= api.hosts().then(
       (d) => {
-        // A host patched after this read began is newer than what the read brought.
-        d.hosts = d.hosts.map((h) => ((this.patchedAt.get(h.id) ?? 0) > started ? this.byId.get(h.id) ?? h : h));
+        // A host patched after this read began, or so recently that the list may be the runner's older pool read,
+        // is newer than what the read brought.
+        const newer = (id: number) => (this.patchedAt.get(id) ?? 0) > started || Date.now() - (this.patchedWall.get(id) ?? 0) < PATCH_HOLD_MS;
+        d.hosts = d.hosts.map((h) => (newer(h.id) ? this.byId.get(h.id) ?? h : h));
         this.data = d;
         this.error = undefined;
         this.byId = new Map(d.hosts.map((h) => [h.id, h]));
@@ -65,6 +71,7 @@ class HostStore {
 
   patch(h: HostView): void {
     this.patchedAt.set(h.id, ++this.clock);
+    this.patchedWall.set(h.id, Date.now());
     if (!this.data) return;
     const i = this.data.hosts.findIndex((x) => x.id === h.id);
     if (i >= 0) this.data.hosts[i] = h;
