@@ -21,6 +21,7 @@ import { run as simScale } from './sim-scale';
 import { run as startup } from './startup';
 import { run as statusSlowOned } from './status-slow-oned';
 import { run as verify1000 } from './verify-1000';
+import { run as waitBmcOff } from './wait-bmc-off';
 
 const BENCHMARKS: { name: string; run: () => Promise<BenchResult> }[] = [
   { name: 'recovery-1000', run: () => recovery1000() },
@@ -37,6 +38,7 @@ const BENCHMARKS: { name: string; run: () => Promise<BenchResult> }[] = [
   { name: 'real-oned-mttr', run: () => realOnedMttr() },
   { name: 'journal-start', run: () => journalStart() },
   { name: 'readiness', run: () => readiness() },
+  { name: 'wait-bmc-off', run: () => waitBmcOff() },
 ];
 
 /** GitHub's heading anchor: lower case, punctuation dropped, spaces to hyphens. */

@@ -190,7 +190,7 @@ export interface RunnerProc {
 }
 
 /** The runner as a process: `node dist/oneha.mjs serve`, configured like the integration tests do. */
-export async function startRunner(simUrl: string, config: object, opts: { nodeArgs?: string[]; entry?: string; dataDir?: string } = {}): Promise<RunnerProc> {
+export async function startRunner(simUrl: string, config: object, opts: { nodeArgs?: string[]; entry?: string; dataDir?: string; secrets?: object } = {}): Promise<RunnerProc> {
   const dir = tempDir('oneha-bench-runner-');
   const port = await freePort();
   const token = 'bench-token-0123456789abcdef';
@@ -203,7 +203,7 @@ export async function startRunner(simUrl: string, config: object, opts: { nodeAr
     ONEHA_TOKEN_FILE: writeFile(dir, 'token', token + '\n'),
     ONEHA_DATA_DIR: opts.dataDir ?? join(dir, 'data'),
     ONEHA_FENCE_COMMAND: fence,
-    ONEHA_SECRETS_FILE: join(dir, 'secrets.json'),
+    ONEHA_SECRETS_FILE: opts.secrets ? writeFile(dir, 'secrets.json', JSON.stringify(opts.secrets)) : join(dir, 'secrets.json'),
     // The simulated hosts' FENCE_IP is 127.0.0.1.
     ONEHA_CONFIG: writeFile(dir, 'oneha.json', JSON.stringify({ ...config, fence: { allowLoopback: true, ...(config as { fence?: object }).fence } })),
     HOME: dir,
