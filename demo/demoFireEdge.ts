@@ -29,6 +29,14 @@ async function step(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): P
   }
 }
 
+/**
+ * FireEdge's workers (tiny-worker, run from its node_modules) outlive the main process stop.sh ends:
+ * end every process whose command line names the folder FireEdge runs from (pkill exits 1 when none does).
+ */
+export async function killRunFrom(dir: string): Promise<void> {
+  await run('pkill', ['-KILL', '-f', '--', dir]).catch(() => undefined);
+}
+
 export async function startDemoFireEdge(o: { root: string; pkg: string; dataDir: string; simUrl: string; runnerUrl: string; port: number; subscriberPort: number }): Promise<DemoFireEdge> {
   const dest = join(o.dataDir, 'fireedge');
   const one = join(o.dataDir, 'fireedge-one');
@@ -42,6 +50,9 @@ export async function startDemoFireEdge(o: { root: string; pkg: string; dataDir:
   await step(join(o.pkg, 'run.sh'), [dest, one, String(o.port)]);
   return {
     url: `http://127.0.0.1:${o.port}/fireedge/sunstone`,
-    stop: () => step(join(o.pkg, 'stop.sh'), [one]).catch(() => undefined),
+    stop: async () => {
+      await step(join(o.pkg, 'stop.sh'), [one]).catch(() => undefined);
+      await killRunFrom(dest);
+    },
   };
 }

@@ -8,6 +8,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Page } from 'playwright-core';
+import { killRunFrom } from '../../demo/demoFireEdge';
 import { freePort, ROOT, tempDir } from './processes';
 
 const run = promisify(execFile);
@@ -64,6 +65,8 @@ export async function startFireEdge(opts: { onedUrl: string; port?: number; befo
         // already gone
       }
     }
+    // FireEdge's workers (tiny-worker, run from its node_modules) outlive its main process: end every process run from its folder.
+    await killRunFrom(dest);
     rmSync(dest, { recursive: true, force: true });
     rmSync(oneLocation, { recursive: true, force: true });
   };
