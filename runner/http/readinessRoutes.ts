@@ -40,6 +40,18 @@ export async function readinessNow(ctx: RunnerContext, one: OneClient = ctx.one)
   return { ...result, reads: READINESS_READS, at: ctx.clock.now() };
 }
 
+/** GET /v1/readiness's answer (the plugin and the CLI import this type). */
+export type ReadinessAnswer = Awaited<ReturnType<typeof readinessNow>>;
+
+/** GET /v1/hosts/:id/readiness's answer: one host of the whole answer, with its cluster's reserve; undefined: no such host. */
+export function hostReadinessOf(r: ReadinessAnswer, id: number) {
+  const host = r.hosts.find((h) => h.hostId === id);
+  if (!host) return undefined;
+  const cluster = r.clusters.find((x) => x.clusterId === host.clusterId);
+  return { ...host, ...(cluster ? { cluster } : {}), reads: r.reads, at: r.at };
+}
+export type HostReadinessAnswer = NonNullable<ReturnType<typeof hostReadinessOf>>;
+
 const Need = z.object({ cpu: z.number().describe('percent of a core, as HOST_SHARE'), mem: z.number().describe('KB') });
 const Part = z.object({
   key: z.string(), label: z.string(), ok: z.boolean().nullable().describe('null: not known here, not counted'), weight: z.number(),
@@ -88,9 +100,8 @@ export function readinessRoutes(ctx: RunnerContext) {
       const { id } = c.req.valid('param');
       const r = await compute(c);
       if (r instanceof Response) return r;
-      const host = r.hosts.find((h) => h.hostId === id);
+      const host = hostReadinessOf(r, id);
       if (!host) return errorJson(c, 404, 'not-found', `no host ${id}`);
-      const cluster = r.clusters.find((x) => x.clusterId === host.clusterId);
-      return c.json({ ...host, ...(cluster ? { cluster } : {}), reads: r.reads, at: r.at });
+      return c.json(host);
     }).app;
 }
