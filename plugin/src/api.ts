@@ -25,6 +25,8 @@ import type { RecoveryLike } from '../../model/recoveryDisplay';
 import type { Config } from '../../runner/config';
 import type { AgentMetadata } from '../../model/hostPolicy/agentOptions';
 import type { FenceIpRules } from '../../model/hostPolicy/fenceIp';
+export type { ReadinessAnswer, HostReadinessAnswer } from '../../runner/http/readinessRoutes';
+import type { ReadinessAnswer, HostReadinessAnswer } from '../../runner/http/readinessRoutes';
 
 export type Creds = HostView['credentials']['default'];
 
@@ -121,6 +123,9 @@ export function runnerApi(request: Request) {
     setCredentials: (id: number, username: string, password: string) => request<{ usernameSet: boolean; passwordSet: boolean }>('PUT', `v1/hosts/${id}/credentials`, { username, password }),
     deleteCredentials: (id: number) => request<{ usernameSet: boolean; passwordSet: boolean }>('DELETE', `v1/hosts/${id}/credentials`),
     fenceTest: (id: number) => request<FenceTest>('POST', `v1/hosts/${id}/fence-test`),
+    /** Every host's readiness and each cluster's reserve, from three pool reads: one request for the whole list. */
+    readiness: () => request<ReadinessAnswer>('GET', 'v1/readiness'),
+    hostReadiness: (id: number) => request<HostReadinessAnswer>('GET', `v1/hosts/${id}/readiness`),
     recoveries: (host?: number) => request<{ total: number; recoveries: RecoverySummary[] }>('GET', `v1/recoveries?limit=200${host === undefined ? '' : `&host=${host}`}`),
     recovery: (id: string) => request<RecoveryDetail>('GET', `v1/recoveries/${encodeURIComponent(id)}`),
     release: (id: string) => request<RecoverySummary>('POST', `v1/recoveries/${encodeURIComponent(id)}/release`),

@@ -1,5 +1,6 @@
-// One host's detail panel: tabs "HA settings", "Fence test", "Recoveries".
-import { api, ApiError, currentSession, type FenceTest, type HostSettingsChange, type HostView } from './api';
+// One host's detail panel: tabs "HA settings", "Fence test", "Recoveries", "Readiness".
+import { api, ApiError, currentSession, type FenceTest, type HostReadinessAnswer, type HostSettingsChange, type HostView } from './api';
+import { partVerdict, reserveWarnings, scoreText, scoreVerdict } from '../../model/readinessDisplay';
 import { confirmDialog, h, icon, nextId, replace, toast } from './dom';
 import { agentOptionsMessage, ago, chip, duration, fenceErrorAdvice, fenceIpMessage, formatOptions, fullTime, hostStateChip, parseOptionsText, recoveryChip, when } from './format';
 import { MAX_PAUSE_CYCLES, pauseProblem } from '../../model/pause';
@@ -11,6 +12,7 @@ export const TABS = [
   { id: 'settings', label: 'HA settings' },
   { id: 'fence-test', label: 'Fence test' },
   { id: 'recoveries', label: 'Recoveries' },
+  { id: 'readiness', label: 'Readiness' },
 ] as const;
 export type TabId = (typeof TABS)[number]['id'];
 
@@ -68,6 +70,8 @@ export class HostDetail {
   private dirty = false;
   private offLive?: () => void;
   private fenceRunning = false;
+  /** The last readiness shown, kept while a fresher one is asked for (no flicker on each list refresh). */
+  private lastReadiness?: HostReadinessAnswer;
 
   constructor() {
     const tablist = h('div', { class: 'tabs', role: 'tablist', 'aria-label': 'Host details' });
@@ -132,6 +136,7 @@ export class HostDetail {
     const host = this.host!;
     if (this.tab === 'settings') replace(this.panel, this.settings(host));
     else if (this.tab === 'fence-test') replace(this.panel, this.fenceTest(host));
+    else if (this.tab === 'readiness') replace(this.panel, this.readiness(host));
     else replace(this.panel, this.recoveries(host));
   }
 
@@ -400,6 +405,18 @@ export class HostDetail {
       out);
   }
 
+  // --------------------------------------------------------------- readiness
+  private readiness(host: HostView): Node {
+    const shown = this.lastReadiness?.hostId === host.id ? this.lastReadiness : undefined;
+    const box = h('div', { id: 'readiness-panel', 'aria-live': 'polite' },
+      shown ? readinessPanel(shown) : h('p', { class: 'muted', role: 'status', text: 'Asking the runner…' }));
+    api.hostReadiness(host.id).then((r) => {
+      this.lastReadiness = r;
+      replace(box, readinessPanel(r));
+    }, (e: Error) => replace(box, h('p', { class: 'note note-error', role: 'alert', text: `Readiness could not be read: ${e.message}` })));
+    return box;
+  }
+
   // -------------------------------------------------------------- recoveries
   private recoveries(host: HostView): Node {
     const box = h('div', { 'aria-live': 'polite' }, h('p', { class: 'muted', text: 'Loading…' }));
@@ -436,4 +453,25 @@ export function fenceResult(t: FenceTest): Node {
     t.error ? h('div', { class: 'note note-error' },
       h('p', null, h('strong', null, 'What the agent said: '), h('span', { class: 'agent-error', text: t.error })),
       h('p', null, h('strong', null, 'What to check: '), fenceErrorAdvice(t.error))) : null);
+}
+
+/** One host's readiness: the score, each part with what was seen and, when it fails, its fix; its cluster's reserve. */
+export function readinessPanel(r: HostReadinessAnswer): Node {
+  const c = r.cluster;
+  const warn = c ? reserveWarnings([c]) : [];
+  return h('div', null,
+    h('dl', { class: 'facts' },
+      h('dt', null, 'Score'), h('dd', { id: 'readiness-score' }, chip(scoreText(r.score), scoreVerdict(r.score))),
+      c ? [h('dt', null, `Cluster ${c.cluster || c.clusterId} reserve (N+1)`), h('dd', null, chip(c.n1 ? 'OK' : 'GONE', c.n1 ? 'success' : 'warning'))] : null,
+      h('dt', null, 'Computed'), h('dd', { text: `${fullTime(r.at)} from ${r.reads.join(', ')}` })),
+    warn.map((w) => h('p', { class: 'note note-warning', role: 'note', text: w.text })),
+    h('table', { class: 'simple', id: 'readiness-parts' },
+      h('thead', null, h('tr', null, ['Part', 'Result', 'Weight', 'Seen', 'Fix'].map((t) => h('th', { scope: 'col', text: t })))),
+      h('tbody', null, r.parts.map((p) => {
+        const v = partVerdict(p.ok);
+        return h('tr', { 'data-part': p.key },
+          h('td', { text: p.label }), h('td', null, chip(v.text, v.kind)), h('td', { text: String(p.weight) }),
+          h('td', { class: 'wrap', text: p.detail }), h('td', { class: 'wrap part-fix', text: p.fix ?? '' }));
+      }))),
+    h('p', { class: 'hint' }, 'The score is the weight of the parts that pass over the weight of the parts that can be checked; an UNKNOWN part counts neither way.'));
 }

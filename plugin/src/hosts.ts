@@ -3,13 +3,14 @@
 import type { HostView } from './api';
 import { h, icon, replace } from './dom';
 import { ago, chip, HOST_STATES, hostStateChip } from './format';
+import { scoreText, scoreVerdict, reserveWarnings } from '../../model/readinessDisplay';
 import { HostDetail, TABS, type TabId } from './hostDetail';
 import { onLive } from './live';
 import type { Route, View } from './router';
 import { hosts } from './store';
 import { VirtualTable, type Column } from './table';
 
-type SortKey = 'id' | 'name' | 'cluster' | 'state' | 'vms' | 'ha' | 'mode' | 'fence' | 'ip' | 'test';
+type SortKey = 'id' | 'name' | 'cluster' | 'state' | 'vms' | 'ha' | 'mode' | 'fence' | 'ip' | 'test' | 'ready';
 
 const fenceSummary = (x: HostView) => x.fence.methods.length
   ? x.fence.methods.map((m) => (m.kind === 'agent' ? m.agent : 'command')).join(' → ')
@@ -26,7 +27,22 @@ const SORTERS: Record<SortKey, (a: HostView, b: HostView) => number> = {
   fence: (a, b) => fenceSummary(a).localeCompare(fenceSummary(b)),
   ip: (a, b) => (a.fence.ip ?? '').localeCompare(b.fence.ip ?? '', undefined, { numeric: true }),
   test: (a, b) => (a.lastFenceTest?.at ?? 0) - (b.lastFenceTest?.at ?? 0),
+  // Unknown (not answered yet) and HA off after every score.
+  ready: (a, b) => (hosts.readinessOf(a.id)?.score ?? 101) - (hosts.readinessOf(b.id)?.score ?? 101),
 };
+
+/** The score from the list's one GET /v1/readiness (never a request per host); a link to the host's readiness tab. */
+function readinessCell(x: HostView): Node {
+  const r = hosts.readinessOf(x.id);
+  if (!r) {
+    return hosts.readinessError
+      ? h('span', { class: 'muted', text: '?', title: `Readiness could not be read: ${hosts.readinessError}` })
+      : h('span', { class: 'muted', text: '…', title: 'Asking the runner' });
+  }
+  const failing = r.parts.filter((p) => p.ok === false).map((p) => p.label);
+  return h('a', { href: `#/hosts/${x.id}/readiness`, class: 'ready-link', title: failing.length ? `Missing: ${failing.join('; ')}` : 'Every part that can be checked passes' },
+    chip(scoreText(r.score), scoreVerdict(r.score)));
+}
 
 function testCell(x: HostView): Node | string {
   const t = x.lastFenceTest;
@@ -53,6 +69,7 @@ const COLUMNS: Column<HostView>[] = [
   { key: 'fence', label: 'Fence method', cls: 'c-fence', sortable: true, render: (x) => (x.fence.methods.length ? h('span', { title: fenceSummary(x), text: fenceSummary(x) }) : h('span', { class: 'warn-text', text: 'none', title: 'No fencing configured' })) },
   { key: 'ip', label: 'FENCE_IP', cls: 'c-ip', sortable: true, render: (x) => x.fence.ip ?? h('span', { class: 'muted', text: '—' }) },
   { key: 'test', label: 'Last fence test', cls: 'c-test', sortable: true, render: testCell },
+  { key: 'ready', label: 'Readiness', cls: 'c-ready', sortable: true, render: readinessCell },
 ];
 
 export function hostsView(route: Route): View {
@@ -71,6 +88,7 @@ export function hostsView(route: Route): View {
   const count = h('span', { class: 'count', id: 'host-count', role: 'status' });
   const refresh = h('button', { type: 'button', class: 'btn btn-icon', title: 'Reload hosts', 'aria-label': 'Reload hosts', on: { click: () => void hosts.load() } }, icon('refresh'));
   const message = h('div', { class: 'msg' });
+  const reserve = h('div', { id: 'reserve-warning' });
 
   const table = new VirtualTable<HostView>({
     label: 'Hosts', columns: COLUMNS, rowKey: (x) => x.id, rowLabel: (x) => `${x.name}, ${x.stateName}`,
@@ -92,7 +110,7 @@ export function hostsView(route: Route): View {
       h('label', { class: 'inline' }, h('span', { class: 'sr-only', text: 'Filter by state' }), state),
       h('label', { class: 'inline' }, h('span', { class: 'sr-only', text: 'Filter by HA' }), ha),
       refresh, count),
-    message,
+    message, reserve,
     h('div', { class: 'split' }, h('div', { class: 'card table-card' }, table.el), detailSlot));
 
   function apply() {
@@ -137,6 +155,10 @@ export function hostsView(route: Route): View {
 
   const offStore = hosts.subscribe(() => {
     replace(message, hosts.error ? h('p', { class: 'note note-error', role: 'alert', text: `Hosts could not be loaded: ${hosts.error}` }) : null);
+    const gone = reserveWarnings(hosts.readiness?.clusters ?? []);
+    replace(reserve, gone.length ? h('div', { class: 'note note-warning', role: 'alert' },
+      h('strong', null, 'Capacity reserve gone. '), gone.map((w) => h('p', { 'data-cluster': w.clusterId, text: w.text })),
+      h('p', null, 'oned\'s scheduler places VMs, so oneha only warns: free room (fewer or smaller VMs, lower RESERVED_CPU/RESERVED_MEM) or add hosts to the cluster.')) : null);
     apply();
     showDetail();
     if (revealNext && hosts.data) {

@@ -1,6 +1,7 @@
-// Shared, cached data: the host list (one GET /v1/hosts for every view) and
-// the installed fence agents. Views subscribe and are told when it changes.
-import { api, type HostList, type HostView } from './api';
+// Shared, cached data: the host list (one GET /v1/hosts for every view), every
+// host's readiness (one GET /v1/readiness per list load) and the installed
+// fence agents. Views subscribe and are told when it changes.
+import { api, type HostList, type HostView, type ReadinessAnswer } from './api';
 import type { AgentMetadata } from '../../model/hostPolicy/agentOptions';
 
 type Listener = () => void;
@@ -10,8 +11,13 @@ const PATCH_HOLD_MS = 5000;
 class HostStore {
   data?: HostList;
   error?: string;
+  /** Every host's readiness score and parts, and each cluster's reserve; undefined until the runner answers. */
+  readiness?: ReadinessAnswer;
+  readinessError?: string;
   private byId = new Map<number, HostView>();
+  private readinessById = new Map<number, ReadinessAnswer['hosts'][number]>();
   private pending?: Promise<void>;
+  private readinessPending?: Promise<void>;
   private listeners = new Set<Listener>();
   private timer?: number;
   /** Orders reads and patches: a list read that began before a host was patched must not undo the patch. */
@@ -33,6 +39,31 @@ class HostStore {
     return this.byId.get(id);
   }
 
+  readinessOf(id: number): ReadinessAnswer['hosts'][number] | undefined {
+    return this.readinessById.get(id);
+  }
+
+  /**
+   * Readiness takes three pool reads, the VM pool the largest: asked once per
+   * list load, after the list answered, so the hosts show first and never wait
+   * for it; the column fills when it answers.
+   */
+  private loadReadiness(): void {
+    this.readinessPending ??= api.readiness().then(
+      (r) => {
+        this.readiness = r;
+        this.readinessError = undefined;
+        this.readinessById = new Map(r.hosts.map((x) => [x.hostId, x]));
+      },
+      (e: Error) => {
+        this.readinessError = e.message;
+      },
+    ).finally(() => {
+      this.readinessPending = undefined;
+      this.emit();
+    });
+  }
+
   load(): Promise<void> {
     const started = ++this.clock;
     this.pending ??= api.hosts().then(
@@ -44,6 +75,7 @@ class HostStore {
         this.data = d;
         this.error = undefined;
         this.byId = new Map(d.hosts.map((h) => [h.id, h]));
+        this.loadReadiness();
       },
       (e: Error) => {
         this.error = e.message;
@@ -82,6 +114,8 @@ class HostStore {
   reset(): void {
     this.data = undefined;
     this.byId.clear();
+    this.readiness = undefined;
+    this.readinessById.clear();
   }
 }
 

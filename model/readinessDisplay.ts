@@ -1,0 +1,35 @@
+// How readiness reads to an operator: a score's text and colour, a part's
+// verdict, and the warning when a cluster's capacity reserve is gone. Shared
+// by the runner's page and the FireEdge pages so they never disagree.
+import { formatNeed, type ClusterReserve } from './capacity';
+import type { Verdict } from './recoveryDisplay';
+
+/** A score at or above SCORE_OK reads green, below SCORE_WARN red, between the two as a warning. */
+export const SCORE_OK = 90;
+export const SCORE_WARN = 60;
+
+export function scoreText(score: number | null): string {
+  return score === null ? 'HA off' : `${score} %`;
+}
+
+/** The colour of a score, as Sunstone colours its state badges. HA off is neutral: nothing to be ready for. */
+export function scoreVerdict(score: number | null): Verdict {
+  if (score === null) return 'default';
+  return score >= SCORE_OK ? 'success' : score >= SCORE_WARN ? 'warning' : 'error';
+}
+
+/** One part: passes, fails (then its fix is shown), or cannot be checked here (not counted in the score). */
+export function partVerdict(ok: boolean | null): { text: string; kind: Verdict } {
+  return ok === null ? { text: 'UNKNOWN', kind: 'default' } : ok ? { text: 'PASS', kind: 'success' } : { text: 'FAIL', kind: 'error' };
+}
+
+/**
+ * One sentence per cluster whose N+1 reserve is gone (some single host's HA
+ * VMs would not fit on the others), saying how much would stay down.
+ */
+export function reserveWarnings(clusters: readonly ClusterReserve[]): Array<{ clusterId: number; text: string }> {
+  return clusters.filter((c) => !c.n1).map((c) => ({
+    clusterId: c.clusterId,
+    text: `Cluster ${c.cluster || c.clusterId}: the N+1 capacity reserve is gone. If its worst host failed now, VMs needing ${formatNeed(c.shortfall)} would stay down (${c.hosts} hosts take VMs).`,
+  }));
+}
