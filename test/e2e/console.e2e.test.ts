@@ -172,7 +172,7 @@ describe('the runner\'s page (Chromium, three window sizes)', () => {
 
   it('no sideways overflow at 1440×900, 1024×768 and 900 px, even with a fence command path; times are 24 h', async () => {
     const list = (await api('GET', '/v1/recoveries')).recoveries as Array<{ id: string }>;
-    const views = ['#/hosts', '#/hosts/1/settings', '#/recoveries', ...list.map((r) => `#/recoveries/${r.id}`)];
+    const views = ['#/hosts', '#/hosts/1/settings', '#/hosts/2/readiness', '#/recoveries', ...list.map((r) => `#/recoveries/${r.id}`)];
     for (const size of SIZES) {
       await page.setViewportSize(size);
       for (const v of views) {
