@@ -13,7 +13,7 @@ import { isVmFailureState, lastHistory, LcmState, VmState, vmStateName, type Vm 
 import { actUnlocked, CALL_TEXT, issue, lockName, unlockHint } from './carryOut';
 import { describeError, OneError, OneErrorCode } from '../model/errors';
 import type { Ports } from '../model/ports';
-import { MAX_VERIFY_RETRIES } from '../model/hostPolicy/fields';
+import { DEFAULT_LADDER, LadderSchema, type Ladder } from '../model/ladder';
 import { OperationSchema, type Operation } from './select';
 import { chunks } from '../model/chunks';
 
@@ -22,15 +22,6 @@ export const VERIFY_CHUNK = 64;
 
 export const VerifyVmSchema = z.object({ vmId: z.number().int(), vmName: z.string(), operation: OperationSchema });
 
-export const LadderSchema = z.object({
-  /** one.vm.recover(id, 2) per VM found in a *_FAILURE state. */
-  retries: z.number().int().min(0).max(MAX_VERIFY_RETRIES).default(2),
-  /** Then one.vm.recover(id, 4): a new deployment, the disks' state lost. Only where the operator allows it. */
-  recreate: z.boolean().default(false),
-  /** Wait before the n-th retry of a VM: backoffSeconds * 2^(n-1). */
-  backoffSeconds: z.number().nonnegative().default(10),
-});
-export type Ladder = z.infer<typeof LadderSchema>;
 
 export const VerifyInput = z.object({
   hostId: z.number().int().nonnegative(),
@@ -40,7 +31,10 @@ export const VerifyInput = z.object({
   pollSeconds: z.number().positive().default(5),
   /** Absolute (ms since the epoch), so a resumed verify keeps the recovery's deadline. */
   deadlineAt: z.number(),
-  ladder: LadderSchema.default({ retries: 2, recreate: false, backoffSeconds: 10 }),
+  /** The ladder for a VM whose operation has none of its own in `ladders`. */
+  ladder: LadderSchema.default(DEFAULT_LADDER),
+  /** Per operation (the flow resolves verify.perMode and the host's own): a recreated VM may be allowed what a rescheduled one is not. */
+  ladders: z.object({ resched: LadderSchema.optional(), recreate: LadderSchema.optional() }).optional(),
   /** Locked VMs: unlock, act, lock again at the same level (journaled); otherwise they are reported with the unlock command. */
   unlockLocked: z.boolean().default(false),
 });
@@ -158,15 +152,18 @@ export async function verifyVms(
     progress.emit({ kind: 'verify', hostId: input.hostId, vmId: v.vmId, verify: v });
   };
 
+  const ladderOf = (w: Watch): Ladder => (w.vm.operation === 'delete' ? undefined : input.ladders?.[w.vm.operation]) ?? input.ladder;
+
   /** The next rung of the ladder for a VM seen failed, or undefined when none is left (or allowed). */
   const nextRung = (w: Watch, p: Extract<Progress, { phase: 'failed' }>): Rung | undefined => {
     const id = w.vm.vmId;
-    if (p.retry === 'again' && w.tries < Math.max(1, input.ladder.retries)) {
+    const ladder = ladderOf(w);
+    if (p.retry === 'again' && w.tries < Math.max(1, ladder.retries)) {
       return w.vm.operation === 'recreate' ? { kind: 'retry', op: 'recreate', call: CALL_TEXT.recreate(id) } : { kind: 'retry', op: 'resched', call: CALL_TEXT.resched(id) };
     }
     if (p.retry === 'recover-retry') {
-      if (w.tries < input.ladder.retries) return { kind: 'retry', op: 'recover-retry', call: `one.vm.recover(${id}, 2)` };
-      if (input.ladder.recreate && !w.recreated) return { kind: 'recreate', op: 'recreate', call: CALL_TEXT.recreate(id) };
+      if (w.tries < ladder.retries) return { kind: 'retry', op: 'recover-retry', call: `one.vm.recover(${id}, 2)` };
+      if (ladder.recreate && !w.recreated) return { kind: 'recreate', op: 'recreate', call: CALL_TEXT.recreate(id) };
     }
     return undefined;
   };
@@ -219,7 +216,7 @@ export async function verifyVms(
             if (rung.kind === 'recreate') w.recreated = true;
             else w.tries++;
             w.calls.push(`${rung.call}${how} (${p.reason})`);
-            w.notBefore = seenAt + input.ladder.backoffSeconds * 1000 * 2 ** (w.calls.length - 1);
+            w.notBefore = seenAt + ladderOf(w).backoffSeconds * 1000 * 2 ** (w.calls.length - 1);
             log.info(`VM ${id} (${w.vm.vmName}): ${p.reason}; ${rung.call}${how}`, { hostId: input.hostId, vmId: id });
             progress.emit({ kind: 'verify', hostId: input.hostId, vmId: id, verify: { ...w.vm, result: 'watching', state: p.state, reason: p.reason, retries: w.calls } });
           } catch (e) {

@@ -203,6 +203,7 @@ export function flowSettings(config: Config): FlowSettings {
       pollSeconds: config.verify.pollSeconds,
       deadlineSeconds: config.verify.deadlineSeconds,
       ladder: { retries: config.verify.retries, recreate: config.verify.recreate, backoffSeconds: config.verify.backoffSeconds },
+      perMode: config.verify.perMode,
       unlockLocked: config.verify.unlockLocked,
     },
   };

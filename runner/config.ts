@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as z from 'zod';
 import { MAX_PAUSE_CYCLES, RecoveryModeSchema } from '../model/hookOptions';
 import { FENCE_AGENT_HINT, isFenceAgentName } from '../model/hostPolicy/agentName';
-import { MAX_VERIFY_RETRIES } from '../model/hostPolicy/fields';
+import { DEFAULT_LADDER, LadderSchema, PerModeLadderSchema } from '../model/ladder';
 
 const HostPort = z.string().regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'host:port, e.g. 127.0.0.1:2720');
 
@@ -93,14 +93,17 @@ export const ConfigSchema = z.object({
       recreate: z.number().positive().default(900),
       delete: z.number().positive().default(300),
     }).strict().default({ migrate: 600, recreate: 900, delete: 300 }),
+    // The converge ladder (model/ladder.ts) for every mode...
     /** one.vm.recover(id, 2) tries for a VM found in BOOT_FAILURE or another *_FAILURE state. */
-    retries: z.number().int().min(0).max(MAX_VERIFY_RETRIES).default(2),
+    retries: LadderSchema.shape.retries.default(DEFAULT_LADDER.retries),
     /** After the retries, re-create the VM (one.vm.recover 4): its disks' state is lost, so only when allowed. */
-    recreate: z.boolean().default(false),
-    backoffSeconds: z.number().nonnegative().default(10),
+    recreate: LadderSchema.shape.recreate.default(DEFAULT_LADDER.recreate),
+    backoffSeconds: LadderSchema.shape.backoffSeconds.default(DEFAULT_LADDER.backoffSeconds),
+    /** ...and a mode's own over it (e.g. recreate allowed for VMs recovered with -r, whose disks were fresh anyway). A host's own wins over both. */
+    perMode: PerModeLadderSchema.default({}),
     /** Locked VMs: unlock, act, lock again at the same level; otherwise reported with "onevm unlock <id>". */
     unlockLocked: z.boolean().default(false),
-  }).strict().default({ pollSeconds: 5, deadlineSeconds: { migrate: 600, recreate: 900, delete: 300 }, retries: 2, recreate: false, backoffSeconds: 10, unlockLocked: false }),
+  }).strict().default({ pollSeconds: 5, deadlineSeconds: { migrate: 600, recreate: 900, delete: 300 }, retries: 2, recreate: false, backoffSeconds: 10, perMode: {}, unlockLocked: false }),
   readiness: z.object({
     /** A fence test older than this no longer counts as proof the BMC answers. */
     fenceTestMaxAgeHours: z.number().positive().default(168),

@@ -2,6 +2,7 @@
 // its value comes from, the fence settings as stored, the levels they make,
 // and every problem (never the raw text of an unusable option string: it may
 // carry a secret).
+import type { PerModeLadder } from '../ladder';
 import type { HookOptions } from '../hookOptions';
 import type { FenceMethod } from '../fence';
 import type { Host } from '../one';
@@ -34,8 +35,8 @@ export interface HostPolicyView {
   problems: string[];
 }
 
-/** The runner's converge settings (config `verify`), which a host's own override. */
-export interface ConvergeDefaults { retries: number; recreate: boolean; unlockLocked: boolean }
+/** The runner's converge settings (config `verify`, with `perMode`), which a host's own override. */
+export interface ConvergeDefaults { retries: number; recreate: boolean; unlockLocked: boolean; perMode?: PerModeLadder }
 
 export function hostPolicyView(host: Host, defaults: HookOptions, fenceMethods: (h: Host) => FenceMethod[], convergeDefaults: ConvergeDefaults): HostPolicyView {
   const t = host.template;
@@ -57,9 +58,13 @@ export function hostPolicyView(host: Host, defaults: HookOptions, fenceMethods: 
     const v = ha.overrides[k];
     return v !== undefined ? { value: v as HookOptions[K], source: 'host' } : { value: defaults[k], source: 'default' };
   };
-  const converge = <K extends keyof ConvergeDefaults>(k: K): Setting<ConvergeDefaults[K]> => {
+  // The runner's ladder for the mode this host's VMs are recovered with (a hook's flag may pick another at failure time).
+  const mode = ha.overrides.mode ?? defaults.mode;
+  const modeOwn = mode === 'delete' ? undefined : convergeDefaults.perMode?.[mode];
+  const runner = { ...convergeDefaults, retries: modeOwn?.retries ?? convergeDefaults.retries, recreate: modeOwn?.recreate ?? convergeDefaults.recreate };
+  const converge = <K extends 'retries' | 'recreate' | 'unlockLocked'>(k: K): Setting<ConvergeDefaults[K]> => {
     const v = ha.converge[k];
-    return v !== undefined ? { value: v as ConvergeDefaults[K], source: 'host' } : { value: convergeDefaults[k], source: 'default' };
+    return v !== undefined ? { value: v as ConvergeDefaults[K], source: 'host' } : { value: runner[k], source: 'default' };
   };
   const secretRef = templateText(t, 'fenceSecretRef');
   return {

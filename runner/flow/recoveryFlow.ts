@@ -16,12 +16,13 @@ import { migrate } from '../../functions/migrate';
 import { recover } from '../../functions/recover';
 import { recreate } from '../../functions/recreate';
 import { select } from '../../functions/select';
-import { verify, type Ladder, type VerifyResult } from '../../functions/verify';
+import { verify, type VerifyResult } from '../../functions/verify';
 import { wait } from '../../functions/wait';
 import { classify, describeError } from '../../model/errors';
 import type { FenceMethod } from '../../model/fence';
 import type { HookOptions } from '../../model/hookOptions';
 import { effectiveOptions, hostHaSettings } from '../../model/hostPolicy/haSettings';
+import { DEFAULT_LADDER, describeLadder, ladderFor, LADDER_MODES, type Ladder, type PerModeLadder } from '../../model/ladder';
 import type { Host } from '../../model/one';
 import type { Ports } from '../../model/ports';
 import { finishedOutput, interruptedAttempts, type NewEvent, type Recovery, type RecoveryStatus, type StepName } from '../journal/events';
@@ -61,7 +62,10 @@ export interface VerifySettings {
   pollSeconds: number;
   /** How long a recovery's VMs may take to run, per mode. */
   deadlineSeconds: Record<'migrate' | 'recreate' | 'delete', number>;
+  /** The ladder for every mode (verify.retries, .recreate, .backoffSeconds)... */
   ladder: Ladder;
+  /** ...and a mode's own over it (verify.perMode); a host's own (ONEHA_VERIFY_*) wins over both. */
+  perMode?: PerModeLadder;
   /** Locked VMs: unlock, act, lock again (journaled); otherwise reported with the unlock command. */
   unlockLocked: boolean;
 }
@@ -69,7 +73,7 @@ export interface VerifySettings {
 export const DEFAULT_VERIFY: VerifySettings = {
   pollSeconds: 5,
   deadlineSeconds: { migrate: 600, recreate: 900, delete: 300 },
-  ladder: { retries: 2, recreate: false, backoffSeconds: 10 },
+  ladder: DEFAULT_LADDER,
   unlockLocked: false,
 };
 
@@ -177,7 +181,7 @@ export async function runRecoveryFlow(rec: Recovery, ports: Ports, settings: Flo
 
     // Actions whose outcome is already journaled are not even looked at again.
     const settled = new Set(rec.vms.filter((v) => v.outcome === 'done' || v.outcome === 'already-done').map((v) => v.vmId as number));
-    const vs = convergeSettings(settings.verify ?? DEFAULT_VERIFY, inv.host, log);
+    const vs = convergeSettings(settings.verify ?? DEFAULT_VERIFY, inv.host, new Set(plan.actions.map((a) => MODE_OF[a.operation])), log);
     // A VM may override the host's mode (ONEHA_MODE on the VM): then each action is carried out with its own operation.
     const uniform = plan.actions.every((a) => a.operation === OPERATION_OF[plan.mode]);
     const carried = await run(uniform ? CARRY_OUT[plan.mode] : recover, {
@@ -199,6 +203,7 @@ export async function runRecoveryFlow(rec: Recovery, ports: Ports, settings: Flo
       const deadlineAt = begun?.deadlineAt ?? ports.clock.now() + deadlineSeconds * 1000;
       verified = await run(verify, {
         hostId: host0.id, failedAt, deadlineAt, pollSeconds: vs.pollSeconds, ladder: vs.ladder, unlockLocked: vs.unlockLocked,
+        ...(vs.ladders ? { ladders: vs.ladders } : {}),
         vms: acted.map((a) => ({ vmId: a.vmId, vmName: a.vmName, operation: a.operation })),
       });
     }
@@ -224,14 +229,24 @@ export async function runRecoveryFlow(rec: Recovery, ports: Ports, settings: Flo
   }
 }
 
-/** The runner's converge settings with the host's own over them (ONEHA_VERIFY_RETRIES, ONEHA_VERIFY_RECREATE, ONEHA_UNLOCK_LOCKED). */
-function convergeSettings(vs: VerifySettings, host: Host, log: Ports['log']): VerifySettings {
-  const own = hostHaSettings(host).converge;
-  if (!Object.keys(own).length) return vs;
-  const { unlockLocked, ...ladder } = own;
-  const merged = { ...vs, ladder: { ...vs.ladder, ...ladder }, unlockLocked: unlockLocked ?? vs.unlockLocked };
-  log.info(`host ${host.id}: its own converge settings: ${merged.ladder.retries} retries, recreate ${merged.ladder.recreate ? 'allowed' : 'not allowed'}, locked VMs ${merged.unlockLocked ? 'unlocked and locked again' : 'left locked'}`, { hostId: host.id });
-  return merged;
+/**
+ * The runner's converge settings with the host's own over them (ONEHA_VERIFY_RETRIES, ONEHA_VERIFY_RECREATE,
+ * ONEHA_UNLOCK_LOCKED), and the ladder of each mode's VMs where verify.perMode gives one (model/ladder.ts).
+ */
+function convergeSettings(vs: VerifySettings, host: Host, modes: ReadonlySet<string>, log: Ports['log']): VerifySettings & { ladders?: { resched?: Ladder; recreate?: Ladder } } {
+  const { unlockLocked, ...own } = hostHaSettings(host).converge;
+  const merged = { ...vs, ladder: ladderFor(vs.ladder, own), unlockLocked: unlockLocked ?? vs.unlockLocked };
+  if (Object.keys(own).length || unlockLocked !== undefined) {
+    log.info(`host ${host.id}: its own converge settings: ${merged.ladder.retries} retries, recreate ${merged.ladder.recreate ? 'allowed' : 'not allowed'}, locked VMs ${merged.unlockLocked ? 'unlocked and locked again' : 'left locked'}`, { hostId: host.id });
+  }
+  const ladders: { resched?: Ladder; recreate?: Ladder } = {};
+  for (const mode of LADDER_MODES) {
+    if (!vs.perMode?.[mode] || !modes.has(mode)) continue;
+    const ladder = ladderFor(vs.ladder, vs.perMode[mode], own);
+    ladders[OPERATION_OF[mode]] = ladder;
+    log.info(`host ${host.id}: converge ladder for ${mode}: ${describeLadder(ladder)} (verify.perMode.${mode}${Object.keys(own).length ? ', the host\'s own over it' : ''})`, { hostId: host.id });
+  }
+  return Object.keys(ladders).length ? { ...merged, ladders } : merged;
 }
 
 /** The fence levels the wait may read power status from; invalid settings give none (fencing reports them). */

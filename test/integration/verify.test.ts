@@ -135,6 +135,20 @@ describe('verify', () => {
     expect(r2.vms.find((x) => x.vmId === 12)).toMatchObject({ result: 'running', retries: [expect.stringMatching(/^one\.vm\.recover\(12, 2\)/), expect.stringMatching(/^one\.vm\.recover\(12, 4\)/)] });
   });
 
+  it('a ladder per operation: a re-created VM may be re-created again where a rescheduled one may not (verify.perMode, resolved by the flow)', async () => {
+    const { sim, one, ports, input } = await failed({ faults: { bootFailures: [{ vmId: 10, times: 2 }, { vmId: 11, times: 2 }] } }, 2);
+    await one.vmAction('resched', 10);
+    await one.vmRecover(11, 4);
+    const r = await verifyVms(input({
+      ladder: { retries: 1, recreate: false, backoffSeconds: 10 },
+      ladders: { recreate: { retries: 1, recreate: true, backoffSeconds: 10 } },
+      vms: [{ vmId: 10, vmName: 'vm-10', operation: 'resched' }, { vmId: 11, vmName: 'vm-11', operation: 'recreate' }],
+    }), ports);
+    expect(r.vms.find((x) => x.vmId === 10)).toMatchObject({ result: 'stuck', retries: [expect.stringMatching(/^one\.vm\.recover\(10, 2\)/)] });
+    expect(r.vms.find((x) => x.vmId === 11)).toMatchObject({ result: 'running', retries: [expect.stringMatching(/^one\.vm\.recover\(11, 2\)/), expect.stringMatching(/^one\.vm\.recover\(11, 4\)/)] });
+    expect(sim.mutatingCalls().filter((c) => c.method === 'one.vm.recover').map((c) => c.params.slice(1))).toEqual([[11, 4], [10, 2], [11, 2], [11, 4]]);
+  });
+
   it('no enabled host: the VM waits RESCHED with oned’s SCHED_MESSAGE; enabling a host places it', async () => {
     const { sim, one, clock, ports, resched, input, events } = await failed({}, 1);
     await one.hostStatus(0, 1);
