@@ -1,7 +1,8 @@
 // XML-RPC over HTTP for the OpenNebula client. Requests are serialised by
-// the `xmlrpc` package; replies are read with fast-xml-parser, because the
-// package's SAX deserializer takes about a second on a 2,500-host pool reply
-// (oned's answers are one array of scalars: a fast, simple shape to read).
+// the `xmlrpc` package; replies are read here, because the package's SAX
+// deserializer takes about a second on a 2,500-host pool reply: oned's
+// answers are one array of scalars, read from the reply's bytes by one
+// regular expression and one pass per string (fast-xml-parser for the rest).
 import http from 'node:http';
 import https from 'node:https';
 import { XMLParser } from 'fast-xml-parser';
@@ -57,27 +58,81 @@ function valueOf(v: unknown): unknown {
   return '';
 }
 
-const NUMERIC = /&#(\d+|x[0-9a-fA-F]+);/g;
-/** Native replaceAll per entity is much faster than one regex with a callback on a multi-MB reply. */
-function decodeEntities(s: string): string {
-  if (s.indexOf('&') < 0) return s;
-  let out = s.replaceAll('&lt;', '<').replaceAll('&gt;', '>').replaceAll('&quot;', '"').replaceAll('&apos;', "'");
-  if (out.includes('&#')) out = out.replace(NUMERIC, (_, e: string) => String.fromCodePoint(e[0] === 'x' ? parseInt(e.slice(1), 16) : parseInt(e, 10)));
-  return out.replaceAll('&amp;', '&'); // last, so "&amp;lt;" stays "&lt;"
+const AMP = 0x26, SEMI = 0x3b, HASH = 0x23;
+
+/** The code point of "&#N;" or "&#xH;" starting at `i` (the "&"), and where it ends; undefined when it is not one. */
+function numericRef(buf: Buffer, i: number, end: number): { cp: number; next: number } | undefined {
+  let k = i + 2;
+  const hex = buf[k] === 0x78; // "x": XML's hexadecimal form is lower case only
+  if (hex) k++;
+  const first = k;
+  let cp = 0;
+  for (; k < end; k++) {
+    const b = buf[k];
+    const d = b >= 0x30 && b <= 0x39 ? b - 0x30
+      : hex && b >= 0x61 && b <= 0x66 ? b - 0x57
+      : hex && b >= 0x41 && b <= 0x46 ? b - 0x37 : -1;
+    if (d < 0) break;
+    cp = cp * (hex ? 16 : 10) + d;
+    if (cp > 0x10ffff) throw new RangeError(`Invalid code point in &#${hex ? 'x' : ''}${buf.toString('latin1', first, k + 1)}...;`);
+  }
+  return k > first && k < end && buf[k] === SEMI ? { cp, next: k + 1 } : undefined;
 }
 
-const SCALAR = /<value>\s*(?:<(string|i4|int|i8|boolean|double)>([^<]*)<\/\1>|<(string)\/>|([^<]*))\s*<\/value>/g;
+/** Whether `buf` holds `word` (ASCII) at `at`. */
+function bytesAt(buf: Buffer, at: number, word: string): boolean {
+  for (let k = 0; k < word.length; k++) if (buf[at + k] !== word.charCodeAt(k)) return false;
+  return true;
+}
+
+/**
+ * The text of a <string> between byte offsets `start` and `end`, entities
+ * decoded once (so "&amp;lt;" stays "&lt;"). One pass over the bytes into one
+ * buffer: oned's pool replies are megabytes of escaped XML with two entities
+ * per tag, where string replacements cost a hundred times more.
+ */
+function decodeText(buf: Buffer, start: number, end: number): string {
+  let i = buf.indexOf(AMP, start);
+  if (i < 0 || i >= end) return buf.toString('utf8', start, end);
+  const out = Buffer.allocUnsafe(end - start); // a reference is never shorter than what it stands for
+  let j = buf.copy(out, 0, start, i);
+  while (i < end) {
+    const b = buf[i];
+    if (b !== AMP) {
+      out[j++] = b;
+      i++;
+      continue;
+    }
+    const c = buf[i + 1];
+    if (c === 0x6c && buf[i + 2] === 0x74 && buf[i + 3] === SEMI && i + 3 < end) { out[j++] = 0x3c; i += 4; continue; } // &lt;
+    if (c === 0x67 && buf[i + 2] === 0x74 && buf[i + 3] === SEMI && i + 3 < end) { out[j++] = 0x3e; i += 4; continue; } // &gt;
+    if (c === 0x61 && i + 4 < end && bytesAt(buf, i + 1, 'amp;')) { out[j++] = AMP; i += 5; continue; }
+    if (c === 0x71 && i + 5 < end && bytesAt(buf, i + 1, 'quot;')) { out[j++] = 0x22; i += 6; continue; }
+    if (c === 0x61 && i + 5 < end && bytesAt(buf, i + 1, 'apos;')) { out[j++] = 0x27; i += 6; continue; }
+    const ref = c === HASH ? numericRef(buf, i, end) : undefined;
+    if (!ref) { out[j++] = AMP; i++; continue; } // not a reference: the "&" is kept as written
+    j += ref.cp < 0x80 ? (out[j] = ref.cp, 1) : out.write(String.fromCodePoint(ref.cp), j, 'utf8');
+    i = ref.next;
+  }
+  return out.toString('utf8', 0, j);
+}
+
+const SCALAR = /<value>\s*(?:<(string|i4|int|i8|boolean|double)>([^<]*)<\/\1>|<(string)\/>|([^<]*))\s*<\/value>/dg;
 
 /**
  * oned's successful replies are one flat array of scalars; read those with
- * one regular expression and one pass over the entities. Anything else
- * (faults, CDATA, nested values) goes through the general parser.
+ * one regular expression over the reply's bytes (as latin1, so a character's
+ * index is its byte offset) and decode each string from the bytes once.
+ * Anything else (faults, CDATA, nested values) goes through the general parser.
  */
-function fastArray(xml: string): unknown[] | undefined {
+function fastArray(buf: Buffer): unknown[] | undefined {
+  const xml = buf.toString('latin1');
   const start = xml.indexOf('<array>');
   const end = xml.lastIndexOf('</array>');
   if (start < 0 || end < 0 || xml.includes('<fault>') || xml.includes('<![CDATA[')) return undefined;
-  const inner = xml.slice(xml.indexOf('<data>', start) + 6, xml.lastIndexOf('</data>', end));
+  const from = xml.indexOf('<data>', start) + 6;
+  const to = xml.lastIndexOf('</data>', end);
+  const inner = xml.slice(from, to);
   if (inner.includes('<array>') || inner.includes('<struct>')) return undefined;
   const out: unknown[] = [];
   let consumed = 0;
@@ -85,20 +140,22 @@ function fastArray(xml: string): unknown[] | undefined {
   for (let m = SCALAR.exec(inner); m; m = SCALAR.exec(inner)) {
     if (inner.slice(consumed, m.index).trim() !== '') return undefined;
     consumed = m.index + m[0].length;
-    const [, type, text, emptyString, untyped] = m;
+    const [, type, text, emptyString] = m;
+    const textAt = m.indices![type === undefined ? 4 : 2]!;
     if (emptyString) out.push('');
-    else if (type === undefined) out.push(decodeEntities(untyped ?? ''));
-    else if (type === 'string') out.push(decodeEntities(text));
+    else if (type === undefined || type === 'string') out.push(decodeText(buf, from + textAt[0], from + textAt[1]));
     else if (type === 'boolean') out.push(text.trim() === '1');
     else out.push(Number(text));
   }
   return inner.slice(consumed).trim() === '' ? out : undefined;
 }
 
-export function parseMethodResponse(xml: string): unknown {
-  const fast = fastArray(xml);
+/** An XML-RPC reply (the bytes as received, or text) to its value; faults throw XmlRpcFault. */
+export function parseMethodResponse(reply: Buffer | string): unknown {
+  const buf = typeof reply === 'string' ? Buffer.from(reply, 'utf8') : reply;
+  const fast = fastArray(buf);
   if (fast) return fast;
-  const doc = parser.parse(xml) as Node;
+  const doc = parser.parse(typeof reply === 'string' ? reply : buf.toString('utf8')) as Node;
   const resp = doc.methodResponse as Node | undefined;
   if (!resp || typeof resp !== 'object') throw new Error('not an XML-RPC methodResponse');
   if ('fault' in resp) {
@@ -148,7 +205,7 @@ export class XmlRpcTransport {
             return;
           }
           try {
-            resolve(parseMethodResponse(Buffer.concat(chunks).toString('utf8')));
+            resolve(parseMethodResponse(Buffer.concat(chunks)));
           } catch (e) {
             reject(e);
           }

@@ -31,8 +31,39 @@ describe('XML-RPC replies as oned sends them', () => {
 });
 
 describe('entities', () => {
+  const ok = (text: string) => resp(`<array><data><value><boolean>1</boolean></value><value><string>${text}</string></value></data></array>`);
   it('decodes each entity once (&amp;lt; stays &lt;) and numeric references', () => {
     const r = parseMethodResponse(`<?xml version="1.0"?><methodResponse><params><param><value><array><data><value><boolean>1</boolean></value><value><string>&amp;lt; &lt;a&gt; &quot;q&quot; &apos;s&apos; &#233; &#x263A;</string></value></data></array></value></param></params></methodResponse>`);
     expect(r).toEqual([true, `&lt; <a> "q" 's' é ☺`]);
+  });
+  it('a reference decoded to "&" is text, never the start of another reference', () => {
+    expect(parseMethodResponse(ok('&#38;amp; &#x26;lt; &amp;#60;'))).toEqual([true, '&amp; &lt; &#60;']);
+  });
+  it('what is not a reference stays as written: a bare "&", unknown names, "&#;" and upper-case "&#X"', () => {
+    expect(parseMethodResponse(ok('a & b &nbsp; &#; &#X41; &#x; &#12 &lt &'))).toEqual([true, 'a & b &nbsp; &#; &#X41; &#x; &#12 &lt &']);
+  });
+  it('UTF-8 text, raw or as references of every length, and untyped values', () => {
+    const text = 'é ☺ 😀 名字 \u00a0x';
+    const refs = [...text].map((c) => `&#${c.codePointAt(0)};`).join('');
+    expect(parseMethodResponse(ok(`${text}|${refs}|${[...text].map((c) => `&#x${c.codePointAt(0)!.toString(16).toUpperCase()};`).join('')}`)))
+      .toEqual([true, `${text}|${text}|${text}`]);
+    expect(parseMethodResponse(resp(`<array><data><value><boolean>0</boolean></value><value>é &amp; ☺</value></data></array>`))).toEqual([false, 'é & ☺']);
+  });
+  it('the bytes as received read the same as the text', () => {
+    const xml = ok('&lt;NAME&gt;vm é &amp;amp; ☺&lt;/NAME&gt;');
+    expect(parseMethodResponse(Buffer.from(xml, 'utf8'))).toEqual(parseMethodResponse(xml));
+    expect(parseMethodResponse(Buffer.from(xml, 'utf8'))).toEqual([true, '<NAME>vm é &amp; ☺</NAME>']);
+  });
+  it('agrees with a one-regex decoder on random escaped text (seeded)', () => {
+    const named: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
+    const reference = (t: string) => t.replace(/&(?:(lt|gt|amp|quot|apos)|#(\d+)|#x([0-9a-fA-F]+));/g,
+      (_, name: string, dec: string, hex: string) => name ? named[name] : String.fromCodePoint(dec ? Number(dec) : parseInt(hex, 16)));
+    let seed = 42;
+    const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
+    const pieces = ['&lt;', '&gt;', '&amp;', '&quot;', '&apos;', '&#233;', '&#x263A;', '&#128512;', 'a', 'Z', ' ', '\t', 'é', '名', '😀', '&amp;lt;', '&#38;', '&', ';', '#', 'x', '1', 'lt;'];
+    for (let t = 0; t < 500; t++) {
+      const text = Array.from({ length: rnd(40) }, () => pieces[rnd(pieces.length)]).join('');
+      expect(parseMethodResponse(ok(text))).toEqual([true, reference(text)]);
+    }
   });
 });
