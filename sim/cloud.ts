@@ -433,11 +433,14 @@ export class Cloud {
     return id;
   }
 
-  private vmContext(vm: SimVm) {
-    const host = this.hosts.get(vm.hostId);
+  /** What a VM's full body needs from the rest of the cloud; a pool reply builds the shared part once. */
+  private vmContext(vm: SimVm, shared: Omit<X.VmContext, 'clusterId'> = this.vmContextShared()): X.VmContext {
+    return { ...shared, clusterId: this.hosts.get(vm.hostId)?.clusterId ?? 0 };
+  }
+
+  private vmContextShared(): Omit<X.VmContext, 'clusterId'> {
     return {
       tmMad: (dsId: number) => this.datastores.get(dsId)?.tmMad ?? 'shared',
-      clusterId: host?.clusterId ?? 0,
       defaultDsId: this.defaultSystemDs(),
       now: this.nowSec(),
     };
@@ -452,16 +455,25 @@ export class Cloud {
   /** A VM_POOL of short bodies (or of full bodies with only the last history record when extended). */
   vmPoolXml(vms: SimVm[], extended = false): string {
     if (!vms.length) return '<VM_POOL></VM_POOL>';
-    if (extended) return X.pool('VM_POOL', vms.map((vm) => X.vmFullXml(vm, this.vmContext(vm), true)));
+    if (extended) return X.pool('VM_POOL', this.vmFullBodies(vms, (x) => x));
     const parts = new Array<string>(vms.length);
     for (let i = 0; i < vms.length; i++) parts[i] = X.vmShortXml(vms[i]);
     return `<VM_POOL>${parts.join('')}</VM_POOL>`;
   }
 
+  /** one.vmpool.infoextended's bodies (the last history record only), each through `each`. */
+  private vmFullBodies(vms: SimVm[], each: (xml: string) => string): string[] {
+    const shared = this.vmContextShared();
+    const parts = new Array<string>(vms.length);
+    for (let i = 0; i < vms.length; i++) parts[i] = each(X.vmFullXml(vms[i], this.vmContext(vms[i], shared), true));
+    return parts;
+  }
+
   /** vmPoolXml, pre-escaped for the XML-RPC reply (short bodies come from the per-VM cache). */
   vmPoolRpc(vms: SimVm[], extended = false): RpcEscaped {
     if (!vms.length) return new RpcEscaped('&lt;VM_POOL&gt;&lt;/VM_POOL&gt;');
-    if (extended) return new RpcEscaped(escRpc(this.vmPoolXml(vms, true)));
+    // Escaped VM by VM: escaping the joined body instead took 27 s at 50,000 VMs (four passes over a 180 MB string), per VM 2 s.
+    if (extended) return new RpcEscaped(`&lt;VM_POOL&gt;${this.vmFullBodies(vms, escRpc).join('')}&lt;/VM_POOL&gt;`);
     const parts = new Array<string>(vms.length);
     for (let i = 0; i < vms.length; i++) parts[i] = X.vmShortEsc(vms[i]);
     return new RpcEscaped(`&lt;VM_POOL&gt;${parts.join('')}&lt;/VM_POOL&gt;`);

@@ -57,4 +57,18 @@ describe('big clouds', () => {
     expect(vmShortEsc(vm)).toBe(escRpc(vmShortXml(vm)));
     expect(parseVmPool((await call(sim.url, 'one.vmpool.info', [-2, 1, 1, -1]))[1])[0].name).toBe('a&b <c> ]]> "d"');
   });
+
+  it('the extended pool escaped VM by VM equals escaping the whole pool XML', async () => {
+    const sim = await startSimulator({ scenario: generateScenario({ hosts: 2, vmsPerHost: 3 }) });
+    sims.push(sim);
+    const vm = sim.cloud.vm(1)!;
+    vm.name = 'a&b <c> ]]> "d"';
+    vm.userTemplate.set('ONEHA_PRIORITY', 'HIGH&<x>');
+    vm.touch();
+    const vms = sim.cloud.selectVms(sim.cloud.users.get(0)!, -2, -1, -1, -1);
+    expect(sim.cloud.vmPoolRpc(vms, true).escaped).toBe(escRpc(sim.cloud.vmPoolXml(vms, true)));
+    const read = parseVmPool((await call(sim.url, 'one.vmpool.infoextended', [-2, 1, 1, -1]))[1])[0];
+    expect(read.name).toBe('a&b <c> ]]> "d"');
+    expect(read.attrs?.ONEHA_PRIORITY).toBe('HIGH&<x>');
+  });
 });
