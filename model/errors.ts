@@ -91,7 +91,8 @@ export interface Classified {
  * settings) joins it by carrying `kind` (and optionally `code`).
  */
 export function classify(e: unknown): Classified {
-  if (e instanceof OneError) return { code: e.codeName, kind: 'oned', transient: e.transient };
+  // oned's "no such object" is the caller's wrong id, not oned failing (404, exit code 2).
+  if (e instanceof OneError) return { code: e.codeName, kind: e.code === OneErrorCode.NO_EXISTS ? 'not-found' : 'oned', transient: e.transient };
   if (e instanceof StepError) return { code: e.code, kind: e.kind, transient: false };
   if (e instanceof InputError) return { code: 'invalid-input', kind: 'invalid-input', transient: false };
   if (e instanceof Error && e.name === 'ZodError') return { code: 'invalid-output', kind: 'invalid-output', transient: false };

@@ -77,6 +77,12 @@ const COMMANDS: Record<string, Command> = {
     options: { json: JSON_OPTION },
     run: async (v, p) => (await api()).readiness(v, p),
   },
+  rehearse: {
+    args: '<host>',
+    summary: 'what if this healthy host died now: the whole recovery chain as a dry run (status-only fence test, plan in tier order, VMs left down, predicted MTTR); touches nothing',
+    options: { json: JSON_OPTION },
+    run: async (v, p) => (await api()).rehearse(v, p),
+  },
   status: {
     summary: 'runner health, oned, flows in progress, recoveries waiting for an operator, disarms',
     options: { json: JSON_OPTION },
@@ -179,7 +185,7 @@ export function usage(): string {
     '',
     ...Object.entries(COMMANDS).map(([k, c]) => `  oneha ${k.padEnd(width)}  ${c.summary}`),
     '',
-    'Runner API commands (fence-test, readiness, status, recoveries, show, replay, release, confirm-down, power-on, disarm, arm) talk to',
+    'Runner API commands (fence-test, readiness, rehearse, status, recoveries, show, replay, release, confirm-down, power-on, disarm, arm) talk to',
     'the runner at ONEHA_URL (default: the config\'s listen) with the token in ONEHA_TOKEN_FILE.',
     '',
     'Exit codes (every command):',

@@ -8,6 +8,8 @@ import { CliError, EXIT } from './exitCodes';
 import { wholeNumber } from './options';
 import { ticker } from './progress';
 import { renderDisarm, renderDryRun, renderFenceTest, renderPowerOn, renderRecoveries, renderHostReadiness, renderReadiness, renderRecovery, renderStatus, type DetailView, type HostReadinessView, type ReadinessView, type StatusView, type SummaryView } from './render';
+import { renderRehearsal } from './renderRehearsal';
+import type { RehearsalReport } from '../rehearsal';
 import { callRunner, recoveryShortIds, resolveHost, resolveRecovery } from './runnerClient';
 
 const recoveryPath = (id: string, rest = '') => `/v1/recoveries/${encodeURIComponent(id)}${rest}`;
@@ -62,6 +64,19 @@ export async function readiness(v: Values, p: string[]): Promise<number> {
   if (p[0] === undefined) return print(v, await callRunner<ReadinessView>('GET', '/v1/readiness'), (x) => renderReadiness(x));
   const host = await resolveHost(p[0]);
   return print(v, await callRunner<HostReadinessView>('GET', `/v1/hosts/${host.id}/readiness`), (x) => renderHostReadiness(x));
+}
+
+export async function rehearse(v: Values, p: string[]): Promise<number> {
+  const host = await resolveHost(need(p[0], HOST_HELP));
+  const tick = ticker((ms) => `  rehearsing the failure of host ${host.name} (${host.id}): ${Math.round(ms / 1000)} s`);
+  let r: RehearsalReport;
+  try {
+    r = await callRunner<RehearsalReport>('POST', `/v1/hosts/${host.id}/rehearse`);
+  } finally {
+    tick.stop();
+  }
+  // A failure now would not bring every VM back: the same exit as a recovery that did not.
+  return print(v, r, renderRehearsal, r.outcome === 'completed' ? EXIT.ok : EXIT.failed);
 }
 
 export async function recoveries(v: Values): Promise<number> {

@@ -10,7 +10,7 @@ import type { Context } from 'hono';
 import { compress } from 'hono/compress';
 import * as z from 'zod';
 import { HOST_STATE_NAMES, type Host } from '../../model/one';
-import { describeError, OneError, OneErrorCode } from '../../model/errors';
+import { classify, describeError, OneError, OneErrorCode } from '../../model/errors';
 import { FIELD_BY_ATTR, FIELDS, hostPolicyView, templateText, HostPolicyError, HostSettingsBody, settingsToAttributes, templateUpdateText, type HostSettings } from '../../model/hostPolicy';
 import { agentOptionsProblem, allowedOptions } from '../../model/hostPolicy/agentOptions';
 import { isFenceAgentName } from '../../model/hostPolicy/agentName';
@@ -20,9 +20,12 @@ import { listInstalledAgents } from '../fence/installedAgents';
 import { resolvedFenceIpProblem } from '../fence/bmcAddress';
 import { hostRef, SecretStoreError, type SecretDescription } from '../fence/secrets';
 import type { Recovery } from '../journal/events';
+import { rehearse, RehearsalReportSchema } from '../rehearsal';
+import { rehearsalsFor } from '../rehearsalStore';
 import { principalName, readsAs, seesFenceSettings, type AuthEnv } from './auth';
 import { routesFor } from './defineRoute';
 import { ErrorBody, errorJson } from './errorJson';
+import { KIND_STATUS } from './errorStatus';
 import { auditFor } from './guards';
 import { hostPoolFor } from './hostPool';
 import { AgentList, AgentView, CredentialsSet, FenceTestResult, HostList, HostView as HostViewSchema, PowerOnAnswer, SettingsCheck } from './views';
@@ -135,13 +138,22 @@ const HOST = {
   responses: { 404: 'no such host', 502: 'oned failed' },
 } as const;
 
-/** `asUser`: the call was made with the signed-in user's own oned session. */
+/**
+ * A failure as the API answers it, through the one mapping (model/errors
+ * classify, then KIND_STATUS): a host oned does not know is 404, a host in a
+ * state that refuses the request 409, anything else from oned 502. `asUser`:
+ * the call was made with the signed-in user's own oned session, so a host
+ * oned does not let them see is answered as one that does not exist, and a
+ * refused session asks them to sign in again.
+ */
 function onedError(c: Parameters<typeof errorJson>[0], e: unknown, id?: number, asUser = false) {
-  if (e instanceof OneError && e.code === OneErrorCode.NO_EXISTS) return errorJson(c, 404, 'not-found', `no host ${id}`);
-  // A host oned does not let this user see gets the same answer as one that does not exist.
   if (asUser && e instanceof OneError && e.code === OneErrorCode.AUTHORIZATION) return errorJson(c, 404, 'not-found', `no host ${id}`);
   if (asUser && e instanceof OneError && e.code === OneErrorCode.AUTHENTICATION) return errorJson(c, 401, 'oned-session', 'OpenNebula no longer accepts your session: sign in again.');
-  return errorJson(c, 502, 'oned', `OpenNebula (oned) did not answer as expected: ${describeError(e)}`);
+  const { kind, code } = classify(e);
+  if (kind === 'internal') throw e;
+  if (kind === 'not-found') return errorJson(c, KIND_STATUS[kind], 'not-found', `no host ${id}`);
+  if (kind === 'oned') return errorJson(c, KIND_STATUS[kind], 'oned', `OpenNebula (oned) did not answer as expected: ${describeError(e)}`);
+  return errorJson(c, KIND_STATUS[kind], code, describeError(e));
 }
 
 export function hostsRoutes(ctx: RunnerContext) {
@@ -385,6 +397,27 @@ export function hostsRoutes(ctx: RunnerContext) {
       const answer = await ctx.fence.power(agent, 'on', host);
       ctx.log.warn(`power-on of host ${id} requested by ${principalName(c.get('principal'))}: ${answer.ok ? 'done' : answer.error}`, { hostId: id });
       return c.json({ hostId: id, method: agent.agent, ...answer }, answer.ok ? 200 : 502);
+    })
+    .define({
+      ...HOST, method: 'post', path: '/v1/hosts/:id/rehearse', operationId: 'rehearseHostFailure', auth: 'admin',
+      summary: 'What if this healthy host died now: the whole recovery chain as a dry run on oned\'s view with the host failed (decode of a synthetic event, the wait it would do, a status-only test of each fence level, inventory, select with tiers and capacity, the carry-out re-read), touching nothing. Answers the plan in tier order, every reason a VM would be left down and a predicted MTTR; the report is kept as the host\'s last rehearsal.',
+      responses: { 200: { description: 'the rehearsal', schema: RehearsalReportSchema }, ...HOST.responses, 409: 'the host is in ERROR or has a recovery under way' },
+    }, async (c) => {
+      const { id } = c.req.valid('param');
+      try {
+        return c.json(await rehearse(ctx, id));
+      } catch (e) {
+        return onedError(c, e, id);
+      }
+    })
+    .define({
+      ...HOST, method: 'get', path: '/v1/hosts/:id/rehearsal', operationId: 'getHostRehearsal', auth: 'read',
+      summary: 'The host\'s last rehearsal (POST /v1/hosts/{id}/rehearse, or the scheduled one), as it answered.',
+      responses: { 200: { description: 'the last rehearsal', schema: RehearsalReportSchema }, 404: 'never rehearsed' },
+    }, (c) => {
+      const { id } = c.req.valid('param');
+      const last = rehearsalsFor(ctx).last(id);
+      return last ? c.json(last) : errorJson(c, 404, 'not-found', `host ${id} has not been rehearsed (oneha rehearse ${id})`);
     })
     .app;
 }

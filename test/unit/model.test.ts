@@ -14,7 +14,7 @@ import { testHost } from '../helpers/bmc/fenceRig';
 
 describe('classify', () => {
   it.each([
-    [new OneError('one.host.info', OneErrorCode.NO_EXISTS, 'no host'), { code: 'NO_EXISTS', kind: 'oned', transient: false }],
+    [new OneError('one.host.info', OneErrorCode.NO_EXISTS, 'no host'), { code: 'NO_EXISTS', kind: 'not-found', transient: false }],
     [new OneError('one.host.info', OneErrorCode.TIMEOUT, 'slow'), { code: 'TIMEOUT', kind: 'oned', transient: true }],
     [new OneError('one.vm.action', OneErrorCode.LOCKED, 'locked'), { code: 'LOCKED', kind: 'oned', transient: true }],
     [new StepError('bad-base64', 'x'), { code: 'bad-base64', kind: 'step', transient: false }],
