@@ -1,14 +1,14 @@
-// XML-RPC over HTTP for the OpenNebula client. Requests are serialised by
-// the `xmlrpc` package; replies are read here, because the package's SAX
+// XML-RPC over HTTP for the OpenNebula client. Requests are written as the
+// `xmlrpc` package writes them (methodCall.ts); replies are read here, because the package's SAX
 // deserializer takes about a second on a 2,500-host pool reply: oned's
 // answers are one array of scalars, read from the reply's bytes by one
 // regular expression and one pass per string (fast-xml-parser for the rest).
 import http from 'node:http';
 import https from 'node:https';
 import { XMLParser } from 'fast-xml-parser';
-import serializer from 'xmlrpc/lib/serializer.js';
+import { serializeMethodCall, type Scalar } from './methodCall';
 
-export type Scalar = string | number | boolean;
+export type { Scalar };
 
 export class XmlRpcFault extends Error {
   constructor(readonly faultCode: number, readonly faultString: string) {
@@ -180,7 +180,7 @@ export class XmlRpcTransport {
   }
 
   async call(method: string, params: Scalar[], timeoutMs: number): Promise<unknown> {
-    const body = Buffer.from(serializer.serializeMethodCall(method, params), 'utf8');
+    const body = Buffer.from(serializeMethodCall(method, params), 'utf8');
     try {
       return await this.post(body, timeoutMs);
     } catch (e) {

@@ -1,4 +1,4 @@
-// The part of the `xmlrpc` package the client uses directly (not covered by @types/xmlrpc).
+// The `xmlrpc` package's request serializer, the reference methodCall.test.ts compares against (not covered by @types/xmlrpc).
 declare module 'xmlrpc/lib/serializer.js' {
   const serializer: {
     serializeMethodCall(method: string, params: Array<string | number | boolean>, encoding?: string): string;
