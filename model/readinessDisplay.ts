@@ -33,3 +33,9 @@ export function reserveWarnings(clusters: readonly ClusterReserve[]): Array<{ cl
     text: `Cluster ${c.cluster || c.clusterId}: the N+1 capacity reserve is gone. If its worst host failed now, VMs needing ${formatNeed(c.shortfall)} would stay down (${c.hosts} hosts take VMs).`,
   }));
 }
+
+/** What the reserve warning advises (oneha does not enforce the reserve: oned's scheduler owns placement). */
+export const RESERVE_ADVICE = 'oned\'s scheduler places VMs, so oneha only warns: free room (fewer or smaller VMs, lower RESERVED_CPU/RESERVED_MEM) or add hosts to the cluster.';
+
+/** How the score is made, under each panel. */
+export const SCORE_HINT = 'The score is the weight of the parts that pass over the weight of the parts that can be checked; an UNKNOWN part counts neither way.';

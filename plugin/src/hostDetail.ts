@@ -1,6 +1,6 @@
 // One host's detail panel: tabs "HA settings", "Fence test", "Recoveries", "Readiness".
 import { api, ApiError, currentSession, type FenceTest, type HostReadinessAnswer, type HostSettingsChange, type HostView } from './api';
-import { partVerdict, reserveWarnings, scoreText, scoreVerdict } from '../../model/readinessDisplay';
+import { partVerdict, reserveWarnings, SCORE_HINT, scoreText, scoreVerdict } from '../../model/readinessDisplay';
 import { confirmDialog, h, icon, nextId, replace, toast } from './dom';
 import { agentOptionsMessage, ago, chip, duration, fenceErrorAdvice, fenceIpMessage, formatOptions, fullTime, hostStateChip, parseOptionsText, recoveryChip, when } from './format';
 import { MAX_PAUSE_CYCLES, pauseProblem } from '../../model/pause';
@@ -473,5 +473,5 @@ export function readinessPanel(r: HostReadinessAnswer): Node {
           h('td', { text: p.label }), h('td', null, chip(v.text, v.kind)), h('td', { text: String(p.weight) }),
           h('td', { class: 'wrap', text: p.detail }), h('td', { class: 'wrap part-fix', text: p.fix ?? '' }));
       }))),
-    h('p', { class: 'hint' }, 'The score is the weight of the parts that pass over the weight of the parts that can be checked; an UNKNOWN part counts neither way.'));
+    h('p', { class: 'hint' }, SCORE_HINT));
 }

@@ -3,7 +3,7 @@
 import type { HostView } from './api';
 import { h, icon, replace } from './dom';
 import { ago, chip, HOST_STATES, hostStateChip } from './format';
-import { scoreText, scoreVerdict, reserveWarnings } from '../../model/readinessDisplay';
+import { RESERVE_ADVICE, reserveWarnings, scoreText, scoreVerdict } from '../../model/readinessDisplay';
 import { HostDetail, TABS, type TabId } from './hostDetail';
 import { onLive } from './live';
 import type { Route, View } from './router';
@@ -158,7 +158,7 @@ export function hostsView(route: Route): View {
     const gone = reserveWarnings(hosts.readiness?.clusters ?? []);
     replace(reserve, gone.length ? h('div', { class: 'note note-warning', role: 'alert' },
       h('strong', null, 'Capacity reserve gone. '), gone.map((w) => h('p', { 'data-cluster': w.clusterId, text: w.text })),
-      h('p', null, 'oned\'s scheduler places VMs, so oneha only warns: free room (fewer or smaller VMs, lower RESERVED_CPU/RESERVED_MEM) or add hosts to the cluster.')) : null);
+      h('p', null, RESERVE_ADVICE)) : null);
     apply();
     showDetail();
     if (revealNext && hosts.data) {

@@ -1,21 +1,25 @@
 // High Availability → Hosts: every host with its state, HA switch, mode,
 // wait, fencing, fence agent and options, FENCE_IP, write-only BMC
-// credentials, last fence test and readiness. Settings are read from and
+// credentials, last fence test and readiness score (one GET /v1/readiness per
+// list refresh, asked after the list answered), the reserve warning, and the
+// selected host's readiness panel. Settings are read from and
 // written to OpenNebula through FireEdge as the signed-in user (oned enforces
 // MANAGE); the runner checks a change with the server's own rules first and
 // adds what only it knows (inherited defaults, fence tests, credentials).
-import React, { useCallback, useEffect, useState } from 'react';
+import React, { useCallback, useEffect, useRef, useState } from 'react';
 import {
   Alert, Box, Button, Card, CardContent, CardHeader, Link, MenuItem, Stack, Switch, Table, TableBody, TableCell,
   TableContainer, TableHead, TableRow, TextField, Typography,
 } from '@mui/material';
 import { StatusTag } from '@ComponentsModule';
 import { getHostState } from '@ModelsModule';
-import type { FenceTest, HostList, HostSettingsChange, HostView } from '../src/api';
+import type { FenceTest, HostList, HostSettingsChange, HostView, ReadinessAnswer } from '../src/api';
 import { ApiError } from '../src/api';
 import { fenceIpProblem } from '../../model/hostPolicy/fenceIp';
 import { fenceErrorAdvice, formatOptions, parseOptionsText } from '../src/format';
 import { ago, duration } from '../../model/timeFormat';
+import { scoreText, scoreVerdict } from '../../model/readinessDisplay';
+import { ReadinessPanel, ReserveWarning } from './HaReadiness';
 import { fireedge, FireEdgeError, groupsOf, type FeHost } from './fireedge';
 import { useT } from './i18n';
 import { runner, unreachableAdvice, type RunnerLink } from './runner';
@@ -35,22 +39,12 @@ export function hostPageLink(id: string): { href: string; onClick: (e: React.Mou
   };
 }
 
-type Readiness = { ok: boolean; text: string };
-
-function readiness(v: HostView | undefined): Readiness {
-  if (!v) return { ok: false, text: 'unknown (runner unreachable)' };
-  if (!v.ha.value) return { ok: false, text: 'HA off' };
-  if (v.problems.length) return { ok: false, text: v.problems[0] };
-  if (v.fencing.value && !v.fence.ip && v.fence.methods.every((m) => m.kind !== 'command')) return { ok: false, text: 'no FENCE_IP' };
-  if (v.fencing.value && v.lastFenceTest && !v.lastFenceTest.reachable) return { ok: false, text: 'last fence test failed' };
-  if (v.fencing.value && !v.lastFenceTest) return { ok: true, text: 'ready (never fence-tested)' };
-  return { ok: true, text: 'ready' };
-}
-
 export function HaHosts(): React.ReactElement {
   const t = useT();
   const [hosts, setHosts] = useState<FeHost[]>();
   const [runnerView, setRunnerView] = useState<HostList>();
+  const [readiness, setReadiness] = useState<ReadinessAnswer>();
+  const readinessAsked = useRef(false);
   const [link, setLink] = useState<RunnerLink>();
   const [canManage, setCanManage] = useState(false);
   const [error, setError] = useState<string>();
@@ -74,6 +68,11 @@ export function HaHosts(): React.ReactElement {
       setLink(l);
       setRunnerView(await l.api.hosts());
       setRunnerError(undefined);
+      // Three pool reads on the runner's side: after the list, not awaited (the rows never wait for it), one at a time.
+      if (!readinessAsked.current) {
+        readinessAsked.current = true;
+        void l.api.readiness().then(setReadiness, () => undefined).finally(() => (readinessAsked.current = false));
+      }
     } catch (e) {
       setRunnerError(unreachableAdvice(e));
     }
@@ -107,6 +106,7 @@ export function HaHosts(): React.ReactElement {
   };
 
   const views = new Map((runnerView?.hosts ?? []).map((v) => [String(v.id), v]));
+  const scores = new Map((readiness?.hosts ?? []).map((r) => [String(r.hostId), r]));
   const sel = hosts?.find((h) => h.ID === selected);
 
   return (
@@ -114,6 +114,7 @@ export function HaHosts(): React.ReactElement {
       <Typography variant="h5" sx={{ mb: 2 }}>{t('High Availability')}: {t('Hosts')}</Typography>
       {error && <Alert severity="error" sx={{ mb: 2 }}>{error}</Alert>}
       {runnerError && <Alert severity="warning" data-cy="oneha-runner-unreachable" sx={{ mb: 2 }}>{runnerError}</Alert>}
+      <ReserveWarning clusters={readiness?.clusters} />
       {!canManage && hosts && (
         <Alert severity="info" data-cy="oneha-read-only" sx={{ mb: 2 }}>
           {t('Read only: changing a host needs MANAGE rights on it (the oneadmin group). OpenNebula refuses other users\' changes.')}
@@ -132,7 +133,7 @@ export function HaHosts(): React.ReactElement {
             {(hosts ?? []).map((h) => {
               const v = views.get(h.ID);
               const state = getHostState(h);
-              const ready = readiness(v);
+              const ready = scores.get(h.ID);
               const haOn = !!v?.ha.value;
               return (
                 <TableRow key={h.ID} hover selected={selected === h.ID} data-cy={`oneha-host-${h.ID}`}
@@ -151,7 +152,9 @@ export function HaHosts(): React.ReactElement {
                   <TableCell>{v ? (v.fencing.value ? t('Yes') : t('No')) : '—'}</TableCell>
                   <TableCell data-cy="oneha-fence-ip-cell">{v?.fence.ip ?? '—'}</TableCell>
                   <TableCell>{v?.lastFenceTest ? `${v.lastFenceTest.reachable ? `power ${v.lastFenceTest.power ?? '?'}` : t('failed')}, ${ago(v.lastFenceTest.at)}` : t('never')}</TableCell>
-                  <TableCell><StatusTag title={ready.text} statusColor={ready.ok ? 'success' : 'warning'} /></TableCell>
+                  <TableCell data-cy="oneha-readiness" title={ready?.parts.filter((x) => x.ok === false).map((x) => x.label).join('; ')}>
+                    {ready ? <StatusTag title={scoreText(ready.score)} statusColor={scoreVerdict(ready.score)} /> : '—'}
+                  </TableCell>
                 </TableRow>
               );
             })}
@@ -292,6 +295,8 @@ function HostSettings(p: {
           <Button disabled={!p.canManage || !p.link || !password} onClick={() => void credentials(false)}>{t('Set')}</Button>
           <Button disabled={!p.canManage || !p.link || !creds} onClick={() => void credentials(true)}>{t('Remove')}</Button>
         </Stack>
+        {/* Asked again when the host's settings, credentials or last fence test change, not on every 5 s list refresh. */}
+        <ReadinessPanel link={p.link} hostId={Number(host.ID)} refresh={view && JSON.stringify(view)} />
       </CardContent>
     </Card>
   );

@@ -88,6 +88,50 @@ describe('the plugin in Sunstone, as oneadmin', { timeout: 600_000 }, () => {
     expect(await admin.locator('[data-cy=oneha-host-1]').innerText()).toMatch(/MONITORED[\s\S]*migrate \(inherited\)[\s\S]*127\.0\.0\.1/);
   });
 
+  it('readiness: a score per host coloured as Sunstone\'s own badges, a panel with each part and its fix, a warning when the cluster is full', async () => {
+    type Part = { key: string; label: string; ok: boolean | null; detail: string; fix?: string };
+    const ready = (await runner.api('GET', '/v1/readiness')).json as { hosts: Array<{ hostId: number; score: number | null; parts: Part[] }> };
+    await openHaHosts(admin);
+    for (const x of ready.hosts) {
+      await poll(() => admin.locator(`[data-cy=oneha-host-${x.hostId}] [data-cy=oneha-readiness]`).innerText()).toBe(x.score === null ? 'HA off' : `${x.score} %`);
+    }
+    // The colour is Sunstone's own: a host at 100 % wears the same badge colours as its MONITORED state tag (both "success").
+    const full = ready.hosts.find((x) => x.score === 100)!;
+    const weak = ready.hosts.find((x) => x.score !== null && x.score < 90 && x.parts.some((p) => p.ok === false && p.fix))!;
+    const style = (hostId: number, column: number) => admin.locator(`[data-cy=oneha-host-${hostId}] td:nth-child(${column}) > *`).first()
+      // the tag and everything in it (its dot, its label): colours, backgrounds, borders and fills
+      .evaluate((el) => [el, ...el.querySelectorAll('*')].map((e) => {
+        const s = getComputedStyle(e);
+        return `${s.color} ${s.backgroundColor} ${s.borderColor} ${s.fill}`;
+      }).join(' | '));
+    expect(await style(full.hostId, 10)).toBe(await style(full.hostId, 3));
+    expect(await style(weak.hostId, 10)).not.toBe(await style(full.hostId, 10)); // a warning wears another colour
+    // A host with a part missing: its panel lists every part, and the fix of each one that fails.
+    await select(admin, weak.hostId);
+    const panel = admin.locator('[data-cy=oneha-readiness-panel]');
+    await panel.waitFor();
+    expect(await panel.locator('[data-cy=oneha-readiness-score]').innerText()).toBe(`${weak.score} %`);
+    for (const part of weak.parts) {
+      const row = panel.locator(`[data-cy=oneha-part-${part.key}]`);
+      expect(await row.innerText()).toContain(part.detail);
+      // StatusTag passes its title through FireEdge's translations (UNKNOWN reads "Unknown").
+      expect((await row.locator('[data-cy=oneha-part-result]').innerText()).toUpperCase()).toBe(part.ok === null ? 'UNKNOWN' : part.ok ? 'PASS' : 'FAIL');
+      expect(await row.locator('[data-cy=oneha-part-fix]').innerText()).toBe(part.ok === false ? part.fix ?? '' : '');
+    }
+    expect(await admin.locator('[data-cy=oneha-reserve-warning]').count()).toBe(0);
+    // The cluster full: every host's memory reserved (RESERVED_MEM, as an admin sets it), so no host's VMs fit elsewhere.
+    const ids = ready.hosts.map((x) => x.hostId);
+    for (const id of ids) expect((await rpc(sim.url, 'one.host.update', [id, 'RESERVED_MEM = "100%"', 1]))[0]).toBe(true);
+    try {
+      // the next list refresh (every 5 s) brings it
+      await poll(() => admin.locator('[data-cy=oneha-reserve-warning]').innerText())
+        .toMatch(/Capacity reserve gone[\s\S]*Cluster default: the N\+1 capacity reserve is gone\. If its worst host failed now, VMs needing CPU [\d.]+, MEMORY \d+ MB would stay down/);
+    } finally {
+      for (const id of ids) await rpc(sim.url, 'one.host.update', [id, 'RESERVED_MEM = ""', 1]);
+    }
+    await poll(() => admin.locator('[data-cy=oneha-reserve-warning]').count()).toBe(0);
+  });
+
   it('switching HA off writes ONEHA_HA = NO through FireEdge; FireEdge\'s own host page shows it', async () => {
     await openHaHosts(admin);
     const sw = admin.locator('[data-cy=oneha-host-1] [data-cy=oneha-ha-switch] input');
