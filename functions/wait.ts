@@ -29,8 +29,11 @@ export const WaitInput = z.object({
 });
 
 export const WaitOutput = z.object({
-  /** power-off: the BMC reported OFF during the wait, so the rest of it was skipped. */
-  result: z.enum(['still-failed', 'came-back', 'skipped', 'power-off']),
+  /**
+   * power-off: the BMC reported OFF during the wait, so the rest of it was skipped.
+   * interrupted: the flow cut it short (a hook joined with another -p); it waits again with that pause.
+   */
+  result: z.enum(['still-failed', 'came-back', 'skipped', 'power-off', 'interrupted']),
   intervalSeconds: z.number(),
   intervalSource: z.enum(['oned', 'config', 'monitord.conf', 'default', 'none']),
   waitedMs: z.number(),
@@ -47,10 +50,12 @@ export const wait = defineFunction({
   name: 'wait',
   description: 'Watch the failed host for N monitoring intervals; "came-back" as soon as it leaves ERROR.',
   effectful: false,
-  ports: ['one', 'clock', 'log', 'fence'],
+  ports: ['one', 'clock', 'log', 'fence', 'interrupt'],
   input: WaitInput,
   output: WaitOutput,
-  async run(input, { one, clock, log, fence }): Promise<WaitResult> {
+  // An interrupted wait is waited again (with the pause the flow has now), also by a resumed flow.
+  reusable: (out) => out.result !== 'interrupted',
+  async run(input, { one, clock, log, fence, interrupt }): Promise<WaitResult> {
     const start = clock.now();
     if (input.pause === 0) {
       log.info(`host ${input.hostId}: pause is 0, not waiting`, { hostId: input.hostId });
@@ -92,7 +97,10 @@ export const wait = defineFunction({
       }
       if (final) break;
       // Measured after the reads: a slow BMC answer does not stretch the wait past its deadline.
-      await clock.sleep(Math.max(0, Math.min(pollMs, deadline - clock.now())));
+      await clock.sleep(Math.max(0, Math.min(pollMs, deadline - clock.now())), interrupt);
+      if (interrupt?.aborted) {
+        return { result: 'interrupted', intervalSeconds: seconds, intervalSource: source, waitedMs: clock.now() - start, hostState: lastState, checks, ...power.summary() };
+      }
     }
     log.info(`host ${input.hostId}: still failed after ${input.pause} cycles`, { hostId: input.hostId });
     return { result: 'still-failed', intervalSeconds: seconds, intervalSource: source, waitedMs: clock.now() - start, hostState: lastState, checks, ...power.summary() };

@@ -74,6 +74,12 @@ export interface Ports {
   clock: Clock;
   log: Log;
   progress: Progress;
+  /**
+   * Aborted when the flow wants a watching step to end early (a hook joined
+   * with another -p during the wait); the step says so in its output. Absent
+   * for a function run alone.
+   */
+  interrupt?: AbortSignal;
 }
 
 export const realClock: Clock = {

@@ -23,8 +23,11 @@ export interface StepPolicy {
 }
 
 export interface Engine {
-  /** Runs `fn` as the journaled step `as` (default: the function's name); resumed flows reuse its output. */
-  run<I extends z.ZodType, O extends z.ZodType, P extends keyof Ports>(fn: RecoveryFunction<I, O, P>, input: z.input<I>, as?: StepName): Promise<z.output<O>>;
+  /**
+   * Runs `fn` as the journaled step `as` (default: the function's name); resumed flows reuse its output.
+   * `interrupt`: the step's Ports.interrupt, for a watching step the flow may cut short.
+   */
+  run<I extends z.ZodType, O extends z.ZodType, P extends keyof Ports>(fn: RecoveryFunction<I, O, P>, input: z.input<I>, as?: StepName, interrupt?: AbortSignal): Promise<z.output<O>>;
   /** Runs `fn` afresh, not journaled: for looks that must never be reused (the last look before fencing). */
   look<I extends z.ZodType, O extends z.ZodType, P extends keyof Ports>(fn: RecoveryFunction<I, O, P>, input: z.input<I>, what?: string): Promise<z.output<O>>;
   /** The same retry policy for a call of the runner around the flow (the brakes read the host pool). */
@@ -48,18 +51,18 @@ export function flowEngine(rec: Recovery, ports: Ports, record: (e: NewEvent) =>
     until: once || policy.transientUntil === undefined ? undefined : { at: policy.transientUntil, now: () => ports.clock.now() },
     onRetry: (e) => ports.log.warn(`${what}: ${describeError(e)}; trying again`, { hostId: hostId() }),
   }, call, ports.clock);
-  const attempt = <I extends z.ZodType, O extends z.ZodType, P extends keyof Ports>(fn: RecoveryFunction<I, O, P>, input: z.input<I>, name: string) =>
-    persist(name, () => invoke(fn, input, stepPorts), fn.retry === false);
+  const attempt = <I extends z.ZodType, O extends z.ZodType, P extends keyof Ports>(fn: RecoveryFunction<I, O, P>, input: z.input<I>, name: string, interrupt?: AbortSignal) =>
+    persist(name, () => invoke(fn, input, interrupt ? { ...stepPorts, interrupt } : stepPorts), fn.retry === false);
 
   return {
-    async run(fn, input, as) {
+    async run(fn, input, as, interrupt) {
       const step = (as ?? fn.name) as StepName;
       const done = finishedOutput<z.output<typeof fn.output>>(rec, step);
       if (done !== undefined && (fn.reusable?.(done) ?? true)) return done;
       await record({ type: 'step-started', step, ...(fn.name !== step ? { fn: fn.name } : {}), input });
       current = step;
       try {
-        const output = await attempt(fn, input, step);
+        const output = await attempt(fn, input, step, interrupt);
         await record({ type: 'step-finished', step, output });
         return output;
       } catch (e) {

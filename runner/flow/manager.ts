@@ -47,6 +47,8 @@ export class FlowManager {
   /** hostId -> recovery id of its active (not final) flow. */
   private readonly activeByHost = new Map<number, string>();
   private readonly lastHealthy = new Map<number, number>();
+  /** recovery id -> its running flow's listeners for hooks that join it (their flags may change the flow's wait). */
+  private readonly joinListeners = new Map<string, Set<(payload: string) => void>>();
   private leader = true;
   private stopped = false;
 
@@ -87,6 +89,7 @@ export class FlowManager {
     if (!active && !earlier) this.activeByHost.set(hostId, id);
     if (active) {
       await this.journal.record(active, { type: 'joined', payload, trigger });
+      for (const listener of this.joinListeners.get(active) ?? []) listener(payload);
       await this.journal.record(id, { type: 'status', status: 'skipped', reason: `joined recovery ${active}, already under way for host ${hostId}` });
       return { status: 'joined', recoveryId: active };
     }
@@ -160,6 +163,14 @@ export class FlowManager {
         record: async (e) => void (await this.journal.recordPatiently(id, e)),
         fenceMethods: this.opts.fenceMethods,
         brake: (host) => this.brake(host),
+        onJoin: (listener) => {
+          const set = this.joinListeners.get(id) ?? new Set();
+          this.joinListeners.set(id, set.add(listener));
+          return () => {
+            set.delete(listener);
+            if (!set.size) this.joinListeners.delete(id);
+          };
+        },
       });
     } catch (e) {
       if (e instanceof JournalClosedError) {
@@ -347,8 +358,16 @@ export class FlowManager {
       const covered = this.journal.list().some((r) => r.hostId === h.id && r.receivedAt >= since && r.status !== 'rejected');
       if (covered) continue;
       const id = newRecoveryId(this.now);
-      await this.journal.record(id, { type: 'received', payload: '', trigger: 'reconciled', hostId: h.id });
-      await this.journal.record(id, { type: 'host', hostId: h.id, hostName: h.name });
+      // Claimed before the journal writes, as a hook's flow is (admitReceived): a hook arriving meanwhile
+      // joins this flow instead of starting a second one for the same host.
+      this.activeByHost.set(h.id, id);
+      try {
+        await this.journal.record(id, { type: 'received', payload: '', trigger: 'reconciled', hostId: h.id });
+        await this.journal.record(id, { type: 'host', hostId: h.id, hostName: h.name });
+      } catch (e) {
+        if (this.activeByHost.get(h.id) === id) this.activeByHost.delete(h.id);
+        throw e;
+      }
       this.enqueue(id, h.id);
       started.push(id);
     }

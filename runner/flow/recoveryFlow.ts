@@ -88,6 +88,8 @@ export interface FlowHooks {
   fenceMethods(host: Host): FenceMethod[];
   /** The brakes: a reason to hold (wait for an operator) or skip, checked right before fencing. */
   brake(host: Host, rec: Recovery): Promise<{ action: 'hold' | 'skip'; reason: string; code?: string } | undefined>;
+  /** Calls `listener` with the payload of each hook that joins this recovery from now on; returns the unsubscribe. */
+  onJoin?(listener: (payload: string) => void): () => void;
 }
 
 export async function runRecoveryFlow(rec: Recovery, ports: Ports, settings: FlowSettings, hooks: FlowHooks): Promise<RecoveryStatus> {
@@ -99,6 +101,17 @@ export async function runRecoveryFlow(rec: Recovery, ports: Ports, settings: Flo
     await hooks.record({ type: 'status', status: s, reason, code });
     return s;
   };
+
+  // Hooks joining while this flow runs: the last one's flags count; one with another -p ends a wait under way.
+  let lastJoined: string | undefined;
+  let interruptWait: AbortController | undefined;
+  let waitingWith: number | undefined;
+  const unsubscribe = hooks.onJoin?.((payload) => {
+    // After fencing a joined hook changes nothing (the options are no longer read).
+    lastJoined = payload;
+    const pause = joinedOptions(payload)?.pause;
+    if (interruptWait && pause !== undefined && pause !== waitingWith) interruptWait.abort();
+  });
 
   try {
     if (rec.status !== 'running') await status('running');
@@ -112,14 +125,29 @@ export async function runRecoveryFlow(rec: Recovery, ports: Ports, settings: Flo
     const ha = hostHaSettings(host0);
     for (const p of ha.problems) log.warn(`host ${host0.id}: ${p.message}; ignored`, { hostId });
     if (!ha.enabled) return await status('skipped', `HA is off for host ${host0.name} (ONEHA_HA = NO)`);
-    let options = effectiveOptions(settings.defaults, flags, host0);
-    log.info(`host ${host0.id} (${host0.name}) failed: mode ${options.mode}, pause ${options.pause}, fencing ${options.fencing ? 'on' : 'OFF'}`, { hostId });
+    // The flags of a hook that joined before fencing (e.g. -r -p 0 after reconciliation started with the
+    // defaults) are this flow's: the last one to join wins, over the flow's own.
+    const flagsNow = () => joinedOptions(lastJoined ?? rec.joinedHook) ?? flags;
+    let options = effectiveOptions(settings.defaults, flagsNow(), host0);
+    const joinedBefore = (lastJoined ?? rec.joinedHook) !== undefined;
+    log.info(`host ${host0.id} (${host0.name}) failed: mode ${options.mode}, pause ${options.pause}, fencing ${options.fencing ? 'on' : 'OFF'}${joinedBefore ? ' (the flags of a hook that joined)' : ''}`, { hostId });
 
-    const waited = await run(wait, {
-      hostId: host0.id, pause: options.pause, configuredInterval: settings.configuredInterval,
-      since: reconciled ? errorSince(host0) ?? rec.receivedAt : rec.receivedAt, pollSeconds: settings.pollSeconds,
-      methods: options.fencing && !rec.confirmedDown ? powerReadMethods(hooks, host0) : undefined,
-    });
+    let waited;
+    for (;;) {
+      // A hook that joins during the wait with another -p ends this wait; the next one counts from the same start.
+      const pause = options.pause;
+      interruptWait = new AbortController();
+      waitingWith = pause;
+      waited = await run(wait, {
+        hostId: host0.id, pause, configuredInterval: settings.configuredInterval,
+        since: reconciled ? errorSince(host0) ?? rec.receivedAt : rec.receivedAt, pollSeconds: settings.pollSeconds,
+        methods: options.fencing && !rec.confirmedDown ? powerReadMethods(hooks, host0) : undefined,
+      }, undefined, interruptWait.signal);
+      interruptWait = undefined;
+      if (waited.result !== 'interrupted') break;
+      options = effectiveOptions(settings.defaults, flagsNow(), host0);
+      log.info(`host ${host0.id}: a hook joined during the wait and brings its flags: pause ${options.pause} (was ${pause}), mode ${options.mode}, fencing ${options.fencing ? 'on' : 'OFF'}`, { hostId });
+    }
     if (waited.result === 'came-back') return await status('came-back', `host ${host0.name} came back during the wait; nothing done`);
     if (waited.result === 'power-off') log.info(`host ${host0.id}: its BMC reported power OFF during the wait; fencing it as already off`, { hostId });
 
@@ -145,10 +173,12 @@ export async function runRecoveryFlow(rec: Recovery, ports: Ports, settings: Flo
       // The options as they are now: the host's settings read afresh (an operator may have set fencing
       // off before releasing), and the flags of a hook that joined before fencing (e.g. -r after
       // reconciliation started with the defaults).
-      const now = effectiveOptions(settings.defaults, (rec.joinedHook && joinedOptions(rec.joinedHook)) || flags, host);
+      const joinedFlags = flagsNow();
+      const now = effectiveOptions(settings.defaults, joinedFlags, host);
       if (JSON.stringify(now) !== JSON.stringify(options)) {
+        const fromJoin = JSON.stringify(effectiveOptions(settings.defaults, joinedFlags, host0)) !== JSON.stringify(options);
         options = now;
-        log.info(`host ${host0.id}: ${rec.joinedHook ? 'a hook that joined before fencing brings its flags' : 'the host\'s settings changed'}: mode ${options.mode}, fencing ${options.fencing ? 'on' : 'OFF'}`, { hostId });
+        log.info(`host ${host0.id}: ${fromJoin ? 'a hook that joined before fencing brings its flags' : 'the host\'s settings changed'}: mode ${options.mode}, fencing ${options.fencing ? 'on' : 'OFF'}`, { hostId });
       }
       let methods: FenceMethod[] = [];
       try {
@@ -226,6 +256,8 @@ export async function runRecoveryFlow(rec: Recovery, ports: Ports, settings: Flo
   } catch (e) {
     log.error(`recovery stopped: ${describeError(e)}`, { hostId });
     return await status('failed', describeError(e), classify(e).code);
+  } finally {
+    unsubscribe?.();
   }
 }
 
@@ -258,7 +290,8 @@ function powerReadMethods(hooks: FlowHooks, host: Host): FenceMethod[] | undefin
   }
 }
 
-function joinedOptions(payload: string): HookOptions | undefined {
+function joinedOptions(payload: string | undefined): HookOptions | undefined {
+  if (!payload) return undefined;
   try {
     return decodeHookPayload(payload).options;
   } catch {
