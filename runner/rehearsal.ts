@@ -98,9 +98,10 @@ export async function rehearse(ctx: RehearsalContext, hostId: number, trigger: R
   // The hook's stdin as oned would send it: the host's own XML, in ERROR.
   const payload = `${Buffer.from(xml.replace(/<STATE>\d+<\/STATE>/, `<STATE>${HostState.ERROR}</STATE>`)).toString('base64')} ${flags}`;
   const log = collectingLog();
-  // The event is dated at the epoch: the wait's deadline (its start + pause x interval) has passed, so the
-  // wait only reads the interval and takes its last look; how long a real one waits is reported instead.
-  let now = () => 0;
+  // The event is dated as early as a time can be: the wait's deadline (its start + pause x interval) has
+  // passed, on any clock, so the wait only reads the interval and takes its last look; how long a real
+  // one waits is reported instead.
+  let now = () => Number.MIN_SAFE_INTEGER;
   const scratch = new Journal(new MemoryJournalStore(), new EventBus(), () => now());
   await scratch.record('rehearsal', { type: 'received', payload, trigger: 'manual', hostId });
   now = () => ctx.clock.now();

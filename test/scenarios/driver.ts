@@ -17,6 +17,7 @@ import type { JournalStore } from '../../runner/journal/store';
 import { OneClient } from '../../runner/one/client';
 import { XmlRpcTransport, type Scalar } from '../../runner/one/transport';
 import { Runner } from '../../runner/runner';
+import type { RehearsalReport } from '../../runner/rehearsal';
 import { startSimulator, type Simulator } from '../../sim/server';
 import { SimulatedBmcs, type DeviceMode } from './bmcs';
 import { parseTimeline, takeTrigger, type Timeline, type Trigger } from './timeline';
@@ -247,6 +248,18 @@ export async function runScenario(dir: string): Promise<string> {
         ? await life.request('POST', `/v1/recoveries/${id}/confirm-down`, { reason: words.slice(2).join(' ') })
         : await life.request('POST', `/v1/recoveries/${id}/replay`, words[2] === 'from' ? { from: words[3] } : {});
       note(`  -> ${r.status} ${clean(String(r.json.status ?? JSON.stringify(r.json.error)))}${r.json.recoveryId ? ` ${clean(String(r.json.recoveryId))}` : ''}`);
+    } else if (verb === 'rehearse') {
+      // "What if it died now", through the API: the predicted outcome, the plan in tier order, what is left down, the MTTR.
+      const r = await life.request('POST', `/v1/hosts/${n(2)}/rehearse`);
+      const x = r.json as RehearsalReport;
+      if (r.status !== 200) note(`  -> ${r.status} ${JSON.stringify(r.json.error)}`);
+      else {
+        note(`  -> 200 ${x.outcome}: ${x.reason}`);
+        note(`  wait ${x.wait?.seconds ?? '-'} s; fence ${x.fence?.levels.map((l) => `${l.level} ${l.method} ${l.result}`).join(', ') || '-'}`);
+        note(`  plan ${x.plan?.actions.map((a) => `${a.priority ?? 'MEDIUM'} ${a.vmId} ${a.operation} ${a.outcome}`).join(', ') || '-'}`);
+        for (const v of x.leftDown) note(`  left down ${v.vmId} (${v.by}): ${v.reason}`);
+        if (x.mttr) note(`  MTTR ${x.mttr.seconds} s = ${x.mttr.parts.map((p) => `${p.part} ${p.seconds}`).join(' + ')}`);
+      }
     } else if (verb === 'bmc') {
       const level = words[2] === 'level' ? n(3) : 1;
       const state = words[words.length - 1];

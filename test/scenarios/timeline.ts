@@ -49,6 +49,7 @@ const COMMANDS: [RegExp, string][] = [
   [/^release (R\d+|host \d+)$/, 'release R<n> | release host N'],
   [/^confirm-down R\d+ .+$/, 'confirm-down R<n> <reason...>'],
   [/^replay R\d+( from \S+)?$/, 'replay R<n> [from <step>]'],
+  [/^rehearse host \d+$/, 'rehearse host N'],
   [/^bmc \d+( level \d)? (on|off|ok|stuck-on|unreachable)$/, 'bmc <host> [level N] on|off|ok|stuck-on|unreachable'],
   [/^raft (solo|candidate|follower|leader)$/, 'raft solo|candidate|follower|leader'],
   [/^end$/, 'end'],
