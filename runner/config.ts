@@ -111,6 +111,10 @@ export const ConfigSchema = z.object({
     reserveK: z.number().int().min(0).max(64).default(2),
     maxClockSkewSeconds: z.number().positive().default(5),
   }).strict().default({ fenceTestMaxAgeHours: 168, reserveK: 2, maxClockSkewSeconds: 5 }),
+  rehearsal: z.object({
+    /** Rehearse every HA host's failure this often (0 = never): the last report per host shows with it and in readiness. */
+    intervalSeconds: z.number().int().nonnegative().default(0),
+  }).strict().default({ intervalSeconds: 0 }),
   afterRecovery: z.object({ hostStatus: z.enum(['disabled', 'offline', 'none']).default('disabled') }).strict().default({ hostStatus: 'disabled' }),
   dedupeWindowSeconds: z.number().int().nonnegative().default(600),
   reconcile: z.object({ intervalSeconds: z.number().int().nonnegative().default(60) }).strict().default({ intervalSeconds: 60 }),

@@ -17,10 +17,10 @@ import { PlanCapacitySchema, PlannedActionSchema, SkippedVmSchema, tiersOf, type
 import type { HostFailure } from '../functions/decode';
 import type { VerifyResult } from '../functions/verify';
 import type { WaitResult } from '../functions/wait';
-import { StepError } from '../model/errors';
+import { describeError, StepError } from '../model/errors';
 import { describeMethod, type FenceMethod } from '../model/fence';
 import { formatHookFlags, HookOptionsSchema } from '../model/hookOptions';
-import { effectiveOptions } from '../model/hostPolicy/haSettings';
+import { effectiveOptions, hostHaSettings } from '../model/hostPolicy/haSettings';
 import { HostState, isHostFailed, type Host } from '../model/one';
 import { noProgress, type FencePort, type Log } from '../model/ports';
 import { DEFAULT_PRIORITY } from '../model/vmPolicy';
@@ -119,6 +119,27 @@ export async function rehearse(ctx: RehearsalContext, hostId: number, trigger: R
   await rehearsalsFor(ctx).keep(report);
   ctx.log.info(`rehearsal of host ${host.id} (${host.name}): ${report.outcome}${report.mttr ? `, predicted MTTR ${report.mttr.seconds} s` : ''}; ${report.leftDown.length} VMs would be left down`, { hostId: host.id });
   return report;
+}
+
+/**
+ * The scheduled rehearsal (config rehearsal.intervalSeconds): every HA host
+ * that is healthy and has no recovery under way, one after the other (a few
+ * oned reads and a BMC status read each). A host that cannot be rehearsed is
+ * logged and the others go on.
+ */
+export async function rehearseAll(ctx: RehearsalContext): Promise<number> {
+  let n = 0;
+  for (const h of await ctx.one.hostPoolInfo()) {
+    if (!hostHaSettings(h).enabled || isHostFailed(h.state)) continue;
+    if (ctx.journal.list().some((r) => r.hostId === h.id && !FINAL_STATUSES.has(r.status))) continue;
+    try {
+      await rehearse(ctx, h.id, 'scheduled');
+      n++;
+    } catch (e) {
+      ctx.log.warn(`scheduled rehearsal of host ${h.id} (${h.name}): ${describeError(e)}`, { hostId: h.id });
+    }
+  }
+  return n;
 }
 
 async function reportOf(

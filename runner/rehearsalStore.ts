@@ -42,3 +42,16 @@ export function rehearsalsFor(ctx: Pick<RunnerContext, 'journal' | 'config'>): R
   if (!s) stores.set(ctx.journal, (s = new RehearsalStore(ctx.config.dataDir)));
   return s;
 }
+
+/** What readiness (and a console column) shows of a host's last rehearsal: when, its outcome, how many VMs it left down, its MTTR. */
+export interface RehearsalSummary {
+  at: number;
+  outcome: RehearsalReport['outcome'];
+  leftDown: number;
+  mttrSeconds?: number;
+}
+
+export function lastRehearsal(ctx: Pick<RunnerContext, 'journal' | 'config'>, hostId: number): RehearsalSummary | undefined {
+  const r = rehearsalsFor(ctx).last(hostId);
+  return r && { at: r.at, outcome: r.outcome, leftDown: r.leftDown.length, ...(r.mttr ? { mttrSeconds: r.mttr.seconds } : {}) };
+}

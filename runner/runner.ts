@@ -8,6 +8,7 @@ import { parseListen, type Config } from './config';
 import { compose, READ_SOCKETS, readToken, type RunnerComposeOptions } from './compose';
 import type { RunnerContext } from './context';
 import { runFenceTest } from './fence/fenceTest';
+import { rehearseAll } from './rehearsal';
 import { createApp, type AppExtensions } from './http/app';
 import { ApiDoc } from './http/openapi';
 import type { OneClient } from './one/client';
@@ -109,6 +110,7 @@ export class Runner {
     void this.reconcile().then((ids) => ctx.log.info(`start-up reconciliation: ${ids.length} HA hosts in ERROR without a recovery`));
     if (config.reconcile.intervalSeconds > 0) this.every(config.reconcile.intervalSeconds, () => this.reconcile());
     if (config.fence.testIntervalSeconds > 0) this.every(config.fence.testIntervalSeconds, () => this.fenceTestAll());
+    if (config.rehearsal.intervalSeconds > 0) this.every(config.rehearsal.intervalSeconds, () => rehearseAll(ctx));
   }
 
   private every(seconds: number, fn: () => Promise<unknown>) {
