@@ -45,7 +45,8 @@ beforeAll(async () => {
 afterAll(() => killAll());
 
 const cli = (args: string[]) => run(process.execPath, [BUNDLE, ...args], { env: { ...r.env, ONEHA_URL: r.url } });
-const mutating = async (since: number) => ((await sim(s.control, 'GET', `/calls?since=${since}`)).calls as Array<{ seq: number; method: string }>).filter((c) => MUTATING_METHODS.has(c.method));
+const mutatingOf = async (control: string, since = 0) => ((await sim(control, 'GET', `/calls?since=${since}`)).calls as Array<{ seq: number; method: string }>).filter((c) => MUTATING_METHODS.has(c.method));
+const mutating = (since: number) => mutatingOf(s.control, since);
 const lastSeq = async () => Math.max(0, ...((await sim(s.control, 'GET', '/calls')).calls as Array<{ seq: number }>).map((c) => c.seq));
 const planShape = (actions: Array<{ vmId: number; operation: string; priority?: string }>) => actions.map((a) => `${a.priority ?? 'MEDIUM'} ${a.vmId} ${a.operation}`);
 const skippedShape = (skipped: RecoveryPlan['skipped']) => skipped.map((v) => ({ vmId: v.vmId, reason: v.reason, code: v.code }));
@@ -117,5 +118,20 @@ describe('rehearsal: what if host 1 died now', () => {
     expect(table.stdout).toMatch(/^MTTR$/m);
     const json: RehearsalReport = JSON.parse((await cli(['rehearse', String(hostId), '--json'])).stdout);
     expect(json.plan!.actions.find((a) => a.vmId === 11)?.startSource).toMatch(/^measured in recovery r/);
+  });
+});
+
+describe('scheduled rehearsal (rehearsal.intervalSeconds)', () => {
+  it('rehearses every healthy HA host on the runner\'s clock and keeps the report; a host with HA off is left alone', async () => {
+    const s2 = await startSim({ hosts: [{ id: 0, name: 'n0' }, { id: 1, name: 'n1', template: { ONEHA_HA: 'NO' } }, { id: 2, name: 'n2' }], vms: [{ id: 5, name: 'v', state: 'RUNNING', history: [{ hostId: 0 }] }] });
+    const r2 = await startRunner(s2.url, { rehearsal: { intervalSeconds: 1 } });
+    const last = (id: number) => until(async () => {
+      const res = await r2.api('GET', `/v1/hosts/${id}/rehearsal`);
+      return res.status === 200 && (res.json as RehearsalReport);
+    }, 30_000, `a scheduled rehearsal of host ${id}`);
+    expect(await last(2)).toMatchObject({ hostId: 2, trigger: 'scheduled', outcome: 'completed' });
+    expect(await last(0)).toMatchObject({ trigger: 'scheduled', plan: { actions: [{ vmId: 5, operation: 'resched' }] } });
+    expect((await r2.api('GET', '/v1/hosts/1/rehearsal')).status).toBe(404);
+    expect(await mutatingOf(s2.control)).toEqual([]);
   });
 });
