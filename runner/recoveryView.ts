@@ -11,14 +11,16 @@ import { finishedOutput, type Recovery } from './journal/events';
 export type VmRecord = VmOutcome & { verify?: Omit<VmVerdict, 'result' | 'at' | 'afterMs'> & { result: VmVerdict['result'] | 'watching'; at?: number; afterMs?: number } };
 
 export function recoverySummary(r: Recovery) {
-  // recovered: oned accepted the action; running: verify saw the VM run elsewhere (or DONE, for delete); stuck: verify gave up on it.
-  const counts = { recovered: 0, failed: 0, skipped: 0, planned: 0, running: 0, stuck: 0 };
+  // recovered: verify saw the VM run on another host (DONE, for delete), the only "recovered" oneha reports;
+  // accepted: oned accepted the carry-out call (resched, recover, terminate), which proves nothing yet;
+  // stuck: verify gave up on it (why is in its record).
+  const counts = { recovered: 0, accepted: 0, stuck: 0, failed: 0, skipped: 0, planned: 0 };
   const plan = finishedOutput<RecoveryPlan>(r, 'select');
   for (const v of r.vms as unknown as VmRecord[]) {
-    if (v.outcome === 'done' || v.outcome === 'already-done' || v.outcome === 'dry-run') counts.recovered++;
+    if (v.outcome === 'done' || v.outcome === 'already-done' || v.outcome === 'dry-run') counts.accepted++;
     else if (v.outcome === 'failed') counts.failed++;
     else counts.skipped++;
-    if (v.verify?.result === 'running' || v.verify?.result === 'done') counts.running++;
+    if (v.verify?.result === 'running' || v.verify?.result === 'done') counts.recovered++;
     else if (v.verify?.result === 'stuck') counts.stuck++;
   }
   const verified = finishedOutput<VerifyResult>(r, 'verify');

@@ -1,7 +1,7 @@
 // What the API commands print by default: the runner's JSON as tables and
 // blocks an operator reads at a glance (`--json` prints the JSON instead).
 import { duration, fullTime, when } from '../../model/timeFormat';
-import { fenceVerdict, recoveryVerdict, STEP_LABEL, stepVerdict, visibleSteps, vmRows } from '../../model/recoveryDisplay';
+import { fenceVerdict, OUTCOME_LABEL, recoveryVerdict, STEP_LABEL, stepVerdict, visibleSteps, vmRows, type VmRow } from '../../model/recoveryDisplay';
 import type { FenceTestResult } from '../fence/fenceTest';
 import type { DisarmState } from '../flow/brakes';
 import type { runnerStatus } from '../http/systemRoutes';
@@ -72,7 +72,9 @@ export function renderRecoveries(list: SummaryView[], now = Date.now(), short: (
     { header: 'host', value: hostOf },
     { header: 'status', value: (r) => r.status },
     { header: 'step', value: (r) => r.currentStep ?? '-' },
+    // ok: running elsewhere as verify saw them, not calls oned accepted.
     { header: 'ok', value: (r) => String(r.counts.recovered), right: true },
+    { header: 'stuck', value: (r) => String(r.counts.stuck), right: true },
     { header: 'fail', value: (r) => String(r.counts.failed), right: true },
     { header: 'skip', value: (r) => String(r.counts.skipped), right: true },
     { header: 'received', value: (r) => when(r.receivedAt, now) },
@@ -159,17 +161,34 @@ export function renderRecovery(d: DetailView, now = Date.now()): string {
     }
   }
   const rows = vmRows(d);
-  parts.push(`VMS (${d.counts.recovered} recovered, ${d.counts.failed} failed, ${d.counts.skipped} skipped)\n${rows.length ? table(rows, [
+  const c = d.counts;
+  // "recovered" is verify's word (running on another host, DONE for delete); an accepted call is not yet that.
+  const notYet = Math.max(0, c.accepted - c.recovered - c.stuck);
+  const tally = [`${c.recovered} recovered`, `${c.stuck} stuck`, ...(notYet ? [`${notYet} not running yet`] : []), `${c.failed} failed`, `${c.skipped} skipped`];
+  parts.push(`VMS (${tally.join(', ')})\n${rows.length ? table(rows, [
     { header: 'vm', value: (r) => String(r.id), right: true },
     { header: 'name', value: (r) => r.name, max: 30 },
     { header: 'state', value: (r) => r.state || '-' },
     { header: 'action', value: (r) => r.op },
-    { header: 'outcome', value: (r) => r.outcome },
+    { header: 'result', value: vmResult },
+    { header: 'runs on', value: (r) => r.runsOn },
+    { header: 'after', value: (r) => r.toRunning, right: true },
     { header: 'detail', value: (r) => r.detail, max: 80 },
   ]) : d.plan ? 'The host had no VM to recover.' : 'none listed yet'}`);
   // The table cuts long details; what the operator acts on (the exact onevm command, oned's SCHED_MESSAGE) is shown whole.
-  if (d.notRecovered.length) parts.push(`NOT RUNNING (${d.notRecovered.length})\n${d.notRecovered.map((n) => `${n.vmId} (${n.vmName}): ${rows.find((r) => r.id === n.vmId)?.detail || n.reason || 'no reason recorded'}`).join('\n')}`);
+  const whole = (n: { vmId: number; vmName: string; reason?: string }) => `${n.vmId} (${n.vmName}): ${rows.find((r) => r.id === n.vmId)?.detail || n.reason || 'no reason recorded'}`;
+  const stuck = new Set(rows.filter((r) => r.check === 'stuck').map((r) => r.id));
+  const stuckOnes = d.notRecovered.filter((n) => stuck.has(n.vmId));
+  const others = d.notRecovered.filter((n) => !stuck.has(n.vmId));
+  if (stuckOnes.length) parts.push(`NOT RUNNING: STUCK AFTER THE CALL (${stuckOnes.length})\n${stuckOnes.map(whole).join('\n')}`);
+  if (others.length) parts.push(`NOT RUNNING: NOT MOVED (${others.length})\n${others.map(whole).join('\n')}`);
   return parts.join('\n\n');
+}
+
+/** A VM's result: verify's word once it looked (running, done, stuck, watching), else the carry-out's (an accepted call is only "accepted"). */
+function vmResult(r: VmRow): string {
+  if (r.check !== '—') return r.check;
+  return r.outcome === OUTCOME_LABEL.done ? 'accepted' : r.outcome;
 }
 
 /** A dry run's plan: what a replay would do to each VM, never the payload. */

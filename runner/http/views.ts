@@ -25,7 +25,12 @@ export const RecoverySummary = z.object({
   currentStep: StepNameSchema.optional(),
   joined: z.number().int(),
   releasedBy: z.string().optional(),
-  counts: z.object({ recovered: z.number(), failed: z.number(), skipped: z.number(), planned: z.number(), running: z.number(), stuck: z.number() }),
+  counts: z.object({
+    recovered: z.number().describe('VMs verify saw running on another host (DONE, for delete): recovered, not merely accepted'),
+    accepted: z.number().describe('VMs whose carry-out call (resched, recover, terminate) oned accepted; they may still not run'),
+    stuck: z.number().describe('VMs verify gave up on (their records say why, with oned\'s text)'),
+    failed: z.number(), skipped: z.number(), planned: z.number(),
+  }),
   mttrMs: z.number().optional().describe('host ERROR (oned\'s time) to the last VM running; only when every planned VM runs'),
 });
 

@@ -63,10 +63,10 @@ describe('oneha CLI', () => {
     const list = await cli(['recoveries']);
     expect(list.code, list.stderr).toBe(0);
     const [header, row] = list.stdout.split('\n');
-    expect(header.split(/\s+/)).toEqual(['ID', 'HOST', 'STATUS', 'STEP', 'OK', 'FAIL', 'SKIP', 'RECEIVED', 'UPDATED', 'REASON']);
+    expect(header.split(/\s+/)).toEqual(['ID', 'HOST', 'STATUS', 'STEP', 'OK', 'STUCK', 'FAIL', 'SKIP', 'RECEIVED', 'UPDATED', 'REASON']);
     // ids short, as git prints commits: the shortest unique start (7 characters here, the only recovery)
     const short = recoveryId.slice(0, 7);
-    expect(row).toMatch(new RegExp(`^${short} +kvm-node-02 \\(1\\) +completed +- +2 +0 +2 +\\d\\d:\\d\\d:\\d\\d`));
+    expect(row).toMatch(new RegExp(`^${short} +kvm-node-02 \\(1\\) +completed +- +2 +0 +0 +2 +\\d\\d:\\d\\d:\\d\\d`));
     expect(list.stdout).not.toContain(recoveryId);
     expect(JSON.parse((await cli(['recoveries', '--json'])).stdout).recoveries[0].id).toBe(recoveryId);
     // columns line up: every row's STATUS starts where the header's does
@@ -80,8 +80,9 @@ describe('oneha CLI', () => {
     expect(show.stdout).toMatch(/^STATUS +: COMPLETED \(FENCE UNVERIFIED\)$/m);
     expect(show.stdout).toMatch(/^fence +fenced \(unverified\) /m);
     expect(show.stdout).toMatch(/^VERIFIED OFF +: no$/m);
-    expect(show.stdout).toMatch(/^VMS \(2 recovered, 0 failed, 2 skipped\)$/m);
-    expect(show.stdout).toMatch(/^41 +web-01 +\S+ +resched +recovered /m);
+    // recovered: running elsewhere as verify saw them, with where and after how long
+    expect(show.stdout).toMatch(/^VMS \(2 recovered, 0 stuck, 0 failed, 2 skipped\)$/m);
+    expect(show.stdout).toMatch(/^41 +web-01 +\S+ +resched +running +kvm-node-0[13] \(#[02]\) +[\d.]+ (s|ms|min) /m);
     expect(show.stdout).not.toContain(JSON.parse((await cli(['show', recoveryId, '--json'])).stdout).payload.slice(0, 40));
   });
 

@@ -81,7 +81,7 @@ describe('operator tools', () => {
     expect([...new Set(vmEvents.map((o) => o.vmId))].sort()).toEqual([41, 44]);
     // live per VM: the carry-out outcome, then verify's verdict with where it runs
     expect(vmEvents.filter((o) => o.kind === 'verify' && o.verify.result === 'running').map((o) => o.vmId).sort()).toEqual([41, 44]);
-    expect(mine.at(-1).recovery).toMatchObject({ id: recoveryId, status: 'completed', counts: { recovered: 2, skipped: 2, running: 2, stuck: 0 } });
+    expect(mine.at(-1).recovery).toMatchObject({ id: recoveryId, status: 'completed', counts: { recovered: 2, accepted: 2, skipped: 2, stuck: 0 } });
   });
 
   it('oneha status shows the runner, oned and flows', async () => {

@@ -50,7 +50,7 @@ describe('runner: hook to recovery', () => {
     expect((await mutatingCalls(s.control)).map(show)).toEqual(['one.vm.action("resched", 41)', 'one.vm.action("resched", 44)', 'one.host.status(1, 1)']);
     // Completed means running: each VM's place and time, and the MTTR from oned's ERROR time.
     for (const v of d.vms) expect(v.verify).toMatchObject({ result: 'running', hostName: expect.stringMatching(/^kvm-node-0[134]$/), afterMs: expect.any(Number) });
-    expect(d.counts).toMatchObject({ planned: 2, running: 2, stuck: 0 });
+    expect(d.counts).toMatchObject({ planned: 2, accepted: 2, recovered: 2, stuck: 0 });
     expect(d.mttrMs).toBeGreaterThan(0);
     expect(r.fenced()).toEqual(['1']);
     // Every VM not recovered has a reason.
