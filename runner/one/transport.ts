@@ -171,16 +171,25 @@ export class XmlRpcTransport {
   private readonly agent: http.Agent;
   private readonly url: URL;
   private readonly request: typeof http.request;
+  /** The request options every call shares (the URL read once, not per call). */
+  private readonly options: http.RequestOptions;
 
   constructor(private readonly endpoint: string, maxSockets: number) {
     this.url = new URL(endpoint);
     const secure = this.url.protocol === 'https:';
     this.agent = new (secure ? https.Agent : http.Agent)({ keepAlive: true, maxSockets });
     this.request = secure ? https.request : http.request;
+    const { protocol, hostname, port, pathname, search, username, password } = this.url;
+    this.options = {
+      protocol, hostname: hostname.startsWith('[') ? hostname.slice(1, -1) : hostname, port: port || undefined, path: pathname + search,
+      ...(username || password ? { auth: `${decodeURIComponent(username)}:${decodeURIComponent(password)}` } : {}),
+      method: 'POST', agent: this.agent,
+    };
   }
 
   async call(method: string, params: Scalar[], timeoutMs: number): Promise<unknown> {
-    const body = Buffer.from(serializeMethodCall(method, params), 'utf8');
+    // A string, so that the headers and the body leave in one write.
+    const body = serializeMethodCall(method, params);
     try {
       return await this.post(body, timeoutMs);
     } catch (e) {
@@ -190,11 +199,11 @@ export class XmlRpcTransport {
     }
   }
 
-  private post(body: Buffer, timeoutMs: number): Promise<unknown> {
+  private post(body: string, timeoutMs: number): Promise<unknown> {
     return new Promise((resolve, reject) => {
-      const req = this.request(this.url, {
-        method: 'POST', agent: this.agent,
-        headers: { 'Content-Type': 'text/xml', 'Content-Length': body.length, 'User-Agent': 'oneha' },
+      const req = this.request({
+        ...this.options,
+        headers: { 'Content-Type': 'text/xml', 'Content-Length': Buffer.byteLength(body), 'User-Agent': 'oneha' },
       }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
