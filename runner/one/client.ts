@@ -4,7 +4,12 @@
 import type { OneApi } from '../../model/ports';
 import { OneError, OneErrorCode } from '../../model/errors';
 import * as xml from '../../model/oneXml';
+import { poolSlices } from './poolSlices';
 import { TransportTimeout, XmlRpcFault, XmlRpcTransport } from './transport';
+
+/** About this much pool XML is parsed between two turns of the event loop (a few ms of work). */
+const POOL_SLICE_CHARS = 64 * 1024;
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export interface OneClientOptions {
   endpoint: string;
@@ -62,30 +67,45 @@ export class OneClient implements OneApi {
 
   private async xmlCall<T>(parse: (s: string) => T, method: string, ...params: XmlRpcValue[]): Promise<T> {
     const body = await this.call<string>(method, ...params);
-    try {
-      return parse(body);
-    } catch (e) {
-      throw new OneError(method, OneErrorCode.FAULT, `[${method}] reply did not parse: ${(e as Error).message}`);
-    }
+    return parsed(method, () => parse(body));
+  }
+
+  /**
+   * A pool reply parsed a slice of whole elements at a time, yielding to the
+   * event loop in between, so a big pool never stalls the runner's other work
+   * (hook acknowledgements) for the whole parse; the result is the same.
+   */
+  private async poolCall<T>(parse: (s: string) => T[], root: string, element: string, method: string, ...params: XmlRpcValue[]): Promise<T[]> {
+    const body = await this.call<string>(method, ...params);
+    const slices = body.length > POOL_SLICE_CHARS ? poolSlices(body, root, element, POOL_SLICE_CHARS) : undefined;
+    return parsed(method, async () => {
+      if (!slices) return parse(body);
+      const out: T[] = [];
+      for (const [i, slice] of slices.entries()) {
+        if (i > 0) await nextTurn();
+        for (const x of parse(slice)) out.push(x);
+      }
+      return out;
+    });
   }
 
   systemVersion = () => this.call<string>('one.system.version');
   systemConfig = () => this.xmlCall(xml.parseConfig, 'one.system.config');
   hostInfo = (id: number) => this.xmlCall(xml.parseHost, 'one.host.info', id);
-  hostPoolInfo = () => this.xmlCall(xml.parseHostPool, 'one.hostpool.info');
+  hostPoolInfo = () => this.poolCall(xml.parseHostPool, 'HOST_POOL', 'HOST', 'one.hostpool.info');
   hostUpdate = (id: number, template: string, merge: boolean) => this.call<number>('one.host.update', id, template, merge ? 1 : 0);
   hostStatus = (id: number, status: 0 | 1 | 2) => this.call<number>('one.host.status', id, status);
   vmInfo = (id: number) => this.xmlCall(xml.parseVm, 'one.vm.info', id);
   vmPoolInfo = (filter: number, start: number, end: number, state: number) =>
-    this.xmlCall(xml.parseVmPool, 'one.vmpool.info', filter, start, end, state);
+    this.poolCall(xml.parseVmPool, 'VM_POOL', 'VM', 'one.vmpool.info', filter, start, end, state);
   vmPoolInfoExtended = (filter: number, start: number, end: number, state: number) =>
-    this.xmlCall(xml.parseVmPool, 'one.vmpool.infoextended', filter, start, end, state);
-  vmPoolInfoSet = (ids: number[], extended: boolean) => this.xmlCall(xml.parseVmPool, 'one.vmpool.infoset', ids.join(','), extended);
+    this.poolCall(xml.parseVmPool, 'VM_POOL', 'VM', 'one.vmpool.infoextended', filter, start, end, state);
+  vmPoolInfoSet = (ids: number[], extended: boolean) => this.poolCall(xml.parseVmPool, 'VM_POOL', 'VM', 'one.vmpool.infoset', ids.join(','), extended);
   vmAction = (action: string, id: number) => this.call<number>('one.vm.action', action, id);
   vmRecover = (id: number, operation: number) => this.call<number>('one.vm.recover', id, operation);
   vmLock = (id: number, level: number) => this.call<number>('one.vm.lock', id, level);
   vmUnlock = (id: number) => this.call<number>('one.vm.unlock', id);
-  datastorePoolInfo = () => this.xmlCall(xml.parseDatastorePool, 'one.datastorepool.info');
+  datastorePoolInfo = () => this.poolCall(xml.parseDatastorePool, 'DATASTORE_POOL', 'DATASTORE', 'one.datastorepool.info');
   userInfo = (id: number) => this.xmlCall(xml.parseUser, 'one.user.info', id);
   /** A login token for `username`, valid `validSeconds` (as FireEdge signs users in): "username:token" is then a session. */
   userLogin = (username: string, token: string, validSeconds: number, egid = -1) => this.call<string>('one.user.login', username, token, validSeconds, egid);
@@ -95,7 +115,16 @@ export class OneClient implements OneApi {
   documentUpdate = (id: number, template: string, merge: boolean) => this.call<number>('one.document.update', id, template, merge ? 1 : 0);
   documentDelete = (id: number) => this.call<number>('one.document.delete', id);
   documentPoolInfo = (filter: number, start: number, end: number, type: number) =>
-    this.xmlCall(xml.parseDocumentPool, 'one.documentpool.info', filter, start, end, type);
+    this.poolCall(xml.parseDocumentPool, 'DOCUMENT_POOL', 'DOCUMENT', 'one.documentpool.info', filter, start, end, type);
+}
+
+/** A reply that does not parse is oned's fault, reported with the method. */
+async function parsed<T>(method: string, parse: () => T | Promise<T>): Promise<T> {
+  try {
+    return await parse();
+  } catch (e) {
+    throw new OneError(method, OneErrorCode.FAULT, `[${method}] reply did not parse: ${(e as Error).message}`);
+  }
 }
 
 function toOneError(method: string, endpoint: string, timeoutMs: number, e: unknown): OneError {
