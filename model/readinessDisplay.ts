@@ -1,5 +1,6 @@
-// How readiness reads to an operator: a score's text and colour, a part's
-// verdict, and the warning when a cluster's capacity reserve is gone. Shared
+// How readiness and rehearsals read to an operator: a score's text and colour, a part's
+// verdict, the warning when a cluster's capacity reserve is gone, and a
+// rehearsal's predicted MTTR and plan lines. Shared
 // by the runner's page and the FireEdge pages so they never disagree.
 import { formatNeed, type ClusterReserve } from './capacity';
 import type { Verdict } from './recoveryDisplay';
@@ -39,3 +40,13 @@ export const RESERVE_ADVICE = 'oned\'s scheduler places VMs, so oneha only warns
 
 /** How the score is made, under each panel. */
 export const SCORE_HINT = 'The score is the weight of the parts that pass over the weight of the parts that can be checked; an UNKNOWN part counts neither way.';
+
+/** A rehearsal's predicted MTTR in one line: the total and its parts (wait, fence, the VMs tier by tier). */
+export function mttrText(m: { seconds: number; parts: ReadonlyArray<{ part: string; seconds: number }> }): string {
+  return `${m.seconds} s: ${m.parts.map((p) => `${p.part} ${p.seconds} s`).join(' + ')}`;
+}
+
+/** What a planned VM would get: the call a real recovery makes, or why it would not act. */
+export function wouldText(a: { outcome: string; detail: string }): string {
+  return a.outcome === 'dry-run' ? a.detail.replace(/^would call /, '') : `${a.outcome}: ${a.detail}`;
+}

@@ -26,6 +26,8 @@ import type { Config } from '../../runner/config';
 import type { AgentMetadata } from '../../model/hostPolicy/agentOptions';
 import type { FenceIpRules } from '../../model/hostPolicy/fenceIp';
 export type { ReadinessAnswer, HostReadinessAnswer } from '../../runner/http/readinessRoutes';
+export type { RehearsalReport } from '../../runner/rehearsal';
+import type { RehearsalReport } from '../../runner/rehearsal';
 import type { ReadinessAnswer, HostReadinessAnswer } from '../../runner/http/readinessRoutes';
 
 export type Creds = HostView['credentials']['default'];
@@ -126,6 +128,13 @@ export function runnerApi(request: Request) {
     /** Every host's readiness and each cluster's reserve, from three pool reads: one request for the whole list. */
     readiness: () => request<ReadinessAnswer>('GET', 'v1/readiness'),
     hostReadiness: (id: number) => request<HostReadinessAnswer>('GET', `v1/hosts/${id}/readiness`),
+    /** "What if it died now": the whole chain as a dry run, touching nothing (admins). */
+    rehearse: (id: number) => request<RehearsalReport>('POST', `v1/hosts/${id}/rehearse`),
+    /** The host's last rehearsal; undefined when it was never rehearsed. */
+    lastRehearsal: (id: number) => request<RehearsalReport>('GET', `v1/hosts/${id}/rehearsal`).catch((e: ApiError) => {
+      if (e.status === 404) return undefined;
+      throw e;
+    }),
     recoveries: (host?: number) => request<{ total: number; recoveries: RecoverySummary[] }>('GET', `v1/recoveries?limit=200${host === undefined ? '' : `&host=${host}`}`),
     recovery: (id: string) => request<RecoveryDetail>('GET', `v1/recoveries/${encodeURIComponent(id)}`),
     release: (id: string) => request<RecoverySummary>('POST', `v1/recoveries/${encodeURIComponent(id)}/release`),

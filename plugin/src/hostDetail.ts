@@ -1,6 +1,6 @@
 // One host's detail panel: tabs "HA settings", "Fence test", "Recoveries", "Readiness".
-import { api, ApiError, currentSession, type FenceTest, type HostReadinessAnswer, type HostSettingsChange, type HostView } from './api';
-import { partVerdict, reserveWarnings, SCORE_HINT, scoreText, scoreVerdict } from '../../model/readinessDisplay';
+import { api, ApiError, currentSession, type FenceTest, type HostReadinessAnswer, type HostSettingsChange, type HostView, type RehearsalReport } from './api';
+import { mttrText, partVerdict, reserveWarnings, SCORE_HINT, scoreText, scoreVerdict, wouldText } from '../../model/readinessDisplay';
 import { confirmDialog, h, icon, nextId, replace, toast } from './dom';
 import { agentOptionsMessage, ago, chip, duration, fenceErrorAdvice, fenceIpMessage, formatOptions, fullTime, hostStateChip, parseOptionsText, recoveryChip, when } from './format';
 import { MAX_PAUSE_CYCLES, pauseProblem } from '../../model/pause';
@@ -414,7 +414,34 @@ export class HostDetail {
       this.lastReadiness = r;
       replace(box, readinessPanel(r));
     }, (e: Error) => replace(box, h('p', { class: 'note note-error', role: 'alert', text: `Readiness could not be read: ${e.message}` })));
-    return box;
+    return h('div', null, box, this.rehearsal(host));
+  }
+
+  /** "What if it died now": the last rehearsal, and a button to run one (admins; nothing is touched). */
+  private rehearsal(host: HostView): Node {
+    const ro = !currentSession()?.admin;
+    const out = h('div', { id: 'rehearsal', 'aria-live': 'polite' }, h('p', { class: 'muted', text: 'Loading the last rehearsal…' }));
+    const show = (r: RehearsalReport | undefined) => replace(out, r ? rehearsalView(r)
+      : h('p', { class: 'muted', text: `Host ${host.name} has not been rehearsed yet.` }));
+    void api.lastRehearsal(host.id).then(show, (e: Error) => replace(out, h('p', { class: 'note note-error', text: e.message })));
+    const btn = h('button', {
+      type: 'button', class: 'btn btn-primary', id: 'rehearse', disabled: ro,
+      on: { click: async () => {
+        btn.disabled = true;
+        replace(out, h('p', { class: 'muted', role: 'status' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), ' Running the recovery chain as a dry run…'));
+        try {
+          show(await api.rehearse(host.id));
+        } catch (e) {
+          replace(out, h('p', { class: 'note note-error', role: 'alert', text: `The rehearsal could not run: ${(e as Error).message}` }));
+        } finally {
+          btn.disabled = ro;
+        }
+      } },
+    }, icon('bolt'), ' Rehearse');
+    return h('section', { class: 'rehearsal', 'aria-labelledby': 'rehearsal-title' },
+      h('h3', { id: 'rehearsal-title', text: 'What if it died now' }),
+      h('p', null, 'Runs the whole recovery chain for this host as a dry run: the wait it would do, a status-only test of each fence level, the plan tier by tier, every VM that would be left down, and a predicted MTTR. ', h('strong', null, 'Nothing is touched.')),
+      h('div', { class: 'actions' }, btn), out);
   }
 
   // -------------------------------------------------------------- recoveries
@@ -474,4 +501,29 @@ export function readinessPanel(r: HostReadinessAnswer): Node {
           h('td', { class: 'wrap', text: p.detail }), h('td', { class: 'wrap part-fix', text: p.fix ?? '' }));
       }))),
     h('p', { class: 'hint' }, SCORE_HINT));
+}
+
+/** A rehearsal report: its outcome, predicted MTTR, fence levels, the plan in tier order and every VM left down with why. */
+export function rehearsalView(r: RehearsalReport): Node {
+  return h('div', { class: 'card result', 'data-testid': 'rehearsal-report' },
+    h('dl', { class: 'facts' },
+      h('dt', null, 'A failure now would end'), h('dd', { id: 'rehearsal-outcome' }, recoveryChip(r.outcome), ' ', r.reason),
+      h('dt', null, 'Predicted MTTR'), h('dd', { id: 'rehearsal-mttr', text: r.mttr ? mttrText(r.mttr) : 'none: the VMs would not be recovered' }),
+      r.wait ? [h('dt', null, 'Wait'), h('dd', { text: `${r.wait.seconds} s (${r.wait.pause} cycles of ${r.wait.intervalSeconds} s)` })] : null,
+      r.fence ? [h('dt', null, 'Fence levels (status only)'), h('dd', null, r.fence.levels.length
+        ? r.fence.levels.map((l) => h('div', { text: `${l.level}. ${l.method}: ${l.result}` }))
+        : r.fence.fencing ? 'none configured' : 'fencing is off')] : null,
+      h('dt', null, 'Rehearsed'), h('dd', { text: `${fullTime(r.at)} (${r.trigger}, took ${duration(r.durationMs)})` })),
+    r.plan ? h('table', { class: 'simple', id: 'rehearsal-plan' },
+      h('caption', null, `Plan (${r.plan.mode}, in the order a recovery acts)`),
+      h('thead', null, h('tr', null, ['Tier', 'VM', 'Action', 'Would', 'Start'].map((t) => h('th', { scope: 'col', text: t })))),
+      h('tbody', null, r.plan.actions.length ? r.plan.actions.map((a) => h('tr', { 'data-vm': a.vmId },
+        h('td', { text: a.priority ?? 'MEDIUM' }), h('td', { text: `${a.vmName} (#${a.vmId})` }), h('td', { text: a.operation }),
+        h('td', { class: 'wrap', text: wouldText(a) }), h('td', { text: `${a.startSeconds} s`, title: a.startSource })))
+        : h('tr', null, h('td', { colSpan: 5, class: 'muted', text: 'No VM to act on.' })))) : null,
+    r.leftDown.length ? h('table', { class: 'simple', id: 'rehearsal-left-down' },
+      h('caption', null, 'Left down'),
+      h('thead', null, h('tr', null, ['VM', 'By', 'Why'].map((t) => h('th', { scope: 'col', text: t })))),
+      h('tbody', null, r.leftDown.map((v) => h('tr', { 'data-vm': v.vmId },
+        h('td', { text: `${v.vmName} (#${v.vmId})` }), h('td', { text: v.by }), h('td', { class: 'wrap', text: v.reason }))))) : null);
 }

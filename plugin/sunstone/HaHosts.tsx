@@ -19,7 +19,7 @@ import { fenceIpProblem } from '../../model/hostPolicy/fenceIp';
 import { fenceErrorAdvice, formatOptions, parseOptionsText } from '../src/format';
 import { ago, duration } from '../../model/timeFormat';
 import { scoreText, scoreVerdict } from '../../model/readinessDisplay';
-import { ReadinessPanel, ReserveWarning } from './HaReadiness';
+import { ReadinessPanel, RehearsalPanel, ReserveWarning } from './HaReadiness';
 import { fireedge, FireEdgeError, groupsOf, type FeHost } from './fireedge';
 import { useT } from './i18n';
 import { runner, unreachableAdvice, type RunnerLink } from './runner';
@@ -297,6 +297,7 @@ function HostSettings(p: {
         </Stack>
         {/* Asked again when the host's settings, credentials or last fence test change, not on every 5 s list refresh. */}
         <ReadinessPanel link={p.link} hostId={Number(host.ID)} refresh={view && JSON.stringify(view)} />
+        <RehearsalPanel link={p.link} hostId={Number(host.ID)} />
       </CardContent>
     </Card>
   );

@@ -253,6 +253,48 @@ describe('admin console (oneha demo + Chromium)', () => {
     await page.context().close();
   }, 120_000);
 
+  it('rehearse: "What if it died now" on a host\'s readiness tab shows the plan in tier order, every VM left down with why and a predicted MTTR, touching nothing', async () => {
+    // Restart tiers set on two of host 1's VMs, as an admin would (onevm update): the plan puts HIGHEST first, LOW last.
+    expect((await rpc(demo.simUrl, 'one.vm.update', [21, 'ONEHA_PRIORITY = "HIGHEST"', 1]))[0]).toBe(true);
+    expect((await rpc(demo.simUrl, 'one.vm.update', [11, 'ONEHA_PRIORITY = "LOW"', 1]))[0]).toBe(true);
+    try {
+      const page = await newPage();
+      await signIn(page, demo.runnerUrl, 'oneadmin', 'oneadmin');
+      await page.goto(`${demo.runnerUrl}/plugin/#/hosts/1/readiness`);
+      await page.waitForSelector('#rehearsal:has-text("has not been rehearsed yet")');
+      const since = (await simCalls(demo.controlUrl)).at(-1)?.seq ?? 0;
+      await page.click('#rehearse');
+      await page.waitForSelector('[data-testid=rehearsal-report]', { timeout: 60_000 });
+      const r = (await (await fetch(`${demo.runnerUrl}/v1/hosts/1/rehearsal`, { headers: { authorization: `Bearer ${demo.token}` } })).json()) as {
+        plan: { actions: Array<{ vmId: number; priority: string }> }; leftDown: Array<{ vmId: number; reason: string }>; mttr: { seconds: number };
+      };
+      // The page shows the report the runner kept: the VMs in tier order, the ones left down with their reasons.
+      expect(await page.$$eval('#rehearsal-plan tbody tr[data-vm]', (trs) => trs.map((tr) => Number(tr.getAttribute('data-vm'))))).toEqual(r.plan.actions.map((a) => a.vmId));
+      expect(r.plan.actions[0]).toMatchObject({ vmId: 21, priority: 'HIGHEST' });
+      expect(r.plan.actions.at(-1)).toMatchObject({ vmId: 11, priority: 'LOW' });
+      expect(await page.textContent('#rehearsal-plan tbody tr[data-vm="21"]')).toMatch(/^HIGHEST/);
+      expect(r.leftDown.length).toBeGreaterThan(0);
+      const leftDown = await page.textContent('#rehearsal-left-down tbody');
+      for (const v of r.leftDown) {
+        expect(leftDown).toContain(`(#${v.vmId})`);
+        expect(leftDown).toContain(v.reason);
+      }
+      expect(await page.textContent('#rehearsal-mttr')).toMatch(new RegExp(`^${r.mttr.seconds} s: wait [\\d.]+ s \\+ fence [\\d.]+ s \\+ vms [\\d.]+ s$`));
+      expect(await page.textContent('#rehearsal-outcome')).toMatch(/COMPLETED.*dry run/);
+      // Nothing was touched: no write reached oned, and the host still runs its VMs.
+      const writes = (await simCalls(demo.controlUrl, since)).filter((c) => !/\.info|pool\.|system\.|version|config/.test(c.method));
+      expect(writes.map((c) => c.method)).toEqual([]);
+      expect((await rpc(demo.simUrl, 'one.host.info', [1]))[1]).toMatch(/<STATE>2<\/STATE>/);
+      // Back on the tab later, the last rehearsal is shown again.
+      await page.click('#tab-settings');
+      await page.click('#tab-readiness');
+      await page.waitForSelector('[data-testid=rehearsal-report] #rehearsal-plan');
+      await page.context().close();
+    } finally {
+      for (const vm of [21, 11]) await rpc(demo.simUrl, 'one.vm.update', [vm, 'ONEHA_PRIORITY = "MEDIUM"', 1]);
+    }
+  }, 120_000);
+
   it('signed in as viewer: every control is read-only and a direct API write answers 403', async () => {
     const page = await newPage();
     await signIn(page, demo.runnerUrl, 'viewer', 'viewer');

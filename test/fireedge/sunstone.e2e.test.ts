@@ -197,6 +197,36 @@ describe('the plugin in Sunstone, as oneadmin', { timeout: 600_000 }, () => {
     expect(await admin.content()).not.toContain('bmc-secret-1');
   });
 
+  it('rehearse: "What if it died now" on the selected host shows the plan in tier order and a predicted MTTR, its fence level asked for status only', async () => {
+    // Host 3 fenced by fence_ipmilan against ipmi_sim (as the fence test above leaves it), and restart tiers on its two VMs.
+    expect((await runner.api('PUT', '/v1/hosts/3/settings', { fenceAgent: 'fence_ipmilan', fenceIp: '127.0.0.1', fenceOptions: { ipport: String(bmc.port), lanplus: '1', cipher: '3', power_wait: '0', power_timeout: '5' } })).status).toBe(200);
+    expect((await runner.api('PUT', '/v1/hosts/3/credentials', { username: 'ipmiadmin', password: 'bmc-secret-1' })).status).toBe(200);
+    expect((await rpc(sim.url, 'one.vm.update', [18, 'ONEHA_PRIORITY = "HIGHEST"', 1]))[0]).toBe(true);
+    expect((await rpc(sim.url, 'one.vm.update', [19, 'ONEHA_PRIORITY = "LOW"', 1]))[0]).toBe(true);
+    try {
+      await openHaHosts(admin);
+      await select(admin, 3);
+      const panel = admin.locator('[data-cy=oneha-rehearsal]');
+      await poll(() => panel.innerText()).toContain('Never rehearsed');
+      await panel.locator('[data-cy=oneha-rehearse]').click();
+      const report = panel.locator('[data-cy=oneha-rehearsal-report]');
+      await report.waitFor();
+      const r = (await runner.api('GET', '/v1/hosts/3/rehearsal')).json as { outcome: string; plan: { actions: Array<{ vmId: number }> }; leftDown: Array<{ vmId: number; reason: string }>; mttr: { seconds: number }; fence: { levels: Array<{ result: string }> } };
+      expect(r.outcome).toBe('completed');
+      expect(r.plan.actions.map((a) => a.vmId)).toEqual([18, 19]); // HIGHEST before LOW, whatever their ids
+      expect(await report.locator('[data-cy=oneha-rehearsal-plan] tbody tr').evaluateAll((trs) => trs.map((tr) => Number(tr.getAttribute('data-vm'))))).toEqual([18, 19]);
+      expect(await report.locator('[data-cy=oneha-plan-vm-18]').innerText()).toMatch(/^HIGHEST\s+api-02 \(#18\)\s+resched/);
+      expect(await report.locator('[data-cy=oneha-rehearsal-mttr]').innerText()).toMatch(new RegExp(`^Predicted MTTR: ${r.mttr.seconds} s: wait [\\d.]+ s \\+ fence [\\d.]+ s \\+ vms [\\d.]+ s$`));
+      expect(r.fence.levels[0].result).toBe('status: power ON'); // ipmi_sim asked for its power state, and only that
+      expect(await report.innerText()).toContain('Fence level 1: fence_ipmilan: status: power ON');
+      for (const v of r.leftDown) expect(await report.locator(`[data-cy=oneha-left-down-${v.vmId}]`).first().innerText()).toContain(v.reason);
+      // nothing touched: the host still runs, its VMs too
+      expect((await rpc(sim.url, 'one.host.info', [3]))[1]).toMatch(/<STATE>2<\/STATE>/);
+    } finally {
+      for (const vm of [18, 19]) await rpc(sim.url, 'one.vm.update', [vm, 'ONEHA_PRIORITY = "MEDIUM"', 1]);
+    }
+  });
+
   it('a failed host\'s recovery appears live on the Recoveries page, step by step, until its VMs run elsewhere', async () => {
     await goTo(admin, fe, '/ha/recoveries');
     await admin.locator('[data-cy=oneha-recoveries]').waitFor();

@@ -1,7 +1,7 @@
 // How readiness reads in both consoles (model/readinessDisplay.ts).
 import { describe, expect, it } from 'vitest';
 import type { ClusterReserve } from '../../model/capacity';
-import { partVerdict, reserveWarnings, scoreText, scoreVerdict } from '../../model/readinessDisplay';
+import { mttrText, partVerdict, reserveWarnings, scoreText, scoreVerdict, wouldText } from '../../model/readinessDisplay';
 
 const cluster = (over: Partial<ClusterReserve>): ClusterReserve => ({
   clusterId: 0, cluster: 'default', hosts: 4, n1: true, shortfall: { cpu: 0, mem: 0 },
@@ -23,5 +23,11 @@ describe('readiness display', () => {
   it('warns for each cluster whose N+1 reserve is gone, with what would stay down, and for no other', () => {
     const w = reserveWarnings([cluster({}), cluster({ clusterId: 100, cluster: 'rack-2', n1: false, shortfall: { cpu: 250, mem: 6 * 1024 * 1024 } })]);
     expect(w).toEqual([{ clusterId: 100, text: 'Cluster rack-2: the N+1 capacity reserve is gone. If its worst host failed now, VMs needing CPU 2.5, MEMORY 6144 MB would stay down (4 hosts take VMs).' }]);
+  });
+
+  it('a rehearsal: the MTTR with its parts, and what each planned VM would get', () => {
+    expect(mttrText({ seconds: 90, parts: [{ part: 'wait', seconds: 10 }, { part: 'fence', seconds: 20 }, { part: 'vms', seconds: 60 }] })).toBe('90 s: wait 10 s + fence 20 s + vms 60 s');
+    expect(wouldText({ outcome: 'dry-run', detail: 'would call one.vm.action(resched, 18)' })).toBe('one.vm.action(resched, 18)');
+    expect(wouldText({ outcome: 'locked', detail: 'VM 18 is locked' })).toBe('locked: VM 18 is locked');
   });
 });
