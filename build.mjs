@@ -1,6 +1,7 @@
 // Everything esbuild makes: the CLI/runner bundle, the simulator, one bundle
 // per recovery function, the admin-console page and its Sunstone plugin.
 import { build } from 'esbuild';
+import { toJSONSchema } from 'zod/mini';
 import { federatedContainer } from './plugin/sunstone/container.mjs';
 import { existsSync, mkdirSync, readdirSync, writeFileSync, cpSync, statSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
@@ -21,11 +22,13 @@ const functionNames = Object.keys(functions);
 for (const name of functionNames) {
   // Pure functions (no ports) bundle without the OpenNebula client or the fence runner.
   const pure = functions[name].ports.length === 0;
+  // `--help` prints the input's JSON Schema: made here, so the bundle does not carry zod's JSON Schema writer (~20 KiB).
+  const inputSchema = JSON.stringify(toJSONSchema(functions[name].input, { unrepresentable: 'any', io: 'input' }));
   writeFileSync(`dist/.entries/${name}.ts`, [
     `import * as m from '../../functions/${name}';`,
     `import { runStandalone } from '../../runner/standalone';`,
     `const fn = Object.values(m).find((v) => typeof v === 'object' && v !== null && 'run' in v && (v as { name?: string }).name === '${functions[name].name}');`,
-    pure ? 'void runStandalone(fn as never);' : `import { portsFromEnvironment } from '../../runner/standalonePorts';\nvoid runStandalone(fn as never, portsFromEnvironment);`,
+    pure ? `void runStandalone(fn as never, ${inputSchema});` : `import { portsFromEnvironment } from '../../runner/standalonePorts';\nvoid runStandalone(fn as never, ${inputSchema}, portsFromEnvironment);`,
   ].join('\n') + '\n');
 }
 

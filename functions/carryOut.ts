@@ -2,7 +2,7 @@
 // bounded concurrency, one VM's failure never stopping the others, and
 // never issuing an action whose effect is already visible (so a resumed
 // flow does not act twice).
-import * as z from 'zod';
+import * as z from '../model/zod';
 import { lastHistory, LcmState, VmState, vmStateName, type Vm } from '../model/one';
 import { describeError } from '../model/errors';
 import { retry, type RetryPolicy } from '../model/retry';
@@ -12,38 +12,38 @@ import { waitForTier } from './tierGate';
 import { chunks } from '../model/chunks';
 
 export const CarryOutInput = z.object({
-  hostId: z.number().int().nonnegative(),
+  hostId: z.number().check(z.int(), z.nonnegative()),
   actions: z.array(PlannedActionSchema),
-  concurrency: z.number().int().min(1).max(256).default(8),
+  concurrency: z._default(z.number().check(z.int(), z.gte(1), z.lte(256)), 8),
   /** Tries per VM for transient errors (oned busy, electing, unreachable). */
-  tries: z.number().int().min(1).max(10).default(3),
+  tries: z._default(z.number().check(z.int(), z.gte(1), z.lte(10)), 3),
   /** More tries for transient errors until this time (ms since the epoch): oned down for a while does not fail the VMs. */
-  retryUntil: z.number().optional(),
-  retryDelayMs: z.number().int().nonnegative().default(1000),
-  dryRun: z.boolean().default(false),
+  retryUntil: z.optional(z.number()),
+  retryDelayMs: z._default(z.number().check(z.int(), z.nonnegative()), 1000),
+  dryRun: z._default(z.boolean(), false),
   /** Locked VMs: unlock, act, lock again at the same level; otherwise they are left with the unlock command. */
-  unlockLocked: z.boolean().optional(),
+  unlockLocked: z.optional(z.boolean()),
   /** How often a tier's VMs are read while the next tier waits for them (ONEHA_PRIORITY). */
-  tierPollSeconds: z.number().positive().optional(),
+  tierPollSeconds: z.optional(z.number().check(z.positive())),
 });
 
 export const VmOutcomeSchema = z.object({
-  vmId: z.number().int(),
+  vmId: z.number().check(z.int()),
   vmName: z.string(),
   operation: OperationSchema,
   outcome: z.enum(['done', 'already-done', 'skipped', 'locked', 'failed', 'dry-run']),
   detail: z.string(),
-  tries: z.number().int(),
+  tries: z.number().check(z.int()),
 });
 export type VmOutcome = z.infer<typeof VmOutcomeSchema>;
 
 export const CarryOutOutput = z.object({
   outcomes: z.array(VmOutcomeSchema),
-  done: z.number().int(),
-  alreadyDone: z.number().int(),
-  failed: z.number().int(),
-  skipped: z.number().int(),
-  locked: z.number().int().default(0),
+  done: z.number().check(z.int()),
+  alreadyDone: z.number().check(z.int()),
+  failed: z.number().check(z.int()),
+  skipped: z.number().check(z.int()),
+  locked: z._default(z.number().check(z.int()), 0),
 });
 export type CarryOutResult = z.infer<typeof CarryOutOutput>;
 
@@ -224,10 +224,10 @@ export function carryOutFunction<N extends string>(name: N, operation: Operation
     description,
     effectful: true,
     ports: ['one', 'clock', 'log', 'progress'] as const,
-    input: CarryOutInput.refine((i) => operation === undefined || i.actions.every((a) => a.operation === operation), {
+    input: CarryOutInput.check(z.refine((i) => operation === undefined || i.actions.every((a) => a.operation === operation), {
       message: `${name} carries out "${operation}" actions only`,
       path: ['actions'],
-    }),
+    })),
     output: CarryOutOutput,
     run: (input: z.output<typeof CarryOutInput>, ports: Pick<Ports, 'one' | 'clock' | 'log' | 'progress'>) => carryOut(input, ports),
   };

@@ -1,6 +1,6 @@
 // decode: the exact stdin the hook manager passes ("<base64 host XML> <flags>")
 // -> the failed host and the recovery options. Pure.
-import * as z from 'zod';
+import * as z from '../model/zod';
 import { StepError } from '../model/errors';
 import { defineFunction } from './define';
 import { HostSchema } from '../model/one';
@@ -36,7 +36,7 @@ export function decodeHookPayload(payload: string): HostFailure {
     host = parseHost(xml, true);
   } catch (e) {
     if (e instanceof XmlShapeError) throw new StepError('not-a-host', `the decoded template is not a HOST: ${e.message}.`);
-    if (e instanceof z.ZodError) throw new StepError('not-a-host', `the decoded HOST is incomplete: ${describeIssues(e.issues.map((i) => ({ ...i, path: ['HOST', ...i.path] })))}`);
+    if (e instanceof z.$ZodError) throw new StepError('not-a-host', `the decoded HOST is incomplete: ${describeIssues(e.issues.map((i) => ({ ...i, path: ['HOST', ...i.path] })))}`);
     throw e;
   }
   return { host, options: parseHookFlags(flags) };

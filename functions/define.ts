@@ -1,9 +1,9 @@
 // The shape every recovery step shares: a name, zod schemas for input and
 // output, and run(input, ports). Types are inferred from the schemas.
-import type { z } from 'zod';
+import type * as z from '../model/zod';
 import type { Ports } from '../model/ports';
 
-export interface RecoveryFunction<I extends z.ZodType, O extends z.ZodType, P extends keyof Ports = keyof Ports> {
+export interface RecoveryFunction<I extends z.core.$ZodType, O extends z.core.$ZodType, P extends keyof Ports = keyof Ports> {
   name: string;
   description: string;
   /** True when run() changes the world (power, VMs); such steps offer a dry run. */
@@ -23,7 +23,7 @@ export interface RecoveryFunction<I extends z.ZodType, O extends z.ZodType, P ex
   reusable?(output: z.output<O>): boolean;
 }
 
-export function defineFunction<I extends z.ZodType, O extends z.ZodType, P extends keyof Ports = never>(
+export function defineFunction<I extends z.core.$ZodType, O extends z.core.$ZodType, P extends keyof Ports = never>(
   def: RecoveryFunction<I, O, P>,
 ): RecoveryFunction<I, O, P> {
   return def;

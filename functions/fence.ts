@@ -2,7 +2,7 @@
 // elsewhere. Safety rule: only a power state the BMC reports as OFF counts
 // (or an operator's command that exits 0, flagged unverified); a guessed or
 // assumed success never does, because a VM must never run twice.
-import * as z from 'zod';
+import * as z from '../model/zod';
 import { defineFunction } from './define';
 import { HostSchema, type Host } from '../model/one';
 import { describeMethod, FenceMethodSchema, PowerActionSchema, type FenceMethod, type PowerAction, type PowerAnswer } from '../model/fence';
@@ -14,18 +14,18 @@ export const FenceAttemptSchema = z.object({
   /** describeMethod() of the method used. */
   method: z.string(),
   /** 1-based position of the method in the host's list (fence level). */
-  level: z.number().int().positive(),
+  level: z.number().check(z.int(), z.positive()),
   action: PowerActionSchema,
   ok: z.boolean(),
-  power: PowerSchema.optional(),
-  error: z.string().optional(),
+  power: z.optional(PowerSchema),
+  error: z.optional(z.string()),
   durationMs: z.number(),
   /** Clock time when the attempt started. */
   at: z.number(),
   /** A command run again because the runner stopped while its first run was in flight (at most once). */
-  rerun: z.boolean().optional(),
+  rerun: z.optional(z.boolean()),
   /** Journaled as started, never answered: the runner stopped during it (an earlier run of this fencing). */
-  interrupted: z.boolean().optional(),
+  interrupted: z.optional(z.boolean()),
 });
 export type FenceAttempt = z.infer<typeof FenceAttemptSchema>;
 
@@ -36,21 +36,21 @@ export type FenceAttempt = z.infer<typeof FenceAttemptSchema>;
  * the runner stopped.
  */
 export const FenceAttemptRecordSchema = z.discriminatedUnion('phase', [
-  z.object({ phase: z.literal('started'), method: z.string(), level: z.number().int().positive(), action: PowerActionSchema, at: z.number(), rerun: z.boolean().optional() }),
-  FenceAttemptSchema.extend({ phase: z.literal('ended') }),
+  z.object({ phase: z.literal('started'), method: z.string(), level: z.number().check(z.int(), z.positive()), action: PowerActionSchema, at: z.number(), rerun: z.optional(z.boolean()) }),
+  z.extend(FenceAttemptSchema, { phase: z.literal('ended') }),
 ]);
 export type FenceAttemptRecord = z.infer<typeof FenceAttemptRecordSchema>;
 
 export const FenceResultSchema = z.object({
   outcome: z.enum(['fenced', 'skipped', 'failed', 'dry-run']),
   /** The method that fenced the host (or answered the dry run). */
-  method: z.string().optional(),
-  evidence: z.string().optional(),
+  method: z.optional(z.string()),
+  evidence: z.optional(z.string()),
   /** True only when the BMC itself reported OFF after (or before) fencing. */
   verified: z.boolean(),
   /** Last power state a BMC reported. */
-  power: PowerSchema.optional(),
-  reason: z.string().optional(),
+  power: z.optional(PowerSchema),
+  reason: z.optional(z.string()),
   attempts: z.array(FenceAttemptSchema),
 });
 export type FenceResult = z.infer<typeof FenceResultSchema>;
@@ -62,9 +62,9 @@ export const FenceInputSchema = z.object({
   /** false = fencing disabled (host_error.rb -u / --no-fencing). */
   fencing: z.boolean(),
   /** Read power state only; never changes it. */
-  dryRun: z.boolean().default(false),
+  dryRun: z._default(z.boolean(), false),
   /** An operator confirmed the host is off (a dead BMC, oVirt's "Confirm host has been rebooted"): no agent runs. */
-  confirmedDown: z.object({ by: z.string(), reason: z.string(), at: z.number() }).optional(),
+  confirmedDown: z.optional(z.object({ by: z.string(), reason: z.string(), at: z.number() })),
   /**
    * What earlier runs of this same fencing journaled before the runner
    * stopped (oldest first). A command level that ended is not run again; one
@@ -72,7 +72,7 @@ export const FenceInputSchema = z.object({
    * up to MAX_INTERRUPTED_RUNS runs in all. Agent levels start with a power
    * status whatever came before.
    */
-  earlier: z.array(FenceAttemptRecordSchema).default([]),
+  earlier: z._default(z.array(FenceAttemptRecordSchema), []),
 });
 export type FenceInput = z.infer<typeof FenceInputSchema>;
 

@@ -1,16 +1,16 @@
 // finish: keep the scheduler off a fenced host until an operator brings it
 // back (DISABLED or OFFLINE, as configured). A host that was not fenced, or a
 // dry run, is left as it is.
-import * as z from 'zod';
+import * as z from '../model/zod';
 import { HostState } from '../model/one';
 import { defineFunction } from './define';
 
 export const FinishInput = z.object({
-  hostId: z.number().int().nonnegative(),
+  hostId: z.number().check(z.int(), z.nonnegative()),
   /** The fence step verified (or a command confirmed) the host off. */
   fenced: z.boolean(),
   afterRecovery: z.enum(['disabled', 'offline', 'none']),
-  dryRun: z.boolean().default(false),
+  dryRun: z._default(z.boolean(), false),
 });
 export const FinishOutput = z.object({ hostStatus: z.enum(['disabled', 'offline', 'unchanged']) });
 export type FinishResult = z.infer<typeof FinishOutput>;

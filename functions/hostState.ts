@@ -1,11 +1,11 @@
 // hostState: the host as oned has it now, and whether it is still failed.
 // The flow's last look before fencing, and the start of a recovery found by
 // reconciliation (no hook payload: the host itself is the evidence).
-import * as z from 'zod';
+import * as z from '../model/zod';
 import { HostSchema, isHostFailed } from '../model/one';
 import { defineFunction } from './define';
 
-export const HostStateInput = z.object({ hostId: z.number().int().nonnegative() });
+export const HostStateInput = z.object({ hostId: z.number().check(z.int(), z.nonnegative()) });
 export const HostStateOutput = z.object({
   host: HostSchema,
   /** ERROR or MONITORING_ERROR (host_error.rb's "still failed"). */

@@ -3,15 +3,15 @@
 // pool (what the other hosts have free, for the capacity estimate).
 // By default only the VMs in HOST/VMS are fetched (one infoset call), so a
 // 40-VM host in a 50,000-VM cloud does not pull the whole pool.
-import * as z from 'zod';
+import * as z from '../model/zod';
 import { defineFunction } from './define';
 import { DatastoreSchema, HostSchema, VmSchema, type Vm } from '../model/one';
 import { chunks } from '../model/chunks';
 
 export const InventoryInput = z.object({
-  hostId: z.number().int().nonnegative(),
+  hostId: z.number().check(z.int(), z.nonnegative()),
   /** "host-vms": HOST/VMS via one.vmpool.infoset; "pool": one.vmpool.info(-2,-1,-1,-1) as host_error.rb does. */
-  source: z.enum(['host-vms', 'pool']).default('host-vms'),
+  source: z._default(z.enum(['host-vms', 'pool']), 'host-vms'),
 });
 
 export const InventoryOutput = z.object({
@@ -20,7 +20,7 @@ export const InventoryOutput = z.object({
   datastores: z.array(DatastoreSchema),
   source: z.enum(['host-vms', 'pool']),
   /** The host pool (one call), for select's capacity estimate; absent in outputs journaled before it was read. */
-  hosts: z.array(HostSchema).optional(),
+  hosts: z.optional(z.array(HostSchema)),
 });
 export type Inventory = z.infer<typeof InventoryOutput>;
 

@@ -1,7 +1,7 @@
 // Every recovery step by name, and the one way to run a step: validate the
 // input with its schema, run it with only the ports it asks for, and
 // validate what it returns.
-import type { z } from 'zod';
+import type * as z from '../model/zod';
 import { decode } from './decode';
 import type { RecoveryFunction } from './define';
 import { deleteVms } from './delete';
@@ -21,7 +21,7 @@ export const functions = { decode, hostState, wait, fence, inventory, select, mi
 export type { FunctionName };
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type AnyFunction = RecoveryFunction<z.ZodType, z.ZodType, any>;
+export type AnyFunction = RecoveryFunction<z.core.$ZodType, z.core.$ZodType, any>;
 
 export function getFunction(name: string): AnyFunction | undefined {
   return Object.hasOwn(functions, name) ? (functions[name as FunctionName] as unknown as AnyFunction) : undefined;

@@ -1,7 +1,7 @@
 // select (pure): which VMs of the failed host to recover, and how; every VM
 // that ran there and is not recovered gets a reason. host_error.rb's rule,
 // made explicit, without the calls it makes that oned is bound to refuse.
-import * as z from 'zod';
+import * as z from '../model/zod';
 import { defineFunction } from './define';
 import {
   DatastoreSchema, HostSchema, lastHistory, LcmState, VmSchema, VmState, vmStateName,
@@ -15,25 +15,25 @@ export const OperationSchema = z.enum(['resched', 'recreate', 'delete']);
 export type Operation = z.infer<typeof OperationSchema>;
 
 export const PlannedActionSchema = z.object({
-  vmId: z.number().int(),
+  vmId: z.number().check(z.int()),
   vmName: z.string(),
   /** State when planned, e.g. ACTIVE/UNKNOWN. */
   state: z.string(),
   operation: OperationSchema,
   /** The VM's restart tier (ONEHA_PRIORITY); the plan lists HIGHEST first. Absent in plans from before tiers: MEDIUM. */
-  priority: PrioritySchema.optional(),
+  priority: z.optional(PrioritySchema),
   /** When the next tier may start: the VM running (and READY = YES from the guest for GUEST), or the timeout. */
-  ready: z.object({ kind: ReadySchema, timeoutSeconds: z.number().int().nonnegative() }).optional(),
+  ready: z.optional(z.object({ kind: ReadySchema, timeoutSeconds: z.number().check(z.int(), z.nonnegative()) })),
 });
 export type PlannedAction = z.infer<typeof PlannedActionSchema>;
 
 export const SkippedVmSchema = z.object({
-  vmId: z.number().int(),
+  vmId: z.number().check(z.int()),
   vmName: z.string(),
   state: z.string(),
   reason: z.string(),
   /** Why, as a word readiness and the rehearsal count by. */
-  code: z.enum(['elsewhere', 'opted-out', 'state', 'datastore']).optional(),
+  code: z.optional(z.enum(['elsewhere', 'opted-out', 'state', 'datastore'])),
 });
 export type SkippedVm = z.infer<typeof SkippedVmSchema>;
 
@@ -43,7 +43,7 @@ export const SelectInput = z.object({
   datastores: z.array(DatastoreSchema),
   options: HookOptionsSchema,
   /** The host pool, for the capacity estimate; absent in inputs journaled before it was read (then no estimate). */
-  hosts: z.array(HostSchema).optional(),
+  hosts: z.optional(z.array(HostSchema)),
 });
 
 const NeedSchema = z.object({ cpu: z.number(), mem: z.number() });
@@ -56,22 +56,22 @@ const NeedSchema = z.object({ cpu: z.number(), mem: z.number() });
 export const PlanCapacitySchema = z.object({
   where: z.string(),
   /** Enabled hosts of the cluster that could take the VMs. */
-  hosts: z.number().int(),
+  hosts: z.number().check(z.int()),
   need: NeedSchema,
   free: NeedSchema,
-  wontFit: z.array(z.object({ vmId: z.number().int(), vmName: z.string(), reason: z.string() })),
+  wontFit: z.array(z.object({ vmId: z.number().check(z.int()), vmName: z.string(), reason: z.string() })),
 });
 export type PlanCapacity = z.infer<typeof PlanCapacitySchema>;
 
 export const RecoveryPlanSchema = z.object({
-  hostId: z.number().int(),
+  hostId: z.number().check(z.int()),
   hostName: z.string(),
   mode: HookOptionsSchema.shape.mode,
   actions: z.array(PlannedActionSchema),
   skipped: z.array(SkippedVmSchema),
-  capacity: PlanCapacitySchema.optional(),
+  capacity: z.optional(PlanCapacitySchema),
   /** Per-VM policy attributes that could not be read (the default was used). */
-  problems: z.array(z.object({ vmId: z.number().int(), message: z.string() })).optional(),
+  problems: z.optional(z.array(z.object({ vmId: z.number().check(z.int()), message: z.string() }))),
 });
 export type RecoveryPlan = z.infer<typeof RecoveryPlanSchema>;
 

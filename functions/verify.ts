@@ -7,7 +7,7 @@
 // re-created where the operator allowed it; a VM whose resched was dropped
 // gets it again. Every such call is decided on this poll's fresh read, so
 // nothing is acted on twice by accident.
-import * as z from 'zod';
+import * as z from '../model/zod';
 import { defineFunction } from './define';
 import { isVmFailureState, lastHistory, LcmState, VmState, vmStateName, type Vm } from '../model/one';
 import { actUnlocked, CALL_TEXT, issue, lockName, unlockHint } from './carryOut';
@@ -20,41 +20,41 @@ import { chunks } from '../model/chunks';
 /** VMs per one.vmpool.infoset call (the same chunk the carry-out step re-reads with). */
 export const VERIFY_CHUNK = 64;
 
-export const VerifyVmSchema = z.object({ vmId: z.number().int(), vmName: z.string(), operation: OperationSchema });
+export const VerifyVmSchema = z.object({ vmId: z.number().check(z.int()), vmName: z.string(), operation: OperationSchema });
 
 
 export const VerifyInput = z.object({
-  hostId: z.number().int().nonnegative(),
+  hostId: z.number().check(z.int(), z.nonnegative()),
   /** When oned put the host in ERROR (ms since the epoch): times to running and MTTR count from here. */
-  failedAt: z.number().optional(),
+  failedAt: z.optional(z.number()),
   vms: z.array(VerifyVmSchema),
-  pollSeconds: z.number().positive().default(5),
+  pollSeconds: z._default(z.number().check(z.positive()), 5),
   /** Absolute (ms since the epoch), so a resumed verify keeps the recovery's deadline. */
   deadlineAt: z.number(),
   /** The ladder for a VM whose operation has none of its own in `ladders`. */
-  ladder: LadderSchema.default(DEFAULT_LADDER),
+  ladder: z._default(LadderSchema, DEFAULT_LADDER),
   /** Per operation (the flow resolves verify.perMode and the host's own): a recreated VM may be allowed what a rescheduled one is not. */
-  ladders: z.object({ resched: LadderSchema.optional(), recreate: LadderSchema.optional() }).optional(),
+  ladders: z.optional(z.object({ resched: z.optional(LadderSchema), recreate: z.optional(LadderSchema) })),
   /** Locked VMs: unlock, act, lock again at the same level (journaled); otherwise they are reported with the unlock command. */
-  unlockLocked: z.boolean().default(false),
+  unlockLocked: z._default(z.boolean(), false),
 });
 
 export const VmVerdictSchema = z.object({
-  vmId: z.number().int(),
+  vmId: z.number().check(z.int()),
   vmName: z.string(),
   operation: OperationSchema,
   result: z.enum(['running', 'done', 'stuck']),
   /** Where it runs now (running), or where it is stuck. */
-  hostId: z.number().int().optional(),
-  hostName: z.string().optional(),
+  hostId: z.optional(z.number().check(z.int())),
+  hostName: z.optional(z.string()),
   state: z.string(),
   /** When verify saw the end state (ms since the epoch), and how long after the host failed. */
   at: z.number(),
   afterMs: z.number(),
   /** Why it is stuck, in oneha's words. */
-  reason: z.string().optional(),
+  reason: z.optional(z.string()),
   /** oned's own text (SCHED_MESSAGE, an error reply). */
-  oned: z.string().optional(),
+  oned: z.optional(z.string()),
   /** The calls the ladder made for this VM, in order. */
   retries: z.array(z.string()),
 });
@@ -62,12 +62,12 @@ export type VmVerdict = z.infer<typeof VmVerdictSchema>;
 
 export const VerifyOutput = z.object({
   vms: z.array(VmVerdictSchema),
-  running: z.number().int(),
-  stuck: z.number().int(),
+  running: z.number().check(z.int()),
+  stuck: z.number().check(z.int()),
   /** Host ERROR (failedAt) to the last VM running; absent when some VM is stuck or failedAt is unknown. */
-  mttrMs: z.number().optional(),
-  polls: z.number().int(),
-  reads: z.number().int(),
+  mttrMs: z.optional(z.number()),
+  polls: z.number().check(z.int()),
+  reads: z.number().check(z.int()),
 });
 export type VerifyResult = z.infer<typeof VerifyOutput>;
 
@@ -266,7 +266,7 @@ export const verify = defineFunction({
   description: 'Watch every VM acted on (one.vmpool.infoset, 64 a call) until it runs elsewhere, is stuck, or the deadline passes; retry stuck VMs along the ladder.',
   effectful: true,
   ports: ['one', 'clock', 'log', 'progress'],
-  input: VerifyInput.refine((i) => new Set(i.vms.map((v) => v.vmId)).size === i.vms.length, { message: 'each VM once', path: ['vms'] }),
+  input: VerifyInput.check(z.refine((i) => new Set(i.vms.map((v) => v.vmId)).size === i.vms.length, { message: 'each VM once', path: ['vms'] })),
   output: VerifyOutput,
   run: (input, ports) => verifyVms(input, ports),
 });

@@ -5,7 +5,7 @@
 // power state is read (status only, at most once per poll), and an OFF proves
 // the host dead (power loss, a crashed chassis), so the rest of the wait is
 // skipped. An ON or an unreachable BMC proves nothing and never shortens it.
-import * as z from 'zod';
+import * as z from '../model/zod';
 import { defineFunction } from './define';
 import { HOST_STATE_NAMES, isHostFailed, type Host } from '../model/one';
 import { describeError, OneError } from '../model/errors';
@@ -16,16 +16,16 @@ import { agentAddress } from './fence';
 export const FALLBACK_INTERVAL_SECONDS = 60;
 
 export const WaitInput = z.object({
-  hostId: z.number().int().nonnegative(),
-  pause: z.number().int().nonnegative(),
+  hostId: z.number().check(z.int(), z.nonnegative()),
+  pause: z.number().check(z.int(), z.nonnegative()),
   /** oneha's own setting, or what the runner read from the front-end's monitord.conf. */
-  configuredInterval: z.object({ seconds: z.number().positive(), source: z.enum(['config', 'monitord.conf']) }).optional(),
+  configuredInterval: z.optional(z.object({ seconds: z.number().check(z.positive()), source: z.enum(['config', 'monitord.conf']) })),
   /** When the failure was first seen (ms); a resumed or reconciled flow does not wait again for time already spent. */
-  since: z.number().optional(),
+  since: z.optional(z.number()),
   /** How often to look at the host; default: a tenth of the interval, between 1 and 10 s. */
-  pollSeconds: z.number().positive().optional(),
+  pollSeconds: z.optional(z.number().check(z.positive())),
   /** The host's fence levels: the first agent level with an address is asked for power status during the wait. */
-  methods: z.array(FenceMethodSchema).optional(),
+  methods: z.optional(z.array(FenceMethodSchema)),
 });
 
 export const WaitOutput = z.object({
@@ -37,12 +37,12 @@ export const WaitOutput = z.object({
   intervalSeconds: z.number(),
   intervalSource: z.enum(['oned', 'config', 'monitord.conf', 'default', 'none']),
   waitedMs: z.number(),
-  hostState: z.number().int().optional(),
-  checks: z.number().int(),
+  hostState: z.optional(z.number().check(z.int())),
+  checks: z.number().check(z.int()),
   /** Power status reads during the wait, and when (and by which method) OFF was seen. */
-  powerReads: z.number().int().optional(),
-  powerOffSeenAt: z.number().optional(),
-  powerOffSeenBy: z.string().optional(),
+  powerReads: z.optional(z.number().check(z.int())),
+  powerOffSeenAt: z.optional(z.number()),
+  powerOffSeenBy: z.optional(z.string()),
 });
 export type WaitResult = z.infer<typeof WaitOutput>;
 

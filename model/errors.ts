@@ -2,7 +2,7 @@
 // classify(e) is what the flow journals, what HTTP turns into a status
 // (runner/http/errorStatus.ts) and what the CLI and standalone bundles turn
 // into an exit code (runner/exitCodes.ts): one mapping, derived everywhere.
-import type { z } from 'zod';
+import type * as z from './zod';
 
 /** oned's error codes (OpenNebula XML-RPC reference), plus oneha's own for a call that got no usable answer. */
 export const OneErrorCode = {

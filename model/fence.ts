@@ -1,23 +1,23 @@
 // The fencing contract shared by the `fence` function, the runner's fence
 // port and the settings stored on the host template.
-import * as z from 'zod';
+import * as z from './zod';
 import { FENCE_AGENT_HINT, isFenceAgentName } from './hostPolicy/agentName';
 
 /** A ClusterLabs fence agent (fence_ipmilan, fence_redfish, ...) run with options on stdin. */
 export const AgentMethodSchema = z.object({
   kind: z.literal('agent'),
   /** Executable name, e.g. fence_ipmilan; must be an installed agent. */
-  agent: z.string().refine(isFenceAgentName, FENCE_AGENT_HINT),
+  agent: z.string().check(z.refine(isFenceAgentName, FENCE_AGENT_HINT)),
   /** Non-secret options (ip, ipport, lanplus, ...). `ip` defaults to the host's FENCE_IP. */
-  options: z.record(z.string(), z.string()).default({}),
+  options: z._default(z.record(z.string(), z.string()), {}),
   /** Which credentials from the secret store; defaults to the host's own, then "default". */
-  secretRef: z.string().optional(),
+  secretRef: z.optional(z.string()),
 });
 
 /** An operator's fence_host.sh-style script: base64 host XML on stdin, exit 0 = fenced. */
 export const CommandMethodSchema = z.object({
   kind: z.literal('command'),
-  command: z.string().min(1),
+  command: z.string().check(z.minLength(1)),
 });
 
 export const FenceMethodSchema = z.discriminatedUnion('kind', [AgentMethodSchema, CommandMethodSchema]);
@@ -33,12 +33,12 @@ export type PowerAction = z.infer<typeof PowerActionSchema>;
  */
 export const PowerAnswerSchema = z.object({
   ok: z.boolean(),
-  power: z.enum(['on', 'off']).optional(),
+  power: z.optional(z.enum(['on', 'off'])),
   /** Plain-words reason when !ok. */
-  error: z.string().optional(),
-  exitCode: z.number().int().nullable().optional(),
-  timedOut: z.boolean().optional(),
-  tries: z.number().int().optional(),
+  error: z.optional(z.string()),
+  exitCode: z.optional(z.nullable(z.number().check(z.int()))),
+  timedOut: z.optional(z.boolean()),
+  tries: z.optional(z.number().check(z.int())),
   durationMs: z.number(),
 });
 export type PowerAnswer = z.infer<typeof PowerAnswerSchema>;

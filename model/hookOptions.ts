@@ -1,6 +1,6 @@
 // host_error.rb's flags, parsed the way its GetoptLong does, but strict:
 // an unknown flag or two modes is an error instead of a guess.
-import * as z from 'zod';
+import * as z from './zod';
 import { StepError } from './errors';
 import { MAX_PAUSE_CYCLES, pauseProblem } from './pause';
 
@@ -14,7 +14,7 @@ export const HookOptionsSchema = z.object({
   /** -f: also SUSPENDED/POWEROFF VMs when recreating. */
   force: z.boolean(),
   /** -p N: monitoring cycles to wait for the host to come back. */
-  pause: z.number().int().min(0).max(MAX_PAUSE_CYCLES),
+  pause: z.number().check(z.int(), z.gte(0), z.lte(MAX_PAUSE_CYCLES)),
   /** false with -u/--no-fencing. */
   fencing: z.boolean(),
 });

@@ -2,7 +2,7 @@
 // (an HTTP 400, a journaled "rejected" recovery, a refused setting) is read by
 // an operator, so it never shows a validator's raw output (glyphs, paths as
 // arrays, JSON); each problem names its field and says what is wrong.
-import type { z } from 'zod';
+import type * as z from './zod';
 
 type Issue = Pick<z.core.$ZodIssue, 'path' | 'message'> & { code?: string; keys?: string[] };
 

@@ -4,16 +4,16 @@
 // template's overrides (ONEHA_VERIFY_RETRIES, ONEHA_VERIFY_RECREATE) derive
 // from it. Precedence, most specific first: the host's own, the mode's own,
 // the runner's.
-import * as z from 'zod';
+import * as z from './zod';
 import { MAX_VERIFY_RETRIES } from './hostPolicy/fields';
 
 export const LadderSchema = z.object({
   /** one.vm.recover(id, 2) per VM found in a *_FAILURE state. */
-  retries: z.number().int().min(0).max(MAX_VERIFY_RETRIES),
+  retries: z.number().check(z.int(), z.gte(0), z.lte(MAX_VERIFY_RETRIES)),
   /** Then one.vm.recover(id, 4): a new deployment, the disks' state lost. Only where the operator allows it. */
   recreate: z.boolean(),
   /** Wait before the n-th retry of a VM: backoffSeconds * 2^(n-1). */
-  backoffSeconds: z.number().nonnegative(),
+  backoffSeconds: z.number().check(z.nonnegative()),
 });
 export type Ladder = z.infer<typeof LadderSchema>;
 
@@ -27,11 +27,11 @@ export const LADDER_MODES = ['migrate', 'recreate'] as const;
 export type LadderMode = (typeof LADDER_MODES)[number];
 
 /** Some rungs of the ladder, over a less specific one. */
-export const LadderOverrideSchema = LadderSchema.partial().strict();
+export const LadderOverrideSchema = z.strictObject(z.partial(LadderSchema).shape);
 export type LadderOverride = z.infer<typeof LadderOverrideSchema>;
 
 /** verify.perMode: a ladder per recovery mode, over the runner's. */
-export const PerModeLadderSchema = z.object({ migrate: LadderOverrideSchema.optional(), recreate: LadderOverrideSchema.optional() }).strict();
+export const PerModeLadderSchema = z.strictObject({ migrate: z.optional(LadderOverrideSchema), recreate: z.optional(LadderOverrideSchema) });
 export type PerModeLadder = z.infer<typeof PerModeLadderSchema>;
 
 /** A ladder with more specific rungs over it, least specific first: `ladderFor(runner, perMode[mode], host)`. */

@@ -1,7 +1,7 @@
 // The OpenNebula objects oneha reasons about, as typed values.
 // The OpenNebula client (runner/one) parses oned's XML into these; the
 // functions only ever see these shapes, never XML.
-import * as z from 'zod';
+import * as z from './zod';
 
 export * from './states';
 
@@ -27,50 +27,50 @@ export const HostShareSchema = z.object({
 export type HostShare = z.infer<typeof HostShareSchema>;
 
 export const HostSchema = z.object({
-  id: z.number().int().nonnegative(),
+  id: z.number().check(z.int(), z.nonnegative()),
   name: z.string(),
-  state: z.number().int().min(0).max(8),
-  prevState: z.number().int(),
-  clusterId: z.number().int(),
+  state: z.number().check(z.int(), z.gte(0), z.lte(8)),
+  prevState: z.number().check(z.int()),
+  clusterId: z.number().check(z.int()),
   cluster: z.string(),
   /** HOST/VMS/ID: every VM holding capacity on the host. */
-  vms: z.array(z.number().int()),
+  vms: z.array(z.number().check(z.int())),
   template: TemplateSchema,
   /** Absent where the XML had no HOST_SHARE (journaled inputs from before it was read). */
-  share: HostShareSchema.optional(),
+  share: z.optional(HostShareSchema),
 });
 export type Host = z.infer<typeof HostSchema>;
 
 export const HistorySchema = z.object({
-  seq: z.number().int(),
+  seq: z.number().check(z.int()),
   hostname: z.string(),
-  hid: z.number().int(),
-  dsId: z.number().int(),
-  action: z.number().int(),
+  hid: z.number().check(z.int()),
+  dsId: z.number().check(z.int()),
+  action: z.number().check(z.int()),
   /** RSTIME: when the VM started running on this record's host (seconds; 0 = not yet). */
-  rstime: z.number().int().optional(),
+  rstime: z.optional(z.number().check(z.int())),
 });
 export type History = z.infer<typeof HistorySchema>;
 
 export const VmSchema = z.object({
-  id: z.number().int().nonnegative(),
+  id: z.number().check(z.int(), z.nonnegative()),
   name: z.string(),
   uname: z.string(),
   gname: z.string(),
-  state: z.number().int(),
-  lcmState: z.number().int(),
-  resched: z.number().int(),
+  state: z.number().check(z.int()),
+  lcmState: z.number().check(z.int()),
+  resched: z.number().check(z.int()),
   /** In SEQ order. The pool's short body carries only the last record. */
   history: z.array(HistorySchema),
   /** LOCK/LOCKED: 1 USE, 2 MANAGE, 3 ADMIN, 4 ALL; absent when not locked. */
-  lock: z.number().int().optional(),
+  lock: z.optional(z.number().check(z.int())),
   /** USER_TEMPLATE/SCHED_MESSAGE: why the scheduler could not place the VM. */
-  schedMessage: z.string().optional(),
+  schedMessage: z.optional(z.string()),
   /** TEMPLATE/CPU and TEMPLATE/MEMORY (MB): what the VM needs from a host. */
-  cpu: z.number().optional(),
-  memory: z.number().optional(),
+  cpu: z.optional(z.number()),
+  memory: z.optional(z.number()),
   /** USER_TEMPLATE attributes of the per-VM HA policy (vmPolicy.ts VM_ATTRS), those present only; absent when none is. */
-  attrs: z.record(z.string(), z.string()).optional(),
+  attrs: z.optional(z.record(z.string(), z.string())),
 });
 export type Vm = z.infer<typeof VmSchema>;
 
@@ -79,43 +79,43 @@ export function lastHistory(vm: Vm): History | undefined {
 }
 
 export const DatastoreSchema = z.object({
-  id: z.number().int(),
+  id: z.number().check(z.int()),
   name: z.string(),
   /** 0 IMAGE_DS, 1 SYSTEM_DS, 2 FILE_DS, 3 BACKUP_DS */
-  type: z.number().int(),
+  type: z.number().check(z.int()),
   tmMad: z.string(),
   /** TEMPLATE/SHARED; present only on system datastores. */
-  shared: z.enum(['YES', 'NO']).optional(),
+  shared: z.optional(z.enum(['YES', 'NO'])),
 });
 export type Datastore = z.infer<typeof DatastoreSchema>;
 
 export const OneConfigSchema = z.object({
   /** Absent in current OpenNebula (it lives in monitord.conf). */
-  monitoringIntervalHost: z.number().int().positive().optional(),
-  version: z.string().optional(),
+  monitoringIntervalHost: z.optional(z.number().check(z.int(), z.positive())),
+  version: z.optional(z.string()),
 });
 export type OneConfig = z.infer<typeof OneConfigSchema>;
 
 export const UserSchema = z.object({
-  id: z.number().int(),
+  id: z.number().check(z.int()),
   name: z.string(),
-  gid: z.number().int(),
-  groups: z.array(z.number().int()),
+  gid: z.number().check(z.int()),
+  groups: z.array(z.number().check(z.int())),
 });
 export type User = z.infer<typeof UserSchema>;
 
 export const RaftStatusSchema = z.object({
-  serverId: z.number().int(),
+  serverId: z.number().check(z.int()),
   /** 0 SOLO, 1 CANDIDATE, 2 FOLLOWER, 3 LEADER */
-  state: z.number().int(),
-  term: z.number().int(),
+  state: z.number().check(z.int()),
+  term: z.number().check(z.int()),
 });
 export type RaftStatus = z.infer<typeof RaftStatusSchema>;
 
 export const DocumentSchema = z.object({
-  id: z.number().int(),
+  id: z.number().check(z.int()),
   name: z.string(),
-  type: z.number().int(),
+  type: z.number().check(z.int()),
   body: z.string(),
 });
 export type OneDocument = z.infer<typeof DocumentSchema>;

@@ -12,7 +12,7 @@
 //                                            RUNNING, or RUNNING and READY = YES reported by
 //                                            the guest (OneGate: onegate vm update --data READY=YES)
 //   ONEHA_READY_TIMEOUT = seconds            how long the next tier waits for it (default 600)
-import * as z from 'zod';
+import * as z from './zod';
 import { RecoveryModeSchema, type RecoveryMode } from './hookOptions';
 import { fromSchema, notValid, yesNo, type PolicyField } from './hostPolicy/fields';
 import type { Vm } from './one';
@@ -28,19 +28,19 @@ export const GUEST_READY_ATTR = 'READY';
 export const ReadySchema = z.enum(['RUNNING', 'GUEST']);
 export type Ready = z.infer<typeof ReadySchema>;
 
-const upper = <T extends string>(attr: string, schema: z.ZodType<T, string>) =>
-  fromSchema(z.string().trim().toUpperCase().pipe(schema), notValid(attr));
+const upper = <T extends string>(attr: string, schema: z.ZodMiniType<T, string>) =>
+  fromSchema(z.pipe(z.string().check(z.trim(), z.toUpperCase()), schema), notValid(attr));
 
 export const VM_FIELDS = {
   ha: yesNo('ONEHA_HA', 'ONEHA_HA on the VM: YES / NO', false),
   priority: { attr: 'ONEHA_PRIORITY', read: upper('ONEHA_PRIORITY', PrioritySchema), write: (v) => v } satisfies PolicyField<Priority>,
   mode: {
-    attr: 'ONEHA_MODE', read: fromSchema(z.string().trim().toLowerCase().pipe(RecoveryModeSchema), notValid('ONEHA_MODE')), write: (v) => v,
+    attr: 'ONEHA_MODE', read: fromSchema(z.pipe(z.string().check(z.trim(), z.toLowerCase()), RecoveryModeSchema), notValid('ONEHA_MODE')), write: (v) => v,
   } satisfies PolicyField<RecoveryMode>,
   ready: { attr: 'ONEHA_READY', read: upper('ONEHA_READY', ReadySchema), write: (v) => v } satisfies PolicyField<Ready>,
   readyTimeout: {
     attr: 'ONEHA_READY_TIMEOUT',
-    read: fromSchema(z.string().trim().regex(/^\d{1,6}$/).transform(Number), notValid('ONEHA_READY_TIMEOUT')),
+    read: fromSchema(z.pipe(z.string().check(z.trim(), z.regex(/^\d{1,6}$/)), z.transform(Number)), notValid('ONEHA_READY_TIMEOUT')),
     write: (v) => String(v),
   } satisfies PolicyField<number>,
 } as const;

@@ -10,7 +10,7 @@
 // down, and a predicted MTTR from the wait, the measured fence time and the
 // VMs' measured start times in journaled recoveries. The last report per
 // host is kept (rehearsalStore.ts); it is not a recovery.
-import * as z from 'zod';
+import * as z from '../model/zod';
 import type { VmOutcome } from '../functions/carryOut';
 import type { FenceResult } from '../functions/fence';
 import { PlanCapacitySchema, PlannedActionSchema, SkippedVmSchema, tiersOf, type RecoveryPlan } from '../functions/select';
@@ -37,10 +37,10 @@ import { rehearsalsFor } from './rehearsalStore';
 /** A VM's start time where no journaled recovery measured it: a stated guess, shown as such. */
 export const DEFAULT_VM_START_SECONDS = 60;
 
-const Seconds = z.number().nonnegative();
+const Seconds = z.number().check(z.nonnegative());
 
 export const RehearsalReportSchema = z.object({
-  hostId: z.number().int(),
+  hostId: z.number().check(z.int()),
   hostName: z.string(),
   /** When it ran (ms since the epoch) and how long it took. */
   at: z.number(),
@@ -50,34 +50,34 @@ export const RehearsalReportSchema = z.object({
   outcome: z.union([RecoveryStatusSchema, z.literal('held')]),
   reason: z.string(),
   /** The synthetic hook event: the flags it carried and the options that apply (the host's own settings over them). */
-  event: z.object({ flags: z.string(), options: HookOptionsSchema.optional() }),
-  wait: z.object({ pause: z.number().int(), intervalSeconds: z.number(), intervalSource: z.string(), seconds: Seconds }).optional(),
-  fence: z.object({
+  event: z.object({ flags: z.string(), options: z.optional(HookOptionsSchema) }),
+  wait: z.optional(z.object({ pause: z.number().check(z.int()), intervalSeconds: z.number(), intervalSource: z.string(), seconds: Seconds })),
+  fence: z.optional(z.object({
     fencing: z.boolean(),
     /** fenced-able ("dry-run"), failed (a real run would stop at fence-failed), skipped (fencing off). */
     outcome: z.string(),
-    levels: z.array(z.object({ level: z.number().int(), method: z.string(), result: z.string(), ok: z.boolean().nullable(), durationMs: z.number().optional() })),
-    reason: z.string().optional(),
-  }).optional(),
-  plan: z.object({
+    levels: z.array(z.object({ level: z.number().check(z.int()), method: z.string(), result: z.string(), ok: z.nullable(z.boolean()), durationMs: z.optional(z.number()) })),
+    reason: z.optional(z.string()),
+  })),
+  plan: z.optional(z.object({
     mode: z.string(),
     /** In the order a real recovery acts: HIGHEST tier first, by VM id within a tier. */
-    actions: z.array(PlannedActionSchema.extend({
-      outcome: z.string().describe('the carry-out dry run: dry-run (would act), locked, failed, already-done, skipped'),
+    actions: z.array(z.extend(PlannedActionSchema, {
+      outcome: z.string().check(z.describe('the carry-out dry run: dry-run (would act), locked, failed, already-done, skipped')),
       detail: z.string(),
       startSeconds: Seconds,
-      startSource: z.string().describe('a journaled recovery that measured it, or the default'),
+      startSource: z.string().check(z.describe('a journaled recovery that measured it, or the default')),
     })),
     /** select's reasons: VMs that ran on the host and are not recovered. */
     skipped: z.array(SkippedVmSchema),
-    capacity: PlanCapacitySchema.optional(),
-  }).optional(),
+    capacity: z.optional(PlanCapacitySchema),
+  })),
   /** Every VM a real failure now would leave down, with why (select's, the carry-out's and the capacity estimate's reasons). */
-  leftDown: z.array(z.object({ vmId: z.number().int(), vmName: z.string(), reason: z.string(), by: z.enum(['select', 'carry-out', 'capacity']) })),
-  mttr: z.object({
+  leftDown: z.array(z.object({ vmId: z.number().check(z.int()), vmName: z.string(), reason: z.string(), by: z.enum(['select', 'carry-out', 'capacity']) })),
+  mttr: z.optional(z.object({
     seconds: Seconds,
     parts: z.array(z.object({ part: z.enum(['wait', 'fence', 'vms']), seconds: Seconds, source: z.string() })),
-  }).optional(),
+  })),
   /** What the chain logged, in order (the rehearsal's timeline). */
   log: z.array(z.object({ level: z.enum(['info', 'warn', 'error']), msg: z.string() })),
 });

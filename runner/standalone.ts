@@ -3,7 +3,7 @@
 // error on stderr. Effectful ports are built from the environment
 // (ONE_XMLRPC, ONE_AUTH, ONEHA_* as for the runner) only if the function
 // asks for them, so pure functions run with no OpenNebula at all.
-import * as z from 'zod';
+import type * as z from '../model/zod';
 import type { RecoveryFunction } from '../functions/define';
 import type { Ports } from '../model/ports';
 import { invoke } from '../functions/invoke';
@@ -14,10 +14,14 @@ import { KIND_EXIT } from './cli/exitCodes';
 /** Builds the ports a function asks for; pure functions need none (and bundle none). */
 export type PortsFactory = (names: readonly (keyof Ports)[]) => Promise<Ports>;
 
-export async function runStandalone(fn: RecoveryFunction<z.ZodType, z.ZodType, keyof Ports>, portsFor?: PortsFactory): Promise<void> {
+/**
+ * `inputSchema` is the input's JSON Schema, written by build.mjs with zod's
+ * toJSONSchema when it makes the bundle, so the bundle need not carry it.
+ */
+export async function runStandalone(fn: RecoveryFunction<z.core.$ZodType, z.core.$ZodType, keyof Ports>, inputSchema: unknown, portsFor?: PortsFactory): Promise<void> {
   const argv = process.argv.slice(2);
   if (argv.includes('--help')) {
-    process.stdout.write(`${fn.name}: ${fn.description}\nInput JSON schema:\n${JSON.stringify(z.toJSONSchema(fn.input, { unrepresentable: 'any', io: 'input' }), null, 2)}\n`);
+    process.stdout.write(`${fn.name}: ${fn.description}\nInput JSON schema:\n${JSON.stringify(inputSchema, null, 2)}\n`);
     return;
   }
   const chunks: Buffer[] = [];

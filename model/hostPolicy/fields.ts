@@ -4,7 +4,7 @@
 // schema if an operator may change it through the API. Everything else (the
 // flow's options, the fence levels, the PUT body, the host view, the
 // console's checks) is derived from this table. To add a setting, add a row.
-import * as z from 'zod';
+import * as z from '../zod';
 import { MAX_PAUSE_CYCLES, pauseProblem, RecoveryModeSchema } from '../hookOptions';
 import { FENCE_AGENT_HINT, isFenceAgentName } from './agentName';
 import { isValidFenceIp } from './fenceIp';
@@ -25,10 +25,10 @@ export interface PolicyField<T> {
   /** Value -> template text; throws HostPolicyError for what read would refuse. */
   write(value: T): string;
   /** Present when the API may change it; `clear`: null in the body clears the attribute (inherit / none). */
-  body?: { schema: z.ZodType<T>; clear: boolean; describe: string };
+  body?: { schema: z.ZodMiniType<T>; clear: boolean; describe: string };
 }
 
-export function fromSchema<T>(schema: z.ZodType<T, string>, problem: (text: string) => string): PolicyField<T>['read'] {
+export function fromSchema<T>(schema: z.ZodMiniType<T, string>, problem: (text: string) => string): PolicyField<T>['read'] {
   return (text) => {
     const r = schema.safeParse(text);
     return r.success ? { ok: true, value: r.data } : { ok: false, problem: problem(text) };
@@ -41,7 +41,7 @@ const fromCheck = (ok: (s: string) => boolean, problem: (text: string) => string
 export const notValid = (attr: string) => (text: string) => `${attr} = "${text}" is not valid`;
 export const yesNo = <C extends boolean>(attr: string, describe: string, clear: C) => ({
   attr,
-  read: fromSchema(z.string().trim().toUpperCase().pipe(z.enum(['YES', 'NO'])).transform((v) => v === 'YES'), notValid(attr)),
+  read: fromSchema(z.pipe(z.pipe(z.string().check(z.trim(), z.toUpperCase()), z.enum(['YES', 'NO'])), z.transform((v) => v === 'YES')), notValid(attr)),
   write: (v: boolean) => (v ? 'YES' : 'NO'),
   body: { schema: z.boolean(), clear, describe },
 });
@@ -72,7 +72,7 @@ export const FIELDS = {
   ha: yesNo('ONEHA_HA', 'ONEHA_HA: YES / NO', false),
   mode: {
     attr: 'ONEHA_MODE',
-    read: fromSchema(z.string().trim().toLowerCase().pipe(RecoveryModeSchema), notValid('ONEHA_MODE')),
+    read: fromSchema(z.pipe(z.string().check(z.trim(), z.toLowerCase()), RecoveryModeSchema), notValid('ONEHA_MODE')),
     write: (v) => v,
     body: { schema: RecoveryModeSchema, clear: true as const, describe: 'ONEHA_MODE; null = inherit' },
   } satisfies PolicyField<z.infer<typeof RecoveryModeSchema>>,
@@ -80,27 +80,27 @@ export const FIELDS = {
     attr: 'ONEHA_PAUSE',
     read: (text) => (pauseProblem(text) ? { ok: false, problem: notValid('ONEHA_PAUSE')(text) } : { ok: true, value: Number(text) }),
     write: (v) => String(v),
-    body: { schema: z.number().int().min(0).max(MAX_PAUSE_CYCLES), clear: true as const, describe: 'ONEHA_PAUSE (monitoring cycles); null = inherit' },
+    body: { schema: z.number().check(z.int(), z.gte(0), z.lte(MAX_PAUSE_CYCLES)), clear: true as const, describe: 'ONEHA_PAUSE (monitoring cycles); null = inherit' },
   } satisfies PolicyField<number>,
   fencing: yesNo('ONEHA_FENCING', 'ONEHA_FENCING; null = inherit', true),
   force: yesNo('ONEHA_FORCE', 'ONEHA_FORCE (host_error.rb -f: with recreate, also SUSPENDED and POWEROFF VMs); null = inherit', true),
   fenceIp: {
     ...fenceIp('FENCE_IP'),
-    body: { schema: z.string().trim().max(253).refine(isValidFenceIp, 'not an IP address or host name'), clear: true as const, describe: 'FENCE_IP; null = clear' },
+    body: { schema: z.string().check(z.trim(), z.maxLength(253), z.refine(isValidFenceIp, 'not an IP address or host name')), clear: true as const, describe: 'FENCE_IP; null = clear' },
   },
   fenceAgent: {
     ...agent('ONEHA_FENCE_AGENT'),
-    body: { schema: z.string().refine(isFenceAgentName, FENCE_AGENT_HINT), clear: true as const, describe: 'ONEHA_FENCE_AGENT; must be installed; null = clear' },
+    body: { schema: z.string().check(z.refine(isFenceAgentName, FENCE_AGENT_HINT)), clear: true as const, describe: 'ONEHA_FENCE_AGENT; must be installed; null = clear' },
   },
   fenceOptions: {
     ...fenceOptions('ONEHA_FENCE_OPTIONS'),
     body: {
-      schema: z.record(z.string(), z.string()).superRefine((opts, rc) => {
+      schema: z.record(z.string(), z.string()).check(z.superRefine((opts, rc) => {
         for (const [key, value] of Object.entries(opts)) {
           const problem = templateOptionProblem(key, value);
           if (problem) rc.addIssue({ code: 'custom', path: [key], message: problem });
         }
-      }),
+      })),
       clear: true as const,
       describe: 'ONEHA_FENCE_OPTIONS (non-secret agent options); null = clear',
     },
@@ -108,9 +108,9 @@ export const FIELDS = {
   /** The converge ladder (verify): one.vm.recover(id, 2) tries for a VM found in a *_FAILURE state. */
   verifyRetries: {
     attr: 'ONEHA_VERIFY_RETRIES',
-    read: fromSchema(z.string().trim().regex(/^\d{1,2}$/).transform(Number).pipe(z.number().int().min(0).max(MAX_VERIFY_RETRIES)), notValid('ONEHA_VERIFY_RETRIES')),
+    read: fromSchema(z.pipe(z.pipe(z.string().check(z.trim(), z.regex(/^\d{1,2}$/)), z.transform(Number)), z.number().check(z.int(), z.gte(0), z.lte(MAX_VERIFY_RETRIES))), notValid('ONEHA_VERIFY_RETRIES')),
     write: (v) => String(v),
-    body: { schema: z.number().int().min(0).max(MAX_VERIFY_RETRIES), clear: true as const, describe: `ONEHA_VERIFY_RETRIES (one.vm.recover retries per failed VM, 0-${MAX_VERIFY_RETRIES}); null = inherit` },
+    body: { schema: z.number().check(z.int(), z.gte(0), z.lte(MAX_VERIFY_RETRIES)), clear: true as const, describe: `ONEHA_VERIFY_RETRIES (one.vm.recover retries per failed VM, 0-${MAX_VERIFY_RETRIES}); null = inherit` },
   } satisfies PolicyField<number>,
   /** Then re-create it (one.vm.recover 4): its disks' state is lost, so the operator opts in per host. */
   verifyRecreate: yesNo('ONEHA_VERIFY_RECREATE', 'ONEHA_VERIFY_RECREATE (re-create a VM the retries did not bring up; its disks\' state is lost); null = inherit', true),

@@ -1,6 +1,6 @@
 // The PUT /v1/hosts/:id/settings body and the template attributes it writes,
 // both derived from the policy table's rows that carry a `body`.
-import * as z from 'zod';
+import * as z from '../zod';
 import { FIELDS, type FieldName, type FieldValue } from './fields';
 
 type Editable = { [K in FieldName]: (typeof FIELDS)[K] extends { body: object } ? K : never }[FieldName];
@@ -10,12 +10,11 @@ type BodyValue<K extends Editable> = (typeof FIELDS)[K]['body'] extends { clear:
 export type HostSettings = { [K in Editable]?: BodyValue<K> };
 
 const shape = Object.fromEntries(EDITABLE_FIELDS.map((k) => {
-  const b = FIELDS[k].body as { schema: z.ZodType; clear: boolean; describe: string };
-  return [k, (b.clear ? b.schema.nullable() : b.schema).optional().describe(b.describe)];
+  const b = FIELDS[k].body as { schema: z.ZodMiniType; clear: boolean; describe: string };
+  return [k, z.optional((b.clear ? z.nullable(b.schema) : b.schema)).check(z.describe(b.describe))];
 }));
 
-export const HostSettingsBody = (z.object(shape).strict() as unknown as z.ZodType<HostSettings>)
-  .refine((b) => Object.keys(b).length > 0, 'nothing to change: name at least one setting');
+export const HostSettingsBody = (z.strictObject(shape) as unknown as z.ZodMiniType<HostSettings>).check(z.refine((b) => Object.keys(b).length > 0, 'nothing to change: name at least one setting'));
 
 /** The template attributes a settings change writes; '' clears (OpenNebula merge semantics). */
 export function settingsToAttributes(b: HostSettings): Record<string, string> {

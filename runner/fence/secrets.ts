@@ -12,15 +12,15 @@
 // applies without a restart and no copy of a secret stays in memory.
 import { chmodSync, mkdirSync, openSync, closeSync, writeSync, renameSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
-import * as z from 'zod';
+import * as z from '../../model/zod';
 import { hostRef, SECRET_REF, SECRET_REF_HINT } from '../../model/hostPolicy/secretRef';
 
 export { hostRef };
 
-export const SecretRefSchema = z.string().regex(SECRET_REF, SECRET_REF_HINT);
+export const SecretRefSchema = z.string().check(z.regex(SECRET_REF, SECRET_REF_HINT));
 
 export const CredentialsSchema = z.object({
-  username: z.string().default(''),
+  username: z._default(z.string(), ''),
   password: z.string(),
 });
 export type Credentials = z.output<typeof CredentialsSchema>;

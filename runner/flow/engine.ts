@@ -27,9 +27,9 @@ export interface Engine {
    * Runs `fn` as the journaled step `as` (default: the function's name); resumed flows reuse its output.
    * `interrupt`: the step's Ports.interrupt, for a watching step the flow may cut short.
    */
-  run<I extends z.ZodType, O extends z.ZodType, P extends keyof Ports>(fn: RecoveryFunction<I, O, P>, input: z.input<I>, as?: StepName, interrupt?: AbortSignal): Promise<z.output<O>>;
+  run<I extends z.core.$ZodType, O extends z.core.$ZodType, P extends keyof Ports>(fn: RecoveryFunction<I, O, P>, input: z.input<I>, as?: StepName, interrupt?: AbortSignal): Promise<z.output<O>>;
   /** Runs `fn` afresh, not journaled: for looks that must never be reused (the last look before fencing). */
-  look<I extends z.ZodType, O extends z.ZodType, P extends keyof Ports>(fn: RecoveryFunction<I, O, P>, input: z.input<I>, what?: string): Promise<z.output<O>>;
+  look<I extends z.core.$ZodType, O extends z.core.$ZodType, P extends keyof Ports>(fn: RecoveryFunction<I, O, P>, input: z.input<I>, what?: string): Promise<z.output<O>>;
   /** The same retry policy for a call of the runner around the flow (the brakes read the host pool). */
   persist<T>(what: string, call: () => Promise<T>): Promise<T>;
 }
@@ -51,7 +51,7 @@ export function flowEngine(rec: Recovery, ports: Ports, record: (e: NewEvent) =>
     until: once || policy.transientUntil === undefined ? undefined : { at: policy.transientUntil, now: () => ports.clock.now() },
     onRetry: (e) => ports.log.warn(`${what}: ${describeError(e)}; trying again`, { hostId: hostId() }),
   }, call, ports.clock);
-  const attempt = <I extends z.ZodType, O extends z.ZodType, P extends keyof Ports>(fn: RecoveryFunction<I, O, P>, input: z.input<I>, name: string, interrupt?: AbortSignal) =>
+  const attempt = <I extends z.core.$ZodType, O extends z.core.$ZodType, P extends keyof Ports>(fn: RecoveryFunction<I, O, P>, input: z.input<I>, name: string, interrupt?: AbortSignal) =>
     persist(name, () => invoke(fn, input, interrupt ? { ...stepPorts, interrupt } : stepPorts), fn.retry === false);
 
   return {

@@ -4,7 +4,7 @@
 // c.req.valid('param' | 'query' | 'json'), typed from the same zod schemas.
 import { zValidator } from '@hono/zod-validator';
 import { Hono, type Env, type Handler, type MiddlewareHandler } from 'hono';
-import type { z } from 'zod';
+import * as z from '../../model/zod';
 import { describeIssues } from '../../model/issues';
 import type { ApiDoc, Tag } from './openapi';
 import { requireAdmin, requireHookToken, requireRead, type AuthEnv } from './auth';
@@ -16,7 +16,7 @@ export type Auth = 'none' | 'hook-token' | 'read' | 'admin';
 export interface ResponseSpec {
   description: string;
   /** The body's schema; an error status without one answers ErrorBody. */
-  schema?: z.ZodType;
+  schema?: z.core.$ZodType;
   /** application/json unless said. */
   contentType?: string;
 }
@@ -30,11 +30,11 @@ export interface RouteSpec {
   description?: string;
   tags: [Tag];
   auth: Auth;
-  params?: z.ZodObject;
+  params?: z.core.$ZodObject;
   /** The error code a malformed path parameter answers (400). */
   paramsCode?: string;
-  query?: z.ZodObject;
-  body?: z.ZodType;
+  query?: z.core.$ZodObject;
+  body?: z.core.$ZodType;
   /** A body the handler reads itself (the hook's text/plain stdin): documented, not validated here. */
   bodyType?: 'application/json' | 'text/plain';
   responses: Record<number, ResponseSpec | string>;
@@ -44,7 +44,7 @@ export interface RouteSpec {
   use?: MiddlewareHandler[];
 }
 
-type Part<K extends string, S> = S extends z.ZodType ? { in: { [k in K]: z.input<S> }; out: { [k in K]: z.output<S> } } : { in: {}; out: {} };
+type Part<K extends string, S> = S extends z.core.$ZodType ? { in: { [k in K]: z.input<S> }; out: { [k in K]: z.output<S> } } : { in: {}; out: {} };
 /** Hono's Input for a spec: what c.req.valid answers for each target. */
 export type InputOf<S extends RouteSpec> = {
   in: Part<'param', S['params']>['in'] & Part<'query', S['query']>['in'] & Part<'json', S['body']>['in'];
@@ -58,7 +58,7 @@ export type InputOf<S extends RouteSpec> = {
  * {}. Malformed JSON and schema problems are answered in the API's error
  * shape, each problem naming its field.
  */
-export function jsonBody<S extends z.ZodType>(schema: S): MiddlewareHandler<Env, string, { in: { json: z.input<S> }; out: { json: z.output<S> } }> {
+export function jsonBody<S extends z.core.$ZodType>(schema: S): MiddlewareHandler<Env, string, { in: { json: z.input<S> }; out: { json: z.output<S> } }> {
   return async (c, next) => {
     let raw: unknown;
     try {
@@ -67,7 +67,7 @@ export function jsonBody<S extends z.ZodType>(schema: S): MiddlewareHandler<Env,
     } catch {
       return errorJson(c, 400, 'bad-json', 'the request body is not valid JSON');
     }
-    const r = schema.safeParse(raw);
+    const r = z.safeParse(schema, raw);
     if (!r.success) return errorJson(c, 400, 'invalid-body', describeIssues(r.error.issues, 'the request body'), r.error.issues.map((i) => ({ path: i.path, message: i.message })));
     c.req.addValidatedData('json', r.data as {});
     await next();
@@ -75,7 +75,7 @@ export function jsonBody<S extends z.ZodType>(schema: S): MiddlewareHandler<Env,
 }
 
 /** Path parameters and the query through @hono/zod-validator, answered in the API's error shape. */
-function validated(target: 'param' | 'query', schema: z.ZodObject, code: string): MiddlewareHandler {
+function validated(target: 'param' | 'query', schema: z.core.$ZodObject, code: string): MiddlewareHandler {
   return zValidator(target, schema, (result, c) => {
     if (!result.success) return errorJson(c, 400, code, describeIssues(result.error.issues, target === 'query' ? 'the query' : 'the path'));
   }) as unknown as MiddlewareHandler;

@@ -17,7 +17,7 @@ const TAGS = [
 ];
 export type Tag = 'hook' | 'recoveries' | 'hosts' | 'fence' | 'functions' | 'system' | 'session' | 'console';
 
-const jsonSchema = (s: z.ZodType, io: 'input' | 'output') => {
+const jsonSchema = (s: z.core.$ZodType, io: 'input' | 'output') => {
   const { $schema: _, ...schema } = z.toJSONSchema(s, { unrepresentable: 'any', io }) as Record<string, unknown>;
   return schema;
 };
@@ -55,12 +55,12 @@ export class ApiDoc {
     const paths: Record<string, Record<string, unknown>> = {};
     for (const r of this.routes) {
       const path = r.path.replace(/:(\w+)(\{[^}]*\})?/g, '{$1}');
-      const shape = (r.params?.shape ?? {}) as Record<string, z.ZodType>;
+      const shape = (r.params?._zod.def.shape ?? {}) as Record<string, z.core.$ZodType>;
       const params = [...r.path.matchAll(/:(\w+)/g)].map((m) => ({
         name: m[1], in: 'path', required: true, schema: shape[m[1]] ? jsonSchema(shape[m[1]], 'input') : { type: 'string' },
       }));
-      const query = Object.entries((r.query?.shape ?? {}) as Record<string, z.ZodType>).map(([name, s]) => ({
-        name, in: 'query', required: !s.safeParse(undefined).success, schema: jsonSchema(s, 'input'),
+      const query = Object.entries((r.query?._zod.def.shape ?? {}) as Record<string, z.core.$ZodType>).map(([name, s]) => ({
+        name, in: 'query', required: !z.safeParse(s, undefined).success, schema: jsonSchema(s, 'input'),
       }));
       const responses = Object.fromEntries(Object.entries(declaredResponses(r)).map(([code, spec]) => [code, response(Number(code), spec)]));
       (paths[path] ??= {})[r.method] = {

@@ -2,7 +2,7 @@
 // (defineRoute), built from the schemas the functions, the journal and the
 // model already define. test/integration/openapi.test.ts checks real answers
 // against them, so they cannot drift from what the handlers send.
-import * as z from 'zod';
+import * as z from '../../model/zod';
 import { FenceResultSchema } from '../../functions/fence';
 import { PlannedActionSchema, SkippedVmSchema, OperationSchema } from '../../functions/select';
 import { VmOutcomeSchema } from '../../functions/carryOut';
@@ -16,42 +16,42 @@ export const Ok = z.object({ ok: z.literal(true) });
 export const RecoverySummary = z.object({
   id: z.string(),
   status: RecoveryStatusSchema,
-  reason: z.string().optional(),
+  reason: z.optional(z.string()),
   trigger: TriggerSchema,
-  hostId: z.number().int().optional(),
-  hostName: z.string().optional(),
+  hostId: z.optional(z.number().check(z.int())),
+  hostName: z.optional(z.string()),
   receivedAt: z.number(),
   updatedAt: z.number(),
-  currentStep: StepNameSchema.optional(),
-  joined: z.number().int(),
-  releasedBy: z.string().optional(),
+  currentStep: z.optional(StepNameSchema),
+  joined: z.number().check(z.int()),
+  releasedBy: z.optional(z.string()),
   counts: z.object({
-    recovered: z.number().describe('VMs verify saw running on another host (DONE, for delete): recovered, not merely accepted'),
-    accepted: z.number().describe('VMs whose carry-out call (resched, recover, terminate) oned accepted; they may still not run'),
-    stuck: z.number().describe('VMs verify gave up on (their records say why, with oned\'s text)'),
+    recovered: z.number().check(z.describe('VMs verify saw running on another host (DONE, for delete): recovered, not merely accepted')),
+    accepted: z.number().check(z.describe('VMs whose carry-out call (resched, recover, terminate) oned accepted; they may still not run')),
+    stuck: z.number().check(z.describe('VMs verify gave up on (their records say why, with oned\'s text)')),
     failed: z.number(), skipped: z.number(), planned: z.number(),
   }),
-  mttrMs: z.number().optional().describe('host ERROR (oned\'s time) to the last VM running; only when every planned VM runs'),
+  mttrMs: z.optional(z.number()).check(z.describe('host ERROR (oned\'s time) to the last VM running; only when every planned VM runs')),
 });
 
-const VmRecord = VmOutcomeSchema.extend({
-  verify: VmVerdictSchema.omit({ result: true, at: true, afterMs: true }).extend({
-    result: z.enum(['running', 'done', 'stuck', 'watching']), at: z.number().optional(), afterMs: z.number().optional(),
-  }).optional(),
+const VmRecord = z.extend(VmOutcomeSchema, {
+  verify: z.optional(z.extend(z.omit(VmVerdictSchema, { result: true, at: true, afterMs: true }), {
+    result: z.enum(['running', 'done', 'stuck', 'watching']), at: z.optional(z.number()), afterMs: z.optional(z.number()),
+  })),
 });
 
-export const RecoveryDetail = RecoverySummary.extend({
-  payload: z.string().optional().describe('the hook stdin as received (administrators, or plugin.fenceSettingsVisibleTo: all)'),
-  payloadRef: z.string().optional(),
-  steps: z.array(StepRecordSchema.omit({ fn: true }).extend({ durationMs: z.number().optional() })),
-  fence: FenceResultSchema.optional(),
-  plan: z.object({ mode: RecoveryModeSchema, actions: z.array(PlannedActionSchema), skipped: z.array(SkippedVmSchema) }).optional(),
+export const RecoveryDetail = z.extend(RecoverySummary, {
+  payload: z.optional(z.string()).check(z.describe('the hook stdin as received (administrators, or plugin.fenceSettingsVisibleTo: all)')),
+  payloadRef: z.optional(z.string()),
+  steps: z.array(z.extend(z.omit(StepRecordSchema, { fn: true }), { durationMs: z.optional(z.number()) })),
+  fence: z.optional(FenceResultSchema),
+  plan: z.optional(z.object({ mode: RecoveryModeSchema, actions: z.array(PlannedActionSchema), skipped: z.array(SkippedVmSchema) })),
   vms: z.array(VmRecord),
-  notRecovered: z.array(z.object({ vmId: z.number().int(), vmName: z.string(), reason: z.string().optional() })),
-  downVms: z.array(z.object({ vmId: z.number().int(), vmName: z.string(), state: z.string() })).optional().describe('held or fence-failed: the VMs down with the host, as oned has them now'),
+  notRecovered: z.array(z.object({ vmId: z.number().check(z.int()), vmName: z.string(), reason: z.optional(z.string()) })),
+  downVms: z.optional(z.array(z.object({ vmId: z.number().check(z.int()), vmName: z.string(), state: z.string() }))).check(z.describe('held or fence-failed: the VMs down with the host, as oned has them now')),
 });
 
-export const RecoveryList = z.object({ total: z.number().int(), recoveries: z.array(RecoverySummary) });
+export const RecoveryList = z.object({ total: z.number().check(z.int()), recoveries: z.array(RecoverySummary) });
 
 export const StepView = z.object({
   recoveryId: z.string(), step: StepNameSchema, fn: z.string(), status: StepRecordSchema.shape.status,
@@ -65,72 +65,71 @@ export const ReplayAnswer = z.union([
 ]);
 
 export const DisarmView = DisarmFile;
-export const ArmAnswer = DisarmFile.extend({ released: z.array(z.string()).describe('recoveries the disarm held, going on now') });
+export const ArmAnswer = z.extend(DisarmFile, { released: z.array(z.string()).check(z.describe('recoveries the disarm held, going on now')) });
 
-export const RunnerStatus = z.object({
+export const RunnerStatus = z.looseObject({
   version: z.string(),
   uptimeSeconds: z.number(),
   leader: z.boolean(),
   oned: z.object({
-    endpoint: z.string(), reachable: z.boolean().optional().describe('the last probe\'s answer (absent before the first)'), version: z.string().optional(), error: z.string().optional(),
-    checkedAgoSeconds: z.number().optional(), checkingForSeconds: z.number().optional().describe('how long the probe under way has waited'),
+    endpoint: z.string(), reachable: z.optional(z.boolean()).check(z.describe('the last probe\'s answer (absent before the first)')), version: z.optional(z.string()), error: z.optional(z.string()),
+    checkedAgoSeconds: z.optional(z.number()), checkingForSeconds: z.optional(z.number()).check(z.describe('how long the probe under way has waited')),
   }),
   journal: z.string(),
-  flows: z.object({ running: z.number().int(), queued: z.number().int(), inProgress: z.array(RecoverySummary) }),
+  flows: z.object({ running: z.number().check(z.int()), queued: z.number().check(z.int()), inProgress: z.array(RecoverySummary) }),
   waitingForOperator: z.array(RecoverySummary),
   massFailureBrake: z.boolean(),
   disarmed: DisarmView,
   demo: z.boolean(),
-}).loose();
+});
 
 export const FenceTestResult = z.object({
-  hostId: z.number().int(),
+  hostId: z.number().check(z.int()),
   reachable: z.boolean(),
-  power: z.enum(['on', 'off']).optional(),
-  method: z.string().describe('the method tested, or "none"'),
+  power: z.optional(z.enum(['on', 'off'])),
+  method: z.string().check(z.describe('the method tested, or "none"')),
   durationMs: z.number(),
-  error: z.string().optional(),
+  error: z.optional(z.string()),
   at: z.number(),
 });
 
-export const PowerOnAnswer = z.object({ hostId: z.number().int(), method: z.string(), ok: z.boolean() }).loose();
+export const PowerOnAnswer = z.looseObject({ hostId: z.number().check(z.int()), method: z.string(), ok: z.boolean() });
 
-const setting = <T extends z.ZodType>(value: T) => z.object({ value, source: z.enum(['host', 'default']) });
-const Creds = z.object({ usernameSet: z.boolean(), passwordSet: z.boolean() }).nullable();
+const setting = <T extends z.core.$ZodType>(value: T) => z.object({ value, source: z.enum(['host', 'default']) });
+const Creds = z.nullable(z.object({ usernameSet: z.boolean(), passwordSet: z.boolean() }));
 
 export const HostView = z.object({
-  id: z.number().int(),
+  id: z.number().check(z.int()),
   name: z.string(),
   cluster: z.string(),
-  clusterId: z.number().int(),
-  state: z.number().int(),
+  clusterId: z.number().check(z.int()),
+  state: z.number().check(z.int()),
   stateName: z.string(),
-  vms: z.number().int(),
+  vms: z.number().check(z.int()),
   ha: setting(z.boolean()),
   mode: setting(RecoveryModeSchema),
   pause: setting(z.number()),
   fencing: setting(z.boolean()),
   force: setting(z.boolean()),
-  converge: z.object({ retries: setting(z.number().int()), recreate: setting(z.boolean()), unlockLocked: setting(z.boolean()) })
-    .describe('the converge ladder and lock setting verify uses for this host (ONEHA_VERIFY_RETRIES, ONEHA_VERIFY_RECREATE, ONEHA_UNLOCK_LOCKED over verify.*)'),
+  converge: z.object({ retries: setting(z.number().check(z.int())), recreate: setting(z.boolean()), unlockLocked: setting(z.boolean()) }).check(z.describe('the converge ladder and lock setting verify uses for this host (ONEHA_VERIFY_RETRIES, ONEHA_VERIFY_RECREATE, ONEHA_UNLOCK_LOCKED over verify.*)')),
   fence: z.object({
-    ip: z.string().nullable(),
-    agent: z.string().nullable(),
-    options: z.record(z.string(), z.string()).nullable(),
+    ip: z.nullable(z.string()),
+    agent: z.nullable(z.string()),
+    options: z.nullable(z.record(z.string(), z.string())),
     optionsInvalid: z.boolean(),
     methods: z.array(z.union([
-      z.object({ kind: z.literal('agent'), agent: z.string(), options: z.record(z.string(), z.string()), secretRef: z.string().optional() }),
+      z.object({ kind: z.literal('agent'), agent: z.string(), options: z.record(z.string(), z.string()), secretRef: z.optional(z.string()) }),
       z.object({ kind: z.literal('command'), command: z.string() }),
     ])),
   }),
-  credentials: z.object({ host: Creds, default: Creds, secretRef: z.string().optional(), ref: Creds.optional() }),
-  lastFenceTest: FenceTestResult.nullable(),
-  recovery: z.object({ id: z.string(), status: RecoveryStatusSchema }).nullable(),
+  credentials: z.object({ host: Creds, default: Creds, secretRef: z.optional(z.string()), ref: z.optional(Creds) }),
+  lastFenceTest: z.nullable(FenceTestResult),
+  recovery: z.nullable(z.object({ id: z.string(), status: RecoveryStatusSchema })),
   problems: z.array(z.string()),
 });
 
 export const HostList = z.object({
-  total: z.number().int(),
+  total: z.number().check(z.int()),
   defaults: HookOptionsSchema,
   fenceIpRules: z.object({ allowLoopback: z.boolean() }),
   credentials: z.object({ default: Creds }),
@@ -139,25 +138,25 @@ export const HostList = z.object({
 
 export const CredentialsSet = z.object({ usernameSet: z.boolean(), passwordSet: z.boolean() });
 export const SettingsCheck = z.object({
-  attributes: z.record(z.string(), z.string()).describe('template attribute → value ("" clears it)'),
-  template: z.string().describe('the text for one.host.update in merge mode'),
+  attributes: z.record(z.string(), z.string()).check(z.describe('template attribute → value ("" clears it)')),
+  template: z.string().check(z.describe('the text for one.host.update in merge mode')),
 });
 
 export const AgentList = z.object({ agentDir: z.string(), agents: z.array(z.string()) });
 export const AgentView = z.object({
   agent: z.string(),
-  parameters: z.array(z.object({ name: z.string(), type: z.enum(['string', 'boolean', 'integer', 'second', 'select']), choices: z.array(z.string()).optional(), description: z.string().optional() })),
-  allowed: z.array(z.string()).describe('the options a host may set'),
+  parameters: z.array(z.object({ name: z.string(), type: z.enum(['string', 'boolean', 'integer', 'second', 'select']), choices: z.optional(z.array(z.string())), description: z.optional(z.string()) })),
+  allowed: z.array(z.string()).check(z.describe('the options a host may set')),
 });
 
 export const FunctionList = z.array(z.object({
   name: z.string(), description: z.string(), effectful: z.boolean(), ports: z.array(z.string()),
-  input: z.record(z.string(), z.unknown()).describe('JSON schema'), output: z.record(z.string(), z.unknown()).describe('JSON schema'),
+  input: z.record(z.string(), z.unknown()).check(z.describe('JSON schema')), output: z.record(z.string(), z.unknown()).check(z.describe('JSON schema')),
 }));
 export const InvokeAnswer = z.object({ ok: z.literal(true), function: z.string(), dryRun: z.boolean(), durationMs: z.number(), output: z.unknown() });
 
-export const DemoView = z.object({ enabled: z.boolean(), simUrl: z.string().optional() });
-export const OpenApiDocument = z.record(z.string(), z.unknown()).describe('OpenAPI 3.1');
+export const DemoView = z.object({ enabled: z.boolean(), simUrl: z.optional(z.string()) });
+export const OpenApiDocument = z.record(z.string(), z.unknown()).check(z.describe('OpenAPI 3.1'));
 export const TextBody = z.string();
 
 export { OperationSchema };

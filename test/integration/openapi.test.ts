@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { z } from 'zod';
+import * as z from '../../model/zod';
 import type { RouteSpec } from '../../runner/http/defineRoute';
 import { demoRoutes } from '../../runner/http/demoRoutes';
 import { ErrorBody } from '../../runner/http/errorJson';
@@ -78,9 +78,9 @@ describe('real answers match the schemas the document declares', () => {
     const r = await t.req(method, path, { bearer: true, ...opts });
     const declared = declaredResponses(specFor(method, path))[r.status];
     expect(declared, `${method} ${path} answered ${r.status}, which it does not declare`).toBeDefined();
-    const schema: z.ZodType | undefined = typeof declared === 'object' && declared.schema ? declared.schema : r.status >= 400 ? ErrorBody : undefined;
+    const schema: z.core.$ZodType | undefined = typeof declared === 'object' && declared.schema ? declared.schema : r.status >= 400 ? ErrorBody : undefined;
     if (schema && (r.headers.get('content-type') ?? '').includes('json')) {
-      const parsed = schema.safeParse(r.json);
+      const parsed = z.safeParse(schema, r.json);
       expect(parsed.success, `${method} ${path} ${r.status}: ${parsed.error?.message}`).toBe(true);
       // zod drops keys a schema does not name (the document says additionalProperties: false): none may be dropped.
       expect(parsed.data, `${method} ${path} ${r.status} sends fields its schema does not name`).toEqual(r.json);
