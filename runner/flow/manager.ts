@@ -74,18 +74,19 @@ export class FlowManager {
 
   /** Decodes a journaled event and starts, joins or drops it (submit, and orphans found at start). */
   private async admitReceived(id: string, payload: string, trigger: 'hook' | 'manual', at: number, force: boolean): Promise<SubmitResult> {
-    let hostId: number;
+    let host: Host;
     try {
-      hostId = decodeHookPayload(payload).host.id;
+      host = decodeHookPayload(payload).host;
     } catch (e) {
       const code = e instanceof StepError ? e.code : 'bad-payload';
       const message = describeError(e);
       await this.journal.record(id, { type: 'status', status: 'rejected', reason: message });
       return { status: 'rejected', recoveryId: id, code, message };
     }
+    const hostId = host.id;
     // From here to claiming the host nothing awaits, so concurrent events cannot both start a flow.
     const active = this.activeByHost.get(hostId);
-    const earlier = active || force ? undefined : this.recentSameEvent(id, hostId, payload, at);
+    const earlier = active || force ? undefined : this.recentSameEvent(id, host, payload, at);
     if (!active && !earlier) this.activeByHost.set(hostId, id);
     if (active) {
       await this.journal.record(active, { type: 'joined', payload, trigger });
@@ -119,14 +120,12 @@ export class FlowManager {
    * event (same payload), or any recovery of the host that started after the
    * host went into ERROR (e.g. reconciliation got there before a late hook).
    */
-  private recentSameEvent(id: string, hostId: number, payload: string, at: number): Recovery | undefined {
+  private recentSameEvent(id: string, host: Host, payload: string, at: number): Recovery | undefined {
     const key = payloadKey(payload);
     const since = at - this.opts.dedupeWindowSeconds * 1000;
-    let failedAt: number | undefined;
-    try {
-      failedAt = errorSince(decodeHookPayload(payload).host);
-    } catch { /* decoded before; cannot happen */ }
-    return this.journal.list().find((r) => r.id !== id && r.hostId === hostId && r.receivedAt >= since &&
+    // The payload's host as decoded by the caller: decoding it again cost as much as the rest of the acknowledgement.
+    const failedAt = errorSince(host);
+    return this.journal.list().find((r) => r.id !== id && r.hostId === host.id && r.receivedAt >= since &&
       !['rejected', 'skipped', 'received'].includes(r.status) &&
       ((r.trigger !== 'reconciled' && payloadKey(r.payload) === key) || (failedAt !== undefined && r.receivedAt >= failedAt)));
   }
