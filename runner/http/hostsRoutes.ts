@@ -18,12 +18,12 @@ import type { RunnerContext } from '../context';
 import { agentLevelProblem, agentMetadata, cachedAgentMetadata } from '../fence/agentMetadata';
 import { listInstalledAgents } from '../fence/installedAgents';
 import { resolvedFenceIpProblem } from '../fence/bmcAddress';
-import { hostRef, SecretStoreError, type SecretDescription } from '../fence/secrets';
+import { hostRef, type SecretDescription } from '../fence/secrets';
 import type { Recovery } from '../journal/events';
 import { rehearse, RehearsalReportSchema } from '../rehearsal';
 import { rehearsalsFor } from '../rehearsalStore';
 import { principalName, readsAs, seesFenceSettings, type AuthEnv } from './auth';
-import { routesFor } from './defineRoute';
+import { routesFor, type InputOf, type RouteSpec } from './defineRoute';
 import { ErrorBody, errorJson } from './errorJson';
 import { KIND_STATUS } from './errorStatus';
 import { auditFor } from './guards';
@@ -146,7 +146,7 @@ const HOST = {
  * oned does not let them see is answered as one that does not exist, and a
  * refused session asks them to sign in again.
  */
-function onedError(c: Parameters<typeof errorJson>[0], e: unknown, id?: number, asUser = false) {
+function answerError(c: Parameters<typeof errorJson>[0], e: unknown, id?: number, asUser = false) {
   if (asUser && e instanceof OneError && e.code === OneErrorCode.AUTHORIZATION) return errorJson(c, 404, 'not-found', `no host ${id}`);
   if (asUser && e instanceof OneError && e.code === OneErrorCode.AUTHENTICATION) return errorJson(c, 401, 'oned-session', 'OpenNebula no longer accepts your session: sign in again.');
   const { kind, code } = classify(e);
@@ -154,6 +154,26 @@ function onedError(c: Parameters<typeof errorJson>[0], e: unknown, id?: number, 
   if (kind === 'not-found') return errorJson(c, KIND_STATUS[kind], 'not-found', `no host ${id}`);
   if (kind === 'oned') return errorJson(c, KIND_STATUS[kind], 'oned', `OpenNebula (oned) did not answer as expected: ${describeError(e)}`);
   return errorJson(c, KIND_STATUS[kind], code, describeError(e));
+}
+
+type HostSpec = Omit<RouteSpec, 'tags' | 'params' | 'paramsCode'>;
+type HostContext<S extends HostSpec> = Context<AuthEnv, string, InputOf<S & typeof HOST>>;
+
+/**
+ * A /v1/hosts/:id operation: the id parsed once (HOST), and whatever the
+ * handler throws (oned's refusal, the secret store's) answered through the
+ * one mapping, as the signed-in user's when they read as themselves.
+ */
+function hostRoute<const S extends HostSpec>(spec: S, handler: (c: HostContext<S>, id: number) => Response | Promise<Response>) {
+  const run = async (c: HostContext<S>) => {
+    const { id } = c.req.valid('param' as never) as { id: number };
+    try {
+      return await handler(c, id);
+    } catch (e) {
+      return answerError(c, e, id, !!readsAs(c.get('principal')));
+    }
+  };
+  return [{ ...HOST, ...spec }, run] as const;
 }
 
 export function hostsRoutes(ctx: RunnerContext) {
@@ -173,14 +193,6 @@ export function hostsRoutes(ctx: RunnerContext) {
     return { usernameSet: !!d?.usernameSet, passwordSet: !!d?.passwordSet };
   };
 
-  /** The host as oned has it now (the runner's own session), or oned's refusal. */
-  const hostNow = async (c: Context, id: number): Promise<Host | Response> => {
-    try {
-      return await ctx.one.hostInfo(id);
-    } catch (e) {
-      return onedError(c, e, id);
-    }
-  };
 
   /**
    * The attributes a settings change writes, or the 400/404/502 answer: the
@@ -197,8 +209,7 @@ export function hostsRoutes(ctx: RunnerContext) {
       }
     }
     const attrs = settingsToAttributes(body);
-    const host = await hostNow(c, id);
-    if (host instanceof Response) return host;
+    const host = await ctx.one.hostInfo(id);
     // Would the fence settings still be usable? Only a problem this change introduces is refused
     // (an untouched, already broken attribute must not block switching HA off, say).
     const probe = (h: Host) => {
@@ -260,7 +271,7 @@ export function hostsRoutes(ctx: RunnerContext) {
         c.header('age', String(pools.ageSeconds(readsAs(c.get('principal')))));
         await warmAgentMetadata(ctx, hosts);
       } catch (e) {
-        return onedError(c, e, undefined, !!readsAs(c.get('principal')));
+        return answerError(c, e, undefined, !!readsAs(c.get('principal')));
       }
       const s = shared(ctx);
       const reveal = seesFenceSettings(c.get('principal'), config.plugin.fenceSettingsVisibleTo);
@@ -292,101 +303,68 @@ export function hostsRoutes(ctx: RunnerContext) {
       // The whole list, so the page's check (agentOptionsProblem) gives the runner's very reasons.
       return c.json({ ...meta.metadata, allowed: allowedOptions(meta.metadata).map((p) => p.name) });
     })
-    .define({
-      ...HOST, method: 'get', path: '/v1/hosts/:id', operationId: 'getHost', auth: 'read',
+    .define(...hostRoute({
+      method: 'get', path: '/v1/hosts/:id', operationId: 'getHost', auth: 'read',
       summary: 'One host, as in GET /v1/hosts.',
       responses: { 200: { description: 'the host', schema: HostViewSchema }, ...HOST.responses },
-    }, async (c) => {
-      const { id } = c.req.valid('param');
-      try {
-        return await viewOf(c, id);
-      } catch (e) {
-        return onedError(c, e, id, !!readsAs(c.get('principal')));
-      }
-    })
-    .define({
-      ...HOST, method: 'post', path: '/v1/hosts/:id/settings/check', operationId: 'checkHostSettings', auth: 'read', body: HostSettingsBody,
+    }, (c, id) => viewOf(c, id)))
+    .define(...hostRoute({
+      method: 'post', path: '/v1/hosts/:id/settings/check', operationId: 'checkHostSettings', auth: 'read', body: HostSettingsBody,
       summary: 'Validate a settings change exactly as PUT does and answer the attributes and the template text it would write, writing nothing. The Sunstone plugin writes that text through FireEdge (one.host.update, merge) as the signed-in user, so oned decides who may change a host.',
       responses: { 200: { description: 'what PUT would write', schema: SettingsCheck }, ...HOST.responses },
-    }, async (c) => {
-      const checked = await checkSettings(c, c.req.valid('param').id, c.req.valid('json'));
+    }, async (c, id) => {
+      const checked = await checkSettings(c, id, c.req.valid('json'));
       if (checked instanceof Response) return checked;
       return c.json({ attributes: checked, template: templateUpdateText(checked) });
-    })
-    .define({
-      ...HOST, method: 'put', path: '/v1/hosts/:id/settings', operationId: 'updateHostSettings', auth: 'admin', body: HostSettingsBody,
+    }))
+    .define(...hostRoute({
+      method: 'put', path: '/v1/hosts/:id/settings', operationId: 'updateHostSettings', auth: 'admin', body: HostSettingsBody,
       summary: 'Change a host\'s HA settings. Writes only the named attributes with one.host.update in merge mode (null clears = inherit). Invalid values are refused with nothing written.',
       responses: { 200: { description: 'the host after the change', schema: HostViewSchema }, ...HOST.responses },
-    }, async (c) => {
-      const { id } = c.req.valid('param');
+    }, async (c, id) => {
       const attrs = await checkSettings(c, id, c.req.valid('json'));
       if (attrs instanceof Response) return attrs;
       try {
         await ctx.one.hostUpdate(id, templateUpdateText(attrs), true);
-      } catch (e) {
-        return onedError(c, e, id);
       } finally {
         invalidate();
       }
       auditFor(ctx).record(c, 'settings', 'ok', { hostId: id, changed: Object.fromEntries(Object.entries(attrs).map(([k, v]) => [k, v === '' ? '(inherit/cleared)' : v])) });
-      try {
-        return await viewOf(c, id);
-      } catch (e) {
-        return onedError(c, e, id);
-      }
-    })
-    .define({
-      ...HOST, method: 'put', path: '/v1/hosts/:id/credentials', operationId: 'setHostCredentials', auth: 'admin', body: CredentialsBody,
+      return viewOf(c, id);
+    }))
+    .define(...hostRoute({
+      method: 'put', path: '/v1/hosts/:id/credentials', operationId: 'setHostCredentials', auth: 'admin', body: CredentialsBody,
       summary: 'Set the host\'s own BMC credentials (secret store ref host:<id>). Write-only: answers whether a username and a password are set.',
       responses: { 200: { description: 'what is set', schema: CredentialsSet }, 409: 'the secret store cannot be written' },
-    }, (c) => {
-      const { id } = c.req.valid('param');
+    }, (c, id) => {
       const b = c.req.valid('json');
-      try {
-        ctx.secrets.set(hostRef(id), { username: b.username, password: b.password });
-      } catch (e) {
-        if (e instanceof SecretStoreError) return errorJson(c, 409, 'secret-store', e.message);
-        throw e;
-      }
+      ctx.secrets.set(hostRef(id), { username: b.username, password: b.password });
       auditFor(ctx).record(c, 'credentials', 'ok', { hostId: id, change: 'replaced', usernameSet: b.username !== '' });
       return c.json(describeHost(id));
-    })
-    .define({
-      ...HOST, method: 'delete', path: '/v1/hosts/:id/credentials', operationId: 'deleteHostCredentials', auth: 'admin',
+    }))
+    .define(...hostRoute({
+      method: 'delete', path: '/v1/hosts/:id/credentials', operationId: 'deleteHostCredentials', auth: 'admin',
       summary: 'Remove the host\'s own BMC credentials (the default ones then apply, if any).',
       responses: { 200: { description: 'what is set now', schema: CredentialsSet }, 409: 'the secret store cannot be written' },
-    }, (c) => {
-      const { id } = c.req.valid('param');
-      try {
-        if (ctx.secrets.delete(hostRef(id))) auditFor(ctx).record(c, 'credentials', 'ok', { hostId: id, change: 'removed' });
-      } catch (e) {
-        if (e instanceof SecretStoreError) return errorJson(c, 409, 'secret-store', e.message);
-        throw e;
-      }
+    }, (c, id) => {
+      if (ctx.secrets.delete(hostRef(id))) auditFor(ctx).record(c, 'credentials', 'ok', { hostId: id, change: 'removed' });
       return c.json(describeHost(id));
-    })
-    .define({
-      ...HOST, method: 'post', path: '/v1/hosts/:id/fence-test', operationId: 'testHostFencing', auth: 'admin',
+    }))
+    .define(...hostRoute({
+      method: 'post', path: '/v1/hosts/:id/fence-test', operationId: 'testHostFencing', auth: 'admin',
       summary: 'Status-only fence test: reachability, power state, time taken. Never powers anything off.',
       responses: { 200: { description: 'the test (reachable or not: see error)', schema: FenceTestResult }, ...HOST.responses },
-    }, async (c) => {
-      const { id } = c.req.valid('param');
-      const host = await hostNow(c, id);
-      if (host instanceof Response) return host;
-      return c.json(await ctx.runFenceTest(host));
-    })
-    .define({
-      ...HOST, method: 'post', path: '/v1/hosts/:id/power-on', operationId: 'powerOnHost', auth: 'admin',
+    }, async (c, id) => c.json(await ctx.runFenceTest(await ctx.one.hostInfo(id)))))
+    .define(...hostRoute({
+      method: 'post', path: '/v1/hosts/:id/power-on', operationId: 'powerOnHost', auth: 'admin',
       summary: 'Power a fenced host back on through its first fence agent (an explicit operator action; oneha never does it by itself).',
       responses: {
         200: { description: 'powered on', schema: PowerOnAnswer }, ...HOST.responses,
         422: 'the host\'s fence settings are unusable, or it has no fence agent',
         502: { description: 'oned failed (an error), or the agent could not power the host on (its answer)', schema: z.union([ErrorBody, PowerOnAnswer]) },
       },
-    }, async (c) => {
-      const { id } = c.req.valid('param');
-      const host = await hostNow(c, id);
-      if (host instanceof Response) return host;
+    }, async (c, id) => {
+      const host = await ctx.one.hostInfo(id);
       let agent;
       try {
         agent = ctx.fenceMethods(host).find((m) => m.kind === 'agent');
@@ -397,27 +375,19 @@ export function hostsRoutes(ctx: RunnerContext) {
       const answer = await ctx.fence.power(agent, 'on', host);
       ctx.log.warn(`power-on of host ${id} requested by ${principalName(c.get('principal'))}: ${answer.ok ? 'done' : answer.error}`, { hostId: id });
       return c.json({ hostId: id, method: agent.agent, ...answer }, answer.ok ? 200 : 502);
-    })
-    .define({
-      ...HOST, method: 'post', path: '/v1/hosts/:id/rehearse', operationId: 'rehearseHostFailure', auth: 'admin',
+    }))
+    .define(...hostRoute({
+      method: 'post', path: '/v1/hosts/:id/rehearse', operationId: 'rehearseHostFailure', auth: 'admin',
       summary: 'What if this healthy host died now: the whole recovery chain as a dry run on oned\'s view with the host failed (decode of a synthetic event, the wait it would do, a status-only test of each fence level, inventory, select with tiers and capacity, the carry-out re-read), touching nothing. Answers the plan in tier order, every reason a VM would be left down and a predicted MTTR; the report is kept as the host\'s last rehearsal.',
       responses: { 200: { description: 'the rehearsal', schema: RehearsalReportSchema }, ...HOST.responses, 409: 'the host is in ERROR or has a recovery under way' },
-    }, async (c) => {
-      const { id } = c.req.valid('param');
-      try {
-        return c.json(await rehearse(ctx, id));
-      } catch (e) {
-        return onedError(c, e, id);
-      }
-    })
-    .define({
-      ...HOST, method: 'get', path: '/v1/hosts/:id/rehearsal', operationId: 'getHostRehearsal', auth: 'read',
+    }, async (c, id) => c.json(await rehearse(ctx, id))))
+    .define(...hostRoute({
+      method: 'get', path: '/v1/hosts/:id/rehearsal', operationId: 'getHostRehearsal', auth: 'read',
       summary: 'The host\'s last rehearsal (POST /v1/hosts/{id}/rehearse, or the scheduled one), as it answered.',
       responses: { 200: { description: 'the last rehearsal', schema: RehearsalReportSchema }, 404: 'never rehearsed' },
-    }, (c) => {
-      const { id } = c.req.valid('param');
+    }, (c, id) => {
       const last = rehearsalsFor(ctx).last(id);
       return last ? c.json(last) : errorJson(c, 404, 'not-found', `host ${id} has not been rehearsed (oneha rehearse ${id})`);
-    })
+    }))
     .app;
 }

@@ -2,7 +2,7 @@
 // the list (one hostpool call, inherited vs overridden), merge-mode writes
 // that keep every other attribute, validation that writes nothing, and
 // credentials that never come back out.
-import { statSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateScenario } from '../../sim/scenario';
@@ -199,6 +199,20 @@ describe('BMC credentials', () => {
     const r = await t.req('DELETE', '/v1/hosts/1/credentials', { cookie: admin.cookie, csrf: admin.csrf });
     expect(r.json).toEqual({ usernameSet: false, passwordSet: false });
     expect(t.runner.ctx.secrets.has('host:1')).toBe(false);
+  });
+
+  it('a secret file that cannot be read: 409 secret-store, through the one error mapping, nothing written', async () => {
+    const file = join(t.dir, 'secrets.json');
+    const before = readFileSync(file, 'utf8');
+    writeFileSync(file, '{ not json');
+    try {
+      const r = await put('/v1/hosts/1/credentials', { password: PASSWORD });
+      expect(r.status).toBe(409);
+      expect(r.json.error).toMatchObject({ code: 'secret-store', message: expect.stringMatching(/not valid JSON/) });
+      expect(readFileSync(file, 'utf8')).toBe('{ not json');
+    } finally {
+      writeFileSync(file, before);
+    }
   });
 });
 
