@@ -95,7 +95,28 @@ export type NewEvent = Without<Exclude<JournalEvent, { type: 'snapshot' }>, 'id'
 /** Characters of a rejected payload kept in memory and in the compacted log (the rest is in payloadRef). */
 export const REJECTED_PREVIEW_CHARS = 4096;
 
+/**
+ * The fields of an event that decide its recovery's status: what a store's
+ * quick first pass reads of each line at start (see nextStatus).
+ */
+export type EventMeta = { id: string } & (
+  | { type: 'status'; status: RecoveryStatus; payloadRef?: string }
+  | { type: 'snapshot'; recovery: { status: RecoveryStatus; payloadRef?: string } }
+  | { type: Exclude<JournalEvent['type'], 'status' | 'snapshot'> }
+);
+
+/** A recovery's status after an event (undefined: the event is for no recovery and changes nothing). The one status rule: applyEvent and the journal's retention both use it. */
+export function nextStatus(before: RecoveryStatus | undefined, e: EventMeta): RecoveryStatus | undefined {
+  if (e.type === 'snapshot') return e.recovery.status;
+  if (e.type === 'received') return 'received';
+  if (before === undefined) return undefined;
+  if (e.type === 'status') return e.status;
+  if (e.type === 'step-started' && (before === 'received' || before === 'held')) return 'running';
+  return before;
+}
+
 export function applyEvent(r: Recovery | undefined, e: JournalEvent): Recovery | undefined {
+  const status = nextStatus(r?.status, e);
   if (e.type === 'snapshot') return e.recovery;
   if (e.type === 'received') {
     return {
@@ -103,13 +124,12 @@ export function applyEvent(r: Recovery | undefined, e: JournalEvent): Recovery |
       status: 'received', steps: [], vms: [], joined: 0, force: e.force,
     };
   }
-  if (!r) return r;
+  if (!r || status === undefined) return undefined;
   r.updatedAt = e.at;
   switch (e.type) {
     case 'host': r.hostId = e.hostId; r.hostName = e.hostName; break;
     case 'step-started':
       r.steps.push({ name: e.step, ...(e.fn ? { fn: e.fn } : {}), status: 'running', startedAt: e.at, input: e.input });
-      if (r.status === 'received' || r.status === 'held') r.status = 'running';
       break;
     case 'step-finished': {
       const s = lastRunning(r, e.step);
@@ -133,11 +153,12 @@ export function applyEvent(r: Recovery | undefined, e: JournalEvent): Recovery |
       break;
     }
     case 'status':
-      r.status = e.status; r.reason = e.reason; r.errorCode = e.code;
+      r.reason = e.reason; r.errorCode = e.code;
       if (e.payloadRef) {
         // The whole payload is in the rejected file; memory keeps only enough to show.
         r.payloadRef = e.payloadRef;
-        if (r.payload.length > REJECTED_PREVIEW_CHARS) r.payload = r.payload.slice(0, REJECTED_PREVIEW_CHARS);
+        // A copy, not a slice: V8's slice would keep the whole payload alive behind the preview.
+        if (r.payload.length > REJECTED_PREVIEW_CHARS) r.payload = Buffer.from(r.payload.slice(0, REJECTED_PREVIEW_CHARS)).toString();
       }
       break;
     case 'joined':
@@ -147,6 +168,7 @@ export function applyEvent(r: Recovery | undefined, e: JournalEvent): Recovery |
     case 'released': r.releasedBy = e.by; r.releasedAt = e.at; break;
     case 'confirmed-down': r.confirmedDown = { by: e.by, reason: e.reason, at: e.at }; break;
   }
+  r.status = status;
   return r;
 }
 

@@ -18,16 +18,17 @@
 // The log is loaded as a stream and compacted (rewritten as one snapshot line
 // per recovery the journal keeps) at start and whenever it grows past its
 // bounds, so neither start-up time nor memory follow the log's history.
-import { createReadStream, closeSync, existsSync, fstatSync, ftruncateSync, fdatasync, mkdirSync, openSync, readSync, statSync, truncateSync, write, appendFileSync, fsyncSync } from 'node:fs';
-import { open, rename } from 'node:fs/promises';
+import { closeSync, existsSync, fstatSync, ftruncateSync, fdatasync, mkdirSync, openSync, readSync, statSync, truncateSync, write, appendFileSync, fsyncSync } from 'node:fs';
+import { open, rename, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { silentLog, type Log } from '../../model/ports';
 import { JournalWriteError } from './errors';
-import { JournalEventSchema, type JournalEvent, type Recovery } from './events';
+import { JournalEventSchema, type EventMeta, type JournalEvent, type Recovery } from './events';
+import { LineScanner } from './lineScan';
+import { eachLine, LineList, LineWriter, readLines } from './logLines';
 import { RejectedPayloads, type RejectedBounds, type RejectedEntry } from './rejectedPayloads';
-import type { JournalStore } from './store';
+import type { JournalStore, LoadScan } from './store';
 
 const writeAsync = promisify(write);
 const fdatasyncAsync = promisify(fdatasync);
@@ -196,21 +197,10 @@ export class FileJournalStore implements JournalStore {
   private async compact(): Promise<void> {
     const tmp = `${this.file}.compact`;
     const fh = await open(tmp, 'w', 0o600);
-    let bytes = 0;
+    const out = new LineWriter(fh);
     try {
-      let chunk: string[] = [];
-      let chunkLen = 0;
-      for (const r of this.snapshot!()) {
-        const line = JSON.stringify({ id: r.id, at: r.updatedAt, type: 'snapshot', recovery: r }) + '\n';
-        chunk.push(line);
-        chunkLen += line.length;
-        if (chunkLen > 1 << 20) {
-          bytes += await writeAll(fh, chunk);
-          chunk = [];
-          chunkLen = 0;
-        }
-      }
-      bytes += await writeAll(fh, chunk);
+      for (const r of this.snapshot!()) await out.write(JSON.stringify({ id: r.id, at: r.updatedAt, type: 'snapshot', recovery: r }) + '\n');
+      await out.flush();
       await fh.datasync();
     } finally {
       await fh.close();
@@ -224,37 +214,80 @@ export class FileJournalStore implements JournalStore {
     }
     closeSync(this.fd);
     this.fd = openSync(this.file, 'a', 0o600);
-    this.size = this.sizeAfterCompaction = bytes;
+    this.size = this.sizeAfterCompaction = out.bytes;
     this.lastCompaction = Date.now();
     this.appendedSinceCompaction = false;
     this.counters.compactions++;
   }
 
-  /** Streams the log line by line: memory follows what the journal keeps, not the file's size. */
-  async load(apply: (e: JournalEvent) => void | Promise<void>): Promise<void> {
-    const rl = createInterface({ input: createReadStream(this.file, { encoding: 'utf8', highWaterMark: 1 << 20 }), crlfDelay: Infinity });
-    let n = 0;
-    for await (const line of rl) {
-      n++;
-      if (!line) continue;
-      let event: JournalEvent | undefined;
-      let why = '';
-      try {
-        const parsed = JournalEventSchema.safeParse(JSON.parse(line));
-        if (parsed.success) event = parsed.data;
-        else why = `not a journal event (${parsed.error.issues[0]?.path.join('.') || 'type'}: ${parsed.error.issues[0]?.message})`;
-      } catch (e) {
-        why = `not JSON (${(e as Error).message})`;
+  /**
+   * Streams the log in bounded chunks: memory follows what the journal keeps,
+   * not the file's size. With a `scan`, the first pass reads each line's id,
+   * type and status only (LineScanner: no string is built, nothing
+   * validated), which is all retention needs; the second reads again, parses
+   * and validates in full the lines of the recoveries the journal wants, and
+   * those the scanner could not read. A long log is mostly recoveries that
+   * compaction drops: they cost a scan, not a parse.
+   */
+  async load(apply: (e: JournalEvent) => void | Promise<void>, scan?: LoadScan): Promise<void> {
+    const fh = await open(this.file, 'r');
+    try {
+      if (!scan) {
+        await eachLine(fh, async (buf, s, e, _offset, n) => {
+          if (await this.applyLine(buf.toString('utf8', s, e), n, apply)) this.linesLoaded++;
+        });
+        return;
       }
-      if (!event) {
-        this.quarantine({ reason: why, line: n, text: line });
-        this.log.warn(`journal: line ${n} of ${this.file} is unreadable, ${why}; copied to ${this.quarantineFile} and skipped`);
-        continue;
+      const kept = await this.scanLines(fh, scan);
+      await readLines(fh, kept, async (text, i) => {
+        const { n, group } = kept.line(i);
+        // Counted by the first pass if it could read it: uncounted if it now proves unreadable.
+        if (!(await this.applyLine(text, n, apply)) && group !== UNREADABLE) this.linesLoaded--;
+      });
+    } finally {
+      await fh.close();
+    }
+  }
+
+  /** The first pass: every readable line is seen; returns the lines to apply (the wanted groups' and the unreadable ones). */
+  private async scanLines(fh: FileHandle, scan: LoadScan): Promise<LineList> {
+    const scanner = new LineScanner();
+    const lines = new LineList();
+    const sweep = () => lines.filter((group) => group === UNREADABLE || scan.wants(group));
+    let sinceSweep = 0;
+    await eachLine(fh, (buf, s, e, offset, n, terminated) => {
+      let meta: EventMeta | undefined = terminated ? scanner.scan(s, e) : undefined;
+      if (!meta) {
+        const parsed = parseLine(buf.toString('utf8', s, e));
+        if (!parsed.event) {
+          lines.add(offset, e - s, n, UNREADABLE);
+          return;
+        }
+        meta = parsed.event;
       }
       this.linesLoaded++;
-      const done = apply(event);
-      if (done) await done;
+      const group = scan.see(meta);
+      if (group) lines.add(offset, e - s, n, group);
+      if (++sinceSweep === 1 << 16) {
+        sinceSweep = 0;
+        sweep();
+      }
+    }, (buf) => scanner.use(buf));
+    sweep();
+    return lines;
+  }
+
+  /** Parses and validates one line; an unreadable one is logged with its number and copied to quarantine. Whether it was applied. */
+  private async applyLine(text: string, n: number, apply: (e: JournalEvent) => void | Promise<void>): Promise<boolean> {
+    const { event, why } = parseLine(text);
+    if (!event) {
+      this.quarantine({ reason: why, line: n, text });
+      this.log.warn(`journal: line ${n} of ${this.file} is unreadable, ${why}; copied to ${this.quarantineFile} and skipped`);
+      return false;
     }
+    const done = apply(event);
+    if (done) await done;
+    return true;
   }
 
   /** After load (before anything is appended): the journal's state is what compaction writes; compact now if the log holds more. */
@@ -284,10 +317,18 @@ export class FileJournalStore implements JournalStore {
   }
 }
 
-async function writeAll(fh: Awaited<ReturnType<typeof open>>, lines: string[]): Promise<number> {
-  const buf = Buffer.from(lines.join(''));
-  for (let off = 0; off < buf.length;) off += (await fh.write(buf, off, buf.length - off)).bytesWritten;
-  return buf.length;
+/** The line group of lines no scan could read (a scan's groups start at 1): read again, to be quarantined in order. */
+const UNREADABLE = 0;
+
+/** One line as the journal reads it: the event, or why it is not one. */
+function parseLine(text: string): { event: JournalEvent; why?: undefined } | { event?: undefined; why: string } {
+  try {
+    const parsed = JournalEventSchema.safeParse(JSON.parse(text));
+    if (parsed.success) return { event: parsed.data };
+    return { why: `not a journal event (${parsed.error.issues[0]?.path.join('.') || 'type'}: ${parsed.error.issues[0]?.message})` };
+  } catch (e) {
+    return { why: `not JSON (${(e as Error).message})` };
+  }
 }
 
 /** For the foreground drop-in and unit tests: nothing persisted. */

@@ -3,8 +3,9 @@
 import { randomUUID } from 'node:crypto';
 import type { EventBus } from '../eventBus';
 import { JournalClosedError, JournalWriteError } from './errors';
-import { applyEvent, FINAL_STATUSES, type JournalEvent, type NewEvent, type Recovery } from './events';
-import type { JournalStore } from './store';
+import { applyEvent, type JournalEvent, type NewEvent, type Recovery } from './events';
+import { Retention } from './retention';
+import type { JournalStore, LoadScan } from './store';
 
 export function newRecoveryId(at: number): string {
   // Sortable by time, unique without coordination.
@@ -13,43 +14,81 @@ export function newRecoveryId(at: number): string {
 
 export class Journal {
   readonly recoveries = new Map<string, Recovery>();
-  /** Finished recoveries, oldest first: beyond `retain` they leave memory (and the log at its next compaction). */
-  private readonly finished: string[] = [];
+  /** Finished recoveries beyond `retain` leave memory (and the log at its next compaction). */
+  private readonly retention: Retention;
+  /** While a store's first pass runs: told of each recovery retention drops. */
+  private onDrop?: (id: string) => void;
   constructor(
     readonly store: JournalStore,
     private readonly bus: EventBus,
     private readonly now: () => number,
-    private readonly retain = 5000,
-  ) {}
-
-  private noteFinished(r: Recovery): void {
-    this.finished.push(r.id);
-    while (this.finished.length > this.retain) {
-      const old = this.finished.shift()!;
-      if (FINAL_STATUSES.has(this.recoveries.get(old)?.status ?? 'received')) this.recoveries.delete(old);
-    }
+    retain = 5000,
+  ) {
+    this.retention = new Retention(retain, (id) => {
+      this.recoveries.delete(id);
+      this.onDrop?.(id);
+    });
   }
 
-  /** Folds one event into memory; a recovery that just finished may push the oldest finished one out. */
-  private fold(e: JournalEvent): Recovery | undefined {
-    const before = this.recoveries.get(e.id);
-    const wasFinal = before !== undefined && FINAL_STATUSES.has(before.status);
-    const r = applyEvent(before, e);
+  /** Folds one event into memory; unless `retention` already saw it, a recovery that just finished may push the oldest finished one out. */
+  private fold(e: JournalEvent, seen = false): Recovery | undefined {
+    const r = applyEvent(this.recoveries.get(e.id), e);
     if (!r) return undefined;
     this.recoveries.set(e.id, r);
-    if (!wasFinal && FINAL_STATUSES.has(r.status)) this.noteFinished(r);
+    if (!seen) this.retention.see(e);
     return r;
   }
 
-  /** Streams the store in; legacy rejected payloads still inline move out to the store's rejected file first. */
+  /**
+   * Streams the store in; legacy rejected payloads still inline move out to
+   * the store's rejected file first. A store may first run through the log
+   * quickly (`scan.see`: ids and statuses only), so that what retention will
+   * drop is never parsed; it then applies only the lines `scan.wants`: those
+   * of each kept recovery's last incarnation (since it was last received),
+   * and of any incarnation that held a rejected payload inline.
+   */
   async load(): Promise<Recovery[]> {
+    let scanned = false;
+    /** Each recovery's incarnation (its line group) while the first pass runs. */
+    const groupOf = new Map<string, number>();
+    const current = new Set<number>();
+    const inlineRejected = new Set<number>();
+    let nextGroup = 1;
+    this.onDrop = (id) => {
+      current.delete(groupOf.get(id)!);
+      groupOf.delete(id);
+    };
+    const scan: LoadScan = {
+      see: (m) => {
+        scanned = true;
+        if (m.type === 'received' || m.type === 'snapshot') {
+          current.delete(groupOf.get(m.id)!);
+          groupOf.set(m.id, nextGroup);
+          current.add(nextGroup++);
+        }
+        // Before retention folds it in: the event may push its own recovery out.
+        const group = groupOf.get(m.id);
+        this.retention.see(m);
+        if (group === undefined) return 0; // for no recovery: the fold ignores it
+        const rejected = m.type === 'status' ? m.status === 'rejected' && !m.payloadRef : m.type === 'snapshot' && m.recovery.status === 'rejected' && !m.recovery.payloadRef;
+        if (rejected) inlineRejected.add(group);
+        return group;
+      },
+      wants: (group) => current.has(group) || inlineRejected.has(group),
+    };
     await this.store.load(async (e) => {
-      const r = this.fold(e);
+      const r = this.fold(e, scanned);
       if (r?.status === 'rejected' && r.payload && !r.payloadRef && this.store.keepRejected) {
         const payloadRef = await this.store.keepRejected({ id: r.id, at: r.updatedAt, reason: r.reason ?? '', payload: r.payload });
         applyEvent(r, { id: r.id, at: r.updatedAt, type: 'status', status: 'rejected', reason: r.reason, code: r.errorCode, payloadRef });
       }
-    });
+    }, scan);
+    this.onDrop = undefined;
+    if (scanned) {
+      // Retention decided from the first pass; the events applied are the truth where a line proved unreadable in full.
+      for (const id of [...this.recoveries.keys()]) if (!this.retention.keeps(id)) this.recoveries.delete(id);
+      for (const id of [...this.retention.ids()]) this.retention.correct(id, this.recoveries.get(id)?.status);
+    }
     await this.store.attach?.(() => this.snapshot());
     return this.list();
   }
