@@ -127,6 +127,8 @@ export function run(cmd: string, args: string[], opts: { input?: string; env?: N
       clearTimeout(t);
       res({ code, stdout, stderr });
     });
+    // A child that exits without reading its stdin (bash -c 'echo …') closes it first: EPIPE is no error here.
+    child.stdin.on('error', () => {});
     child.stdin.end(opts.input ?? '');
   });
 }
