@@ -65,7 +65,9 @@ export async function startDemo(opts: { port?: number; simPort?: number; dataDir
   // The hook manager runs a command with the payload on stdin: the real hook script.
   const hookScript = join(root, 'deploy', 'onehook', 'onehook.sh');
   if (!existsSync(hookScript)) throw new Error(`${hookScript} is missing`);
-  const hookWrapper = join(dataDir, 'hook.sh');
+  // Named as installed (hook_base_path/oneha/onehook.sh): readiness's hook part recognises oneha's hook by it.
+  mkdirSync(join(dataDir, 'oneha'), { recursive: true });
+  const hookWrapper = join(dataDir, 'oneha', 'onehook.sh');
   writeFileSync(hookWrapper, `#!/bin/sh\nONEHA_HOOK_ENV='${join(dataDir, 'hook.env')}' exec sh '${hookScript}' "$@"\n`);
   chmodSync(hookWrapper, 0o755);
   // Without a BMC, fencing is a command that takes a moment and succeeds.

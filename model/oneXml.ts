@@ -12,6 +12,7 @@ const REPEATED = new Set([
   'HOST_POOL.HOST', 'VM_POOL.VM', 'DATASTORE_POOL.DATASTORE', 'DOCUMENT_POOL.DOCUMENT',
   'HOST.VMS.ID', 'VM.HISTORY_RECORDS.HISTORY', 'USER.GROUPS.ID',
   'HOST_POOL.HOST.VMS.ID', 'VM_POOL.VM.HISTORY_RECORDS.HISTORY',
+  'HOOK_POOL.HOOK', 'HOOK.HOOKLOG.HOOK_EXECUTION_RECORD',
 ]);
 
 const parser = new XMLParser({
@@ -333,3 +334,53 @@ function documentFromNode(n: Node): OneDocument {
 export const parseDocument = (xml: string): OneDocument => documentFromNode(parseRoot(xml, 'DOCUMENT'));
 export const parseDocumentPool = (xml: string): OneDocument[] =>
   list<Node>(parseRoot(xml, 'DOCUMENT_POOL').DOCUMENT).map(documentFromNode);
+
+// ---------------------------------------------------------------------------
+// Hooks (HOOKS.md §5): one.hookpool.info lists them without their log;
+// one.hook.info adds HOOKLOG, the execution records oned keeps per hook.
+
+export interface HookExecution {
+  executionId: number;
+  /** oned's clock, seconds. */
+  timestamp: number;
+  code: number;
+  command: string;
+  /** HEM sends them base64-encoded; decoded here. */
+  stdout: string;
+  stderr: string;
+  /** RETRY=yes: a run of `onehook retry`. */
+  retry: boolean;
+}
+
+export interface OneHook {
+  id: number;
+  name: string;
+  /** state, api, ... */
+  type: string;
+  /** COMMAND, ARGUMENTS, RESOURCE, STATE, REMOTE... */
+  template: Template;
+  /** Only one.hook.info carries it; oldest first. */
+  log: HookExecution[];
+}
+
+const fromBase64 = (b: string): string => (b ? new TextDecoder().decode(Uint8Array.from(atob(b), (c) => c.charCodeAt(0))) : '');
+
+function hookFromNode(n: Node): OneHook {
+  const records = list<Node>((n.HOOKLOG as Node | undefined)?.HOOK_EXECUTION_RECORD);
+  return {
+    id: num(field(n, 'ID', 'HOOK'), undefined, 'HOOK/ID'),
+    name: str(n.NAME),
+    type: str(n.TYPE),
+    template: flattenTemplate(n.TEMPLATE),
+    log: records.map((r) => {
+      const res = (r.EXECUTION_RESULT ?? {}) as Node;
+      return {
+        executionId: num(r.EXECUTION_ID, -1), timestamp: num(r.TIMESTAMP, 0), code: num(res.CODE, -1), command: str(res.COMMAND),
+        stdout: fromBase64(str(res.STDOUT)), stderr: fromBase64(str(res.STDERR)), retry: str(r.RETRY).toLowerCase() === 'yes',
+      };
+    }).sort((a, b) => a.executionId - b.executionId),
+  };
+}
+
+export const parseHook = (xml: string): OneHook => hookFromNode(parseRoot(xml, 'HOOK'));
+export const parseHookPool = (xml: string): OneHook[] => list<Node>(parseRoot(xml, 'HOOK_POOL').HOOK).map(hookFromNode);

@@ -110,7 +110,12 @@ export const ConfigSchema = z.strictObject({
     /** The capacity reserve also covers the K hosts with the most HA memory failing together (per cluster). */
     reserveK: z._default(z.number().check(z.int(), z.gte(0), z.lte(64)), 2),
     maxClockSkewSeconds: z._default(z.number().check(z.positive()), 5),
-  }), { fenceTestMaxAgeHours: 168, reserveK: 2, maxClockSkewSeconds: 5 }),
+    /**
+     * How often readiness is computed in the background (the API, the console and the gauges answer the last result).
+     * One computation reads every host and VM (one.vmpool.infoextended): minutes, not seconds, for big clouds.
+     */
+    refreshSeconds: z._default(z.number().check(z.int(), z.gte(1)), 300),
+  }), { fenceTestMaxAgeHours: 168, reserveK: 2, maxClockSkewSeconds: 5, refreshSeconds: 300 }),
   rehearsal: z._default(z.strictObject({
     /** Rehearse every HA host's failure this often (0 = never): the last report per host shows with it and in readiness. */
     intervalSeconds: z._default(z.number().check(z.int(), z.nonnegative()), 0),

@@ -52,8 +52,9 @@ export class Metrics {
   private readonly vmsVerified = new Map<string, number>();
   hooksReceived = 0;
   hooksRejected = 0;
-  /** The last readiness computed (GET /v1/readiness, oneha readiness, the console): rendered as gauges. */
-  readiness?: { hosts: Array<{ hostId: number; hostName: string; score: number | null }>; clusters: Array<{ clusterId: number; n1: boolean; shortfall: { cpu: number; mem: number } }> };
+  /** The last readiness computed for the runner's session (runner/readinessService.ts, on its timer): rendered as gauges. */
+  readiness?: { at: number; hosts: Array<{ hostId: number; hostName: string; score: number | null }>; clusters: Array<{ clusterId: number; n1: boolean; shortfall: { cpu: number; mem: number } }> };
+  readinessRefreshErrors = 0;
 
   constructor(private readonly journal: Journal) {}
 
@@ -163,8 +164,12 @@ export class Metrics {
     L.push(`oneha_recovery_seconds_sum ${this.recoverySecondsSum.toFixed(3)}`, `oneha_recovery_seconds_count ${this.recoverySecondsCount}`);
     metric('oneha_recovery_seconds_max', 'gauge', 'Longest time from event to last VM recovered.');
     L.push(`oneha_recovery_seconds_max ${this.recoverySecondsMax.toFixed(3)}`);
+    metric('oneha_readiness_refresh_errors_total', 'counter', 'Readiness computations that failed (oned did not answer); the gauges keep the last result.');
+    L.push(`oneha_readiness_refresh_errors_total ${this.readinessRefreshErrors}`);
     if (this.readiness) {
-      metric('oneha_host_readiness_score', 'gauge', 'Readiness of each HA host, 0-100 (GET /v1/readiness; the last computed).');
+      metric('oneha_readiness_computed_timestamp_seconds', 'gauge', 'When the readiness gauges were computed (time() minus this is their age).');
+      L.push(`oneha_readiness_computed_timestamp_seconds ${(this.readiness.at / 1000).toFixed(3)}`);
+      metric('oneha_host_readiness_score', 'gauge', 'Readiness of each HA host, 0-100 (computed every readiness.refreshSeconds).');
       for (const h of this.readiness.hosts) if (h.score !== null) L.push(`oneha_host_readiness_score{host_id="${h.hostId}",host="${promLabel(h.hostName)}"} ${h.score}`);
       metric('oneha_cluster_reserve_ok', 'gauge', '1 when the HA VMs of any single host of the cluster fit on its other enabled hosts (N+1).');
       for (const c of this.readiness.clusters) L.push(`oneha_cluster_reserve_ok{cluster_id="${c.clusterId}"} ${c.n1 ? 1 : 0}`);

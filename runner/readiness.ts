@@ -79,11 +79,98 @@ export interface ReadinessInput {
   unlockLocked: boolean;
   /** The reserve also covers the K largest hosts failing together. */
   reserveK: number;
-  /** What the runner knows of oned's hook reaching it; undefined: unknown. */
-  hook?: { ok: boolean; detail: string };
-  /** Front-end clock minus oned's (ms); undefined: not measured. */
+  /** oned's hook and whether it reaches the runner (hookFact); undefined: unknown. */
+  hook?: CloudFact;
+  /** Front-end clock minus oned's (ms); undefined: not measured (clockNote says why). */
   clockSkewMs?: number;
+  /** How far off the measurement may be (ms): oned's Date header is to the second, plus half the round trip. */
+  clockUncertaintyMs?: number;
+  clockNote?: string;
   maxClockSkewMs: number;
+}
+
+/** A fact about the whole cloud, the same for every host: passes, fails (with its fix) or unknown (null). */
+export interface CloudFact {
+  ok: boolean | null;
+  detail: string;
+  fix?: string;
+}
+
+// ---------------------------------------------------------------------------
+// The hook: installed in oned (one.hookpool.info) and reaching the runner
+// (the last execution record oned keeps for it, one.hook.info; or a hook event
+// in the journal).
+
+/** A HOST ERROR state hook as oned lists it, with its last execution records (oldest first). */
+export interface HookSeen {
+  id: number;
+  name: string;
+  type: string;
+  template: Record<string, string>;
+  log: ReadonlyArray<{ executionId: number; timestamp: number; code: number; stderr: string }>;
+}
+
+/** What each COMMAND is (deploy/onehook, docs/upgrade-from-host_error.md). */
+const RUNNER_HOOK = /(^|\/)oneha\/onehook\.sh$/;
+const FOREGROUND_HOOK = /(^|\/)oneha\/host_error\.sh$/;
+const STOCK_HOOK = /(^|\/)host_error\.rb$/;
+const HOOK_DOC = 'docs/upgrade-from-host_error.md';
+const CREATE_HOOK = 'onehook create deploy/onehook/host_error.hook';
+
+/** deploy/onehook/onehook.sh's exit codes, and HEM's 255 for a hook it killed at TIMEOUT (HOOKS.md). */
+const HOOK_EXIT: Record<number, { what: string; fix: string }> = {
+  1: { what: 'a local problem (its settings file)', fix: 'check /etc/oneha/hook.env (ONEHA_URL, ONEHA_TOKEN), readable by oneadmin' },
+  2: { what: 'the runner refused its token', fix: 'copy the runner\'s token into ONEHA_TOKEN in /etc/oneha/hook.env' },
+  3: { what: 'the runner rejected the payload', fix: 'ARGUMENTS = "$TEMPLATE -m -p 5" with ARGUMENTS_STDIN = "yes" on the hook (onehook update)' },
+  4: { what: 'the runner was unreachable', fix: 'start the runner (systemctl start oneha) and check ONEHA_URL in /etc/oneha/hook.env' },
+  255: { what: 'HEM killed it at the hook\'s TIMEOUT', fix: 'keep ONEHA_HOOK_BUDGET under the hook\'s TIMEOUT, and check that the runner answers' },
+};
+
+const isHostErrorHook = (h: HookSeen) => h.type === 'state' && h.template.RESOURCE === 'HOST' && h.template.STATE === 'ERROR';
+const isoSeconds = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+/**
+ * The hook part. `hooks` undefined: the hook pool could not be read (`error`
+ * says why: not an administrator, oned down). `lastEventAt`: the last hook
+ * event the journal holds (the runner's own proof that oned's hook reaches it).
+ */
+export function hookFact(hooks: readonly HookSeen[] | undefined, lastEventAt: number | undefined, error?: string): CloudFact {
+  const reached = lastEventAt ? `oned's hook last reached the runner at ${isoSeconds(lastEventAt)}` : undefined;
+  if (!hooks) return reached ? { ok: true, detail: `${reached} (hooks not read: ${error ?? 'unknown'})` } : { ok: null, detail: `hooks not read: ${error ?? 'unknown'}` };
+  const onError = hooks.filter(isHostErrorHook);
+  const command = (h: HookSeen) => h.template.COMMAND ?? '';
+  const ours = onError.filter((h) => RUNNER_HOOK.test(command(h)));
+  const foreground = onError.filter((h) => FOREGROUND_HOOK.test(command(h)));
+  const stock = onError.filter((h) => STOCK_HOOK.test(command(h)));
+  const named = (hs: HookSeen[]) => hs.map((h) => `${h.id} (${h.name}: ${command(h)})`).join(', ');
+  if (!ours.length) {
+    if (foreground.length) return { ok: false, detail: `hook ${named(foreground)} runs oneha in the foreground, not this runner: the runner hears of no failure`, fix: `point its COMMAND at oneha/onehook.sh (stage 2 of ${HOOK_DOC})` };
+    if (stock.length) return { ok: false, detail: `only host_error.rb is installed (hook ${named(stock)}): the runner hears of no failure`, fix: `${CREATE_HOOK}, then remove host_error.rb's hook (${HOOK_DOC})` };
+    return { ok: false, detail: 'no HOST ERROR hook runs oneha/onehook.sh (one.hookpool.info)', fix: CREATE_HOOK };
+  }
+  const others = [...stock, ...foreground];
+  if (others.length) {
+    return { ok: false, detail: `hook ${named(others)} also acts on HOST ERROR: two recoveries would act on the same failure`, fix: `onehook delete ${others.map((h) => h.id).join(' ')} (${HOOK_DOC})` };
+  }
+  let last: { hook: HookSeen; run: HookSeen['log'][number] } | undefined;
+  for (const hook of ours) for (const run of hook.log) if (!last || run.timestamp >= last.run.timestamp) last = { hook, run };
+  const installed = `hook ${named(ours)} installed`;
+  if (!last) {
+    return reached ? { ok: true, detail: `${installed}; ${reached}` }
+      : { ok: null, detail: `${installed}; oned has not run it yet, so it is not proven to reach the runner (a payload the runner rejects, exit 3 of oneha/onehook.sh run as oneadmin, proves it)` };
+  }
+  const at = `execution ${last.run.executionId} at ${isoSeconds(last.run.timestamp * 1000)}`;
+  // A later event in the journal (a retry, another failure) supersedes a failed run; oned's TIMESTAMP is to the second.
+  if (last.run.code === 0 || (lastEventAt !== undefined && lastEventAt >= (last.run.timestamp + 1) * 1000)) {
+    return { ok: true, detail: `${installed}; ${last.run.code === 0 ? `its last run (${at}) reached the runner` : reached}` };
+  }
+  const exit = HOOK_EXIT[last.run.code];
+  const stderr = last.run.stderr.trim().split('\n')[0];
+  return {
+    ok: false,
+    detail: `${installed}; its last run (${at}) failed with exit ${last.run.code}${exit ? `, ${exit.what}` : ''}${stderr ? `: ${stderr}` : ''}`,
+    fix: `${exit?.fix ?? 'run it by hand as oneadmin to see why'}; then \`onehook retry ${last.hook.id} ${last.run.executionId}\` re-sends that event`,
+  };
 }
 
 const part = (key: PartKey, ok: boolean | null, detail: string, fix?: string): ReadinessPart =>
@@ -183,13 +270,19 @@ function hostReadiness(host: Host, input: ReadinessInput, vmById: Map<number, Vm
         : `its ${reserve.vms} HA VMs (${formatNeed(reserve.need)}) fit on the other enabled hosts of its cluster`,
       'enable or add hosts in the cluster, lower RESERVED_CPU/RESERVED_MEM, or opt VMs out (ONEHA_HA = "NO")'));
   }
-  parts.push(input.hook
-    ? part('hook', input.hook.ok, input.hook.detail, 'onehook create deploy/onehook/host_error.hook (see docs/upgrade-from-host_error.md), then check that oned reaches the runner')
-    : part('hook', null, 'not checked here'));
-  const skew = input.clockSkewMs;
-  parts.push(skew === undefined
-    ? part('clock', null, 'not measured')
-    : part('clock', Math.abs(skew) <= input.maxClockSkewMs, `${(skew / 1000).toFixed(1)} s`, 'run chronyd/ntpd on the front-end and on the oned host'));
+  parts.push(input.hook ? part('hook', input.hook.ok, input.hook.detail, input.hook.fix) : part('hook', null, 'not checked here'));
+  parts.push(clockPart(input));
 
   return { hostId: host.id, hostName: host.name, clusterId: host.clusterId, score: settings.enabled ? scoreOf(parts) : null, ha: settings.enabled, parts };
+}
+
+/** Front-end against oned: a fence deadline, a monitoring age or a journal time read across the two clocks is off by the skew. */
+function clockPart(input: ReadinessInput): ReadinessPart {
+  const skew = input.clockSkewMs;
+  if (skew === undefined) return part('clock', null, `not measured${input.clockNote ? `: ${input.clockNote}` : ''}`);
+  const within = input.clockUncertaintyMs === undefined ? '' : ` (± ${(input.clockUncertaintyMs / 1000).toFixed(1)} s)`;
+  const side = skew >= 0 ? 'ahead of' : 'behind';
+  return part('clock', Math.abs(skew) <= input.maxClockSkewMs,
+    `front-end ${(Math.abs(skew) / 1000).toFixed(1)} s${within} ${side} oned (the Date header of its reply); at most ${input.maxClockSkewMs / 1000} s`,
+    'run chronyd or ntpd on the front-end and on the oned host, against the same servers');
 }

@@ -13,6 +13,7 @@ import { createApp, type AppExtensions } from './http/app';
 import { ApiDoc } from './http/openapi';
 import type { OneClient } from './one/client';
 import { OnedProbe } from './onedView';
+import { readinessFor } from './readinessService';
 import { VERSION } from './version';
 
 export { VERSION };
@@ -111,6 +112,10 @@ export class Runner {
     if (config.reconcile.intervalSeconds > 0) this.every(config.reconcile.intervalSeconds, () => this.reconcile());
     if (config.fence.testIntervalSeconds > 0) this.every(config.fence.testIntervalSeconds, () => this.fenceTestAll());
     if (config.rehearsal.intervalSeconds > 0) this.every(config.rehearsal.intervalSeconds, () => rehearseAll(ctx));
+    // Readiness (API, console, gauges) answers its last computation: made now, then every refreshSeconds.
+    const readiness = readinessFor(ctx);
+    void readiness.refresh().catch((e) => ctx.log.warn(`readiness: ${describeError(e)}`));
+    this.every(config.readiness.refreshSeconds, () => readiness.refresh());
   }
 
   private every(seconds: number, fn: () => Promise<unknown>) {

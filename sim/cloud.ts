@@ -171,6 +171,7 @@ export class Cloud {
   constructor(s: ParsedScenario, readonly clock: SimClock = realSimClock) {
     this.options = s.options;
     this.version = s.config.version;
+    this.clockOffsetMs = s.config.clockOffsetSeconds * 1000;
     this.monitoringIntervalHost = s.config.monitoringIntervalHost;
     for (const text of [...ONED_DEFAULT_ACLS, ...s.acls]) this.acls.set(this.acls.size, { id: this.acls.size, ...parseAclString(text) });
     this.raft = { state: s.raft.state, serverId: s.raft.serverId ?? (s.raft.state === 0 ? -1 : 0), term: s.raft.term };
@@ -317,6 +318,17 @@ export class Cloud {
 
   nowMs(): number {
     return this.clock.now();
+  }
+
+  /** oned's own clock (the scenario's clockOffsetSeconds off the simulator's; POST /sim/clock changes it). */
+  clockOffsetMs: number;
+
+  /**
+   * The Date header of oned's replies: xmlrpc-c's Abyss server writes oned's
+   * clock to the second, as "Fri, 27 Nov 2026 16:07:01 UTC" (seen on the real oned).
+   */
+  httpDate(): string {
+    return new Date(this.nowMs() + this.clockOffsetMs).toUTCString().replace(/GMT$/, 'UTC');
   }
   nowSec(): number {
     return Math.floor(this.clock.now() / 1000);

@@ -218,7 +218,9 @@ export const ScenarioSchema = z.object({
     monitoringIntervalHost: z.number().int().positive().optional(),
     /** one.system.version */
     version: z.string().default('7.5.80'),
-  }).default({ version: '7.5.80' }),
+    /** oned's clock minus this machine's, in seconds: the Date header of every XML-RPC reply (a front-end without NTP). */
+    clockOffsetSeconds: z.number().default(0),
+  }).default({ version: '7.5.80', clockOffsetSeconds: 0 }),
   raft: z.object({
     /** 0 SOLO, 1 CANDIDATE (mutating calls fail INTERNAL), 2 FOLLOWER, 3 LEADER */
     state: z.number().int().min(0).max(3),

@@ -368,7 +368,7 @@ class SimulatorImpl implements Simulator {
   private send(res: http.ServerResponse, o: RpcOutcome, method: string): void {
     if (res.destroyed || res.writableEnded) return;
     const body = responseXml(o, method);
-    res.writeHead(200, { 'Content-Type': 'text/xml', 'Content-Length': Buffer.byteLength(body) });
+    res.writeHead(200, { 'Content-Type': 'text/xml', 'Content-Length': Buffer.byteLength(body), Date: this.cloud.httpDate() });
     res.end(body);
   }
 
@@ -417,6 +417,12 @@ class SimulatorImpl implements Simulator {
           return sendJson(res, 200, this.faults.snapshot());
         case 'GET hooks':
           return sendJson(res, 200, { runs: this.cloud.hookRuns });
+        case 'POST clock': {
+          // oned's clock drifting from the front-end's (no NTP): what its replies' Date header says.
+          const b = z.object({ offsetSeconds: z.number() }).strict().parse(body ?? {});
+          this.cloud.clockOffsetMs = b.offsetSeconds * 1000;
+          return sendJson(res, 200, { offsetSeconds: b.offsetSeconds });
+        }
         case 'GET events':
           return sendJson(res, 200, { events: this.cloud.events.filter((e) => e.seq > since) });
         case 'POST raft': {

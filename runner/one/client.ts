@@ -5,6 +5,7 @@ import type { OneApi } from '../../model/ports';
 import { OneError, OneErrorCode } from '../../model/errors';
 import * as xml from '../../model/oneXml';
 import { poolSlices } from './poolSlices';
+import { serializeMethodCall } from './methodCall';
 import { TransportTimeout, XmlRpcFault, XmlRpcTransport } from './transport';
 
 /** About this much pool XML is parsed between two turns of the event loop (a few ms of work). */
@@ -106,6 +107,28 @@ export class OneClient implements OneApi {
   vmLock = (id: number, level: number) => this.call<number>('one.vm.lock', id, level);
   vmUnlock = (id: number) => this.call<number>('one.vm.unlock', id);
   datastorePoolInfo = () => this.poolCall(xml.parseDatastorePool, 'DATASTORE_POOL', 'DATASTORE', 'one.datastorepool.info');
+  /**
+   * oned's clock as the Date header of its reply to one.system.version says
+   * (xmlrpc-c's Abyss writes it to the second), with this machine's clock when
+   * the call was sent and answered. A request of its own: the transport keeps
+   * only the body.
+   */
+  async onedDate(): Promise<{ date?: number; sentAt: number; receivedAt: number }> {
+    const sentAt = Date.now();
+    const res = await fetch(this.endpoint, {
+      method: 'POST', headers: { 'Content-Type': 'text/xml' }, body: serializeMethodCall('one.system.version', [this.session]),
+      signal: AbortSignal.timeout(this.timeoutMs),
+    });
+    await res.arrayBuffer();
+    const receivedAt = Date.now();
+    const date = Date.parse(res.headers.get('date') ?? '');
+    return { ...(Number.isFinite(date) ? { date } : {}), sentAt, receivedAt };
+  }
+
+  /** Hooks without their execution log (oned answers an empty pool to non-administrators). */
+  hookPoolInfo = () => this.xmlCall(xml.parseHookPool, 'one.hookpool.info');
+  /** One hook with HOOKLOG, its last execution records. */
+  hookInfo = (id: number) => this.xmlCall(xml.parseHook, 'one.hook.info', id);
   userInfo = (id: number) => this.xmlCall(xml.parseUser, 'one.user.info', id);
   /** A login token for `username`, valid `validSeconds` (as FireEdge signs users in): "username:token" is then a session. */
   userLogin = (username: string, token: string, validSeconds: number, egid = -1) => this.call<string>('one.user.login', username, token, validSeconds, egid);

@@ -1,11 +1,15 @@
 // Readiness through the real runner and CLI against the simulator over real
 // XML-RPC: the API (list and one host), the CLI's tables, the Prometheus
-// gauges, and the reads it takes.
+// gauges, the reads it takes and when (in the background, never per request),
+// oned's hook (installed, then run for real by a host failure) and oned's clock.
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BUNDLE, killAll, requireBuild, run, startSim } from '../helpers/processes';
+import { BUNDLE, killAll, rawCall, requireBuild, ROOT, run, sim, startSim, tempDir, until, writeFile } from '../helpers/processes';
 import { startRunner, type RunnerHandle } from '../helpers/runnerProcess';
 
 const GB = 1024 * 1024;
+const hookDir = tempDir('oneha-hooks-');
 const cloud = {
   hosts: [
     { id: 0, name: 'node-a', memory: 16 * GB, template: { FENCE_IP: '10.0.0.1' } },
@@ -23,13 +27,21 @@ const cloud = {
     { id: 12, name: 'web', state: 'RUNNING', memory: 1024, history: [{ hostId: 1, dsId: 100 }] },
     { id: 13, name: 'cache', state: 'RUNNING', memory: 2048, history: [{ hostId: 2, dsId: 0 }] },
   ],
+  // oneha's hook as deploy/onehook installs it: the real onehook.sh, which oned (the simulator) runs on HOST ERROR.
+  hooks: [{ id: 3, name: 'oneha_host_error', state: 'ERROR', command: join(hookDir, 'oneha', 'onehook.sh'), arguments: '$TEMPLATE -m -p 0', argumentsStdin: true, timeoutSeconds: 60, env: { ONEHA_HOOK_ENV: join(hookDir, 'hook.env'), ONEHA_HOOK_BUDGET: '10' } }],
 };
 
 let r: RunnerHandle;
+let s: Awaited<ReturnType<typeof startSim>>;
+const REFRESH_SECONDS = 2;
+const metric = async (re: RegExp) => re.exec(await (await fetch(`${r.url}/metrics`)).text());
 beforeAll(async () => {
   requireBuild();
-  const s = await startSim(cloud);
-  r = await startRunner(s.url);
+  mkdirSync(join(hookDir, 'oneha'));
+  copyFileSync(join(ROOT, 'deploy/onehook/onehook.sh'), join(hookDir, 'oneha', 'onehook.sh'));
+  s = await startSim(cloud);
+  r = await startRunner(s.url, { readiness: { refreshSeconds: REFRESH_SECONDS } });
+  writeFile(hookDir, 'hook.env', `ONEHA_URL=${r.url}\nONEHA_TOKEN=${r.token}\n`);
 });
 afterAll(() => killAll());
 
@@ -37,7 +49,7 @@ describe('readiness (API, CLI, metrics) against the simulator', () => {
   it('GET /v1/readiness: a score per host with its parts and fixes, and the reserve per cluster from three reads', async () => {
     const res = await r.api('GET', '/v1/readiness');
     expect(res.status, res.text).toBe(200);
-    expect(res.json.reads).toEqual(['one.hostpool.info', 'one.vmpool.infoextended(-2, -1, -1, -1)', 'one.datastorepool.info']);
+    expect(res.json.reads).toEqual(['one.hostpool.info', 'one.vmpool.infoextended(-2, -1, -1, -1)', 'one.datastorepool.info', 'one.hookpool.info', 'one.hook.info (oneha\'s hooks)', 'one.system.version (its Date header)']);
     const by = (id: number) => res.json.hosts.find((h: { hostId: number }) => h.hostId === id);
     const failing = (id: number) => by(id).parts.filter((p: { ok: boolean | null }) => p.ok === false).map((p: { key: string }) => p.key);
     // node-a: db (8 GB) has 15 GB free on node-b and 4 GB on node-c (12 GB reserved); scratch opted out.
@@ -45,10 +57,13 @@ describe('readiness (API, CLI, metrics) against the simulator', () => {
     // node-b: fencing off; its VM is on a local datastore.
     expect(failing(1)).toEqual(['fencing', 'datastores']);
     expect(by(1).parts.find((p: { key: string }) => p.key === 'fencing').fix).toMatch(/ONEHA_FENCING = "YES"/);
-    // Fenced by the runner's command: no credentials needed, no status-only test possible; hook and clock unknown here.
+    // Fenced by the runner's command: no credentials needed, no status-only test possible.
     expect(by(0).parts.find((p: { key: string }) => p.key === 'fenceTest').ok).toBeNull();
+    // The hook is in oned's hook pool but oned has not run it yet: unknown. The clocks agree.
+    expect(by(0).parts.find((p: { key: string }) => p.key === 'hook')).toMatchObject({ ok: null, detail: expect.stringMatching(/^hook 3 \(oneha_host_error: .*\/oneha\/onehook.sh\) installed; oned has not run it yet/) });
+    expect(by(0).parts.find((p: { key: string }) => p.key === 'clock')).toMatchObject({ ok: true, detail: expect.stringMatching(/^front-end \d+\.\d s \(± [\d.]+ s\) (ahead of|behind) oned/) });
     expect(by(0).score).toBe(100);
-    expect(by(1).score).toBe(42); // 25 of the 60 known points (no fence level: credentials and test unknown)
+    expect(by(1).score).toBe(46); // 30 of the 65 known points (no fence level: credentials and test unknown)
     expect(res.json.clusters[0]).toMatchObject({ clusterId: 0, hosts: 3 });
   });
 
@@ -66,16 +81,67 @@ describe('readiness (API, CLI, metrics) against the simulator', () => {
     expect(all.code, all.stderr).toBe(0);
     const lines = all.stdout.split('\n');
     expect(lines[0]).toMatch(/^ID +HOST +SCORE +MISSING$/);
-    expect(lines[1]).toMatch(/^ +1 +node-b +42 % +fencing, datastores$/);
+    expect(lines[1]).toMatch(/^ +1 +node-b +46 % +fencing, datastores$/);
     expect(all.stdout).toMatch(/^CAPACITY RESERVE$/m);
     const b = await cli(['readiness', 'node-b']);
     expect(b.code, b.stderr).toBe(0);
-    expect(b.stdout).toMatch(/^SCORE +: 42 %$/m);
+    expect(b.stdout).toMatch(/^SCORE +: 46 %$/m);
     expect(b.stdout).toMatch(/^NO +fencing configured +20 +fencing is off/m);
     expect(b.stdout).toMatch(/^FIX$/m);
-    expect(JSON.parse((await cli(['readiness', '1', '--json'])).stdout).score).toBe(42);
+    expect(JSON.parse((await cli(['readiness', '1', '--json'])).stdout).score).toBe(46);
     const metrics = await (await fetch(`${r.url}/metrics`)).text();
-    expect(metrics).toMatch(/^oneha_host_readiness_score\{host_id="1",host="node-b"\} 42$/m);
+    expect(metrics).toMatch(/^oneha_host_readiness_score\{host_id="1",host="node-b"\} 46$/m);
     expect(metrics).toMatch(/^oneha_cluster_reserve_ok\{cluster_id="0"\} [01]$/m);
+  });
+
+  it('answers the last computation with its age, never reading oned per request; the timer recomputes it and the gauges follow', async () => {
+    const calls = async () => (await sim(s.control, 'GET', '/calls')).calls.filter((c: { method: string }) => c.method === 'one.vmpool.infoextended').length;
+    await until(async () => (await metric(/^oneha_readiness_computed_timestamp_seconds (\S+)$/m)) !== null, 20_000, 'the first background computation');
+    // Between two timer ticks the count can grow by at most one computation, however many requests: requests read the cache.
+    const before = await calls();
+    const answers = await Promise.all(Array.from({ length: 20 }, () => r.api('GET', '/v1/readiness')));
+    expect(await calls()).toBeLessThanOrEqual(before + 1);
+    for (const a of answers) {
+      expect(a.status).toBe(200);
+      expect(a.json.ageSeconds).toBeGreaterThanOrEqual(0);
+    }
+    // Fencing switched on for node-b in oned: the background computation sees it; /metrics itself never reads oned.
+    const [ok] = await rawCall(s.url, 'one.host.update', [1, 'ONEHA_FENCING = "YES"', 1]);
+    expect(ok).toBe(true);
+    const score = await until(async () => {
+      const m = await metric(/^oneha_host_readiness_score\{host_id="1",host="node-b"\} (\d+)$/m);
+      return m && m[1] !== '46' ? Number(m[1]) : undefined;
+    }, 30_000, 'the gauge after the next computation');
+    expect(score).toBe(80); // fencing passes now, and its command needs no credentials: 60 of 75
+    expect(await metric(/^oneha_readiness_refresh_errors_total 0$/m)).not.toBeNull();
+  });
+
+  it('oned\'s clock 30 s ahead fails the clock part; ?refresh=1 waits for a fresh computation', async () => {
+    await sim(s.control, 'POST', '/clock', { offsetSeconds: 30 });
+    const res = await r.api('GET', '/v1/hosts/0/readiness?refresh=1');
+    expect(res.status, res.text).toBe(200);
+    expect(res.json.ageSeconds).toBe(0);
+    expect(res.json.parts.find((p: { key: string }) => p.key === 'clock')).toMatchObject({
+      ok: false, detail: expect.stringMatching(/^front-end (29|30|31)\.\d s \(± [\d.]+ s\) behind oned/), fix: expect.stringMatching(/chronyd or ntpd/),
+    });
+    await sim(s.control, 'POST', '/clock', { offsetSeconds: 0 });
+    expect((await r.api('GET', '/v1/readiness?refresh=x')).status).toBe(400);
+  });
+
+  it('a host failure runs oned\'s hook for real (onehook.sh to this runner): its execution record proves the runner is reachable', async () => {
+    await sim(s.control, 'POST', '/hosts/2/fail');
+    const run0 = await until(async () => (await sim(s.control, 'GET', '/hooks')).runs.find((x: { hookId: number }) => x.hookId === 3), 30_000, 'oned running the hook');
+    expect(run0.code, run0.stderr).toBe(0);
+    const part = await until(async () => {
+      const p = (await r.api('GET', '/v1/hosts/0/readiness?refresh=1')).json.parts.find((x: { key: string }) => x.key === 'hook');
+      return p.ok === true ? p : undefined;
+    }, 20_000, 'the hook part after the run');
+    expect(part.detail).toMatch(/installed; its last run \(execution 0 at \S+\) reached the runner$/);
+    // Token changed under the hook: the next run (node-a failing) fails and the part names onehook.sh's exit and the fix.
+    writeFile(hookDir, 'hook.env', `ONEHA_URL=${r.url}\nONEHA_TOKEN=not-the-token\n`);
+    await sim(s.control, 'POST', '/hosts/0/fail');
+    await until(async () => (await sim(s.control, 'GET', '/hooks')).runs.filter((x: { hookId: number }) => x.hookId === 3).length === 2 || undefined, 30_000, 'the second run');
+    const failed = (await r.api('GET', '/v1/hosts/0/readiness?refresh=1')).json.parts.find((x: { key: string }) => x.key === 'hook');
+    expect(failed).toMatchObject({ ok: false, detail: expect.stringMatching(/execution 1 at \S+\) failed with exit 2, the runner refused its token: oneha: wrong token \(401\)$/), fix: expect.stringMatching(/ONEHA_TOKEN.*onehook retry 3 1/) });
   });
 });

@@ -1,7 +1,7 @@
 // The lean VM-pool reader must agree with the general parser on everything
 // it accepts, and hand over to it on anything unusual.
 import { describe, expect, it } from 'vitest';
-import { parseVmPool, parseVmPoolGeneric } from '../../model/oneXml';
+import { parseHook, parseHookPool, parseVmPool, parseVmPoolGeneric } from '../../model/oneXml';
 import { startSimulator, generateScenario } from '../../sim/server';
 import { asOned, sample } from '../helpers/samples';
 import { OneClient } from '../../runner/one/client';
@@ -52,5 +52,16 @@ describe('VM pool reading', () => {
     expect(parseVmPool(odd)).toEqual(parseVmPoolGeneric(odd));
     expect(parseVmPool(odd)[0].history[0].hostname).toBe('hé');
     expect(() => parseVmPool('<HOST_POOL/>')).toThrow(/expected a <VM_POOL>/);
+  });
+});
+
+describe('hooks', () => {
+  it('one.hook.info: the template and HOOKLOG\'s execution records (oldest first, codes, RETRY); the pool has no log', () => {
+    const h = parseHook(asOned(sample('hook_info_with_log.xml')));
+    expect(h).toMatchObject({ id: 0, name: 'host_error', type: 'state', template: { COMMAND: 'ft/host_error.rb', RESOURCE: 'HOST', STATE: 'ERROR', ARGUMENTS_STDIN: 'yes' } });
+    expect(h.log.map((r) => [r.executionId, r.timestamp, r.code, r.retry])).toEqual([[0, 1787130722, 255, false], [1, 1787131544, 0, true]]);
+    const pool = parseHookPool(`<HOOK_POOL>${asOned(sample('hook_info_with_log.xml')).replace(/<\?xml[^>]*>/, '').replace(/<HOOKLOG>[\s\S]*<\/HOOKLOG>/, '')}</HOOK_POOL>`);
+    expect(pool.map((x) => [x.id, x.log.length])).toEqual([[0, 0]]);
+    expect(parseHookPool('<HOOK_POOL></HOOK_POOL>')).toEqual([]);
   });
 });

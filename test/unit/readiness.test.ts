@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Host, Vm } from '../../model/one';
-import { poolReadiness, scoreOf, type ReadinessInput } from '../../runner/readiness';
+import { hookFact, poolReadiness, scoreOf, type HookSeen, type ReadinessInput } from '../../runner/readiness';
 import { host as baseHost, vm as baseVm } from '../helpers/fakeOne';
 
 const GB = 1024 * 1024;
@@ -74,5 +74,46 @@ describe('readiness per host', () => {
     expect(byId(r, 0).parts.find((p) => p.key === 'hook')!.ok).toBeNull();
     expect(byId(r, 2).score).toBeNull();
     expect(scoreOf([{ key: 'hook', label: '', ok: null, weight: 10, detail: '' }, { key: 'locks', label: '', ok: true, weight: 5, detail: '' }])).toBe(100);
+  });
+});
+
+describe('the hook part: oned\'s hooks and their last run (one.hookpool.info, one.hook.info)', () => {
+  const hook = (id: number, command: string, log: HookSeen['log'] = [], o: Partial<HookSeen> = {}): HookSeen => ({
+    id, name: `h${id}`, type: 'state', template: { RESOURCE: 'HOST', STATE: 'ERROR', COMMAND: command, ARGUMENTS: '$TEMPLATE -m -p 5' }, log, ...o,
+  });
+  const run = (executionId: number, timestamp: number, code: number, stderr = '') => ({ executionId, timestamp, code, stderr });
+
+  it('installed and its last run reached the runner: passes; never run: unknown unless a hook event is in the journal', () => {
+    expect(hookFact([hook(3, 'oneha/onehook.sh', [run(0, 100, 4), run(1, 200, 0)])], undefined)).toMatchObject({ ok: true, detail: expect.stringMatching(/^hook 3 \(h3: oneha\/onehook.sh\) installed; its last run \(execution 1 at 1970-01-01T00:03:20Z\) reached the runner$/) });
+    expect(hookFact([hook(3, 'oneha/onehook.sh')], undefined)).toMatchObject({ ok: null, detail: expect.stringMatching(/oned has not run it yet/) });
+    expect(hookFact([hook(3, '/var/lib/one/remotes/hooks/oneha/onehook.sh')], 5_000)).toMatchObject({ ok: true, detail: expect.stringMatching(/last reached the runner at 1970-01-01T00:00:05Z/) });
+  });
+
+  it('a last run that failed names onehook.sh\'s exit, its stderr, the fix and the retry; a later event in the journal supersedes it', () => {
+    const failed = hookFact([hook(3, 'oneha/onehook.sh', [run(0, 100, 0), run(7, 300, 4, 'oneha: runner unreachable at http://127.0.0.1:2720 for 50s (last: connection refused)\n')])], 200_000);
+    expect(failed.ok).toBe(false);
+    expect(failed.detail).toMatch(/execution 7 at .* failed with exit 4, the runner was unreachable: oneha: runner unreachable at http:\/\/127.0.0.1:2720 for 50s \(last: connection refused\)$/);
+    expect(failed.fix).toMatch(/^start the runner .*; then `onehook retry 3 7` re-sends that event$/);
+    expect(hookFact([hook(3, 'oneha/onehook.sh', [run(7, 300, 2)])], undefined).fix).toMatch(/ONEHA_TOKEN/);
+    expect(hookFact([hook(3, 'oneha/onehook.sh', [run(7, 300, 4)])], 301_000).ok).toBe(true);
+  });
+
+  it('no oneha hook, host_error.rb only, the foreground drop-in, or both installed: fails with the fix; other hooks are ignored', () => {
+    expect(hookFact([], undefined)).toEqual({ ok: false, detail: 'no HOST ERROR hook runs oneha/onehook.sh (one.hookpool.info)', fix: 'onehook create deploy/onehook/host_error.hook' });
+    expect(hookFact([hook(0, 'ft/host_error.rb')], undefined)).toMatchObject({ ok: false, detail: expect.stringMatching(/only host_error.rb is installed \(hook 0/) });
+    expect(hookFact([hook(0, 'oneha/host_error.sh')], undefined)).toMatchObject({ ok: false, fix: expect.stringMatching(/oneha\/onehook.sh \(stage 2/) });
+    expect(hookFact([hook(0, 'ft/host_error.rb'), hook(4, 'oneha/onehook.sh', [run(0, 1, 0)])], undefined)).toMatchObject({ ok: false, detail: expect.stringMatching(/two recoveries would act on the same failure/), fix: expect.stringMatching(/^onehook delete 0 /) });
+    // A hook on another state or resource, or an API hook, is not a host-error hook.
+    expect(hookFact([hook(1, 'oneha/onehook.sh', [], { template: { RESOURCE: 'HOST', STATE: 'DISABLED', COMMAND: 'oneha/onehook.sh' } })], undefined).ok).toBe(false);
+    // Hooks not readable (not an administrator, oned down): unknown, unless the journal proves it.
+    expect(hookFact(undefined, undefined, 'oned shows hooks to administrators only')).toEqual({ ok: null, detail: 'hooks not read: oned shows hooks to administrators only' });
+    expect(hookFact(undefined, 1_000, 'x').ok).toBe(true);
+  });
+
+  it('the clock part: within readiness.maxClockSkewSeconds passes, with the uncertainty; not measured is unknown with why', () => {
+    const clock = (o: Partial<ReadinessInput>) => byId(poolReadiness(input(o)), 0).parts.find((p) => p.key === 'clock')!;
+    expect(clock({ clockSkewMs: -30_000, clockUncertaintyMs: 600 })).toMatchObject({ ok: false, detail: 'front-end 30.0 s (± 0.6 s) behind oned (the Date header of its reply); at most 5 s', fix: expect.stringMatching(/chronyd/) });
+    expect(clock({ clockSkewMs: 300, clockUncertaintyMs: 510 }).ok).toBe(true);
+    expect(clock({ clockSkewMs: undefined, clockNote: 'oned\'s reply had no Date header' })).toMatchObject({ ok: null, detail: 'not measured: oned\'s reply had no Date header' });
   });
 });

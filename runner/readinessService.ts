@@ -1,0 +1,132 @@
+// Readiness kept ready to read. Computing it takes the whole cloud (three pool
+// reads, 50,000 VMs in a big one) plus oned's hooks and clock, so it is
+// computed in the background on the runner's clock (readiness.refreshSeconds)
+// and every GET /v1/readiness, the console's column and the Prometheus gauges
+// answer the last result with its age: a hosts page never waits on it, and no
+// request reads oned per host. A caller may ask for a fresh one (?refresh=1,
+// `oneha readiness --refresh`): concurrent refreshes share one computation.
+//
+// Non-administrators read as themselves (oned's ACLs decide what they see):
+// their answers are computed for their session on request and kept as long.
+import { describeError } from '../model/errors';
+import type { RunnerContext } from './context';
+import type { OneClient } from './one/client';
+import { hookFact, poolReadiness, type CloudFact, type HookSeen } from './readiness';
+
+/** The reads one computation makes. */
+export const READINESS_READS = [
+  'one.hostpool.info', 'one.vmpool.infoextended(-2, -1, -1, -1)', 'one.datastorepool.info',
+  'one.hookpool.info', 'one.hook.info (oneha\'s hooks)', 'one.system.version (its Date header)',
+] as const;
+
+async function compute(ctx: RunnerContext, one: OneClient) {
+  const [hosts, vms, datastores, hook, clock] = await Promise.all([
+    one.hostPoolInfo(), one.vmPoolInfoExtended(-2, -1, -1, -1), one.datastorePoolInfo(), readHooks(ctx, one), measureClock(one),
+  ]);
+  const secrets = new Set(ctx.secrets.describe().filter((d) => d.passwordSet).map((d) => d.ref));
+  const cfg = ctx.config.readiness;
+  const result = poolReadiness({
+    hosts, vms, datastores, now: ctx.clock.now(), defaults: ctx.config.defaults,
+    fenceMethods: ctx.fenceMethods,
+    credentialsSet: (h, m) => m.kind !== 'agent' || ctx.secrets.refsForHost(h.id, m.secretRef).some((r) => secrets.has(r)),
+    lastFenceTest: (id) => ctx.fenceTests.get(id),
+    fenceTestMaxAgeMs: cfg.fenceTestMaxAgeHours * 3_600_000,
+    unlockLocked: ctx.config.verify.unlockLocked,
+    reserveK: cfg.reserveK,
+    hook,
+    ...clock,
+    maxClockSkewMs: cfg.maxClockSkewSeconds * 1000,
+  });
+  return { ...result, reads: READINESS_READS, at: ctx.clock.now() };
+}
+
+/** oned's HOST ERROR hooks with their execution records, judged (hookFact); unknown when the pool cannot be read. */
+async function readHooks(ctx: RunnerContext, one: OneClient): Promise<CloudFact> {
+  // The journal holds every hook event oned delivered: one is proof oned's hook reaches this runner.
+  const lastEventAt = ctx.journal.list().filter((r) => r.trigger === 'hook').reduce((t, r) => Math.max(t, r.receivedAt), 0) || undefined;
+  try {
+    const pool = await one.hookPoolInfo();
+    // oned answers non-administrators an empty pool, not an error: nothing can be told from it.
+    if (!pool.length && one !== ctx.one) return hookFact(undefined, lastEventAt, 'oned shows hooks to administrators only');
+    const seen: HookSeen[] = await Promise.all(pool.map(async (h) => {
+      // Only oneha's own hook needs its log (one.hook.info); the pool has no HOOKLOG.
+      const mine = h.type === 'state' && /(^|\/)oneha\/onehook\.sh$/.test(h.template.COMMAND ?? '');
+      return mine ? one.hookInfo(h.id) : h;
+    }));
+    return hookFact(seen, lastEventAt);
+  } catch (e) {
+    return hookFact(undefined, lastEventAt, describeError(e));
+  }
+}
+
+/** Front-end minus oned, from the Date header of one reply: to the second, so the middle of that second, ± half the round trip. */
+async function measureClock(one: OneClient): Promise<{ clockSkewMs?: number; clockUncertaintyMs?: number; clockNote?: string }> {
+  try {
+    const { date, sentAt, receivedAt } = await one.onedDate();
+    if (date === undefined) return { clockNote: 'oned\'s reply had no Date header' };
+    const halfTrip = (receivedAt - sentAt) / 2;
+    return { clockSkewMs: Math.round(sentAt + halfTrip - (date + 500)), clockUncertaintyMs: Math.round(500 + halfTrip) };
+  } catch (e) {
+    return { clockNote: describeError(e) };
+  }
+}
+
+export type ReadinessResult = Awaited<ReturnType<typeof compute>>;
+
+interface Entry {
+  last?: ReadinessResult;
+  pending?: Promise<ReadinessResult>;
+  /** The last refresh that failed, after `last` (oned down): shown with the older answer. */
+  error?: { message: string; at: number };
+}
+
+export class ReadinessService {
+  private readonly entries = new Map<string, Entry>();
+
+  constructor(private readonly ctx: RunnerContext) {}
+
+  private get maxAgeMs() {
+    return this.ctx.config.readiness.refreshSeconds * 1000;
+  }
+
+  /**
+   * The last result for `session` (undefined: the runner's own) with its age.
+   * Computes only when there is none yet or `fresh` is asked; an old one is
+   * answered at once and refreshed in the background.
+   */
+  async get(session?: string, fresh = false): Promise<ReadinessResult & { ageSeconds: number; error?: { message: string; at: number } }> {
+    const key = session ?? '';
+    const now = this.ctx.clock.now();
+    for (const [k, e] of this.entries) if (k && !e.pending && e.last && now - e.last.at > 2 * this.maxAgeMs) this.entries.delete(k);
+    const e = this.entries.get(key) ?? this.entries.set(key, {}).get(key)!;
+    if (fresh || !e.last) await this.refresh(session);
+    else if (now - e.last.at >= this.maxAgeMs) void this.refresh(session).catch(() => undefined);
+    const last = e.last!;
+    return { ...last, ageSeconds: Math.max(0, Math.floor((this.ctx.clock.now() - last.at) / 1000)), ...(e.error && e.error.at > last.at ? { error: e.error } : {}) };
+  }
+
+  /** One computation per session at a time; the runner's own result feeds the gauges. */
+  refresh(session?: string): Promise<ReadinessResult> {
+    const key = session ?? '';
+    const e = this.entries.get(key) ?? this.entries.set(key, {}).get(key)!;
+    e.pending ??= compute(this.ctx, session ? this.ctx.one.as(session) : this.ctx.one).then((r) => {
+      e.last = r;
+      if (!session) this.ctx.metrics.readiness = { at: r.at, hosts: r.hosts.map((h) => ({ hostId: h.hostId, hostName: h.hostName, score: h.score })), clusters: r.clusters };
+      return r;
+    }, (err: unknown) => {
+      if (!session) this.ctx.metrics.readinessRefreshErrors++;
+      e.error = { message: describeError(err), at: this.ctx.clock.now() };
+      throw err;
+    }).finally(() => {
+      e.pending = undefined;
+    });
+    return e.pending;
+  }
+}
+
+const services = new WeakMap<RunnerContext, ReadinessService>();
+export function readinessFor(ctx: RunnerContext): ReadinessService {
+  let s = services.get(ctx);
+  if (!s) services.set(ctx, (s = new ReadinessService(ctx)));
+  return s;
+}
