@@ -388,7 +388,8 @@ describe('admin console (oneha demo + Chromium)', () => {
       await admin.waitForSelector('#ha-switch');
       const overflow = await admin.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       expect(overflow, `page overflow at ${width} px`).toBeLessThanOrEqual(0);
-      const name = await admin.$eval('tr[data-key="1"] td.c-name', (td) => td.getBoundingClientRect().width);
+      // Found and measured in one step: rows are redrawn when the readiness scores arrive, which may detach a row found earlier.
+      const name = await admin.evaluate(() => document.querySelector('tr[data-key="1"] td.c-name')?.getBoundingClientRect().width ?? 0);
       expect(name, `name column at ${width} px`).toBeGreaterThan(100);
     }
     await admin.setViewportSize(VIEWPORT);
