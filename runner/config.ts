@@ -115,7 +115,9 @@ export const ConfigSchema = z.strictObject({
      * One computation reads every host and VM (one.vmpool.infoextended): minutes, not seconds, for big clouds.
      */
     refreshSeconds: z._default(z.number().check(z.int(), z.gte(1)), 300),
-  }), { fenceTestMaxAgeHours: 168, reserveK: 2, maxClockSkewSeconds: 5, refreshSeconds: 300 }),
+    /** A rehearsal older than this no longer counts in a host's readiness. */
+    rehearsalMaxAgeHours: z._default(z.number().check(z.positive()), 168),
+  }), { fenceTestMaxAgeHours: 168, reserveK: 2, maxClockSkewSeconds: 5, refreshSeconds: 300, rehearsalMaxAgeHours: 168 }),
   rehearsal: z._default(z.strictObject({
     /** Rehearse every HA host's failure this often (0 = never): the last report per host shows with it and in readiness. */
     intervalSeconds: z._default(z.number().check(z.int(), z.nonnegative()), 0),

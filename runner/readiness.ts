@@ -24,6 +24,7 @@ export const PART_WEIGHTS = {
   capacity: 20,
   hook: 10,
   clock: 5,
+  rehearsal: 10,
 } as const;
 export type PartKey = keyof typeof PART_WEIGHTS;
 
@@ -36,6 +37,7 @@ export const PART_LABELS: Record<PartKey, string> = {
   capacity: 'capacity to absorb its VMs',
   hook: 'hook installed, runner reachable from oned',
   clock: 'clock skew between front-end and oned',
+  rehearsal: 'last rehearsal: a failure now would recover every VM',
 };
 
 export interface ReadinessPart {
@@ -64,6 +66,14 @@ export interface FenceTestFact {
   error?: string;
 }
 
+/** The host's last rehearsal (runner/rehearsalStore.ts lastRehearsal). */
+export interface RehearsalFact {
+  at: number;
+  outcome: string;
+  leftDown: number;
+  mttrSeconds?: number;
+}
+
 export interface ReadinessInput {
   hosts: readonly Host[];
   vms: readonly Vm[];
@@ -87,6 +97,9 @@ export interface ReadinessInput {
   clockUncertaintyMs?: number;
   clockNote?: string;
   maxClockSkewMs: number;
+  /** The last rehearsal of a host, if any, and how old one may be to count. */
+  lastRehearsal?(hostId: number): RehearsalFact | undefined;
+  rehearsalMaxAgeMs?: number;
 }
 
 /** A fact about the whole cloud, the same for every host: passes, fails (with its fix) or unknown (null). */
@@ -273,6 +286,8 @@ function hostReadiness(host: Host, input: ReadinessInput, vmById: Map<number, Vm
   parts.push(input.hook ? part('hook', input.hook.ok, input.hook.detail, input.hook.fix) : part('hook', null, 'not checked here'));
   parts.push(clockPart(input));
 
+  parts.push(rehearsalPart(host, input));
+
   return { hostId: host.id, hostName: host.name, clusterId: host.clusterId, score: settings.enabled ? scoreOf(parts) : null, ha: settings.enabled, parts };
 }
 
@@ -285,4 +300,16 @@ function clockPart(input: ReadinessInput): ReadinessPart {
   return part('clock', Math.abs(skew) <= input.maxClockSkewMs,
     `front-end ${(Math.abs(skew) / 1000).toFixed(1)} s${within} ${side} oned (the Date header of its reply); at most ${input.maxClockSkewMs / 1000} s`,
     'run chronyd or ntpd on the front-end and on the oned host, against the same servers');
+}
+
+/** The last "what if it died now": not rehearsed is unknown; a recent one counts when a failure then would have recovered every VM it planned. */
+function rehearsalPart(host: Host, input: ReadinessInput): ReadinessPart {
+  const r = input.lastRehearsal?.(host.id);
+  if (!r) return part('rehearsal', null, `not rehearsed: oneha rehearse ${host.id} (or config rehearsal.intervalSeconds)`);
+  const age = input.now - r.at;
+  const fresh = age <= (input.rehearsalMaxAgeMs ?? Infinity);
+  const mttr = r.mttrSeconds === undefined ? '' : `, predicted MTTR ${r.mttrSeconds} s`;
+  return part('rehearsal', r.outcome === 'completed' && fresh,
+    `${r.outcome} ${ago(age)} ago${fresh ? '' : ' (too old)'}: ${r.leftDown} VM${r.leftDown === 1 ? '' : 's'} left down${mttr}`,
+    `oneha rehearse ${host.id}: the plan, each VM left down and why`);
 }

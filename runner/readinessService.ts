@@ -12,6 +12,7 @@ import { describeError } from '../model/errors';
 import type { RunnerContext } from './context';
 import type { OneClient } from './one/client';
 import { hookFact, poolReadiness, type CloudFact, type HookSeen } from './readiness';
+import { lastRehearsal } from './rehearsalStore';
 
 /** The reads one computation makes. */
 export const READINESS_READS = [
@@ -36,6 +37,8 @@ async function compute(ctx: RunnerContext, one: OneClient) {
     hook,
     ...clock,
     maxClockSkewMs: cfg.maxClockSkewSeconds * 1000,
+    lastRehearsal: (id) => lastRehearsal(ctx, id),
+    rehearsalMaxAgeMs: cfg.rehearsalMaxAgeHours * 3_600_000,
   });
   return { ...result, reads: READINESS_READS, at: ctx.clock.now() };
 }

@@ -85,6 +85,10 @@ describe('rehearsal: what if host 1 died now', () => {
     expect(last.json).toEqual(rehearsal);
     expect((await r.api('GET', '/v1/recoveries')).json.total).toBe(0);
     expect((await r.api('GET', '/v1/hosts/0/rehearsal')).status).toBe(404);
+    // Readiness shows it: a failure now would leave a VM it planned down, so the part fails, with its fix.
+    const parts = (await r.api('GET', '/v1/hosts/1/readiness?refresh=1')).json.parts as Array<{ key: string; ok: boolean | null; detail: string; fix?: string }>;
+    expect(parts.find((p) => p.key === 'rehearsal')).toMatchObject({ ok: false, detail: expect.stringMatching(/^degraded 0 min ago: 3 VMs left down, predicted MTTR \d+(\.\d)? s$/), fix: 'oneha rehearse 1: the plan, each VM left down and why' });
+    expect((await r.api('GET', '/v1/hosts/0/readiness?refresh=1')).json.parts.find((p: { key: string }) => p.key === 'rehearsal')).toMatchObject({ ok: null });
   });
 
   it('then host 1 fails for real: the recovery does what the rehearsal said, in the same order, leaving the same VMs down for the same reasons', async () => {

@@ -32,10 +32,23 @@ const byId = (r: ReturnType<typeof poolReadiness>, id: number) => r.hosts.find((
 const failing = (r: ReturnType<typeof poolReadiness>, id: number) => byId(r, id).parts.filter((p) => p.ok === false).map((p) => p.key);
 
 describe('readiness per host', () => {
+  it('the last rehearsal: unknown until one ran; a recent one counts when a failure would recover every planned VM, an old or degraded one fails with its fix', () => {
+    const now = 10 * 86_400_000;
+    const part = (o: Partial<ReadinessInput>) => byId(poolReadiness(input(o)), 0).parts.find((p) => p.key === 'rehearsal')!;
+    expect(part({})).toMatchObject({ ok: null, detail: 'not rehearsed: oneha rehearse 0 (or config rehearsal.intervalSeconds)' });
+    const at = (hoursAgo: number, outcome = 'completed') => ({ lastRehearsal: () => ({ at: now - hoursAgo * 3_600_000, outcome, leftDown: 1, mttrSeconds: 95 }), rehearsalMaxAgeMs: 168 * 3_600_000 });
+    expect(part(at(2))).toMatchObject({ ok: true, detail: 'completed 2 h ago: 1 VM left down, predicted MTTR 95 s' });
+    expect(part(at(2)).fix).toBeUndefined();
+    expect(part(at(2, 'degraded'))).toMatchObject({ ok: false, fix: 'oneha rehearse 0: the plan, each VM left down and why' });
+    expect(part(at(200))).toMatchObject({ ok: false, detail: 'completed 8 days ago (too old): 1 VM left down, predicted MTTR 95 s' });
+    // 10 of 110 points: a degraded rehearsal costs a host that has everything else 9 %.
+    expect(byId(poolReadiness(input(at(2, 'degraded'))), 0).score).toBe(91);
+  });
+
   it('a host with everything in place scores 100; each missing part names what was seen and its fix', () => {
     const r = poolReadiness(input());
     expect(byId(r, 0).score).toBe(100);
-    expect(byId(r, 0).parts.map((p) => p.key)).toEqual(['fencing', 'credentials', 'fenceTest', 'datastores', 'locks', 'capacity', 'hook', 'clock']);
+    expect(byId(r, 0).parts.map((p) => p.key)).toEqual(['fencing', 'credentials', 'fenceTest', 'datastores', 'locks', 'capacity', 'hook', 'clock', 'rehearsal']);
     // node 2's two 7 GB VMs cannot both fit on 8 + 8 GB once node 0 and 1 keep their own: one does.
     expect(failing(r, 2)).toEqual([]);
     const tight = poolReadiness(input({ hosts: [host(0, [1, 2], {}, 4), host(1, [3], {}, 4), host(2, [4, 5], {}, 1)] }));
