@@ -4,7 +4,7 @@
 // in "stuck-on" mode the script ignores `set` (a BMC that never powers off).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { accessSync, constants, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -22,6 +22,8 @@ export interface IpmiSim {
   port: number;
   power(): Power;
   setPower(p: Power): void;
+  /** Every power command the BMC carried out (not setPower's), oldest first: what a test counts fencings by. */
+  commands(): Array<{ power: Power; at: number }>;
   stop(): Promise<void>;
 }
 
@@ -52,14 +54,14 @@ function boundBy(pid: number, port: number): boolean {
   }
 }
 
-function chassisScript(powerFile: string, stuck: boolean): string {
+function chassisScript(powerFile: string, commandLog: string, stuck: boolean): string {
   // Called as: SCRIPT 0x20 get power  |  SCRIPT 0x20 set power 0|1
   return `#!/bin/sh
 shift
 case "$1" in
 get) shift; for p in "$@"; do [ "$p" = power ] && echo "power:$(cat '${powerFile}')"; done ;;
 set) shift; while [ $# -ge 2 ]; do
-       ${stuck ? ': # stuck: ignores every set' : `[ "$1" = power ] && echo "$2" > '${powerFile}'`}
+       ${stuck ? ': # stuck: ignores every set' : `[ "$1" = power ] && echo "$2" > '${powerFile}' && echo "$2 $(date +%s%3N)" >> '${commandLog}'`}
        shift 2
      done ;;
 esac
@@ -80,8 +82,9 @@ export async function startIpmiSim(opts: IpmiSimOptions): Promise<IpmiSim> {
   const dir = mkdtempSync(join(tmpdir(), 'oneha-ipmisim-'));
   const powerFile = join(dir, 'power');
   const script = join(dir, 'chassis.sh');
+  const commandLog = join(dir, 'commands.log');
   writeFileSync(powerFile, (opts.power ?? 'on') === 'on' ? '1\n' : '0\n');
-  writeFileSync(script, chassisScript(powerFile, opts.mode === 'stuck-on'), { mode: 0o700 });
+  writeFileSync(script, chassisScript(powerFile, commandLog, opts.mode === 'stuck-on'), { mode: 0o700 });
   mkdirSync(join(dir, 'state'));
   writeFileSync(join(dir, 'bmc.emu'), 'mc_setbmc 0x20\nmc_add 0x20 0 no-device-sdrs 0x23 9 8 0x9f 0x1291 0xf02\nmc_enable 0x20\n');
 
@@ -124,6 +127,10 @@ export async function startIpmiSim(opts: IpmiSimOptions): Promise<IpmiSim> {
     port,
     power: () => (readFileSync(powerFile, 'utf8').trim() === '1' ? 'on' : 'off'),
     setPower: (p) => writeFileSync(powerFile, p === 'on' ? '1\n' : '0\n'),
+    commands: () => (existsSync(commandLog) ? readFileSync(commandLog, 'utf8').split('\n').filter(Boolean).map((l) => {
+      const [p, at] = l.split(' ');
+      return { power: p === '1' ? 'on' : 'off', at: Number(at) } as const;
+    }) : []),
     async stop() {
       if (running.exitCode === null && running.signalCode === null) {
         const gone = new Promise((r) => running.once('exit', r));

@@ -1,28 +1,39 @@
 // Chaos: 20 failed hosts with 50 VMs each, oned answering every call late,
 // and the runner (a real process) SIGKILLed at random (seeded) moments at
 // least 30 times, each time restarted on the same journal, while the hook
-// script keeps re-delivering events. At the end the simulator's call log and
-// the journal must show: every VM recovered by exactly one applied call, each
-// host set DISABLED once, each host's fence command journaled before every
-// run and run once, plus at most one re-run per kill that cut it short (the
-// re-run marked in the evidence), every recovery ended, none left at
-// `received`.
+// script keeps re-delivering events. Every third host is fenced by the real
+// fence_ipmilan through its own simulated BMC (ipmi_sim), the others by a
+// fence_host.sh-style command. At the end the simulator's call log, the BMCs'
+// logs and the journal must show: every VM recovered by exactly one applied
+// call, each host set DISABLED once, no BMC told to power off more than once
+// (nothing powers a host on again), each host's fence command journaled
+// before every run and run once, plus at most one re-run per kill that cut
+// it short (the re-run marked in the evidence), every recovery ended, none
+// left at `received`.
 import { readFileSync } from 'node:fs';
 import { MAX_INTERRUPTED_RUNS } from '../../functions/fence';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hostPayload, killAll, requireBuild, sim, startSim, tempDir, until, writeFile } from '../helpers/processes';
+import { startIpmiSim, type IpmiSim } from '../helpers/bmc/ipmiSim';
+import { hostPayload, killAll, rawCall, requireBuild, sim, startSim, tempDir, until, writeFile } from '../helpers/processes';
 import { startRunner, type RunnerHandle } from '../helpers/runnerProcess';
 import { prng } from '../security/fuzzCorpus';
 
+const bmcs = new Map<number, IpmiSim>();
 beforeAll(() => requireBuild());
-afterAll(() => killAll());
+afterAll(async () => {
+  killAll();
+  await Promise.all([...bmcs.values()].map((b) => b.stop()));
+});
 
 const FAILED = 20;
 const VMS_PER_HOST = 50;
 const SPARE = 10;
 const KILLS = 30;
 const SEED = 20261127;
+/** Fenced by fence_ipmilan at their own ipmi_sim; the other failed hosts by the command. */
+const AGENT_HOSTS = Array.from({ length: FAILED }, (_, i) => i).filter((h) => h % 3 === 0);
+const BMC_PASSWORD = 'Chaos-bmc-1';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const FINAL = new Set(['rejected', 'came-back', 'completed', 'degraded', 'failed', 'skipped']);
@@ -44,14 +55,23 @@ describe('chaos', () => {
     const dir = tempDir('oneha-chaos-');
     const runsLog = join(dir, 'fence-runs.log');
     const fenceCmd = writeFile(dir, 'fence.sh', `#!/bin/sh\nid=$(base64 -d | grep -o '<ID>[0-9]*</ID>' | head -n1 | tr -dc 0-9)\necho "$id $$ $(date +%s%3N)" >> '${runsLog}'\nsleep 0.1\n`, 0o755);
+    const failed = Array.from({ length: FAILED }, (_, i) => i);
+    const commandHosts = failed.filter((h) => !AGENT_HOSTS.includes(h));
+    // Each host's fencing in its template, as an operator sets it: only one level each, so an agent host is never fenced by the command.
+    await Promise.all(AGENT_HOSTS.map(async (h) => bmcs.set(h, await startIpmiSim({ password: BMC_PASSWORD, power: 'on' }))));
+    for (const h of failed) {
+      const template = AGENT_HOSTS.includes(h)
+        ? ['ONEHA_FENCE_AGENT = "fence_ipmilan"', 'FENCE_IP = "127.0.0.1"', `ONEHA_FENCE_OPTIONS = "ipport=${bmcs.get(h)!.port} lanplus=1 cipher=3 power_wait=0 power_timeout=10"`]
+        : [`ONEHA_FENCE_COMMAND = "${fenceCmd}"`];
+      await rawCall(s.url, 'one.host.update', [h, template.join('\n'), 1]);
+    }
     const r: RunnerHandle = await startRunner(s.url, {
       concurrency: { vms: 8 },
       verify: { pollSeconds: 0.5, backoffSeconds: 0.2 },
       // Every host fails at once: the mass-failure brake would hold them all for an operator.
       brakes: { massFailure: { share: 1, count: 0, windowSeconds: 600 } },
-      fence: { command: fenceCmd },
-    }, { noFenceCommand: true });
-    const failed = Array.from({ length: FAILED }, (_, i) => i);
+      fence: { allowedCommands: [fenceCmd] },
+    }, { noFenceCommand: true, secrets: { default: { username: 'admin', password: BMC_PASSWORD } } });
     // Every oned call answers 30 ms late.
     await sim(s.control, 'POST', '/faults', { latencyMs: 30 });
     const payloads: string[] = [];
@@ -135,8 +155,9 @@ describe('chaos', () => {
     const runs = new Map<number, string[]>();
     for (const [id, pid, at] of runLines.filter(([x]) => x !== '')) runs.set(Number(id), [...(runs.get(Number(id)) ?? []), `${pid}@${at}`]);
     const journalLines = readFileSync(join(r.env.ONEHA_DATA_DIR, 'journal', 'journal.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    expect(AGENT_HOSTS.filter((h) => runs.has(h)), 'agent hosts never fenced by the command').toEqual([]);
     let reruns = 0;
-    for (const h of failed) {
+    for (const h of commandHosts) {
       const rec = byHost.get(h)![0];
       const started = new Map<string, { rerun?: boolean }>();
       const ended = new Set<string>();
@@ -159,7 +180,26 @@ describe('chaos', () => {
       expect(started.size - marked, `one first run: ${story}`).toBeLessThanOrEqual(1);
       if (!confirmed.includes(rec.id)) expect(ran.length, `fenced before its VMs moved: ${story}`).toBeGreaterThanOrEqual(1);
     }
-    console.log(`chaos: ${kills} SIGKILLs in ${chaosSeconds.toFixed(1)} s (seed ${SEED}; a restart took ${(restartMs / kills / 1000).toFixed(2)} s on average), all ended ${endedSeconds.toFixed(1)} s later; ${reruns} fence command re-runs after a kill, ${confirmed.length} confirmed down after ${MAX_INTERRUPTED_RUNS} runs cut short; ${all.length} recoveries (${all.filter((x) => x.status === 'skipped').length} joined or duplicate events); ${calls.length} oned calls`);
+
+    // Agent hosts, from each BMC's own log: powered off once (nothing powers a host on again here), whatever kills cut
+    // fence_ipmilan short; a resumed fencing starts with a power status and finds the host already off.
+    let agentRunsCut = 0;
+    for (const h of AGENT_HOSTS) {
+      const bmc = bmcs.get(h)!;
+      // How many fence_ipmilan runs a kill cut short (journaled as started, never as ended): what this part is about.
+      const phases = new Map<string, string>();
+      for (const e of journalLines.filter((x) => x.id === byHost.get(h)![0].id)) {
+        const attempts = e.type === 'attempt' && e.step === 'fence' ? [e.attempt] : e.type === 'snapshot' ? e.recovery.steps.filter((st: { name: string }) => st.name === 'fence').flatMap((st: { attempts?: unknown[] }) => st.attempts ?? []) : [];
+        for (const a of attempts) phases.set(`${a.level} ${a.action} ${a.at}`, phases.get(`${a.level} ${a.action} ${a.at}`) === 'ended' ? 'ended' : a.phase);
+      }
+      agentRunsCut += [...phases.values()].filter((p) => p === 'started').length;
+      const story = `host ${h}: BMC commands ${JSON.stringify(bmc.commands())}, power ${bmc.power()}`;
+      expect(bmc.commands().filter((c) => c.power === 'on'), story).toEqual([]);
+      expect(bmc.commands().length, `powered off at most once per power-on: ${story}`).toBeLessThanOrEqual(1);
+      // A recovery that ended without an operator fenced its host: off, by one command.
+      if (!confirmed.includes(byHost.get(h)![0].id)) expect([bmc.commands().length, bmc.power()], `fenced before its VMs moved: ${story}`).toEqual([1, 'off']);
+    }
+    console.log(`chaos: ${kills} SIGKILLs in ${chaosSeconds.toFixed(1)} s (seed ${SEED}; a restart took ${(restartMs / kills / 1000).toFixed(2)} s on average), all ended ${endedSeconds.toFixed(1)} s later; ${reruns} fence command re-runs after a kill, ${AGENT_HOSTS.length} hosts powered off by their BMC once each (${agentRunsCut} fence_ipmilan runs cut short by a kill), ${confirmed.length} confirmed down after ${MAX_INTERRUPTED_RUNS} runs cut short; ${all.length} recoveries (${all.filter((x) => x.status === 'skipped').length} joined or duplicate events); ${calls.length} oned calls`);
     expect(kills).toBeGreaterThanOrEqual(KILLS);
   }, 300_000);
 });
