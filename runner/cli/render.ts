@@ -133,6 +133,8 @@ export function renderRecovery(d: DetailView, now = Date.now()): string {
     ['updated', fullTime(d.updatedAt)],
     ['mode', d.plan?.mode],
     ['released by', d.releasedBy],
+    // Only when every planned VM runs (verify's own rule).
+    ['mttr', d.mttrMs === undefined ? undefined : `${duration(d.mttrMs)} from host ERROR (oned's time) to the last VM running`],
   ])];
   const steps = visibleSteps(d.steps, d.trigger);
   parts.push(`STEPS\n${steps.length ? table(steps, [

@@ -49,6 +49,13 @@ describe('oneha show: recovered means running elsewhere', () => {
     expect(row).toMatch(/^r1 +kvm-node-02 \(1\) +degraded +- +1 +1 +0 +1 /);
   });
 
+  it('MTTR once every VM runs: from the host\'s ERROR to the last VM running, as verify measured it', async () => {
+    const r = await threeAccepted('degraded');
+    expect(renderRecovery(recoveryDetail(r), T0)).not.toMatch(/^MTTR/m);
+    r.steps.push({ name: 'verify', status: 'ok', startedAt: T0, endedAt: T0 + 95_000, input: {}, output: { vms: [], running: 3, stuck: 0, polls: 4, reads: 4, mttrMs: 95_000 } });
+    expect(renderRecovery(recoveryDetail(r), T0)).toMatch(/^MTTR +: 1 min 35 s from host ERROR \(oned's time\) to the last VM running$/m);
+  });
+
   it('while verify watches, a VM on its way is "watching", and nothing is counted recovered before it runs', async () => {
     const out = renderRecovery(recoveryDetail(await threeAccepted('running')), T0 + 60_000);
     expect(out).toMatch(/^VMS \(1 recovered, 0 stuck, 2 not running yet, 0 failed, 1 skipped\)$/m);
