@@ -4,7 +4,9 @@
 // it was running resumes at the next start and finishes.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM_ARGS, chromiumPath } from '../e2e/helpers';
 import { hostPayload, killAll, requireBuild, sim, startSim, until } from '../helpers/processes';
 import { startRunner } from '../helpers/runnerProcess';
 import { startHarness } from '../plugin/harness';
@@ -64,6 +66,30 @@ describe('graceful shutdown', () => {
     expect(done.status).toBe('completed');
     expect(r.fenced()).toEqual(['1']);
     await r.kill('SIGTERM');
+  }, 90_000);
+
+  it('SIGTERM with the console open in a browser: the page stops saying "Live" (its stream ended), the runner exits by itself', async () => {
+    const s = await startSim({ hosts, vms });
+    const r = await startRunner(s.url);
+    const browser = await chromium.launch({ executablePath: chromiumPath(), headless: true, args: CHROMIUM_ARGS });
+    try {
+      const page = await browser.newPage();
+      page.setDefaultTimeout(30_000);
+      await page.goto(`${r.url}/plugin/`);
+      await page.fill('#username', 'oneadmin');
+      await page.fill('#password', 'oneadmin');
+      await page.click('form.signin button[type=submit]');
+      const badge = () => page.evaluate(() => document.querySelector('.live')?.textContent ?? '');
+      await until(async () => (await badge()) === 'Live', 30_000, 'the console to be live');
+      const exited = r.proc.exited;
+      r.proc.child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      // The browser saw the stream end and is trying again, instead of showing a stale "Live".
+      await until(async () => (await badge()) !== 'Live', 30_000, 'the console to leave "Live"');
+      expect(await badge()).toMatch(/^(Connecting…|Offline)$/);
+    } finally {
+      await browser.close();
+    }
   }, 90_000);
 
   it('while stopping, a hook gets 503 with Retry-After (the hook script retries it) and nothing is journaled', async () => {
