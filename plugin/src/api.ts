@@ -125,9 +125,12 @@ export function runnerApi(request: Request) {
     setCredentials: (id: number, username: string, password: string) => request<{ usernameSet: boolean; passwordSet: boolean }>('PUT', `v1/hosts/${id}/credentials`, { username, password }),
     deleteCredentials: (id: number) => request<{ usernameSet: boolean; passwordSet: boolean }>('DELETE', `v1/hosts/${id}/credentials`),
     fenceTest: (id: number) => request<FenceTest>('POST', `v1/hosts/${id}/fence-test`),
-    /** Every host's readiness and each cluster's reserve, from three pool reads: one request for the whole list. */
-    readiness: () => request<ReadinessAnswer>('GET', 'v1/readiness'),
-    hostReadiness: (id: number) => request<HostReadinessAnswer>('GET', `v1/hosts/${id}/readiness`),
+    /**
+     * Every host's readiness and each cluster's reserve: one request for the whole list. The runner answers its last
+     * computation (made in the background) with its age; `fresh` waits for a new one (pool reads: on an operator's ask only).
+     */
+    readiness: (fresh = false) => request<ReadinessAnswer>('GET', `v1/readiness${fresh ? '?refresh=1' : ''}`),
+    hostReadiness: (id: number, fresh = false) => request<HostReadinessAnswer>('GET', `v1/hosts/${id}/readiness${fresh ? '?refresh=1' : ''}`),
     /** "What if it died now": the whole chain as a dry run, touching nothing (admins). */
     rehearse: (id: number) => request<RehearsalReport>('POST', `v1/hosts/${id}/rehearse`),
     /** The host's last rehearsal; undefined when it was never rehearsed. */

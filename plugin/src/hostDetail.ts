@@ -410,11 +410,21 @@ export class HostDetail {
     const shown = this.lastReadiness?.hostId === host.id ? this.lastReadiness : undefined;
     const box = h('div', { id: 'readiness-panel', 'aria-live': 'polite' },
       shown ? readinessPanel(shown) : h('p', { class: 'muted', role: 'status', text: 'Asking the runner…' }));
-    api.hostReadiness(host.id).then((r) => {
+    const load = (fresh: boolean) => api.hostReadiness(host.id, fresh).then((r) => {
       this.lastReadiness = r;
       replace(box, readinessPanel(r));
     }, (e: Error) => replace(box, h('p', { class: 'note note-error', role: 'alert', text: `Readiness could not be read: ${e.message}` })));
-    return h('div', null, box, this.rehearsal(host));
+    void load(false);
+    // The runner recomputes readiness in the background; this asks for it now (oned's pools read once).
+    const again = h('button', {
+      type: 'button', class: 'btn', id: 'readiness-refresh',
+      on: { click: async () => {
+        again.disabled = true;
+        await load(true);
+        again.disabled = false;
+      } },
+    }, icon('refresh'), ' Recompute now');
+    return h('div', null, h('div', { class: 'actions' }, again), box, this.rehearsal(host));
   }
 
   /** "What if it died now": the last rehearsal, and a button to run one (admins; nothing is touched). */
@@ -490,7 +500,8 @@ export function readinessPanel(r: HostReadinessAnswer): Node {
     h('dl', { class: 'facts' },
       h('dt', null, 'Score'), h('dd', { id: 'readiness-score' }, chip(scoreText(r.score), scoreVerdict(r.score))),
       c ? [h('dt', null, `Cluster ${c.cluster || c.clusterId} reserve (N+1)`), h('dd', null, chip(c.n1 ? 'OK' : 'GONE', c.n1 ? 'success' : 'warning'))] : null,
-      h('dt', null, 'Computed'), h('dd', { text: `${fullTime(r.at)} from ${r.reads.join(', ')}` })),
+      h('dt', null, 'Computed'), h('dd', { id: 'readiness-at', text: `${fullTime(r.at)} (${ago(r.at)}) from ${r.reads.join(', ')}` })),
+    r.error ? h('p', { class: 'note note-warning', role: 'note', text: `The last computation failed (${fullTime(r.error.at)}: ${r.error.message}): this one is older.` }) : null,
     warn.map((w) => h('p', { class: 'note note-warning', role: 'note', text: w.text })),
     h('table', { class: 'simple', id: 'readiness-parts' },
       h('thead', null, h('tr', null, ['Part', 'Result', 'Weight', 'Seen', 'Fix'].map((t) => h('th', { scope: 'col', text: t })))),

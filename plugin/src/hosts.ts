@@ -86,7 +86,7 @@ export function hostsView(route: Route): View {
   const ha = h('select', { id: 'host-ha' },
     h('option', { value: '', text: 'HA on and off' }), h('option', { value: 'on', text: 'HA on' }), h('option', { value: 'off', text: 'HA off' }));
   const count = h('span', { class: 'count', id: 'host-count', role: 'status' });
-  const refresh = h('button', { type: 'button', class: 'btn btn-icon', title: 'Reload hosts', 'aria-label': 'Reload hosts', on: { click: () => void hosts.load() } }, icon('refresh'));
+  const refresh = h('button', { type: 'button', class: 'btn btn-icon', title: 'Reload hosts', 'aria-label': 'Reload hosts', on: { click: () => void hosts.load(true) } }, icon('refresh'));
   const message = h('div', { class: 'msg' });
   const reserve = h('div', { id: 'reserve-warning' });
 

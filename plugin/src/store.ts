@@ -44,12 +44,13 @@ class HostStore {
   }
 
   /**
-   * Readiness takes three pool reads, the VM pool the largest: asked once per
-   * list load, after the list answered, so the hosts show first and never wait
-   * for it; the column fills when it answers.
+   * Readiness covers the whole cloud: asked once per list load, after the
+   * list answered, so the hosts show first and never wait for it; the column
+   * fills when it answers. The runner answers its last background computation
+   * unless `fresh` (the Reload button: the operator asks for now).
    */
-  private loadReadiness(): void {
-    this.readinessPending ??= api.readiness().then(
+  private loadReadiness(fresh: boolean): void {
+    this.readinessPending ??= api.readiness(fresh).then(
       (r) => {
         this.readiness = r;
         this.readinessError = undefined;
@@ -64,7 +65,7 @@ class HostStore {
     });
   }
 
-  load(): Promise<void> {
+  load(freshReadiness = false): Promise<void> {
     const started = ++this.clock;
     this.pending ??= api.hosts().then(
       (d) => {
@@ -75,7 +76,7 @@ class HostStore {
         this.data = d;
         this.error = undefined;
         this.byId = new Map(d.hosts.map((h) => [h.id, h]));
-        this.loadReadiness();
+        this.loadReadiness(freshReadiness);
       },
       (e: Error) => {
         this.error = e.message;

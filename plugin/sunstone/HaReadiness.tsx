@@ -2,13 +2,13 @@
 // host's panel (its score, each part with what was seen and, when it fails,
 // its fix), and "What if it died now" (its last rehearsal, and Rehearse). Texts and colours from model/readinessDisplay.ts, as on the
 // runner's own page and in the CLI.
-import React, { useEffect, useState } from 'react';
+import React, { useEffect, useRef, useState } from 'react';
 import { Alert, AlertTitle, Box, Button, Stack, Table, TableBody, TableCell, TableHead, TableRow, Typography } from '@mui/material';
 import { StatusTag } from '@ComponentsModule';
 import type { ClusterReserve } from '../../model/capacity';
 import { mttrText, partVerdict, RESERVE_ADVICE, reserveWarnings, SCORE_HINT, scoreText, scoreVerdict, wouldText } from '../../model/readinessDisplay';
 import { recoveryVerdict } from '../../model/recoveryDisplay';
-import { fullTime } from '../../model/timeFormat';
+import { ago, fullTime } from '../../model/timeFormat';
 import type { HostReadinessAnswer, RehearsalReport } from '../src/api';
 import { useT } from './i18n';
 import type { RunnerLink } from './runner';
@@ -29,28 +29,39 @@ export function ReserveWarning({ clusters }: { clusters: readonly ClusterReserve
   );
 }
 
-/** One host's readiness, asked when shown and again whenever `refresh` changes (after a save or a fence test). */
+/**
+ * One host's readiness: the runner's last computation when shown; a fresh one
+ * when `refresh` changes (after a save, a fence test, new credentials) or on
+ * "Recompute now".
+ */
 export function ReadinessPanel({ link, hostId, refresh }: { link: RunnerLink | undefined; hostId: number; refresh: unknown }): React.ReactElement {
   const t = useT();
   const [r, setR] = useState<HostReadinessAnswer>();
   const [error, setError] = useState<string>();
+  const [asked, setAsked] = useState(0);
+  const loads = useRef(0);
   useEffect(() => {
     if (!link) return;
     let live = true;
-    link.api.hostReadiness(hostId).then((x) => live && (setR(x), setError(undefined)), (e: Error) => live && setError(e.message));
+    const fresh = loads.current++ > 0;
+    link.api.hostReadiness(hostId, fresh).then((x) => live && (setR(x), setError(undefined)), (e: Error) => live && setError(e.message));
     return () => {
       live = false;
     };
-  }, [link, hostId, refresh]);
+  }, [link, hostId, refresh, asked]);
 
   if (error) return <Alert severity="error" sx={{ mt: 2 }} data-cy="oneha-readiness-error">{`${t('Readiness could not be read')}: ${error}`}</Alert>;
   if (!r) return <Typography variant="body2" sx={{ mt: 2 }}>{link ? t('Asking the runner…') : '—'}</Typography>;
   const warn = r.cluster ? reserveWarnings([r.cluster]) : [];
   return (
     <Box sx={{ mt: 3 }} data-cy="oneha-readiness-panel" data-score={r.score ?? ''}>
-      <Typography variant="subtitle2" component="div" sx={{ display: 'flex', gap: 1, alignItems: 'center' }}>
-        {t('Readiness')} <span data-cy="oneha-readiness-score"><StatusTag title={scoreText(r.score)} statusColor={scoreVerdict(r.score)} /></span>
-      </Typography>
+      <Stack direction="row" gap={1} alignItems="center">
+        <Typography variant="subtitle2">{t('Readiness')}</Typography>
+        <span data-cy="oneha-readiness-score"><StatusTag title={scoreText(r.score)} statusColor={scoreVerdict(r.score)} /></span>
+        <Typography variant="caption" color="text.secondary" data-cy="oneha-readiness-at">{`${t('computed')} ${fullTime(r.at)} (${ago(r.at)})`}</Typography>
+        <Button size="small" onClick={() => setAsked((n) => n + 1)} data-cy="oneha-readiness-refresh">{t('Recompute now')}</Button>
+      </Stack>
+      {r.error && <Alert severity="warning" sx={{ mt: 1 }}>{`${t('The last computation failed')} (${fullTime(r.error.at)}: ${r.error.message}): ${t('this one is older.')}`}</Alert>}
       {warn.map((w) => <Alert key={w.clusterId} severity="warning" sx={{ mt: 1 }} data-cy="oneha-readiness-reserve">{w.text}</Alert>)}
       <Table size="small" sx={{ mt: 1 }}>
         <TableHead>
