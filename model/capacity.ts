@@ -74,6 +74,44 @@ export function place(candidates: readonly Candidate[], rooms: readonly Room[], 
 }
 
 /**
+ * The same estimate by scanning every room for every VM, on copies of all of
+ * them: the rule RoomIndex keeps, written the obvious way. Tests compare the
+ * two; bench/readiness.ts times it as the baseline.
+ */
+export function placeByScan(candidates: readonly Candidate[], rooms: readonly Room[], where: string): Placement {
+  const free = rooms.map((r) => ({ ...r }));
+  const placed: Placement['placed'] = [];
+  const unplaced: Unplaced[] = [];
+  for (const c of candidates) {
+    let best: Room | undefined;
+    for (const r of free) if (r.cpu >= c.need.cpu && r.mem >= c.need.mem && (!best || r.mem > best.mem)) best = r;
+    if (best) {
+      best.cpu -= c.need.cpu;
+      best.mem -= c.need.mem;
+      placed.push({ vmId: c.vmId, hostId: best.hostId });
+      continue;
+    }
+    if (!free.length) {
+      unplaced.push({ ...c, reason: `needs ${formatNeed(c.need)}; no enabled host in ${where} to take it` });
+      continue;
+    }
+    const mostCpu = free.reduce((a, b) => (b.cpu > a.cpu ? b : a));
+    const mostMem = free.reduce((a, b) => (b.mem > a.mem ? b : a));
+    unplaced.push({ ...c, reason: shortOfReason(c.need, where, mostCpu.cpu, mostCpu.hostName, mostMem.mem, mostMem.hostName, placed.length > 0) });
+  }
+  return { placed, unplaced };
+}
+
+function shortOfReason(need: Need, where: string, cpu: number, cpuHost: string, mem: number, memHost: string, afterOthers: boolean): string {
+  const short = [
+    cpu < need.cpu ? `CPU ${+(cpu / 100).toFixed(2)} free at most (${cpuHost})` : '',
+    mem < need.mem ? `MEMORY ${Math.floor(mem / 1024)} MB free at most (${memHost})` : '',
+  ].filter(Boolean);
+  const why = short.length ? short.join(', ') : 'no single host has both free at once';
+  return `needs ${formatNeed(need)}; ${where}: ${why}${afterOthers ? ', after the VMs before it' : ''}`;
+}
+
+/**
  * The free rooms of one cluster, sorted once by free memory and once by free
  * CPU, so that each placement reads only the top of a list instead of every
  * room (the reserve places every host's VMs against all its cluster's other
@@ -145,14 +183,7 @@ export class RoomIndex {
     if (excluded >= this.rooms.length) return `needs ${formatNeed(need)}; no enabled host in ${this.where} to take it`;
     const mostCpu = this.most(this.byCpu, 'cpu', exclude, free);
     const mostMem = this.most(this.byMem, 'mem', exclude, free);
-    const cpu = free(mostCpu).cpu;
-    const mem = free(mostMem).mem;
-    const short = [
-      cpu < need.cpu ? `CPU ${+(cpu / 100).toFixed(2)} free at most (${this.rooms[mostCpu].hostName})` : '',
-      mem < need.mem ? `MEMORY ${Math.floor(mem / 1024)} MB free at most (${this.rooms[mostMem].hostName})` : '',
-    ].filter(Boolean);
-    const why = short.length ? short.join(', ') : 'no single host has both free at once';
-    return `needs ${formatNeed(need)}; ${this.where}: ${why}${afterOthers ? ', after the VMs before it' : ''}`;
+    return shortOfReason(need, this.where, free(mostCpu).cpu, this.rooms[mostCpu].hostName, free(mostMem).mem, this.rooms[mostMem].hostName, afterOthers);
   }
 }
 

@@ -74,7 +74,7 @@ const COMMANDS: Record<string, Command> = {
   readiness: {
     args: '[host]',
     summary: 'readiness of every host (a table), or one host\'s parts with the fix for each: if it died now, would its VMs come back?',
-    options: { json: JSON_OPTION },
+    options: { json: JSON_OPTION, refresh: { type: 'boolean', help: 'wait for a fresh computation (otherwise the runner\'s last one, made every readiness.refreshSeconds, with its age)' } },
     run: async (v, p) => (await api()).readiness(v, p),
   },
   rehearse: {

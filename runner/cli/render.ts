@@ -16,7 +16,7 @@ export type SummaryView = ReturnType<typeof recoverySummary>;
 export type DetailView = ReturnType<typeof recoveryDetail> & { downVms?: Array<{ vmId: number; vmName: string; state: string }> };
 
 export type ReadinessView = Awaited<ReturnType<typeof readinessNow>>;
-export type HostReadinessView = HostReadiness & { cluster?: ClusterReserve };
+export type HostReadinessView = HostReadiness & { cluster?: ClusterReserve; ageSeconds: number; error?: { message: string } };
 
 const mark = (ok: boolean | null) => (ok === null ? '?' : ok ? 'ok' : 'NO');
 const scoreText = (s: number | null) => (s === null ? 'HA off' : `${s} %`);
@@ -43,9 +43,14 @@ CAPACITY RESERVE
 ${clusters}`;
 }
 
+/** How old the runner's computation is (it recomputes every readiness.refreshSeconds), and whether the one after it failed. */
+const computedText = (r: { ageSeconds: number; error?: { message: string } }) =>
+  `${r.ageSeconds} s ago (--refresh for a fresh one)${r.error ? `; the next one failed: ${r.error.message}` : ''}`;
+
 /** One host: each part, whether it passes, what was seen and the fix. */
+
 export function renderHostReadiness(h: HostReadinessView): string {
-  const head = section(`HOST ${h.hostId} READINESS`, [['host', h.hostName], ['score', scoreText(h.score)]]);
+  const head = section(`HOST ${h.hostId} READINESS`, [['host', h.hostName], ['score', scoreText(h.score)], ['computed', computedText(h)]]);
   const parts = table(h.parts, [
     { header: '', value: (p) => mark(p.ok) },
     { header: 'part', value: (p) => p.label },

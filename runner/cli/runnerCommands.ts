@@ -61,9 +61,10 @@ export async function fenceTest(v: Values, p: string[]): Promise<number> {
 }
 
 export async function readiness(v: Values, p: string[]): Promise<number> {
-  if (p[0] === undefined) return print(v, await callRunner<ReadinessView>('GET', '/v1/readiness'), (x) => renderReadiness(x));
+  const fresh = v.refresh ? '?refresh=1' : '';
+  if (p[0] === undefined) return print(v, await callRunner<ReadinessView>('GET', `/v1/readiness${fresh}`), (x) => renderReadiness(x));
   const host = await resolveHost(p[0]);
-  return print(v, await callRunner<HostReadinessView>('GET', `/v1/hosts/${host.id}/readiness`), (x) => renderHostReadiness(x));
+  return print(v, await callRunner<HostReadinessView>('GET', `/v1/hosts/${host.id}/readiness${fresh}`), (x) => renderHostReadiness(x));
 }
 
 export async function rehearse(v: Values, p: string[]): Promise<number> {

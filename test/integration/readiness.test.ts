@@ -86,6 +86,10 @@ describe('readiness (API, CLI, metrics) against the simulator', () => {
     const b = await cli(['readiness', 'node-b']);
     expect(b.code, b.stderr).toBe(0);
     expect(b.stdout).toMatch(/^SCORE +: 46 %$/m);
+    expect(b.stdout).toMatch(/^COMPUTED +: \d+ s ago \(--refresh for a fresh one\)$/m);
+    const fresh = await cli(['readiness', 'node-b', '--refresh', '--json']);
+    expect(fresh.code, fresh.stderr).toBe(0);
+    expect(JSON.parse(fresh.stdout).ageSeconds).toBe(0);
     expect(b.stdout).toMatch(/^NO +fencing configured +20 +fencing is off/m);
     expect(b.stdout).toMatch(/^FIX$/m);
     expect(JSON.parse((await cli(['readiness', '1', '--json'])).stdout).score).toBe(46);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { capacityReserve, formatNeed, hostRoom, place, RoomIndex, vmNeed, type Candidate, type Placement, type Room } from '../../model/capacity';
+import { capacityReserve, formatNeed, hostRoom, place, placeByScan, RoomIndex, vmNeed, type Candidate, type Room } from '../../model/capacity';
 import { prng } from '../security/fuzzCorpus';
 import type { Host, Vm } from '../../model/one';
 import { parseDatastorePool, parseHost, parseVmPool } from '../../model/oneXml';
@@ -84,32 +84,6 @@ describe('capacity as oned accounts it', () => {
     expect(capacityReserve(hosts, vms, { k: 0, isHaVm: (v) => v.state === 3 && v.id !== 13 }).clusters[0].n1).toBe(true);
   });
 });
-
-/** The estimate as first written: every room copied, every room scanned per VM (the rule RoomIndex must keep). */
-function placeByScan(candidates: readonly Candidate[], rooms: readonly Room[], where: string): Placement {
-  const free = rooms.map((r) => ({ ...r }));
-  const placed: Placement['placed'] = [];
-  const unplaced: Placement['unplaced'] = [];
-  for (const c of candidates) {
-    let best: Room | undefined;
-    for (const r of free) if (r.cpu >= c.need.cpu && r.mem >= c.need.mem && (!best || r.mem > best.mem)) best = r;
-    if (best) {
-      best.cpu -= c.need.cpu;
-      best.mem -= c.need.mem;
-      placed.push({ vmId: c.vmId, hostId: best.hostId });
-      continue;
-    }
-    if (!free.length) { unplaced.push({ ...c, reason: `needs ${formatNeed(c.need)}; no enabled host in ${where} to take it` }); continue; }
-    const mostCpu = free.reduce((a, b) => (b.cpu > a.cpu ? b : a));
-    const mostMem = free.reduce((a, b) => (b.mem > a.mem ? b : a));
-    const short = [
-      mostCpu.cpu < c.need.cpu ? `CPU ${+(mostCpu.cpu / 100).toFixed(2)} free at most (${mostCpu.hostName})` : '',
-      mostMem.mem < c.need.mem ? `MEMORY ${Math.floor(mostMem.mem / 1024)} MB free at most (${mostMem.hostName})` : '',
-    ].filter(Boolean);
-    unplaced.push({ ...c, reason: `needs ${formatNeed(c.need)}; ${where}: ${short.length ? short.join(', ') : 'no single host has both free at once'}${placed.length ? ', after the VMs before it' : ''}` });
-  }
-  return { placed, unplaced };
-}
 
 describe('the room index places exactly as a scan of every room', () => {
   it('same hosts and same reasons on 300 seeded clusters (equal rooms, tight CPU, rooms used up, hosts left out)', () => {
