@@ -3,7 +3,7 @@
 import { build } from 'esbuild';
 import { toJSONSchema } from 'zod/mini';
 import { federatedContainer } from './plugin/sunstone/container.mjs';
-import { existsSync, mkdirSync, readdirSync, writeFileSync, cpSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync, cpSync, statSync, rmSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { readFileSync } from 'node:fs';
 
@@ -32,8 +32,15 @@ for (const name of functionNames) {
   ].join('\n') + '\n');
 }
 
+// dist/oneha.mjs is split (esbuild code splitting): the entry holds the command
+// table and its help, and each command's code sits in dist/oneha-*.mjs chunks
+// loaded when it runs, so `--help` or the drop-in reads and runs only what it
+// uses. The chunks stay beside the entry (paths taken from import.meta.url
+// resolve the same), and deploy/install.sh installs them with it. Chunk names
+// carry a content hash: the previous build's are removed first.
+for (const f of readdirSync('dist')) if (/^oneha-.*\.mjs(\.map)?$/.test(f)) rmSync(`dist/${f}`);
 const jobs = [
-  build({ ...node, entryPoints: ['runner/main.ts'], outfile: 'dist/oneha.mjs', minify: true, sourcemap: 'linked' }),
+  build({ ...node, entryPoints: { oneha: 'runner/main.ts' }, outdir: 'dist', splitting: true, chunkNames: 'oneha-[name]-[hash]', outExtension: { '.js': '.mjs' }, minify: true, sourcemap: 'linked' }),
   build({ ...node, entryPoints: ['sim/main.ts'], outfile: 'dist/sim.mjs', minify: true }),
   // The demo (runner + embedded simulator) apart from dist/oneha.mjs, which loads it only for `oneha demo`.
   build({ ...node, entryPoints: ['demo/demo.ts'], outfile: 'dist/demo.mjs', minify: true }),

@@ -11,7 +11,8 @@ usage() {
   cat <<'EOF'
 usage: install.sh [options]
   --prefix DIR   install below DIR instead of / (staging, tests)
-  --bundle FILE  the runner bundle (default $ONEHA_BUNDLE, else dist/oneha.mjs)
+  --bundle FILE  the runner bundle (default $ONEHA_BUNDLE, else dist/oneha.mjs);
+                 its chunks, oneha-*.mjs beside it, are installed with it
   --no-chown     leave files owned by the installing user
   --activate     also create the hook and enable the service (prefix / only)
   --sunstone-runner URL
@@ -98,7 +99,7 @@ if [ "$uninstall" = yes ]; then
   if [ "$activate" = yes ]; then
     as_oneadmin 'onehook delete oneha_host_error' || true
   fi
-  rm -f "$lib/oneha.mjs" "$cli" "$unit" "$hooks/onehook.sh" "$hooks/host_error.sh" \
+  rm -f "$lib/oneha.mjs" "$lib"/oneha-*.mjs "$cli" "$unit" "$hooks/onehook.sh" "$hooks/host_error.sh" \
     "$share/host_error.hook" "$share/oneha.env.example" "$share/oneha.json.example"
   rm -f "$doc"/*.md
   for dir in "$lib" "$hooks" "$share" "$doc"; do
@@ -144,7 +145,21 @@ once() {
   if [ -e "$3" ]; then say "kept $3"; else put "$@"; say "created $3"; fi
 }
 
+# The runner bundle is split (build.mjs): the entry loads each command's code
+# from oneha-*.mjs chunks beside it. Chunk names carry a content hash, so the
+# new ones go in first, then the entry that names them, then the previous
+# build's chunks go.
+chunks=
+for f in "$(dirname "$bundle")"/oneha-*.mjs; do
+  [ -f "$f" ] || continue
+  put 0644 "$f" "$lib/${f##*/}"
+  chunks="$chunks ${f##*/} "
+done
 put 0644 "$bundle" "$lib/oneha.mjs"
+for f in "$lib"/oneha-*.mjs; do
+  [ -f "$f" ] || continue
+  case $chunks in *" ${f##*/} "*) ;; *) rm -f "$f" ;; esac
+done
 put 0755 "$here/bin/oneha" "$cli"
 put 0644 "$here/systemd/oneha.service" "$unit"
 put 0755 "$here/onehook/onehook.sh" "$hooks/onehook.sh"

@@ -3,14 +3,14 @@
 // - disarm: a maintenance switch, global or per host, that expires by itself.
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import * as z from 'zod';
+import * as z from '../../model/zod';
 import { massFailureVerdict, type MassFailureConfig } from '../../model/massFailure';
 import type { OneApi } from '../../model/ports';
 
 export type { MassFailureConfig };
 
-const DisarmEntry = z.object({ until: z.number(), by: z.string(), reason: z.string().default('') });
-export const DisarmFile = z.object({ global: DisarmEntry.optional(), hosts: z.record(z.string(), DisarmEntry).default({}) });
+const DisarmEntry = z.object({ until: z.number(), by: z.string(), reason: z._default(z.string(), '') });
+export const DisarmFile = z.object({ global: z.optional(DisarmEntry), hosts: z._default(z.record(z.string(), DisarmEntry), {}) });
 export type DisarmState = z.infer<typeof DisarmFile>;
 
 export class DisarmSwitch {

@@ -17,11 +17,11 @@ import { RecoveryDetail, RecoveryList, RecoverySummary, ReplayAnswer, StepView, 
 
 export const RecoveryQuery = z.object({
   host: z.coerce.number().int().optional(),
-  status: RecoveryStatusSchema.optional(),
+  status: z.optional(RecoveryStatusSchema),
   limit: z.coerce.number().int().min(1).max(5000).default(200),
 });
 const RecoveryParams = z.object({ id: z.string().describe('a recovery id') });
-export const ReplayBody = z.object({ from: StepNameSchema.optional(), dryRun: z.boolean().default(false) }).strict();
+export const ReplayBody = z.object({ from: z.optional(StepNameSchema), dryRun: z.boolean().default(false) }).strict();
 
 /**
  * A recovery waiting for an operator has not planned yet: the VMs that are

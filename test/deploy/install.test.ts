@@ -75,6 +75,42 @@ describe('deploy/install.sh', () => {
     expect(readFileSync(join(root, 'usr/share/doc/oneha/runbook.md'), 'utf8')).toBe(readFileSync(join(REPO, 'docs/runbook.md'), 'utf8'));
   });
 
+  it('installs the runner entry with its chunks (oneha-*.mjs beside it), and an upgrade removes the previous build\'s chunks', () => {
+    const build = (dir: string, chunk: string) => {
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, chunk), `export const chunk = '${chunk}';\n`);
+      writeFileSync(join(dir, 'oneha.mjs'), `const { chunk } = await import('./${chunk}');\nconsole.log(chunk);\n`);
+      return join(dir, 'oneha.mjs');
+    };
+    const up = join(work, 'upgrade');
+    const lib = join(up, 'usr/lib/oneha');
+    const runInstalled = () => spawnSync(process.execPath, [join(lib, 'oneha.mjs')], { encoding: 'utf8' }).stdout.trim();
+    install(up, '--bundle', build(join(work, 'build1'), 'oneha-chunk-AAAA.mjs'));
+    expect(readdirSync(lib).filter((f) => f.endsWith('.mjs')).sort()).toEqual(['oneha-chunk-AAAA.mjs', 'oneha.mjs']);
+    expect(runInstalled()).toBe('oneha-chunk-AAAA.mjs');
+    install(up, '--bundle', build(join(work, 'build2'), 'oneha-chunk-BBBB.mjs'));
+    expect(readdirSync(lib).filter((f) => f.endsWith('.mjs')).sort()).toEqual(['oneha-chunk-BBBB.mjs', 'oneha.mjs']);
+    expect(runInstalled()).toBe('oneha-chunk-BBBB.mjs');
+    installWithPath(process.env.PATH ?? '/usr/bin:/bin', up, '--uninstall');
+    expect(existsSync(lib)).toBe(false);
+  });
+
+  it('the installed runner bundle runs from its folder: `oneha --help`, and the drop-in loads its chunks', () => {
+    if (!existsSync(join(REPO, 'dist/oneha.mjs')) || bundle !== join(REPO, 'dist/oneha.mjs')) return; // the stand-in has no chunks
+    const lib = join(root, 'usr/lib/oneha');
+    for (const f of readdirSync(join(REPO, 'dist')).filter((f) => /^oneha-.*\.mjs$/.test(f))) {
+      expect(readFileSync(join(lib, f)).equals(readFileSync(join(REPO, 'dist', f))), f).toBe(true);
+    }
+    expect(spawnSync(process.execPath, [join(lib, 'oneha.mjs'), '--help'], { encoding: 'utf8' }).stdout).toContain('Usage: oneha <command>');
+    const auth = join(work, 'one_auth');
+    writeFileSync(auth, 'oneadmin:x\n');
+    const dropIn = spawnSync(process.execPath, [join(lib, 'oneha.mjs'), 'hook', 'host-error'], {
+      input: 'not-base64 -m -p 0', encoding: 'utf8', env: { ...process.env, ONE_XMLRPC: 'http://127.0.0.1:9/RPC2', ONE_AUTH: auth, ONEHA_CONFIG: '' },
+    });
+    expect(dropIn.stderr).toContain('the first word is not base64');
+    expect(dropIn.status).toBe(2);
+  });
+
   it('puts the hook script where the hook template\'s relative COMMAND resolves (hook_base_path + COMMAND)', () => {
     const template = readFileSync(join(root, 'usr/share/oneha/host_error.hook'), 'utf8');
     const command = /^COMMAND\s*=\s*"([^"]+)"/m.exec(template)![1];

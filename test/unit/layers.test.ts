@@ -67,10 +67,12 @@ describe('layers', () => {
     expect(violations('plugin/src/x.ts', "import { hostView } from '../../runner/http/hostsRoutes';")).toEqual(['plugin/src/x.ts imports ../../runner/http/hostsRoutes']);
   });
 
-  it('dist/oneha.mjs holds neither the simulator nor the demo (they are dist/sim.mjs and dist/demo.mjs)', () => {
+  it('dist/oneha.mjs and its chunks (dist/oneha-*.mjs) hold neither the simulator nor the demo (they are dist/sim.mjs and dist/demo.mjs)', () => {
     const bundle = join(ROOT, 'dist', 'oneha.mjs');
     if (!existsSync(bundle)) throw new Error('dist/oneha.mjs is missing: run `npm run build` (npm test does it first)');
-    const text = readFileSync(bundle, 'utf8');
+    const chunks = readdirSync(join(ROOT, 'dist')).filter((f) => /^oneha-.*\.mjs$/.test(f));
+    expect(chunks.length, 'dist/oneha.mjs is split into chunks').toBeGreaterThan(0);
+    const text = [bundle, ...chunks.map((f) => join(ROOT, 'dist', f))].map((f) => readFileSync(f, 'utf8')).join('\n');
     // scheduleFail: the simulated cloud's timed failures; demoScenario's host names: the demo's cloud.
     expect(text).not.toContain('scheduleFail');
     expect(readFileSync(join(ROOT, 'dist', 'sim.mjs'), 'utf8')).toContain('scheduleFail');
