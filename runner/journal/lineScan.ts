@@ -7,7 +7,6 @@
 // compiled from JournalEventSchema itself (never restated here). Whatever the
 // scanner is not sure of (a backslash in the line, a construct it does not
 // know, a number it cannot judge) it leaves to JSON.parse and zod.
-import type * as z from 'zod';
 import { JournalEventSchema, type EventMeta, type RecoveryStatus } from './events';
 
 /** What a value must be, compiled from a zod schema. `unsure`: leave the line to zod. */
@@ -63,7 +62,7 @@ function compile(schema: unknown): Check {
 
 /** Each event type's check, by type name. */
 export const EVENT_CHECKS: ReadonlyMap<string, Check & { kind: 'object' }> = new Map(
-  JournalEventSchema.options.map((o) => [(o as z.ZodObject).shape.type.def.values[0] as string, compile(o) as Check & { kind: 'object' }]),
+  JournalEventSchema._zod.def.options.map((o) => [(defOf((defOf(o).shape as Record<string, unknown>).type).values as string[])[0], compile(o) as Check & { kind: 'object' }]),
 );
 const TYPES: readonly string[] = [...EVENT_CHECKS.keys()];
 
