@@ -75,6 +75,11 @@ async function measureClock(one: OneClient): Promise<{ clockSkewMs?: number; clo
 }
 
 export type ReadinessResult = Awaited<ReturnType<typeof compute>>;
+/** What an answer adds to the computation: how old it is, and the computation after it that failed (oned down). */
+export interface AnswerMeta {
+  ageSeconds: number;
+  error?: { message: string; at: number };
+}
 
 interface Entry {
   last?: ReadinessResult;
@@ -97,7 +102,13 @@ export class ReadinessService {
    * Computes only when there is none yet or `fresh` is asked; an old one is
    * answered at once and refreshed in the background.
    */
-  async get(session?: string, fresh = false): Promise<ReadinessResult & { ageSeconds: number; error?: { message: string; at: number } }> {
+  async get(session?: string, fresh = false): Promise<ReadinessResult & AnswerMeta> {
+    const { result, ...meta } = await this.answer(session, fresh);
+    return { ...result, ...meta };
+  }
+
+  /** As get, with the computation as it is kept (the same object until the next one: the route serialises it once). */
+  async answer(session?: string, fresh = false): Promise<{ result: ReadinessResult } & AnswerMeta> {
     const key = session ?? '';
     const now = this.ctx.clock.now();
     for (const [k, e] of this.entries) if (k && !e.pending && e.last && now - e.last.at > 2 * this.maxAgeMs) this.entries.delete(k);
@@ -105,7 +116,7 @@ export class ReadinessService {
     if (fresh || !e.last) await this.refresh(session);
     else if (now - e.last.at >= this.maxAgeMs) void this.refresh(session).catch(() => undefined);
     const last = e.last!;
-    return { ...last, ageSeconds: Math.max(0, Math.floor((this.ctx.clock.now() - last.at) / 1000)), ...(e.error && e.error.at > last.at ? { error: e.error } : {}) };
+    return { result: last, ageSeconds: Math.max(0, Math.floor((this.ctx.clock.now() - last.at) / 1000)), ...(e.error && e.error.at > last.at ? { error: e.error } : {}) };
   }
 
   /** One computation per session at a time; the runner's own result feeds the gauges. */
