@@ -104,13 +104,13 @@ export async function runRecoveryFlow(rec: Recovery, ports: Ports, settings: Flo
 
   // Hooks joining while this flow runs: the last one's flags count; one with another -p ends a wait under way.
   let lastJoined: string | undefined;
-  let interruptWait: AbortController | undefined;
-  let waitingWith: number | undefined;
+  let waiting: { pause: number; host: Host; interrupt: AbortController } | undefined;
   const unsubscribe = hooks.onJoin?.((payload) => {
     // After fencing a joined hook changes nothing (the options are no longer read).
     lastJoined = payload;
-    const pause = joinedOptions(payload)?.pause;
-    if (interruptWait && pause !== undefined && pause !== waitingWith) interruptWait.abort();
+    const joined = joinedOptions(payload);
+    // The pause as it would apply (the host's ONEHA_PAUSE still wins over a hook's -p).
+    if (waiting && joined && effectiveOptions(settings.defaults, joined, waiting.host).pause !== waiting.pause) waiting.interrupt.abort();
   });
 
   try {
@@ -136,14 +136,13 @@ export async function runRecoveryFlow(rec: Recovery, ports: Ports, settings: Flo
     for (;;) {
       // A hook that joins during the wait with another -p ends this wait; the next one counts from the same start.
       const pause = options.pause;
-      interruptWait = new AbortController();
-      waitingWith = pause;
+      waiting = { pause, host: host0, interrupt: new AbortController() };
       waited = await run(wait, {
         hostId: host0.id, pause, configuredInterval: settings.configuredInterval,
         since: reconciled ? errorSince(host0) ?? rec.receivedAt : rec.receivedAt, pollSeconds: settings.pollSeconds,
         methods: options.fencing && !rec.confirmedDown ? powerReadMethods(hooks, host0) : undefined,
-      }, undefined, interruptWait.signal);
-      interruptWait = undefined;
+      }, undefined, waiting.interrupt.signal);
+      waiting = undefined;
       if (waited.result !== 'interrupted') break;
       options = effectiveOptions(settings.defaults, flagsNow(), host0);
       log.info(`host ${host0.id}: a hook joined during the wait and brings its flags: pause ${options.pause} (was ${pause}), mode ${options.mode}, fencing ${options.fencing ? 'on' : 'OFF'}`, { hostId });
