@@ -10,7 +10,7 @@ import type { Context } from 'hono';
 import { compress } from 'hono/compress';
 import * as z from 'zod';
 import { HOST_STATE_NAMES, type Host } from '../../model/one';
-import { classify, describeError, OneError, OneErrorCode } from '../../model/errors';
+import { classify, describeError, OneError, OneErrorCode, StepError } from '../../model/errors';
 import { FIELD_BY_ATTR, FIELDS, hostPolicyView, templateText, HostPolicyError, HostSettingsBody, settingsToAttributes, templateUpdateText, type HostSettings } from '../../model/hostPolicy';
 import { agentOptionsProblem, allowedOptions } from '../../model/hostPolicy/agentOptions';
 import { isFenceAgentName } from '../../model/hostPolicy/agentName';
@@ -131,7 +131,7 @@ async function warmAgentMetadata(ctx: RunnerContext, hosts: Host[]): Promise<voi
 }
 
 /** The one parser of a host id in a path: plain digits (no signs, exponents or spaces). */
-const HostParams = z.object({ id: z.string().regex(/^\d{1,9}$/, 'host id must be a whole number').transform(Number).describe('a host id (one.host.info)') });
+export const HostParams = z.object({ id: z.string().regex(/^\d{1,9}$/, 'host id must be a whole number').transform(Number).describe('a host id (one.host.info)') });
 /** What every /v1/hosts/:id operation shares: its parameter, the answer to a malformed one, and oned's refusals. */
 const HOST = {
   tags: ['hosts'] as ['hosts'], params: HostParams, paramsCode: 'bad-host-id',
@@ -153,8 +153,11 @@ function answerError(c: Parameters<typeof errorJson>[0], e: unknown, id?: number
   if (kind === 'internal') throw e;
   if (kind === 'not-found') return errorJson(c, KIND_STATUS[kind], 'not-found', `no host ${id}`);
   if (kind === 'oned') return errorJson(c, KIND_STATUS[kind], 'oned', `OpenNebula (oned) did not answer as expected: ${describeError(e)}`);
-  return errorJson(c, KIND_STATUS[kind], code, describeError(e));
+  return errorJson(c, KIND_STATUS[kind], code, describeError(e), e instanceof StepError ? e.details : undefined);
 }
+
+/** A settings change the runner refuses: 400 invalid-body, the problem under the field it is about. */
+const refused = (field: string, message: string) => new StepError('invalid-body', message, [{ code: 'custom', path: [field], message }], 'invalid-input');
 
 type HostSpec = Omit<RouteSpec, 'tags' | 'params' | 'paramsCode'>;
 type HostContext<S extends HostSpec> = Context<AuthEnv, string, InputOf<S & typeof HOST>>;
@@ -195,17 +198,18 @@ export function hostsRoutes(ctx: RunnerContext) {
 
 
   /**
-   * The attributes a settings change writes, or the 400/404/502 answer: the
+   * The attributes a settings change writes; a change the runner refuses
+   * throws (400 invalid-body naming the field, through answerError): the
    * schema's checks, then the runner's (agent installed, fence settings still
    * usable). Shared by the runner's own write and by the check the Sunstone
    * plugin asks for before it writes through FireEdge as the signed-in user.
    */
-  const checkSettings = async (c: Parameters<typeof errorJson>[0], id: number, body: HostSettings): Promise<Record<string, string> | Response> => {
+  const checkSettings = async (id: number, body: HostSettings): Promise<Record<string, string>> => {
     if (body.fenceAgent) {
       const installed = await agents();
       if (!installed.includes(body.fenceAgent)) {
         const message = `${body.fenceAgent} is not installed in ${config.fence.agentDir} on the oneha front-end`;
-        return errorJson(c, 400, 'invalid-body', message, [{ code: 'custom', path: ['fenceAgent'], message }]);
+        throw refused('fenceAgent', message);
       }
     }
     const attrs = settingsToAttributes(body);
@@ -226,7 +230,7 @@ export function hostsRoutes(ctx: RunnerContext) {
       const touched = after instanceof HostPolicyError ? after.attrs.filter((a) => Object.hasOwn(attrs, a)) : [];
       if (touched.length) {
         const message = describeError(after);
-        return errorJson(c, 400, 'invalid-body', message, [{ code: 'custom', path: [FIELD_BY_ATTR[touched[0]]], message }]);
+        throw refused(FIELD_BY_ATTR[touched[0]], message);
       }
     }
     // A BMC given by name must not resolve to this machine (checked again before every agent run).
@@ -234,7 +238,7 @@ export function hostsRoutes(ctx: RunnerContext) {
     const nameProblem = ip ? await resolvedFenceIpProblem(ip, { allowLoopback: config.fence.allowLoopback }, ctx.resolveName) : undefined;
     if (nameProblem) {
       const message = `${FIELDS.fenceIp.attr} = "${ip}" ${nameProblem}.`;
-      return errorJson(c, 400, 'invalid-body', message, [{ code: 'custom', path: ['fenceIp'], message }]);
+      throw refused('fenceIp', message);
     }
     // Options and agent together must pass the agent's own allowlist (from its metadata).
     if (!after && (body.fenceOptions || body.fenceAgent)) {
@@ -243,7 +247,7 @@ export function hostsRoutes(ctx: RunnerContext) {
       if (problem) {
         const field = body.fenceOptions ? 'fenceOptions' : 'fenceAgent';
         const message = `${FIELDS.fenceOptions.attr} for ${level?.kind === 'agent' ? level.agent : 'the agent'}: ${problem}.`;
-        return errorJson(c, 400, 'invalid-body', message, [{ code: 'custom', path: [field], message }]);
+        throw refused(field, message);
       }
     }
     return attrs;
@@ -313,17 +317,15 @@ export function hostsRoutes(ctx: RunnerContext) {
       summary: 'Validate a settings change exactly as PUT does and answer the attributes and the template text it would write, writing nothing. The Sunstone plugin writes that text through FireEdge (one.host.update, merge) as the signed-in user, so oned decides who may change a host.',
       responses: { 200: { description: 'what PUT would write', schema: SettingsCheck }, ...HOST.responses },
     }, async (c, id) => {
-      const checked = await checkSettings(c, id, c.req.valid('json'));
-      if (checked instanceof Response) return checked;
-      return c.json({ attributes: checked, template: templateUpdateText(checked) });
+      const attrs = await checkSettings(id, c.req.valid('json'));
+      return c.json({ attributes: attrs, template: templateUpdateText(attrs) });
     }))
     .define(...hostRoute({
       method: 'put', path: '/v1/hosts/:id/settings', operationId: 'updateHostSettings', auth: 'admin', body: HostSettingsBody,
       summary: 'Change a host\'s HA settings. Writes only the named attributes with one.host.update in merge mode (null clears = inherit). Invalid values are refused with nothing written.',
       responses: { 200: { description: 'the host after the change', schema: HostViewSchema }, ...HOST.responses },
     }, async (c, id) => {
-      const attrs = await checkSettings(c, id, c.req.valid('json'));
-      if (attrs instanceof Response) return attrs;
+      const attrs = await checkSettings(id, c.req.valid('json'));
       try {
         await ctx.one.hostUpdate(id, templateUpdateText(attrs), true);
       } finally {

@@ -10,6 +10,7 @@ import type { RunnerContext } from '../context';
 import { readinessFor, type ReadinessResult } from '../readinessService';
 import { readsAs, type AuthEnv } from './auth';
 import { routesFor } from './defineRoute';
+import { HostParams } from './hostsRoutes';
 import { errorJson } from './errorJson';
 
 export { READINESS_READS } from '../readinessService';
@@ -52,7 +53,6 @@ const FreshQuery = z.object({ refresh: z.enum(['0', '1', 'true', 'false']).optio
 const ReadinessList = z.object({ hosts: z.array(HostReadinessView), clusters: z.array(ClusterReserveView), ...Meta });
 const OneHostReadiness = HostReadinessView.extend({ cluster: ClusterReserveView.optional(), ...Meta });
 
-const HostParams = z.object({ id: z.string().regex(/^\d{1,9}$/, 'host id must be a whole number').transform(Number).describe('a host id (one.host.info)') });
 
 const isFresh = (refresh?: string) => refresh === '1' || refresh === 'true';
 const onedFailed = (c: Context<AuthEnv>, e: unknown) => errorJson(c, 502, 'oned', `OpenNebula (oned) did not answer as expected: ${describeError(e)}`);
