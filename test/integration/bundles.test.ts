@@ -1,6 +1,6 @@
 // Each recovery function, bundled alone by esbuild, runs as
 // `node dist/functions/<name>.mjs < input.json`.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDatastorePool, parseHost, parseVmPool } from '../../model/oneXml';
@@ -57,6 +57,14 @@ describe('function bundles', () => {
     const r = await runFn('select', input);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).actions.map((a: { vmId: number }) => a.vmId)).toEqual([41, 42, 43, 44]);
+  });
+
+  it('the schemas a bundle carries are zod/mini (model/zod.ts), never classic zod, whose every schema brings all its methods (~95 KiB)', () => {
+    const files = (d: string): string[] => readdirSync(join(ROOT, d), { withFileTypes: true })
+      .flatMap((e) => (e.isDirectory() ? files(`${d}/${e.name}`) : e.name.endsWith('.ts') ? [`${d}/${e.name}`] : []));
+    const bundled = [...files('model'), ...files('functions'), 'runner/config.ts', 'runner/fence/secrets.ts', 'runner/journal/events.ts', 'runner/flow/brakes.ts'];
+    const classic = bundled.filter((f) => /from 'zod'/.test(readFileSync(join(ROOT, f), 'utf8')));
+    expect(classic, 'import * as z from \'../model/zod\' instead').toEqual([]);
   });
 
   it('--help: the description and the input JSON Schema (written at build time, the bundle carries no JSON Schema writer)', async () => {
