@@ -119,13 +119,18 @@ function decodeText(buf: Buffer, start: number, end: number): string {
 
 const SCALAR = /<value>\s*(?:<(string|i4|int|i8|boolean|double)>([^<]*)<\/\1>|<(string)\/>|([^<]*))\s*<\/value>/dg;
 
+/** A string value not decoded yet: where its text is in the reply's bytes. */
+class Text {
+  constructor(readonly start: number, readonly end: number) {}
+}
+
 /**
  * oned's successful replies are one flat array of scalars; read those with
  * one regular expression over the reply's bytes (as latin1, so a character's
- * index is its byte offset) and decode each string from the bytes once.
+ * index is its byte offset); strings are left as Text, decoded by the caller.
  * Anything else (faults, CDATA, nested values) goes through the general parser.
  */
-function fastArray(buf: Buffer): unknown[] | undefined {
+function fastArray(buf: Buffer): (Scalar | Text)[] | undefined {
   const xml = buf.toString('latin1');
   const start = xml.indexOf('<array>');
   const end = xml.lastIndexOf('</array>');
@@ -134,7 +139,7 @@ function fastArray(buf: Buffer): unknown[] | undefined {
   const to = xml.lastIndexOf('</data>', end);
   const inner = xml.slice(from, to);
   if (inner.includes('<array>') || inner.includes('<struct>')) return undefined;
-  const out: unknown[] = [];
+  const out: (Scalar | Text)[] = [];
   let consumed = 0;
   SCALAR.lastIndex = 0;
   for (let m = SCALAR.exec(inner); m; m = SCALAR.exec(inner)) {
@@ -143,19 +148,15 @@ function fastArray(buf: Buffer): unknown[] | undefined {
     const [, type, text, emptyString] = m;
     const textAt = m.indices![type === undefined ? 4 : 2]!;
     if (emptyString) out.push('');
-    else if (type === undefined || type === 'string') out.push(decodeText(buf, from + textAt[0], from + textAt[1]));
+    else if (type === undefined || type === 'string') out.push(new Text(from + textAt[0], from + textAt[1]));
     else if (type === 'boolean') out.push(text.trim() === '1');
     else out.push(Number(text));
   }
   return inner.slice(consumed).trim() === '' ? out : undefined;
 }
 
-/** An XML-RPC reply (the bytes as received, or text) to its value; faults throw XmlRpcFault. */
-export function parseMethodResponse(reply: Buffer | string): unknown {
-  const buf = typeof reply === 'string' ? Buffer.from(reply, 'utf8') : reply;
-  const fast = fastArray(buf);
-  if (fast) return fast;
-  const doc = parser.parse(typeof reply === 'string' ? reply : buf.toString('utf8')) as Node;
+function general(xml: string): unknown {
+  const doc = parser.parse(xml) as Node;
   const resp = doc.methodResponse as Node | undefined;
   if (!resp || typeof resp !== 'object') throw new Error('not an XML-RPC methodResponse');
   if ('fault' in resp) {
@@ -166,6 +167,49 @@ export function parseMethodResponse(reply: Buffer | string): unknown {
   if (!param) throw new Error('methodResponse without params');
   return valueOf((param.value as unknown[])[0]);
 }
+
+/** An XML-RPC reply (the bytes as received, or text) to its value; faults throw XmlRpcFault. */
+export function parseMethodResponse(reply: Buffer | string): unknown {
+  const buf = typeof reply === 'string' ? Buffer.from(reply, 'utf8') : reply;
+  const fast = fastArray(buf);
+  if (!fast) return general(typeof reply === 'string' ? reply : buf.toString('utf8'));
+  return fast.map((v) => (v instanceof Text ? decodeText(buf, v.start, v.end) : v));
+}
+
+/** Bytes of a string decoded between two turns of the event loop. */
+const DECODE_PART = 256 * 1024;
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * parseMethodResponse for a big reply (a pool of thousands): its strings are
+ * decoded a part at a time, yielding to the event loop in between, so reading
+ * megabytes does not hold up the other requests in flight. Parts end where a
+ * "&" starts, so no reference and no UTF-8 character is ever split.
+ */
+export async function readMethodResponse(buf: Buffer): Promise<unknown> {
+  const fast = fastArray(buf);
+  if (!fast) return general(buf.toString('utf8'));
+  const out: unknown[] = [];
+  for (const v of fast) {
+    if (!(v instanceof Text)) {
+      out.push(v);
+      continue;
+    }
+    const parts: string[] = [];
+    for (let at = v.start; at < v.end;) {
+      if (parts.length) await nextTurn();
+      const cut = at + DECODE_PART >= v.end ? v.end : buf.indexOf(AMP, at + DECODE_PART);
+      const next = cut < 0 || cut > v.end ? v.end : cut;
+      parts.push(decodeText(buf, at, next));
+      at = next;
+    }
+    out.push(parts.join(''));
+  }
+  return out;
+}
+
+/** Replies up to this size are read in one go. */
+const BIG_REPLY = 1024 * 1024;
 
 export class XmlRpcTransport {
   private readonly agent: http.Agent;
@@ -213,8 +257,9 @@ export class XmlRpcTransport {
             reject(new Error(`HTTP ${res.statusCode} from ${this.url.host}`));
             return;
           }
+          const buf = Buffer.concat(chunks);
           try {
-            resolve(parseMethodResponse(Buffer.concat(chunks)));
+            resolve(buf.length > BIG_REPLY ? readMethodResponse(buf) : parseMethodResponse(buf));
           } catch (e) {
             reject(e);
           }
