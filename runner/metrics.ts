@@ -101,7 +101,8 @@ export class Metrics {
           break;
         }
         const o = String(e.outcome.outcome);
-        this.countVms(o === 'done' || o === 'already-done' ? 'recovered' : o, 1);
+        // "accepted": oned took the call; only verify says a VM is recovered (oneha_vms_verified_total).
+        this.countVms(o === 'done' || o === 'already-done' ? 'accepted' : o, 1);
         break;
       }
       case 'status': {
@@ -152,8 +153,8 @@ export class Metrics {
     L.push(`oneha_fence_attempts_total ${this.fenceAttempts}`);
     metric('oneha_fence_failures_total', 'counter', 'Fencing that did not end in a verified power-off.');
     L.push(`oneha_fence_failures_total ${this.fenceFailures}`);
-    metric('oneha_vms_total', 'counter', 'VMs by recovery outcome.');
-    for (const k of ['recovered', 'skipped', 'failed']) L.push(`oneha_vms_total{outcome="${k}"} ${this.vms.get(k) ?? 0}`);
+    metric('oneha_vms_total', 'counter', 'VMs by carry-out outcome: accepted (oned took the call; running elsewhere is oneha_vms_verified_total), skipped, locked, failed.');
+    for (const k of ['accepted', 'skipped', 'locked', 'failed']) L.push(`oneha_vms_total{outcome="${k}"} ${this.vms.get(k) ?? 0}`);
     metric('oneha_vms_verified_total', 'counter', 'VMs by what verify saw: running elsewhere, done (deleted), stuck.');
     for (const k of ['running', 'done', 'stuck']) L.push(`oneha_vms_verified_total{result="${k}"} ${this.vmsVerified.get(k) ?? 0}`);
     metric('oneha_mttr_seconds', 'histogram', 'Host ERROR (oned\'s time) to the last VM of the recovery running, for recoveries whose VMs all run.');

@@ -63,7 +63,7 @@ describe('runner: hook to recovery', () => {
     expect(r.proc.output()).not.toContain(r.token);
     const metrics = (await fetch(`${r.url}/metrics`).then((x) => x.text()));
     expect(metrics).toMatch(/oneha_flows_total\{outcome="completed"\} 1/);
-    expect(metrics).toMatch(/oneha_vms_total\{outcome="recovered"\} 2/);
+    expect(metrics).toMatch(/oneha_vms_total\{outcome="accepted"\} 2/);
     // the two VMs the plan left alone count as skipped, as the recovery lists them
     expect(metrics).toMatch(/oneha_vms_total\{outcome="skipped"\} 2/);
     expect(metrics).toMatch(/oneha_step_duration_seconds_count\{step="fence"\} 1/);
