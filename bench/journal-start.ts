@@ -73,7 +73,7 @@ export async function run(): Promise<BenchResult> {
       title: 'journal-start: start-up time and memory with 100,000 recoveries and 10,000 rejected payloads',
       method: [
         'The journal file is written in the runner\'s own event format (received, host, status, step-started/-finished, status; rejected payloads as received + rejected), then `node dist/oneha.mjs serve` is started on it against a simulated oned.',
-        'Start = spawn to the "listening" log line (node start-up included); peak RSS = VmHWM from /proc/PID/status at that moment. Then the runner is stopped and started again on the log it compacted.',
+        'Start = spawn to the "listening" log line (node start-up included). peak RSS = VmHWM from /proc/PID/status at that moment (the start\'s compaction, done before listening, included). Then the runner is stopped and started again on the log it compacted.',
       ],
       rows,
       notes,

@@ -195,6 +195,8 @@ export class FileJournalStore implements JournalStore {
 
   /** Rewrites the log as one snapshot line per recovery the journal keeps, atomically (write, fsync, rename, fsync dir). */
   private async compact(): Promise<void> {
+    const t0 = Date.now();
+    const before = this.size;
     const tmp = `${this.file}.compact`;
     const fh = await open(tmp, 'w', 0o600);
     const out = new LineWriter(fh);
@@ -218,6 +220,7 @@ export class FileJournalStore implements JournalStore {
     this.lastCompaction = Date.now();
     this.appendedSinceCompaction = false;
     this.counters.compactions++;
+    this.log.info(`journal: compacted ${this.file}: ${before} -> ${out.bytes} bytes in ${Date.now() - t0} ms`);
   }
 
   /**
