@@ -72,8 +72,12 @@ export const RehearsalReportSchema = z.object({
     skipped: z.array(SkippedVmSchema),
     capacity: z.optional(PlanCapacitySchema),
   })),
-  /** Every VM a real failure now would leave down, with why (select's, the carry-out's and the capacity estimate's reasons). */
-  leftDown: z.array(z.object({ vmId: z.number().check(z.int()), vmName: z.string(), reason: z.string(), by: z.enum(['select', 'carry-out', 'capacity']) })),
+  /**
+   * Every VM a real failure now would leave down, with why: select's, the carry-out's and the capacity
+   * estimate's reasons; or, where the recovery would stop before acting (fencing would fail, HA is off),
+   * every VM on the host with that reason (`stopped`).
+   */
+  leftDown: z.array(z.object({ vmId: z.number().check(z.int()), vmName: z.string(), reason: z.string(), by: z.enum(['select', 'carry-out', 'capacity', 'stopped']) })),
   mttr: z.optional(z.object({
     seconds: Seconds,
     parts: z.array(z.object({ part: z.enum(['wait', 'fence', 'vms']), seconds: Seconds, source: z.string() })),
@@ -176,6 +180,11 @@ async function reportOf(
     ...actions.filter((a) => a.outcome !== 'dry-run' && a.outcome !== 'already-done').map((a) => ({ vmId: a.vmId, vmName: a.vmName, reason: `${a.outcome}: ${a.detail}`, by: 'carry-out' as const })),
     ...(plan?.capacity?.wontFit ?? []).map((w) => ({ vmId: w.vmId, vmName: w.vmName, reason: `may not fit: ${w.reason}`, by: 'capacity' as const })),
   ];
+  // No plan: the recovery would stop before acting, and every VM on the host stays where it is.
+  if (!plan && rec.status !== 'completed') {
+    const vms = host.vms.length ? await ctx.one.vmPoolInfoSet(host.vms, false) : [];
+    for (const v of vms.sort((a, b) => a.id - b.id)) leftDown.push({ vmId: v.id, vmName: v.name, reason: `the recovery would stop before acting (${rec.status}): ${rec.reason ?? ''}`, by: 'stopped' });
+  }
   const disarmed = ctx.disarm.active(host.id);
   const outcome = disarmed && rec.status !== 'skipped' ? 'held' as const : rec.status;
   const reason = disarmed && rec.status !== 'skipped'
