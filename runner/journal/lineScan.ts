@@ -7,7 +7,7 @@
 // compiled from JournalEventSchema itself (never restated here). Whatever the
 // scanner is not sure of (a backslash in the line, a construct it does not
 // know, a number it cannot judge) it leaves to JSON.parse and zod.
-import { JournalEventSchema, type EventMeta, type RecoveryStatus } from './events';
+import { JournalEventSchema, RecoveryStatusSchema, type EventMeta, type RecoveryStatus } from './events';
 
 /** What a value must be, compiled from a zod schema. `unsure`: leave the line to zod. */
 type Check =
@@ -65,6 +65,7 @@ export const EVENT_CHECKS: ReadonlyMap<string, Check & { kind: 'object' }> = new
   JournalEventSchema._zod.def.options.map((o) => [(defOf((defOf(o).shape as Record<string, unknown>).type).values as string[])[0], compile(o) as Check & { kind: 'object' }]),
 );
 const TYPES: readonly string[] = [...EVENT_CHECKS.keys()];
+const STATUSES: readonly RecoveryStatus[] = RecoveryStatusSchema.options;
 
 /** Whether a check (and all it holds) is one the scanner can judge: a test keeps every event type so. */
 export function fullyKnown(c: Check): boolean {
@@ -126,15 +127,20 @@ export class LineScanner {
     if (!check || !this.fitsMembers(check)) return undefined;
     const idAt = this.member('id');
     const id = this.id(this.members[idAt + 2] + 1, this.members[idAt + 3] - 1);
-    if (type === 'status') return { id, type, status: this.stringAt(this.member('status')) as RecoveryStatus, ...this.payloadRef(this.member('payloadRef')) };
+    if (type === 'status') return { id, type, status: this.status(this.member('status')), ...this.payloadRef(this.member('payloadRef')) };
     if (type === 'snapshot') {
       // The status that counts is the recovery's own (the whole recovery was checked above).
       const r = this.member('recovery');
       this.memberCount = 0;
       this.object(this.members[r + 2], end, 1, true);
-      return { id, type, recovery: { status: this.stringAt(this.member('status')) as RecoveryStatus, ...this.payloadRef(this.member('payloadRef')) } };
+      return { id, type, recovery: { status: this.status(this.member('status')), ...this.payloadRef(this.member('payloadRef')) } };
     }
     return { id, type: type as Exclude<EventMeta['type'], 'status' | 'snapshot'> };
+  }
+
+  /** A status already checked against the enum: the schema's own string, not a new one. */
+  private status(at: number): RecoveryStatus {
+    return STATUSES[this.wordIndex(this.members[at + 2], STATUSES)];
   }
 
   private payloadRef(at: number): { payloadRef?: string } {

@@ -21,7 +21,7 @@ export class Retention {
   see(e: EventMeta): void {
     const before = this.status.get(e.id);
     const after = nextStatus(before, e);
-    if (after === undefined) return;
+    if (after === undefined || after === before) return;
     this.status.set(e.id, after);
     const wasFinal = before !== undefined && FINAL_STATUSES.has(before);
     if (!wasFinal && FINAL_STATUSES.has(after)) this.noteFinished(e.id);
