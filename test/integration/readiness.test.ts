@@ -151,4 +151,19 @@ describe('readiness (API, CLI, metrics) against the simulator', () => {
     const failed = (await r.api('GET', '/v1/hosts/0/readiness?refresh=1')).json.parts.find((x: { key: string }) => x.key === 'hook');
     expect(failed).toMatchObject({ ok: false, detail: expect.stringMatching(/execution 1 at \S+\) failed with exit 2, the runner refused its token: oneha: wrong token \(401\)$/), fix: expect.stringMatching(/ONEHA_TOKEN.*onehook retry 3 1/) });
   });
+
+  it('oned failing: a fresh computation fails with 502; the last one is still answered, with the failure beside it, and counted', async () => {
+    await sim(s.control, 'POST', '/faults', { errors: [{ method: 'one.vmpool.infoextended', code: 'INTERNAL', message: 'Error getting pool', times: 1 }] });
+    const failed = await r.api('GET', '/v1/readiness?refresh=1');
+    expect(failed.status).toBe(502);
+    expect(failed.json.error.code).toBe('oned');
+    const last = await r.api('GET', '/v1/readiness');
+    expect(last.status).toBe(200);
+    expect(last.json.hosts).toHaveLength(3);
+    expect(last.json.error).toMatchObject({ message: expect.stringMatching(/Error getting pool/), at: expect.any(Number) });
+    expect(Number((await metric(/^oneha_readiness_refresh_errors_total (\d+)$/m))![1])).toBeGreaterThanOrEqual(1);
+    // oned answering again: the next computation clears it.
+    expect((await r.api('GET', '/v1/readiness?refresh=1')).status).toBe(200);
+    expect((await r.api('GET', '/v1/readiness')).json.error).toBeUndefined();
+  });
 });
