@@ -328,16 +328,20 @@ export class LineScanner {
   /** After a string starting at `p`: the index after its closing quote (-1: none before `end`). No backslash is in the line. */
   private stringEnd(p: number, end: number): number {
     const b = this.buf;
-    // Short strings (keys, ids, names, reasons) byte by byte: a native indexOf call costs more than the loop.
-    const near = Math.min(end, p + 1 + SHORT);
+    // The first bytes one by one (keys, ids, names): a native indexOf call costs more than the loop.
+    const near = Math.min(end, p + 33);
     for (let q = p + 1; q < near; q++) {
       if (b[q] === QUOTE) return q + 1;
       if (b[q] < 0x20) return -1;
     }
     if (near === end) return -1;
     const q = b.indexOf(QUOTE, near);
-    return q >= 0 && q < end ? q + 1 : -1;
+    if (q < 0 || q >= end) return -1;
+    // Up to SHORT bytes (a reason), the rest is checked too; a longer string (a payload) is left to the full read.
+    if (q - p <= SHORT) for (let i = near; i < q; i++) if (b[i] < 0x20) return -1;
+    return q + 1;
   }
+
 
   /** After the JSON value at `p`: where it ends (-1: not a value). */
   private value(p: number, end: number, depth: number): number {

@@ -5,8 +5,10 @@
 // grows the heap for nothing).
 import type { FileHandle } from 'node:fs/promises';
 
-/** Bytes read from the log at a time. */
-export const CHUNK = 1 << 20;
+/** Bytes read or written at a time. */
+const CHUNK = 1 << 20;
+/** Bytes read at a time when going through the whole log (fewer, larger reads). */
+const SCAN_CHUNK = 4 << 20;
 
 /**
  * Calls `onLine` for each line of the file, in order, with its bytes
@@ -21,7 +23,7 @@ export async function eachLine(
   onLine: (buf: Buffer, s: number, e: number, offset: number, n: number, terminated: boolean) => unknown,
   onChunk: (buf: Buffer) => void = () => {},
 ): Promise<void> {
-  let buf = Buffer.allocUnsafe(CHUNK);
+  let buf = Buffer.allocUnsafe(SCAN_CHUNK);
   let carry = 0;
   let bufOffset = 0;
   let n = 0;
