@@ -180,6 +180,7 @@ class SimulatorImpl implements Simulator {
   private server: http.Server;
   private seq = 0;
   private downFlag = false;
+  private downHold?: NodeJS.Timeout;
   private closed = false;
   private readonly delays = new Set<SimTimer>();
   port = 0;
@@ -271,6 +272,7 @@ class SimulatorImpl implements Simulator {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.downHold);
     for (const t of this.delays) t.cancel();
     this.delays.clear();
     this.cloud.stop();
@@ -439,7 +441,11 @@ class SimulatorImpl implements Simulator {
           sendJson(res, 202, { ok: true, downForMs: b.forMs ?? null });
           res.once('finish', () => {
             void this.down().then(() => {
-              if (b.forMs) this.cloud.timeout(() => void this.up(), b.forMs);
+              if (!b.forMs) return;
+              // The simulator's timers do not hold the process open, and with the server closed nothing else does:
+              // as a process (dist/sim.mjs) it exited instead of coming back. Held until it is up (or closed).
+              this.downHold = setInterval(() => undefined, 60_000);
+              this.cloud.timeout(() => void this.up().finally(() => clearInterval(this.downHold)), b.forMs);
             });
           });
           return;

@@ -166,4 +166,12 @@ describe('readiness (API, CLI, metrics) against the simulator', () => {
     expect((await r.api('GET', '/v1/readiness?refresh=1')).status).toBe(200);
     expect((await r.api('GET', '/v1/readiness')).json.error).toBeUndefined();
   });
+
+  it('oned down for a while (the simulator process stops listening, then comes back): computations fail, then recover', async () => {
+    await sim(s.control, 'POST', '/down', { forMs: 2000 });
+    expect((await r.api('GET', '/v1/readiness?refresh=1')).status).toBe(502);
+    expect((await r.api('GET', '/v1/readiness')).json.error.message).toMatch(/cannot reach oned/);
+    await until(async () => (await r.api('GET', '/v1/readiness?refresh=1')).status === 200 || undefined, 30_000, 'oned back');
+    expect((await r.api('GET', '/v1/readiness')).json.error).toBeUndefined();
+  });
 });
