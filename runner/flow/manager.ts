@@ -47,6 +47,8 @@ export class FlowManager {
   /** hostId -> recovery id of its active (not final) flow. */
   private readonly activeByHost = new Map<number, string>();
   private readonly lastHealthy = new Map<number, number>();
+  /** Held-by-disarm recoveries being released now (by `arm` or the expiry check), so neither releases one twice. */
+  private readonly releasingDisarmed = new Set<string>();
   /** recovery id -> its running flow's listeners for hooks that join it (their flags may change the flow's wait). */
   private readonly joinListeners = new Map<string, Set<(payload: string) => void>>();
   private leader = true;
@@ -192,13 +194,17 @@ export class FlowManager {
    * disarmed go on by themselves, for every host no longer disarmed.
    */
   async releaseDisarmed(by: string): Promise<string[]> {
-    const released: string[] = [];
-    for (const r of this.journal.list()) {
-      if (r.status !== 'held' || r.errorCode !== DISARMED || r.hostId === undefined || this.disarm.active(r.hostId)) continue;
-      await this.release(r.id, by);
-      released.push(r.id);
+    // Claimed before the first await: `arm` and the periodic expiry check can
+    // run interleaved, and each held recovery is released once, by the first.
+    const claimed = this.journal.list().filter((r) => r.status === 'held' && r.errorCode === DISARMED && r.hostId !== undefined &&
+      !this.disarm.active(r.hostId) && !this.releasingDisarmed.has(r.id)).map((r) => r.id);
+    for (const id of claimed) this.releasingDisarmed.add(id);
+    try {
+      for (const id of claimed) await this.release(id, by);
+    } finally {
+      for (const id of claimed) this.releasingDisarmed.delete(id);
     }
-    return released;
+    return claimed;
   }
 
   private async brake(host: Host): Promise<{ action: 'hold' | 'skip'; reason: string; code?: string } | undefined> {

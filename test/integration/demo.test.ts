@@ -65,6 +65,6 @@ describe('oneha demo --bmc', () => {
     const show = await run(process.execPath, [BUNDLE, 'show', rec.id], { env: { ONEHA_URL: url, ONEHA_TOKEN_FILE: writeFile(tempDir('oneha-demo-cli-'), 'token', token) } });
     expect(show.code, show.stderr).toBe(0);
     expect(show.stdout).toMatch(/^STATUS +: FENCE-FAILED$/m);
-    for (const v of d.downVms) expect(show.stdout).toMatch(new RegExp(`^ *${v.vmId} +${v.vmName} +\\S+ +— +down +not recovered: the host is not confirmed off`, 'm'));
+    for (const v of d.downVms) expect(show.stdout).toMatch(new RegExp(`^ *${v.vmId} +${v.vmName} +\\S+ +— +down +— +— +not recovered: the host is not confirmed off`, 'm'));
   }, 90_000);
 });
