@@ -75,6 +75,12 @@ async function main() {
     await page.goto(`${runner.url}/plugin/#/hosts/2/settings`);
     await page.waitForSelector('#ha-switch');
     await shot(page, 'host-settings.png', true);
+    // A host's readiness with a rehearsal under it (what if it died now).
+    await runner.api('POST', '/v1/hosts/3/rehearse');
+    await page.goto(`${runner.url}/plugin/#/hosts/3/readiness`);
+    await page.waitForSelector('#readiness-parts tbody tr');
+    await page.waitForSelector('[data-testid=rehearsal-report]');
+    await shot(page, 'host-readiness.png', true);
     await page.goto(`${runner.url}/plugin/#/recoveries/${completed.id}`);
     await page.waitForSelector('#vm-outcomes tbody tr');
     await shot(page, 'recovery.png');
