@@ -9,6 +9,7 @@ import type { recoveryDetail, recoverySummary } from '../recoveryView';
 import type { readinessNow } from '../http/readinessRoutes';
 import type { HostReadiness } from '../readiness';
 import { formatNeed, type ClusterReserve } from '../../model/capacity';
+import { scoreText } from '../../model/readinessDisplay';
 import { section, table } from './table';
 
 export type StatusView = Awaited<ReturnType<typeof runnerStatus>>;
@@ -19,7 +20,6 @@ export type ReadinessView = Awaited<ReturnType<typeof readinessNow>>;
 export type HostReadinessView = HostReadiness & { cluster?: ClusterReserve; ageSeconds: number; error?: { message: string } };
 
 const mark = (ok: boolean | null) => (ok === null ? '?' : ok ? 'ok' : 'NO');
-const scoreText = (s: number | null) => (s === null ? 'HA off' : `${s} %`);
 
 /** Every host, worst first: its score and the parts that fail. */
 export function renderReadiness(r: ReadinessView): string {
