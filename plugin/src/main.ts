@@ -110,9 +110,12 @@ async function start(s: Session) {
   const title = h('h1', { class: 'page-title' });
   const main = h('main', { id: 'main', class: 'content', tabIndex: -1 });
   const liveDot = h('span', { class: 'live', role: 'status' });
+  // After the stream was live, a new attempt says so: the runner went away (a restart) and the page is not live now.
+  let wasLive = false;
   onLiveState((st) => {
     liveDot.className = `live live-${st}`;
-    liveDot.textContent = st === 'live' ? 'Live' : st === 'connecting' ? 'Connecting…' : 'Offline';
+    liveDot.textContent = st === 'live' ? 'Live' : st === 'connecting' ? (wasLive ? 'Reconnecting…' : 'Connecting…') : 'Offline';
+    if (st === 'live') wasLive = true;
     liveDot.title = st === 'live' ? 'Recoveries update as they happen' : 'Live updates are not connected';
   });
   const collapse = h('button', { type: 'button', class: 'btn btn-icon collapse', 'aria-label': 'Collapse the menu', 'aria-expanded': 'true' }, icon('menu'));

@@ -86,7 +86,7 @@ describe('graceful shutdown', () => {
       expect(await exited).toBe(0);
       // The browser saw the stream end and is trying again, instead of showing a stale "Live".
       await until(async () => (await badge()) !== 'Live', 30_000, 'the console to leave "Live"');
-      expect(await badge()).toMatch(/^(Connecting…|Offline)$/);
+      expect(await badge()).toMatch(/^(Reconnecting…|Offline)$/);
     } finally {
       await browser.close();
     }
