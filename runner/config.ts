@@ -112,7 +112,7 @@ export const ConfigSchema = z.strictObject({
     maxClockSkewSeconds: z._default(z.number().check(z.positive()), 5),
     /**
      * How often readiness is computed in the background (the API, the console and the gauges answer the last result).
-     * One computation reads every host and VM (one.vmpool.infoextended): minutes, not seconds, for big clouds.
+     * One computation reads every host and the hosts' VMs (one.vmpool.infoset, 64 a call): minutes, not seconds, for big clouds.
      */
     refreshSeconds: z._default(z.number().check(z.int(), z.gte(1)), 300),
     /** A rehearsal older than this no longer counts in a host's readiness. */

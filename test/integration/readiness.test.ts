@@ -49,7 +49,7 @@ describe('readiness (API, CLI, metrics) against the simulator', () => {
   it('GET /v1/readiness: a score per host with its parts and fixes, the reserve per cluster, and the reads it takes', async () => {
     const res = await r.api('GET', '/v1/readiness');
     expect(res.status, res.text).toBe(200);
-    expect(res.json.reads).toEqual(['one.hostpool.info', 'one.vmpool.infoextended(-2, -1, -1, -1)', 'one.datastorepool.info', 'one.hookpool.info', 'one.hook.info (oneha\'s hooks)', 'one.system.version (its Date header)']);
+    expect(res.json.reads).toEqual(['one.hostpool.info', 'one.vmpool.infoset (the hosts\' VMs, extended, 64 a call, one call after the other)', 'one.datastorepool.info', 'one.hookpool.info', 'one.hook.info (oneha\'s hooks)', 'one.system.version (its Date header)']);
     const by = (id: number) => res.json.hosts.find((h: { hostId: number }) => h.hostId === id);
     const failing = (id: number) => by(id).parts.filter((p: { ok: boolean | null }) => p.ok === false).map((p: { key: string }) => p.key);
     // node-a: db (8 GB) has 15 GB free on node-b and 4 GB on node-c (12 GB reserved); scratch opted out.
@@ -99,7 +99,7 @@ describe('readiness (API, CLI, metrics) against the simulator', () => {
   });
 
   it('answers the last computation with its age, never reading oned per request; the timer recomputes it and the gauges follow', async () => {
-    const calls = async () => (await sim(s.control, 'GET', '/calls')).calls.filter((c: { method: string }) => c.method === 'one.vmpool.infoextended').length;
+    const calls = async () => (await sim(s.control, 'GET', '/calls')).calls.filter((c: { method: string }) => c.method === 'one.vmpool.infoset').length;
     await until(async () => (await metric(/^oneha_readiness_computed_timestamp_seconds (\S+)$/m)) !== null, 20_000, 'the first background computation');
     // Requests read the last computation: oned is read at most twice per refresh interval (the timer, and one request
     // finding the answer older than the interval), however many requests arrive.
@@ -153,7 +153,7 @@ describe('readiness (API, CLI, metrics) against the simulator', () => {
   });
 
   it('oned failing: a fresh computation fails with 502; the last one is still answered, with the failure beside it, and counted', async () => {
-    await sim(s.control, 'POST', '/faults', { errors: [{ method: 'one.vmpool.infoextended', code: 'INTERNAL', message: 'Error getting pool', times: 1 }] });
+    await sim(s.control, 'POST', '/faults', { errors: [{ method: 'one.vmpool.infoset', code: 'INTERNAL', message: 'Error getting pool', times: 1 }] });
     const failed = await r.api('GET', '/v1/readiness?refresh=1');
     expect(failed.status).toBe(502);
     expect(failed.json.error.code).toBe('oned');
