@@ -3,21 +3,15 @@
 // hook and reconciliation interleave (the data scenarios
 // hook-flags-join-reconciled and hook-during-startup-reconciliation show
 // the rest through the real daemon).
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { HostState } from '../../model/one';
-import { silentLog, noProgress } from '../../model/ports';
 import { EventBus } from '../../runner/eventBus';
-import { DisarmSwitch, MassFailureBrake } from '../../runner/flow/brakes';
-import { FlowManager } from '../../runner/flow/manager';
-import type { FlowSettings } from '../../runner/flow/recoveryFlow';
 import type { JournalEvent } from '../../runner/journal/events';
 import { MemoryJournalStore } from '../../runner/journal/fileStore';
 import { Journal } from '../../runner/journal/journal';
 import { fakeOne, host } from '../helpers/fakeOne';
 import { hookPayload } from '../helpers/samples';
+import { stoppedManager } from '../helpers/stoppedManager';
 import { VirtualClock } from '../helpers/virtualClock';
 
 /** Appends in order, as the file log does; the reconciled flow's first event waits until released. */
@@ -32,22 +26,14 @@ class HeldStore extends MemoryJournalStore {
   }
 }
 
-const settings: FlowSettings = {
-  defaults: { mode: 'migrate', pause: 2, force: false, fencing: true }, inventorySource: 'host-vms',
-  vmConcurrency: 1, vmTries: 1, retryDelayMs: 10, stepTries: 1, afterRecovery: 'disabled',
-};
-
 describe('a hook meeting start-up reconciliation', () => {
   it('a hook arriving while reconciliation journals its flow joins that flow: one flow for the host, the hook\'s flags on it', async () => {
     const clock = new VirtualClock(Date.parse('2026-11-27T10:00:00Z'));
     const store = new HeldStore();
     const journal = new Journal(store, new EventBus(), () => clock.now());
     const one = fakeOne({ hostPoolInfo: async () => [host(1, HostState.ERROR, { name: 'kvm-node-02' })] });
-    const manager = new FlowManager(journal, { one, fence: { power: async () => ({ ok: false, error: 'unused', durationMs: 0 }) }, clock, progress: noProgress }, {
-      maxFlows: 4, dedupeWindowSeconds: 600, massWindowSeconds: 600, settings, fenceMethods: () => [], logFor: () => silentLog,
-    }, new MassFailureBrake({ share: 0.5, count: 0, windowSeconds: 600 }, () => clock.now()), new DisarmSwitch(mkdtempSync(join(tmpdir(), 'oneha-join-')), () => clock.now()));
     // Only the admission is under test: no flow runs.
-    manager.stop();
+    const manager = stoppedManager(journal, clock, one);
     const reconciling = manager.reconcile();
     await new Promise((r) => setImmediate(r));
     const hook = manager.submit(hookPayload('-r -p 0'));
