@@ -3,11 +3,11 @@
 // JSON control API under /sim/ on the same port.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import Deserializer from 'xmlrpc/lib/deserializer.js';
 import * as z from 'zod';
 import { Cloud, ErrorCode, type SimClock, type SimTimer } from './cloud';
 import type { HookRun, SimEvent } from './model';
 import { MUTATING_METHODS, authenticationError, callObjectId, checkParams, execute, responseXml, type RpcOutcome } from './rpc';
+import { readMethodCall } from './methodCallReader';
 import { FaultsSpecSchema, parseScenario, type ErrorFault, type FaultsSpec, type Scenario } from './scenario';
 
 export interface CallRecord {
@@ -315,17 +315,22 @@ class SimulatorImpl implements Simulator {
   private handleRpc(req: http.IncomingMessage, res: http.ServerResponse): void {
     const at = this.cloud.nowMs();
     const t0 = performance.now();
-    let answered = false;
-    new Deserializer().deserializeMethodCall(req, (err, methodName, params) => {
-      if (answered) return;
-      answered = true;
-      if (err || !methodName) {
-        const o: RpcOutcome = { kind: 'fault', code: -503, message: `XML-RPC parse error: ${err?.message ?? 'no method name'}` };
-        this.record(at, t0, methodName ?? '', params ?? [], o);
-        this.send(res, o, methodName ?? '');
+    const chunks: Buffer[] = [];
+    const failed = (err: Error) => {
+      const o: RpcOutcome = { kind: 'fault', code: -503, message: `XML-RPC parse error: ${err.message}` };
+      this.record(at, t0, '', [], o);
+      this.send(res, o, '');
+    };
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.once('error', failed);
+    req.once('end', () => {
+      req.off('error', failed);
+      const call = readMethodCall(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
+      if (!(call instanceof Promise)) {
+        void this.answer(res, at, t0, call.method, call.params);
         return;
       }
-      void this.answer(res, at, t0, methodName, params ?? []);
+      call.then((c) => this.answer(res, at, t0, c.method, c.params), failed);
     });
   }
 
@@ -369,8 +374,9 @@ class SimulatorImpl implements Simulator {
 
   private send(res: http.ServerResponse, o: RpcOutcome, method: string): void {
     if (res.destroyed || res.writableEnded) return;
-    const body = responseXml(o, method);
-    res.writeHead(200, { 'Content-Type': 'text/xml', 'Content-Length': Buffer.byteLength(body), Date: this.cloud.httpDate() });
+    // Encoded once: Buffer.byteLength and then end(string) went over a pool reply's megabytes twice.
+    const body = Buffer.from(responseXml(o, method), 'utf8');
+    res.writeHead(200, { 'Content-Type': 'text/xml', 'Content-Length': body.length, Date: this.cloud.httpDate() });
     res.end(body);
   }
 

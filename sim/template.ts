@@ -16,7 +16,12 @@ export class TemplateSyntaxError extends Error {
 }
 
 export function cdata(v: string): string {
-  return `<![CDATA[${v.replaceAll(']]>', ']]]]><![CDATA[>')}]]>`;
+  return `<![CDATA[${cdataText(v)}]]>`;
+}
+
+/** What goes between "<![CDATA[" and "]]>": a "]]>" in the value ends one section and starts another. */
+export function cdataText(v: string): string {
+  return v.includes(']]>') ? v.replaceAll(']]>', ']]]]><![CDATA[>') : v;
 }
 
 export function esc(v: string | number): string {

@@ -64,6 +64,8 @@ describe('big clouds', () => {
     const vm = sim.cloud.vm(1)!;
     vm.name = 'a&b <c> ]]> "d"';
     vm.userTemplate.set('ONEHA_PRIORITY', 'HIGH&<x>');
+    vm.image = 'img]]>&<x>'; // CDATA values are written escaped too
+    vm.lock = { level: 1, owner: 0, time: 5, reqId: -1 };
     vm.touch();
     const vms = sim.cloud.selectVms(sim.cloud.users.get(0)!, -2, -1, -1, -1);
     expect(sim.cloud.vmPoolRpc(vms, true).escaped).toBe(escRpc(sim.cloud.vmPoolXml(vms, true)));
