@@ -10,8 +10,25 @@ import { BUNDLE, ROOT, rawCall, run, until } from '../helpers/processes';
 import { SHARED } from '../helpers/samples';
 
 export const ONED_PKG = join(SHARED, 'oned');
-/** oned's default XML-RPC port in the package (this suite is its only user on a machine). */
-export const ONED_URL = 'http://127.0.0.1:2733/RPC2';
+/**
+ * oned's ports, handed to start.sh: the package's defaults unless the environment names
+ * others (ONEHA_REAL_ONED_ONE_PORT, _MONITOR_PORT, _HM_PORT), so that a second oned, with
+ * its own ONEHA_REAL_ONED_DIR, can run beside the suite's.
+ */
+export const ONED_PORTS = {
+  ONE_PORT: envPort('ONEHA_REAL_ONED_ONE_PORT', 2733),
+  MONITOR_PORT: envPort('ONEHA_REAL_ONED_MONITOR_PORT', 4724),
+  HM_PORT: envPort('ONEHA_REAL_ONED_HM_PORT', 2701),
+};
+export const ONED_URL = `http://127.0.0.1:${ONED_PORTS.ONE_PORT}/RPC2`;
+
+function envPort(name: string, fallback: number): number {
+  const v = process.env[name];
+  if (v === undefined || v === '') return fallback;
+  // HM_PORT + 1 is the hook manager's replier: the port and the one after it must be valid.
+  if (!/^\d+$/.test(v) || +v < 1024 || +v > 65534) throw new Error(`${name}=${v}: a port number from 1024 to 65534`);
+  return +v;
+}
 export const HOSTS = 4;
 
 /** Where everything lives: the oned install (DEST), oneha staged by install.sh --prefix, test files. */
@@ -54,6 +71,9 @@ export function onedEnv(l: Layout): Record<string, string> {
     ONEHA_HOOK_BUDGET: '5',
   };
 }
+
+/** start.sh's port settings (../shared/oned/README.md, "Environment"). */
+const portsEnv = (): Record<string, string> => Object.fromEntries(Object.entries(ONED_PORTS).map(([k, v]) => [k, String(v)]));
 
 /** The runner's settings as install.sh leaves them for an operator to edit (oneha.env + oneha.json). */
 export function runnerEnv(l: Layout): Record<string, string> {
@@ -109,7 +129,7 @@ export async function startOned(
   for (let attempt = 1; ; attempt++) {
     try {
       const start = [join(ONED_PKG, 'start.sh'), l.dest, String(hosts), '0'];
-      onLine(await sh(...niced(start, opts.priority), { ...onedEnv(l), ...env }));
+      onLine(await sh(...niced(start, opts.priority), { ...onedEnv(l), ...portsEnv(), ...env }));
       break;
     } catch (e) {
       // On a busy machine the dummy monitor clients can take longer to start than
