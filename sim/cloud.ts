@@ -9,7 +9,7 @@ import {
   type HookRun, type SimDatastore, type SimDocument, type SimEvent, type SimHistory, type SimHook, type SimLock, type SimUser,
 } from './model';
 import { HOST_STATES, LCM_STATES, VM_STATES, hostSpecState, vmSpecState, type ParsedScenario } from './scenario';
-import { RpcEscaped, Template, TemplateSyntaxError, parseTemplate } from './template';
+import { RpcEscaped, Template, TemplateSyntaxError, esc, parseTemplate } from './template';
 import * as X from './xml';
 import { serverCipherUser } from './fireedge';
 import { ONED_DEFAULT_ACLS, aclFromHex, aclGrants, aclXml, parseAclString, type AclRule } from './acl';
@@ -278,10 +278,14 @@ export class Cloud {
     s.hooks.forEach((h, i) => {
       const id = h.id ?? i;
       if (this.hooks.has(id)) throw new Error(`scenario: duplicate hook id ${id}`);
-      this.hooks.set(id, {
-        id, name: h.name ?? `host_${h.state.toLowerCase()}`, state: h.state, command: h.command, arguments: h.arguments,
-        argumentsStdin: h.argumentsStdin, timeoutSeconds: h.timeoutSeconds, cwd: h.cwd, env: h.env, nextExecutionId: 0,
+      // The template as `onehook create` leaves it (oned adds REMOTE = NO).
+      const template = Template.fromRecord({
+        ARGUMENTS: h.arguments, ARGUMENTS_STDIN: h.argumentsStdin ? 'yes' : 'no', COMMAND: h.command, REMOTE: 'NO',
+        ...(h.type === 'api' ? { CALL: h.call! } : { RESOURCE: h.resource, STATE: h.state! }),
+        ...(h.timeoutSeconds !== undefined ? { TIMEOUT: String(h.timeoutSeconds) } : {}),
       });
+      const name = h.name ?? (h.type === 'api' ? `api_hook_${id}` : `host_${h.state!.toLowerCase()}`);
+      this.hooks.set(id, { id, name, type: h.type, template, cwd: h.cwd, env: h.env, nextExecutionId: 0 });
     });
   }
 
@@ -920,26 +924,66 @@ export class Cloud {
   private fireHooks(host: SimHost, prev: number, next: number): void {
     const name = HOST_STATES[next];
     for (const hook of this.hooks.values()) {
-      if (hook.state !== name) continue;
+      if (hook.type !== 'state' || hook.template.get('RESOURCE') !== 'HOST' || hook.template.get('STATE') !== name) continue;
       const xml = this.hostXml(host.id, prev);
-      const executionId = hook.nextExecutionId++;
-      const seq = ++this.hookSeq;
-      const at = this.nowMs();
-      const p = runHookCommand({
-        command: hook.command, arguments: hook.arguments, argumentsStdin: hook.argumentsStdin,
-        template: Buffer.from(xml, 'utf8').toString('base64'), timeoutSeconds: hook.timeoutSeconds, cwd: hook.cwd, env: hook.env,
-      }, this.runningHooks).then((r) => {
-        let i = this.hookRuns.length;
-        while (i > 0 && this.hookRuns[i - 1].seq > seq) i--;
-        this.hookRuns.splice(i, 0, {
-          seq, hookId: hook.id, hookName: hook.name, executionId, timestamp: Math.floor(at / 1000), at, hostId: host.id, state: name,
-          arguments: r.arguments, argv: r.argv, stdin: r.stdin, command: r.command, stdout: r.stdout, stderr: r.stderr,
-          code: r.code, timedOut: r.timedOut, durationMs: r.durationMs,
-        });
-      });
-      const tracked: Promise<void> = p.finally(() => this.pendingHooks.delete(tracked));
-      this.pendingHooks.add(tracked);
+      this.runHook(hook, { template: Buffer.from(xml, 'utf8').toString('base64') }, { hostId: host.id, state: name });
     }
+  }
+
+  /**
+   * oned's API event after an authenticated call, applied or refused (HookAPI;
+   * a call that fails authentication sends none): each api hook whose CALL is
+   * the method runs with `$API` = the call's CALL_INFO. `params` without the
+   * session; `reply` the reply array as sent.
+   */
+  apiEvent(method: string, params: unknown[], reply: { ok: true; value: unknown } | { ok: false; message: string; code: number; objectId: number }): void {
+    const hooks = [...this.hooks.values()].filter((h) => h.type === 'api' && h.template.get('CALL') === method);
+    if (!hooks.length) return;
+    const value = (v: unknown) => (v instanceof RpcEscaped ? v.escaped : typeof v === 'boolean' ? (v ? '1' : '0') : esc(String(v)));
+    const out = reply.ok ? ['true', value(reply.value), '0'] : ['false', esc(`[${method}] ${reply.message}`), String(reply.code), String(reply.objectId)];
+    const api = Buffer.from(X.callInfoXml(reply.ok, ['****', ...params.map(value)], out), 'utf8').toString('base64');
+    for (const hook of hooks) this.runHook(hook, { template: '', api }, { call: method });
+  }
+
+  /** Runs a hook's command as its template says now, and records the execution (HOOKLOG) in start order. */
+  private runHook(hook: SimHook, vars: { template: string; api?: string }, about: Pick<HookRun, 'hostId' | 'state' | 'call'>): void {
+    const t = hook.template;
+    const executionId = hook.nextExecutionId++;
+    const seq = ++this.hookSeq;
+    const at = this.nowMs();
+    const timeout = Number(t.get('TIMEOUT'));
+    const p = runHookCommand({
+      command: t.get('COMMAND') ?? '', arguments: t.get('ARGUMENTS') ?? '',
+      // HOOKS.md §2: only the literal "yes" (any case) puts the arguments on stdin.
+      argumentsStdin: /^yes$/i.test(t.get('ARGUMENTS_STDIN') ?? ''),
+      ...vars, timeoutSeconds: Number.isFinite(timeout) && timeout > 0 ? timeout : undefined, cwd: hook.cwd, env: hook.env,
+    }, this.runningHooks).then((r) => {
+      let i = this.hookRuns.length;
+      while (i > 0 && this.hookRuns[i - 1].seq > seq) i--;
+      this.hookRuns.splice(i, 0, {
+        seq, hookId: hook.id, hookName: hook.name, executionId, timestamp: Math.floor(at / 1000), at, ...about,
+        arguments: r.arguments, argv: r.argv, stdin: r.stdin, command: r.command, stdout: r.stdout, stderr: r.stderr,
+        code: r.code, timedOut: r.timedOut, durationMs: r.durationMs,
+      });
+    });
+    const tracked: Promise<void> = p.finally(() => this.pendingHooks.delete(tracked));
+    this.pendingHooks.add(tracked);
+  }
+
+  /** one.hook.update: 0 replace, 1 merge; the result must still be a hook oned can run. */
+  hookUpdate(id: number, text: string, type: number): void {
+    const hook = this.mustHook(id);
+    // oned answers these three with object id -1.
+    if (type !== 0 && type !== 1) throw new OneError(ErrorCode.RPC_API, 'Wrong update type', -1);
+    const attrs = parseOrThrow(text, -1);
+    const next = new Template(hook.template.attrs.map(([k, v]) => [k, typeof v === 'string' ? v : [...v]]));
+    next.update(attrs, type === 1);
+    if (!next.get('COMMAND')) throw new OneError(ErrorCode.INTERNAL, 'Cannot update template. The COMMAND attribute is not defined.', -1);
+    const call = next.get('CALL');
+    if (hook.type === 'api' && (!call || call.includes('.info'))) {
+      throw new OneError(ErrorCode.INTERNAL, 'Cannot update template. The CALL attribute is not defined or it\'s invalid.', -1);
+    }
+    hook.template = next;
   }
 
   hookLog(hookId: number): HookRun[] {
@@ -947,10 +991,14 @@ export class Cloud {
     return all.slice(-this.options.hookLogRetention);
   }
 
-  hookXml(id: number, withLog: boolean): string {
+  mustHook(id: number): SimHook {
     const h = this.hooks.get(id);
     if (!h) throw notFound('hook', id);
-    return X.hookXml(h, withLog ? this.hookLog(id) : undefined);
+    return h;
+  }
+
+  hookXml(id: number, withLog: boolean): string {
+    return X.hookXml(this.mustHook(id), withLog ? this.hookLog(id) : undefined);
   }
 
   hookPoolXml(): string {

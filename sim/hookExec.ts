@@ -1,6 +1,7 @@
 // Runs a hook command the way OpenNebula's hook execution manager does
 // (HOOKS.md §4-5): arguments split on whitespace with whole-word $TEMPLATE
-// replaced by the strict base64 of the object XML; with ARGUMENTS_STDIN=yes
+// replaced by the strict base64 of the object XML (state hooks) and $API by
+// that of the call's CALL_INFO (api hooks); with ARGUMENTS_STDIN=yes
 // the expanded string goes to stdin (no trailing newline) and argv is empty;
 // on TIMEOUT the command is killed and the record gets code 255 and stderr
 // "Timeout executing <cmd>".
@@ -11,15 +12,17 @@ export interface HookExecInput {
   command: string;
   arguments: string;
   argumentsStdin: boolean;
-  /** Replaces whole-word $TEMPLATE. */
+  /** Replaces whole-word $TEMPLATE (empty for an api hook, as HEM does). */
   template: string;
+  /** Replaces whole-word $API (empty for a state hook). */
+  api?: string;
   timeoutSeconds?: number;
   cwd?: string;
   env?: Record<string, string>;
 }
 
 export interface HookExecResult {
-  /** The expanded argument string ($TEMPLATE replaced). */
+  /** The expanded argument string ($TEMPLATE, $API replaced). */
   arguments: string;
   /** argv given to the command (empty with argumentsStdin). */
   argv: string[];
@@ -36,11 +39,11 @@ export interface HookExecResult {
 
 const MAX_OUTPUT = 1 << 20;
 
-export function expandArguments(args: string, template: string): string {
+export function expandArguments(args: string, template: string, api = ''): string {
   return args
     .split(/\s+/)
     .filter(Boolean)
-    .map((w) => (w === '$TEMPLATE' ? template : w))
+    .map((w) => (w === '$TEMPLATE' ? template : w === '$API' ? api : w))
     .join(' ');
 }
 
@@ -58,7 +61,7 @@ export function killHooks(running: Set<number>): void {
 
 /** `running` tracks live child pids so that the simulator can kill them on close. */
 export function runHookCommand(h: HookExecInput, running: Set<number> = new Set()): Promise<HookExecResult> {
-  const expanded = expandArguments(h.arguments, h.template);
+  const expanded = expandArguments(h.arguments, h.template, h.api);
   const argv = h.argumentsStdin ? [] : expanded.split(' ').filter(Boolean);
   const base = h.cwd ?? process.cwd();
   const command = path.isAbsolute(h.command) ? h.command : path.resolve(base, h.command);

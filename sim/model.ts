@@ -223,11 +223,13 @@ export interface SimDocument {
 export interface SimHook {
   id: number;
   name: string;
-  state: 'INIT' | 'MONITORED' | 'ERROR' | 'DISABLED' | 'OFFLINE';
-  command: string;
-  arguments: string;
-  argumentsStdin: boolean;
-  timeoutSeconds?: number;
+  /** HOOK/TYPE: state hooks run on a host's transition to STATE, api hooks after each authenticated call of CALL. */
+  type: 'state' | 'api';
+  /**
+   * Every template attribute as oned keeps it (COMMAND, ARGUMENTS, ARGUMENTS_STDIN, STATE or CALL,
+   * TIMEOUT, and whatever one.hook.update merged in): the hook runs as its template says now.
+   */
+  template: Template;
   cwd?: string;
   env?: Record<string, string>;
   nextExecutionId: number;
@@ -244,9 +246,11 @@ export interface HookRun extends HookExecResult {
   timestamp: number;
   /** Milliseconds, simulator clock. */
   at: number;
-  hostId: number;
-  /** Host state that triggered it. */
-  state: string;
+  /** State hooks: the host and the state it entered. */
+  hostId?: number;
+  state?: string;
+  /** API hooks: the call that triggered it. */
+  call?: string;
 }
 
 export interface SimEvent {

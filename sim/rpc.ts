@@ -202,6 +202,15 @@ export const METHODS: Record<string, MethodDef> = {
     },
   },
   'one.hookpool.info': { params: [], run: (c) => (c.admin ? c.cloud.hookPoolXml() : '<HOOK_POOL></HOOK_POOL>') },
+  'one.hook.update': {
+    params: ['i', 's'], optional: ['i'], idParam: 1, mutating: true,
+    run: (c, [id, text, type = 0]) => {
+      c.cloud.mustHook(id);
+      adminOnly(c, 'hook', id);
+      c.cloud.hookUpdate(id, text, type);
+      return id;
+    },
+  },
   ...FIREEDGE_METHODS,
 };
 
@@ -267,6 +276,13 @@ export function authenticationError(): RpcOutcome {
 
 /** Runs an authenticated, well-typed call. */
 export function execute(cloud: Cloud, user: SimUser, method: string, params: unknown[]): RpcOutcome {
+  const o = run(cloud, user, method, params);
+  // oned's API event (HookAPI): every authenticated call, applied or refused, its reply in CALL_INFO.
+  if (o.kind !== 'fault') cloud.apiEvent(method, params.slice(1), o.kind === 'ok' ? { ok: true, value: o.value } : { ok: false, ...o });
+  return o;
+}
+
+function run(cloud: Cloud, user: SimUser, method: string, params: unknown[]): RpcOutcome {
   const def = METHODS[method];
   if (def.mutating && cloud.raft.state === 1) {
     return { kind: 'error', code: ErrorCode.INTERNAL, message: 'Cannot process request, oned cluster in election mode', objectId: -1 };

@@ -141,18 +141,25 @@ export const VmSpecSchema = z.object({
 export const HookSpecSchema = z.object({
   id: Id.optional(),
   name: z.string().optional(),
+  /** state: runs on a host's transition to `state`; api: after every authenticated call of `call`, its outcome in `$API` (HOOKS.md). */
+  type: z.enum(['state', 'api']).default('state'),
   resource: z.literal('HOST').default('HOST'),
-  /** Host state that triggers the hook. */
-  state: z.enum(['INIT', 'MONITORED', 'ERROR', 'DISABLED', 'OFFLINE']),
+  /** state hooks: the host state that triggers it. */
+  state: z.enum(['INIT', 'MONITORED', 'ERROR', 'DISABLED', 'OFFLINE']).optional(),
+  /** api hooks: the method, e.g. "one.hook.update" (oned refuses *.info). */
+  call: z.string().optional(),
   /** Absolute path, or relative to `cwd` (default: the simulator's working directory). */
   command: z.string().min(1),
-  /** Split on whitespace; whole-word `$TEMPLATE` becomes the base64 of the HOST XML. */
+  /** Split on whitespace; whole-word `$TEMPLATE` becomes the base64 of the HOST XML, `$API` that of the call's CALL_INFO. */
   arguments: z.string().default('$TEMPLATE'),
   /** true = ARGUMENTS_STDIN=yes: the expanded arguments go to stdin (no trailing newline), argv is empty. */
   argumentsStdin: z.boolean().default(false),
   timeoutSeconds: z.number().positive().optional(),
   cwd: z.string().optional(),
   env: z.record(z.string(), z.string()).optional(),
+}).superRefine((h, ctx) => {
+  if (h.type === 'state' && !h.state) ctx.addIssue({ code: 'custom', path: ['state'], message: 'a state hook needs a state' });
+  if (h.type === 'api' && (!h.call || h.call.includes('.info'))) ctx.addIssue({ code: 'custom', path: ['call'], message: 'an api hook needs a call that is not *.info' });
 });
 
 export const DocumentSpecSchema = z.object({

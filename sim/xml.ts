@@ -327,18 +327,16 @@ export function documentXml(d: SimDocument): string {
 
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
 
-/** one.hook.info (with HOOKLOG) / one.hookpool.info element (without). TIMEOUT is left out: hook.xsd does not know it. */
+/** The TEMPLATE attributes hook.xsd knows, in its order; others (TIMEOUT, anything merged by one.hook.update) are kept but not shown. */
+const HOOK_XSD_ATTRS = ['ARGUMENTS', 'ARGUMENTS_STDIN', 'CALL', 'COMMAND', 'LCM_STATE', 'REMOTE', 'RESOURCE', 'STATE'] as const;
+
+/** one.hook.info (with HOOKLOG) / one.hookpool.info element (without). */
 export function hookXml(h: SimHook, log?: HookRun[]): string {
-  const t: Array<[string, string]> = [
-    ['ARGUMENTS', h.arguments],
-    ['ARGUMENTS_STDIN', h.argumentsStdin ? 'yes' : 'no'],
-    ['COMMAND', h.command],
-    ['REMOTE', 'NO'],
-    ['RESOURCE', 'HOST'],
-    ['STATE', h.state],
-  ];
   let tx = '';
-  for (const [k, v] of t) tx += `<${k}>${cdata(v)}</${k}>`;
+  for (const k of HOOK_XSD_ATTRS) {
+    const v = h.template.get(k);
+    if (v !== undefined) tx += `<${k}>${cdata(v)}</${k}>`;
+  }
   let hl = '';
   if (log) {
     hl = '<HOOKLOG>';
@@ -350,7 +348,24 @@ export function hookXml(h: SimHook, log?: HookRun[]): string {
     }
     hl += '</HOOKLOG>';
   }
-  return `<HOOK><ID>${h.id}</ID><NAME>${esc(h.name)}</NAME><TYPE>state</TYPE><TEMPLATE>${tx}</TEMPLATE>${hl}</HOOK>`;
+  return `<HOOK><ID>${h.id}</ID><NAME>${esc(h.name)}</NAME><TYPE>${h.type}</TYPE><TEMPLATE>${tx}</TEMPLATE>${hl}</HOOK>`;
+}
+
+/**
+ * What an API hook's `$API` decodes to: the CALL_INFO element of oned's API
+ * event (api_info.xsd) as the hook execution manager re-serialises it
+ * (libxml2, two-space indent, no trailing newline). IN parameters are the
+ * call's, the session shown as ****; OUT parameters are the reply array
+ * (true, value, 0 / false, message, code, object id). Values are escaped
+ * here; a real oned writes them raw and HEM's parser recovers what it can.
+ */
+export function callInfoXml(success: boolean, inParams: string[], outParams: string[]): string {
+  const param = (pos: number, type: 'IN' | 'OUT', v: string) =>
+    `    <PARAMETER>\n      <POSITION>${pos}</POSITION>\n      <TYPE>${type}</TYPE>\n      <VALUE>${v}</VALUE>\n    </PARAMETER>\n`;
+  let ps = '';
+  inParams.forEach((v, i) => (ps += param(i + 1, 'IN', v)));
+  outParams.forEach((v, i) => (ps += param(i + 1, 'OUT', v)));
+  return `<CALL_INFO>\n  <RESULT>${success ? 1 : 0}</RESULT>\n  <PARAMETERS>\n${ps}  </PARAMETERS>\n  <EXTRA/>\n</CALL_INFO>`;
 }
 
 export function pool(root: string, items: string[]): string {

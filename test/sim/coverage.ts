@@ -29,6 +29,7 @@ export async function collectServed(): Promise<Served[]> {
       hooks: [
         { state: 'ERROR', name: 'host_error', command: '/bin/cat', arguments: '$TEMPLATE -m -p 0', argumentsStdin: true },
         { state: 'ERROR', name: 'failing', command: '/bin/false', arguments: '$TEMPLATE -r' },
+        { type: 'api', call: 'one.hook.update', name: 'probe', command: '/bin/cat', arguments: '$API', argumentsStdin: true },
       ],
     },
   });
@@ -70,7 +71,15 @@ export async function collectServed(): Promise<Served[]> {
     await get(sim, out, 'document locked', 'document.xsd', 'DOCUMENT', 'one.document.info', [doc[1]]);
     await get(sim, out, 'document pool 100', 'document_pool.xsd', 'DOCUMENT_POOL', 'one.documentpool.info', [-2, -1, -1, 100]);
     await get(sim, out, 'document pool 4200', 'document_pool.xsd', 'DOCUMENT_POOL', 'one.documentpool.info', [-2, -1, -1, 4200]);
+    // An API hook's $API: an applied call (with text to escape) and a refused one.
+    await call(sim.url, 'one.hook.update', [2, 'ONEHA_PROBE = "<a&b>"', 1]);
+    await call(sim.url, 'one.hook.update', [99, 'X = 1', 1]);
+    await sim.hooksIdle();
+    for (const [i, r] of sim.hookRuns.filter((x) => x.hookName === 'probe').entries()) {
+      out.push({ name: `hook $API ${i}`, xsd: 'api_info.xsd', root: 'CALL_INFO', xml: Buffer.from(r.stdin!, 'base64').toString('utf8') });
+    }
     await get(sim, out, 'hook 0 with log', 'hook.xsd', 'HOOK', 'one.hook.info', [0]);
+    await get(sim, out, 'api hook 2 with log', 'hook.xsd', 'HOOK', 'one.hook.info', [2]);
     await get(sim, out, 'hook 1 with log', 'hook.xsd', 'HOOK', 'one.hook.info', [1]);
     await get(sim, out, 'hook pool', 'hook_pool.xsd', 'HOOK_POOL', 'one.hookpool.info', []);
     await get(sim, out, 'acl pool', 'acl_pool.xsd', 'ACL_POOL', 'one.acl.info', []);

@@ -1,5 +1,6 @@
-// Host state hooks run like the hook execution manager runs them
-// (HOOKS.md §4-5): $TEMPLATE expansion, stdin vs argv, timeouts, records.
+// Host state hooks and API hooks run like the hook execution manager runs
+// them (HOOKS.md §4-5): $TEMPLATE and $API expansion, stdin vs argv,
+// timeouts, records; one.hook.update as oned answers it.
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +9,7 @@ import { decodeHookPayload } from '../../functions/decode';
 import { parseHost, parseRoot } from '../../model/oneXml';
 import type { Scenario } from '../../sim/scenario';
 import { startSimulator, type Simulator } from '../../sim/server';
-import { ok, sampleScenario } from './helpers';
+import { call, ok, sampleScenario } from './helpers';
 
 let dir = '';
 const sims: Simulator[] = [];
@@ -144,5 +145,67 @@ describe('host ERROR hook', () => {
     expect(last.EXECUTION_RESULT).toMatchObject({ CODE: '0', COMMAND: join(dir, 'echo-stdin.sh') });
     expect(await ok<string>(sim.url, 'one.hookpool.info')).not.toContain('HOOKLOG');
     expect(sim.hookRuns).toHaveLength(3);
+  });
+});
+
+describe('API hooks', () => {
+  const probe = (extra: Partial<NonNullable<Scenario['hooks']>[number]> = {}) =>
+    ({ type: 'api' as const, call: 'one.hook.update', name: 'probe', command: join(dir, 'echo-stdin.sh'), arguments: '$API', argumentsStdin: true, ...extra });
+  const callInfo = (run: { stdin: string | null }) => Buffer.from(run.stdin!, 'base64').toString('utf8');
+  const param = (pos: number, type: 'IN' | 'OUT', value: string) =>
+    `    <PARAMETER>\n      <POSITION>${pos}</POSITION>\n      <TYPE>${type}</TYPE>\n      <VALUE>${value}</VALUE>\n    </PARAMETER>\n`;
+
+  it('run after each authenticated call of CALL, applied or refused: $API is the CALL_INFO a real oned\'s HEM passes (session ****, the reply as OUT)', async () => {
+    const sim = await start([probe(), { state: 'ERROR', name: 'host_error', command: join(dir, 'fail.sh') }]);
+    expect(await call(sim.url, 'one.hook.update', [0, 'ONEHA_PROBE = "n1"', 1])).toEqual([true, 0, 0]);
+    await call(sim.url, 'one.hook.update', [99, 'X = 1', 1]);
+    await call(sim.url, 'one.hook.update', [0, 'X = 1', 1], 'oneadmin:wrong'); // not authenticated: no event
+    await call(sim.url, 'one.host.update', [0, 'X = 1', 1]); // another method
+    await sim.hooksIdle();
+    expect(sim.hookRuns.map((r) => [r.hookName, r.executionId, r.call, r.code, r.argv])).toEqual([['probe', 0, 'one.hook.update', 0, []], ['probe', 1, 'one.hook.update', 0, []]]);
+    // Byte for byte what a real oned 7.5.80 gave the same hook for the same two calls (../shared/oned, recorded by hand).
+    expect(callInfo(sim.hookRuns[0])).toBe('<CALL_INFO>\n  <RESULT>1</RESULT>\n  <PARAMETERS>\n' +
+      param(1, 'IN', '****') + param(2, 'IN', '0') + param(3, 'IN', 'ONEHA_PROBE = "n1"') + param(4, 'IN', '1') +
+      param(1, 'OUT', 'true') + param(2, 'OUT', '0') + param(3, 'OUT', '0') + '  </PARAMETERS>\n  <EXTRA/>\n</CALL_INFO>');
+    expect(callInfo(sim.hookRuns[1])).toBe('<CALL_INFO>\n  <RESULT>0</RESULT>\n  <PARAMETERS>\n' +
+      param(1, 'IN', '****') + param(2, 'IN', '99') + param(3, 'IN', 'X = 1') + param(4, 'IN', '1') +
+      param(1, 'OUT', 'false') + param(2, 'OUT', '[one.hook.update] Error getting hook [99].') + param(3, 'OUT', '1024') + param(4, 'OUT', '99') +
+      '  </PARAMETERS>\n  <EXTRA/>\n</CALL_INFO>');
+    // stdin is exactly the base64, as for state hooks; the record keeps it as ARGUMENTS
+    expect(sim.hookRuns[0].stdout).toBe(sim.hookRuns[0].stdin);
+    expect(sim.hookRuns[0].arguments).toMatch(/^PENBTExfSU5GTz4/); // "<CALL_INFO>"
+    const hook = parseRoot(await ok<string>(sim.url, 'one.hook.info', 0), 'HOOK') as any;
+    expect(hook.TYPE).toBe('api');
+    expect(hook.TEMPLATE).toEqual({ ARGUMENTS: '$API', ARGUMENTS_STDIN: 'yes', CALL: 'one.hook.update', COMMAND: join(dir, 'echo-stdin.sh'), REMOTE: 'NO' });
+    expect([].concat(hook.HOOKLOG.HOOK_EXECUTION_RECORD).map((r: any) => r.EXECUTION_RESULT.CODE)).toEqual(['0', '0']);
+  });
+
+  it('one.hook.update merges or replaces the template, and the hook runs as it says now; refusals keep it, with oned\'s texts', async () => {
+    const sim = await start([probe()]);
+    const refused = async (params: unknown[], text: string, code: number, id = -1) =>
+      expect(await call(sim.url, 'one.hook.update', params)).toEqual([false, `[one.hook.update] ${text}`, code, id, '-1']);
+    await refused([0, 'ARGUMENTS = "$API"', 0], 'Cannot update template. The COMMAND attribute is not defined.', 8192);
+    await refused([0, `COMMAND = "${join(dir, 'echo-argv.sh')}"\nCALL = "one.vm.info"`, 0], 'Cannot update template. The CALL attribute is not defined or it\'s invalid.', 8192);
+    await refused([0, 'X = 1', 7], 'Wrong update type', 4096);
+    await refused([0, 'X = "unterminated', 1], 'Cannot update template. Parse error: syntax error, unterminated string at line 1', 8192);
+    await sim.hooksIdle();
+    expect(sim.hookRuns.map((r) => r.stdout.startsWith('PENBTExfSU5GTz4'))).toEqual([true, true, true, true]); // still $API on stdin
+    // Replace: argv now, another command, no ARGUMENTS_STDIN.
+    expect(await call(sim.url, 'one.hook.update', [0, `COMMAND = "${join(dir, 'echo-argv.sh')}"\nCALL = "one.hook.update"\nARGUMENTS = "probe $API"`, 0])).toEqual([true, 0, 0]);
+    await sim.hooksIdle();
+    await call(sim.url, 'one.hook.update', [0, 'ONEHA_PROBE = "n2"', 1]);
+    await sim.hooksIdle();
+    const last = sim.hookRuns.at(-1)!;
+    expect(last.argv[0]).toBe('probe');
+    expect(Buffer.from(last.argv[1], 'base64').toString()).toContain('<VALUE>ONEHA_PROBE = "n2"</VALUE>');
+    // Attributes hook.xsd does not know (ONEHA_PROBE, TIMEOUT) are kept, not shown.
+    const hook = parseRoot(await ok<string>(sim.url, 'one.hook.info', 0), 'HOOK') as any;
+    expect(hook.TEMPLATE).toEqual({ ARGUMENTS: 'probe $API', CALL: 'one.hook.update', COMMAND: join(dir, 'echo-argv.sh') });
+    expect(sim.cloud.mustHook(0).template.get('ONEHA_PROBE')).toBe('n2');
+  });
+
+  it('a scenario refuses an api hook without a CALL, or on *.info', async () => {
+    await expect(startSimulator({ scenario: { ...sampleScenario(), hooks: [{ type: 'api', command: '/bin/true' }] } })).rejects.toThrow(/call/);
+    await expect(startSimulator({ scenario: { ...sampleScenario(), hooks: [{ type: 'api', call: 'one.vm.info', command: '/bin/true' }] } })).rejects.toThrow(/not \*\.info/);
   });
 });

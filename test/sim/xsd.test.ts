@@ -19,6 +19,7 @@ describe('served XML validates against the OpenNebula XSDs', () => {
   const schemas = [
     'host.xsd', 'host_pool.xsd', 'vm.xsd', 'vm_pool.xsd', 'vm_pool_extended.xsd', 'datastore.xsd', 'datastore_pool.xsd',
     'opennebula_configuration.xsd', 'user.xsd', 'raftstatus.xsd', 'document.xsd', 'document_pool.xsd', 'hook.xsd', 'hook_pool.xsd', 'acl_pool.xsd',
+    'api_info.xsd',
   ];
 
   it('covers every kind, including the tricky states', () => {
@@ -32,6 +33,8 @@ describe('served XML validates against the OpenNebula XSDs', () => {
     expect(vm42.match(/<HISTORY>/g)).toHaveLength(2);
     expect(served.find((s) => s.name === 'vm 41')!.xml.match(/<HISTORY>/g)).toHaveLength(3);
     expect(served.find((s) => s.name === 'hook 0 with log')!.xml).toContain('<HOOK_EXECUTION_RECORD>');
+    expect(served.filter((s) => s.xsd === 'api_info.xsd').map((s) => /<RESULT>(\d)<\/RESULT>/.exec(s.xml)?.[1])).toEqual(['1', '0']);
+    expect(served.find((s) => s.name === 'api hook 2 with log')!.xml).toContain('<TYPE>api</TYPE>');
     expect(served.find((s) => s.name === 'empty vm pool')!.xml).toBe('<VM_POOL></VM_POOL>');
   });
 
