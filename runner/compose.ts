@@ -2,28 +2,19 @@
 // running oneha uses. `oneha serve` (runner.ts), the drop-in and `oneha
 // invoke` (cli/), the function bundles (standalone.ts), the demo and the
 // scenario driver all build their clock, log, secrets, OpenNebula client,
-// fence port, fence levels, flow settings, journal and flow manager here, so
+// fence port, fence levels and flow settings here, and the runner its
+// journal, brakes and flow manager on top of them (composeRunner.ts), so
 // each is made one way. Callers replace a piece by passing it in
 // (ComposeOptions), never by building the rest themselves.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import type { FenceMethod } from '../model/fence';
 import { fenceDefaults, fenceMethodsForHost } from '../model/hostPolicy/fenceLevels';
 import type { Host } from '../model/one';
 import { noProgress, realClock, type Clock, type FencePort, type Log, type Ports } from '../model/ports';
 import { readMonitordInterval, type Config } from './config';
-import { EventBus } from './eventBus';
-import { createFencePort } from './fence/agentPort';
-import { systemResolve, type ResolveName } from './fence/bmcAddress';
+import type { ResolveName } from './fence/bmcAddress';
 import { createSecretStore, type SecretStore } from './fence/secrets';
-import { DisarmSwitch, MassFailureBrake } from './flow/brakes';
-import { FlowManager } from './flow/manager';
 import type { FlowSettings } from './flow/recoveryFlow';
-import { DocumentJournalStore } from './journal/documentStore';
-import { FileJournalStore } from './journal/fileStore';
-import { Journal } from './journal/journal';
-import type { JournalStore } from './journal/store';
 import { JsonLogger, stdoutSink, type LogSink } from './log';
-import { Metrics } from './metrics';
 import { OneClient } from './one/client';
 import { resolveEndpoint, resolveSession } from './one/credentials';
 
@@ -72,16 +63,6 @@ export interface Basics<L extends Log = JsonLogger> {
   readonly origin: string;
 }
 
-/** The runner's services: the basics plus the journal, the brakes and the flow manager. */
-export interface Services extends Basics {
-  journal: Journal;
-  bus: EventBus;
-  metrics: Metrics;
-  manager: FlowManager;
-  disarm: DisarmSwitch;
-  massBrake: MassFailureBrake;
-}
-
 export function composeBasics<L extends Log = JsonLogger>(config: Config, opts: ComposeOptions<L> = {}): Basics<L> {
   const clock = opts.clock ?? realClock;
   const secrets = createSecretStore({ file: config.fence.secretsFile });
@@ -100,7 +81,8 @@ export function composeBasics<L extends Log = JsonLogger>(config: Config, opts: 
   let origin = opts.one ? `oned ${opts.one.endpoint} (client given by the caller)` : '';
   let fence = opts.fence;
   return {
-    config, clock, log, secrets, resolveName: opts.resolveName ?? systemResolve,
+    // getaddrinfo's module is loaded on the first name to resolve.
+    config, clock, log, secrets, resolveName: opts.resolveName ?? (async (name) => (await import('./fence/bmcAddress')).systemResolve(name)),
     get one() {
       if (!one) {
         const endpoint = resolveEndpoint(config.one.endpoint);
@@ -115,11 +97,11 @@ export function composeBasics<L extends Log = JsonLogger>(config: Config, opts: 
       return origin;
     },
     get fence() {
-      fence ??= createFencePort({
+      fence ??= onFirstPowerCall(async () => (await import('./fence/agentPort')).createFencePort({
         secrets, agentDir: config.fence.agentDir, timeoutMs: config.fence.timeoutMs, retries: config.fence.retries,
         retryDelayMs: config.fence.retryDelayMs, log: log instanceof JsonLogger ? log.child({ component: 'fence' }) : log, clock,
         allowLoopback: config.fence.allowLoopback, resolve: opts.resolveName,
-      });
+      }));
       return fence;
     },
     fenceMethods: opts.fenceCommand
@@ -127,6 +109,16 @@ export function composeBasics<L extends Log = JsonLogger>(config: Config, opts: 
       : (host) => fenceMethodsForHost(host, defaults),
     settings: flowSettings(config),
   };
+}
+
+/**
+ * The fence port, made on its first call: the fence-agent runner (child
+ * processes, name resolution) is not loaded by a drop-in or a function that
+ * decides before fencing (bench startup).
+ */
+function onFirstPowerCall(make: () => Promise<FencePort>): FencePort {
+  let port: Promise<FencePort> | undefined;
+  return { power: async (method, action, host) => (await (port ??= make())).power(method, action, host) };
 }
 
 /** The ports a function asks for, from the basics; asking a port the function did not declare is a bug, said so. */
@@ -139,49 +131,6 @@ export function portsFor(b: Basics<Log>, names: readonly (keyof Ports)[], fn = '
     log: b.log,
     progress: noProgress,
   } as Ports;
-}
-
-export interface RunnerComposeOptions extends Omit<ComposeOptions, 'log' | 'fenceCommand'> {
-  /** Replace the journal store (scenario driver). */
-  journalStore?: JournalStore;
-}
-
-/** Everything `oneha serve` runs on (the HTTP app and the background work are runner.ts's). */
-export function compose(config: Config, opts: RunnerComposeOptions = {}): Services {
-  const basics = composeBasics(config, opts);
-  const { clock, log } = basics;
-  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  const store: JournalStore = opts.journalStore ?? (config.journal.store === 'opennebula'
-    ? new DocumentJournalStore(basics.one, config.journal.documentType)
-    : new FileJournalStore(config.dataDir, {
-      compactBytes: config.journal.compactMegabytes * 2 ** 20, compactSeconds: config.journal.compactSeconds,
-      rejected: { maxCount: config.journal.rejectedMax, maxBytes: config.journal.rejectedMegabytes * 2 ** 20 }, log: log.child({ component: 'journal' }),
-    }));
-  const bus = new EventBus();
-  const journal = new Journal(store, bus, () => clock.now(), config.journal.retain);
-  const metrics = new Metrics(journal);
-  bus.subscribe((e) => metrics.observe(e));
-  const disarm = new DisarmSwitch(config.dataDir, () => clock.now());
-  const massBrake = new MassFailureBrake(config.brakes.massFailure, () => clock.now());
-  const manager = new FlowManager(journal, { one: basics.one, fence: basics.fence, clock, progress: noProgress }, {
-    maxFlows: config.concurrency.flows,
-    dedupeWindowSeconds: config.dedupeWindowSeconds,
-    massWindowSeconds: config.brakes.massFailure.windowSeconds,
-    settings: basics.settings,
-    fenceMethods: basics.fenceMethods,
-    logFor: (f) => log.child(f),
-  }, massBrake, disarm);
-  return Object.assign(basics, { journal, bus, metrics, manager, disarm, massBrake });
-}
-
-/** The hook token: given (tests, demo) or the first line of config.tokenFile. */
-export function readToken(config: Config, explicit?: string): string {
-  if (explicit) return explicit;
-  if (!config.tokenFile) throw new Error('no hook token: set ONEHA_TOKEN_FILE (config key tokenFile) to a file holding the token');
-  if (!existsSync(config.tokenFile)) throw new Error(`config key tokenFile: ${config.tokenFile} does not exist`);
-  const t = readFileSync(config.tokenFile, 'utf8').split('\n')[0].trim();
-  if (t.length < 16) throw new Error(`config key tokenFile: the token in ${config.tokenFile} is shorter than 16 characters`);
-  return t;
 }
 
 export function flowSettings(config: Config): FlowSettings {

@@ -1,8 +1,8 @@
 // Everything a route or a background task of the runner may use: the
-// composed services (runner/compose.ts) and what the HTTP side adds, built
+// composed services (runner/compose.ts, runner/composeRunner.ts) and what the HTTP side adds, built
 // once at start (runner/runner.ts) and passed explicitly.
 import type { Host } from '../model/one';
-import type { Services } from './compose';
+import type { Services } from './composeRunner';
 import type { ApiDoc } from './http/openapi';
 import type { FenceTestResult } from './fence/fenceTest';
 import type { OneClient } from './one/client';

@@ -4,7 +4,7 @@
 // Its services come from the composition root (cli/hook.ts); the journal is in memory.
 import { noProgress, type Log } from '../model/ports';
 import type { Basics } from './compose';
-import { MemoryJournalStore } from './journal/fileStore';
+import { MemoryJournalStore } from './journal/memoryStore';
 import { Journal } from './journal/journal';
 import { EventBus } from './eventBus';
 import { runRecoveryFlow } from './flow/recoveryFlow';

@@ -29,7 +29,7 @@ import { EventBus } from './eventBus';
 import { runFenceTest } from './fence/fenceTest';
 import { runRecoveryFlow } from './flow/recoveryFlow';
 import { FINAL_STATUSES, finishedOutput, RecoveryStatusSchema, type Recovery } from './journal/events';
-import { MemoryJournalStore } from './journal/fileStore';
+import { MemoryJournalStore } from './journal/memoryStore';
 import { Journal } from './journal/journal';
 import { asIfFailed } from './rehearsalOned';
 import { rehearsalsFor } from './rehearsalStore';

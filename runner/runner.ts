@@ -1,11 +1,12 @@
-// Builds a runner from its configuration (the services from compose.ts, the
+// Builds a runner from its configuration (the services from composeRunner.ts, the
 // HTTP app on top) and runs its background work: resume unfinished flows,
 // watch leadership, reconcile, test fencing.
 import { serve, type ServerType } from '@hono/node-server';
 import { describeError } from '../model/errors';
 import { hostHaSettings } from '../model/hostPolicy/haSettings';
 import { parseListen, type Config } from './config';
-import { compose, READ_SOCKETS, readToken, type RunnerComposeOptions } from './compose';
+import { READ_SOCKETS } from './compose';
+import { compose, readToken, type RunnerComposeOptions } from './composeRunner';
 import type { RunnerContext } from './context';
 import { runFenceTest } from './fence/fenceTest';
 import { rehearseAll } from './rehearsal';

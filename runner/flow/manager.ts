@@ -10,7 +10,7 @@ import type { FenceMethod } from '../../model/fence';
 import { describeError } from '../../model/errors';
 import { noProgress, type Log, type Ports } from '../../model/ports';
 import { FINAL_STATUSES, finishedOutput, WAITING_STATUSES, type NewEvent, type Recovery, type StepName } from '../journal/events';
-import { MemoryJournalStore } from '../journal/fileStore';
+import { MemoryJournalStore } from '../journal/memoryStore';
 import { JournalClosedError } from '../journal/errors';
 import { Journal } from '../journal/journal';
 import { EventBus } from '../eventBus';

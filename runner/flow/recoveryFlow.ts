@@ -7,17 +7,8 @@
 // out re-reads every VM before acting). The flow itself does no I/O.
 import type { VmOutcome } from '../../functions/carryOut';
 import { decode, decodeHookPayload } from '../../functions/decode';
-import { deleteVms } from '../../functions/delete';
-import { fence, type FenceAttemptRecord, type FenceResult } from '../../functions/fence';
-import { finish } from '../../functions/finish';
-import { hostState } from '../../functions/hostState';
-import { inventory } from '../../functions/inventory';
-import { migrate } from '../../functions/migrate';
-import { recover } from '../../functions/recover';
-import { recreate } from '../../functions/recreate';
-import { select } from '../../functions/select';
-import { verify, type VerifyResult } from '../../functions/verify';
-import { wait } from '../../functions/wait';
+import type { FenceAttemptRecord, FenceResult } from '../../functions/fence';
+import type { VerifyResult } from '../../functions/verify';
 import { classify, describeError } from '../../model/errors';
 import type { FenceMethod } from '../../model/fence';
 import type { HookOptions } from '../../model/hookOptions';
@@ -28,9 +19,8 @@ import type { Ports } from '../../model/ports';
 import { finishedOutput, interruptedAttempts, type NewEvent, type Recovery, type RecoveryStatus, type StepName } from '../journal/events';
 import { STEP_NAMES } from '../../model/steps';
 import { flowEngine } from './engine';
+import { loadedSteps, loadSteps } from './steps';
 
-/** The function the recover step runs, by the plan's mode. */
-const CARRY_OUT = { migrate, recreate, delete: deleteVms } as const;
 const OPERATION_OF = { migrate: 'resched', recreate: 'recreate', delete: 'delete' } as const;
 const MODE_OF = { resched: 'migrate', recreate: 'recreate', delete: 'delete' } as const;
 
@@ -118,6 +108,8 @@ export async function runRecoveryFlow(rec: Recovery, ports: Ports, settings: Flo
     // decode: the hook's payload, or (reconciled: no payload) the host as oned has it now, with the runner's defaults.
     const reconciled = rec.trigger === 'reconciled';
     const decoded = reconciled ? undefined : await run(decode, { payload: rec.payload });
+    // The other steps: loaded now unless already there (the runner's are, so no import runs inside its flows).
+    const { hostState, wait, fence, inventory, select, migrate, recreate, delete: deleteVms, recover, verify, finish } = loadedSteps() ?? (await loadSteps());
     const host0 = decoded?.host ?? (await run(hostState, { hostId: rec.hostId! }, 'decode')).host;
     const flags = decoded?.options;
     hostId = host0.id;
@@ -213,7 +205,9 @@ export async function runRecoveryFlow(rec: Recovery, ports: Ports, settings: Flo
     const vs = convergeSettings(settings.verify ?? DEFAULT_VERIFY, inv.host, new Set(plan.actions.map((a) => MODE_OF[a.operation])), log);
     // A VM may override the host's mode (ONEHA_MODE on the VM): then each action is carried out with its own operation.
     const uniform = plan.actions.every((a) => a.operation === OPERATION_OF[plan.mode]);
-    const carried = await run(uniform ? CARRY_OUT[plan.mode] : recover, {
+    // The function the recover step runs, by the plan's mode.
+    const carryOut = { migrate, recreate, delete: deleteVms }[plan.mode];
+    const carried = await run(uniform ? carryOut : recover, {
       hostId: host0.id, actions: plan.actions.filter((a) => !settled.has(a.vmId)), concurrency: settings.vmConcurrency,
       tries: settings.vmTries, retryDelayMs: settings.retryDelayMs, retryUntil: transientUntil, dryRun: !!settings.dryRun, unlockLocked: vs.unlockLocked,
     }, 'recover');

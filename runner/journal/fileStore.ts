@@ -333,16 +333,3 @@ function parseLine(text: string): { event: JournalEvent; why?: undefined } | { e
     return { why: `not JSON (${(e as Error).message})` };
   }
 }
-
-/** For the foreground drop-in and unit tests: nothing persisted. */
-export class MemoryJournalStore implements JournalStore {
-  readonly kind = 'memory';
-  readonly events: JournalEvent[] = [];
-  async append(event: JournalEvent): Promise<void> {
-    this.events.push(structuredClone(event));
-  }
-  async load(apply: (e: JournalEvent) => void | Promise<void>): Promise<void> {
-    for (const e of this.events) await apply(structuredClone(e));
-  }
-  async close(): Promise<void> {}
-}

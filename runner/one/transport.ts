@@ -3,8 +3,7 @@
 // deserializer takes about a second on a 2,500-host pool reply: oned's
 // answers are one array of scalars, read from the reply's bytes by one
 // regular expression and one pass per string (fast-xml-parser for the rest).
-import http from 'node:http';
-import https from 'node:https';
+import type http from 'node:http';
 import { XMLParser } from 'fast-xml-parser';
 import { serializeMethodCall, type Scalar } from './methodCall';
 
@@ -212,23 +211,31 @@ export async function readMethodResponse(buf: Buffer): Promise<unknown> {
 const BIG_REPLY = 1024 * 1024;
 
 export class XmlRpcTransport {
-  private readonly agent: http.Agent;
   private readonly url: URL;
-  private readonly request: typeof http.request;
   /** The request options every call shares (the URL read once, not per call). */
   private readonly options: http.RequestOptions;
+  /**
+   * node:http or node:https, loaded on the first call: a drop-in that refuses
+   * its payload, or a function that never calls oned, does not load them.
+   */
+  private connection?: Promise<{ agent: http.Agent; request: typeof http.request }>;
+  private agent?: http.Agent;
 
-  constructor(private readonly endpoint: string, maxSockets: number) {
+  constructor(private readonly endpoint: string, private readonly maxSockets: number) {
     this.url = new URL(endpoint);
-    const secure = this.url.protocol === 'https:';
-    this.agent = new (secure ? https.Agent : http.Agent)({ keepAlive: true, maxSockets });
-    this.request = secure ? https.request : http.request;
     const { protocol, hostname, port, pathname, search, username, password } = this.url;
     this.options = {
       protocol, hostname: hostname.startsWith('[') ? hostname.slice(1, -1) : hostname, port: port || undefined, path: pathname + search,
       ...(username || password ? { auth: `${decodeURIComponent(username)}:${decodeURIComponent(password)}` } : {}),
-      method: 'POST', agent: this.agent,
+      method: 'POST',
     };
+  }
+
+  private connect() {
+    return (this.connection ??= (this.url.protocol === 'https:' ? import('node:https') : import('node:http')).then(({ default: m }) => {
+      this.agent = new m.Agent({ keepAlive: true, maxSockets: this.maxSockets });
+      return { agent: this.agent, request: m.request };
+    }));
   }
 
   async call(method: string, params: Scalar[], timeoutMs: number): Promise<unknown> {
@@ -243,10 +250,11 @@ export class XmlRpcTransport {
     }
   }
 
-  private post(body: string, timeoutMs: number): Promise<unknown> {
+  private async post(body: string, timeoutMs: number): Promise<unknown> {
+    const { agent, request } = await this.connect();
     return new Promise((resolve, reject) => {
-      const req = this.request({
-        ...this.options,
+      const req = request({
+        ...this.options, agent,
         headers: { 'Content-Type': 'text/xml', 'Content-Length': Buffer.byteLength(body), 'User-Agent': 'oneha' },
       }, (res) => {
         const chunks: Buffer[] = [];
@@ -282,6 +290,8 @@ export class XmlRpcTransport {
   }
 
   close(): void {
-    this.agent.destroy();
+    this.agent?.destroy();
+    // Closed while the first call was loading node:http: its agent is destroyed once made, as it would have been.
+    if (!this.agent) void this.connection?.then((c) => c.agent.destroy());
   }
 }

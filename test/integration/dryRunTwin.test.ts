@@ -16,7 +16,7 @@ import type { HookOptions } from '../../model/hookOptions';
 import { noProgress, realClock, silentLog, type FencePort } from '../../model/ports';
 import { EventBus } from '../../runner/eventBus';
 import { finishedOutput, type Recovery } from '../../runner/journal/events';
-import { MemoryJournalStore } from '../../runner/journal/fileStore';
+import { MemoryJournalStore } from '../../runner/journal/memoryStore';
 import { Journal } from '../../runner/journal/journal';
 import { OneClient } from '../../runner/one/client';
 import { readOnly } from '../../runner/one/readOnly';

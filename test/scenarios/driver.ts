@@ -1,6 +1,6 @@
 // Runs one failure scenario (a folder of data, see README.md) through the
 // real runner (its hook route, flow manager, journal, brakes, leadership
-// checks and reconciliation, composed by runner/compose.ts with this
+// checks and reconciliation, composed by runner/compose.ts and composeRunner.ts with this
 // driver's clock, OpenNebula client, journal store and fence port) against the simulated OpenNebula over real
 // XML-RPC, everything on one virtual clock, and renders what happened as
 // text to compare byte for byte with the folder's log.expect.

@@ -5,7 +5,7 @@ import { noProgress, silentLog } from '../../model/ports';
 import { EventBus } from '../../runner/eventBus';
 import { DisarmSwitch, MassFailureBrake } from '../../runner/flow/brakes';
 import { runRecoveryFlow, type FlowSettings } from '../../runner/flow/recoveryFlow';
-import { MemoryJournalStore } from '../../runner/journal/fileStore';
+import { MemoryJournalStore } from '../../runner/journal/memoryStore';
 import { Journal } from '../../runner/journal/journal';
 import { fakeOne, host, vm } from '../helpers/fakeOne';
 import { hookPayload } from '../helpers/samples';

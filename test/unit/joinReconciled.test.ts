@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { HostState } from '../../model/one';
 import { EventBus } from '../../runner/eventBus';
 import type { JournalEvent } from '../../runner/journal/events';
-import { MemoryJournalStore } from '../../runner/journal/fileStore';
+import { MemoryJournalStore } from '../../runner/journal/memoryStore';
 import { Journal } from '../../runner/journal/journal';
 import { fakeOne, host } from '../helpers/fakeOne';
 import { hookPayload } from '../helpers/samples';

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { EventBus } from '../../runner/eventBus';
 import { DISARMED } from '../../runner/flow/manager';
-import { MemoryJournalStore } from '../../runner/journal/fileStore';
+import { MemoryJournalStore } from '../../runner/journal/memoryStore';
 import { Journal } from '../../runner/journal/journal';
 import { fakeOne } from '../helpers/fakeOne';
 import { stoppedManager } from '../helpers/stoppedManager';

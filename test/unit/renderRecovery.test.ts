@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { renderRecoveries, renderRecovery } from '../../runner/cli/render';
 import { EventBus } from '../../runner/eventBus';
-import { MemoryJournalStore } from '../../runner/journal/fileStore';
+import { MemoryJournalStore } from '../../runner/journal/memoryStore';
 import { Journal } from '../../runner/journal/journal';
 import { recoveryDetail, recoverySummary } from '../../runner/recoveryView';
 
