@@ -18,7 +18,7 @@
 // The log is loaded as a stream and compacted (rewritten as one snapshot line
 // per recovery the journal keeps) at start and whenever it grows past its
 // bounds, so neither start-up time nor memory follow the log's history.
-import { closeSync, existsSync, fstatSync, ftruncateSync, fdatasync, mkdirSync, openSync, readSync, statSync, truncateSync, write, appendFileSync, fsyncSync } from 'node:fs';
+import { close, closeSync, existsSync, fstatSync, ftruncateSync, fdatasync, mkdirSync, openSync, readSync, statSync, truncateSync, write, appendFileSync, fsyncSync } from 'node:fs';
 import { open, rename, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -214,8 +214,10 @@ export class FileJournalStore implements JournalStore {
     } finally {
       closeSync(dfd);
     }
-    closeSync(this.fd);
+    const replaced = this.fd;
     this.fd = openSync(this.file, 'a', 0o600);
+    // The replaced log's last descriptor: the kernel frees the whole old file in close() (~0.1 s for a never-compacted 445 MiB log), so not on the event loop.
+    close(replaced, (e) => e && this.log.warn(`journal: closing the replaced log failed: ${e.message}`));
     this.size = this.sizeAfterCompaction = out.bytes;
     this.lastCompaction = Date.now();
     this.appendedSinceCompaction = false;

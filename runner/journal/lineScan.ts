@@ -9,14 +9,70 @@
 // know, a number it cannot judge) it leaves to JSON.parse and zod.
 import { JournalEventSchema, RecoveryStatusSchema, type EventMeta, type RecoveryStatus } from './events';
 
-/** What a value must be, compiled from a zod schema. `unsure`: leave the line to zod. */
+/** What a value must be, compiled from a zod schema. `unsure`: leave the line to zod. Keys and words are held by their number in WORDS. */
 type Check =
   | { kind: 'string' | 'boolean' | 'unknown' | 'unsure' }
   | { kind: 'number'; int: boolean }
-  | { kind: 'words'; words: readonly string[] }
-  | { kind: 'object'; keys: readonly string[]; checks: readonly Check[]; requiredMask: number }
+  /** `accepts[w]` is 1 for each allowed word w. */
+  | { kind: 'words'; accepts: Uint8Array }
+  /** `keyIndex[w]`: which of `checks` the key w is held to (-1: a key the schema does not know, which zod ignores). */
+  | { kind: 'object'; keyIndex: Int8Array; checks: readonly Check[]; requiredMask: number }
   | { kind: 'record'; value: Check }
   | { kind: 'array'; element: Check };
+
+/** The longest key or word looked up: the scanner hashes a string's first bytes one by one anyway, up to this many. */
+const MAX_WORD = 32;
+/** Words beyond this many are not numbered: a check naming one cannot be judged (unsure), never misjudged. */
+const MAX_WORDS = 256;
+
+/**
+ * The keys and words the checks name, each numbered once: a key or a word in
+ * a line is found by the hash taken while its string was scanned and one
+ * comparison, instead of a comparison with every candidate.
+ */
+class Words {
+  private readonly bytes: Uint8Array[] = [];
+  private readonly hashes: number[] = [];
+  /** Open addressing: word number + 1 (0: empty). */
+  private readonly table = new Int16Array(MAX_WORDS * 4);
+
+  /** The word's number (added if new); -1 if it cannot be numbered (too long, not ASCII, too many words). */
+  id(word: string): number {
+    const bytes = Buffer.from(word, 'latin1');
+    if (bytes.length > MAX_WORD || !/^[\x20-\x7e]*$/.test(word)) return -1;
+    const h = hashOf(bytes, 0, bytes.length);
+    const found = this.find(bytes, 0, bytes.length, h);
+    if (found >= 0 || this.bytes.length === MAX_WORDS) return found;
+    let slot = h & (this.table.length - 1);
+    while (this.table[slot] !== 0) slot = (slot + 1) & (this.table.length - 1);
+    this.table[slot] = this.bytes.push(bytes);
+    this.hashes.push(h);
+    return this.bytes.length - 1;
+  }
+
+  /** The number of the word in b[s, e), whose hash is `h` (-1: not a word numbered here). */
+  find(b: Uint8Array, s: number, e: number, h: number): number {
+    for (let slot = h & (this.table.length - 1); ; slot = (slot + 1) & (this.table.length - 1)) {
+      const w = this.table[slot] - 1;
+      if (w < 0) return -1;
+      if (this.hashes[w] !== h) continue;
+      const word = this.bytes[w];
+      if (word.length !== e - s) continue;
+      let i = 0;
+      while (i < word.length && b[s + i] === word[i]) i++;
+      if (i === word.length) return w;
+    }
+  }
+}
+
+/** The hash the scanner takes of a string's bytes as it scans them. */
+function hashOf(b: Uint8Array, s: number, e: number): number {
+  let h = 0;
+  for (let i = s; i < e; i++) h = (Math.imul(h, 31) + b[i]) | 0;
+  return h;
+}
+
+const WORDS = new Words();
 
 type Def = { type: string; checks?: Array<{ _zod: { def: { check?: string; format?: string } } }>; [k: string]: unknown };
 const defOf = (s: unknown): Def => (s as { _zod: { def: Def } })._zod.def;
@@ -37,14 +93,21 @@ function compile(schema: unknown): Check {
     case 'enum':
     case 'literal': {
       const words = def.type === 'enum' ? Object.values(def.entries as object) : (def.values as unknown[]);
-      return words.every((w) => typeof w === 'string') ? { kind: 'words', words: words as string[] } : { kind: 'unsure' };
+      const ids = words.map((w) => (typeof w === 'string' ? WORDS.id(w) : -1));
+      if (ids.some((w) => w < 0)) return { kind: 'unsure' };
+      const accepts = new Uint8Array(MAX_WORDS);
+      for (const w of ids) accepts[w] = 1;
+      return { kind: 'words', accepts };
     }
     case 'object': {
       const entries = Object.entries(def.shape as Record<string, unknown>);
-      if (def.catchall !== undefined || entries.length > 31) return { kind: 'unsure' };
+      const ids = entries.map(([k]) => WORDS.id(k));
+      if (def.catchall !== undefined || entries.length > 31 || ids.some((w) => w < 0)) return { kind: 'unsure' };
+      const keyIndex = new Int8Array(MAX_WORDS).fill(-1);
+      ids.forEach((w, k) => (keyIndex[w] = k));
       return {
         kind: 'object',
-        keys: entries.map(([k]) => k),
+        keyIndex,
         requiredMask: entries.reduce((m, [, v], k) => (defOf(v).type === 'optional' ? m : m | (1 << k)), 0),
         checks: entries.map(([, v]) => compile(defOf(v).type === 'optional' ? defOf(v).innerType : v)),
       };
@@ -64,8 +127,18 @@ function compile(schema: unknown): Check {
 export const EVENT_CHECKS: ReadonlyMap<string, Check & { kind: 'object' }> = new Map(
   JournalEventSchema._zod.def.options.map((o) => [(defOf((defOf(o).shape as Record<string, unknown>).type).values as string[])[0], compile(o) as Check & { kind: 'object' }]),
 );
-const TYPES: readonly string[] = [...EVENT_CHECKS.keys()];
-const STATUSES: readonly RecoveryStatus[] = RecoveryStatusSchema.options;
+/** By word number: the event type it names, and that type's check. */
+const TYPE_OF_WORD: Array<EventMeta['type'] | undefined> = [];
+const CHECK_OF_WORD: Array<(Check & { kind: 'object' }) | undefined> = [];
+for (const [type, check] of EVENT_CHECKS) {
+  const w = WORDS.id(type);
+  if (w >= 0) [TYPE_OF_WORD[w], CHECK_OF_WORD[w]] = [type as EventMeta['type'], check];
+}
+/** By word number: the recovery status it names. */
+const STATUS_OF_WORD: Array<RecoveryStatus | undefined> = [];
+for (const status of RecoveryStatusSchema.options) STATUS_OF_WORD[WORDS.id(status)] = status;
+/** The keys the scan reads; all are keys of the event schema, so numbered. */
+const KEY = { id: WORDS.id('id'), type: WORDS.id('type'), status: WORDS.id('status'), payloadRef: WORDS.id('payloadRef'), recovery: WORDS.id('recovery') };
 
 /** Whether a check (and all it holds) is one the scanner can judge: a test keeps every event type so. */
 export function fullyKnown(c: Check): boolean {
@@ -79,6 +152,8 @@ export function fullyKnown(c: Check): boolean {
 const MAX_DEPTH = 64;
 /** Top-level keys recorded per line; a line with more is left to JSON.parse. */
 const MAX_KEYS = 32;
+/** Per recorded member: key start, key end, value start, value end, the key's word number, the hash of the value if it is a short string (looked up only for a check that wants a word). */
+const SLOTS = 6;
 const QUOTE = 0x22, COLON = 0x3a, COMMA = 0x2c;
 /**
  * Lines with these bytes go to JSON.parse: a backslash (an escape to decode),
@@ -104,9 +179,11 @@ export class LineScanner {
   private lastId = '';
   private readonly lastIdBytes = Buffer.alloc(64);
   private lastIdLength = -1;
-  /** The top-level members of the line last scanned: key start, key end, value start, value end. */
-  private readonly members = new Int32Array(MAX_KEYS * 4);
+  /** The top-level members of the line last scanned, SLOTS numbers each. */
+  private readonly members = new Int32Array(MAX_KEYS * SLOTS);
   private memberCount = 0;
+  /** The hash of the string stringEnd last passed, if it was at most MAX_WORD bytes long. */
+  private hash = 0;
 
   /** Starts on a new buffer (lines are then scanned in increasing order). */
   use(buf: Buffer): void {
@@ -121,75 +198,73 @@ export class LineScanner {
     this.memberCount = 0;
     const objEnd = this.object(skipWs(b, start, end), end, 0, true);
     if (objEnd < 0 || skipWs(b, objEnd, end) !== end || this.memberCount > MAX_KEYS) return undefined;
-    const typeAt = this.member('type');
-    const type = typeAt < 0 ? undefined : TYPES[this.wordIndex(this.members[typeAt + 2], TYPES)];
-    const check = type === undefined ? undefined : EVENT_CHECKS.get(type);
-    if (!check || !this.fitsMembers(check)) return undefined;
-    const idAt = this.member('id');
+    const typeWord = this.valueWord(this.member(KEY.type));
+    const type = typeWord < 0 ? undefined : TYPE_OF_WORD[typeWord];
+    const check = typeWord < 0 ? undefined : CHECK_OF_WORD[typeWord];
+    if (type === undefined || !check || !this.fitsMembers(check)) return undefined;
+    const idAt = this.member(KEY.id);
     const id = this.id(this.members[idAt + 2] + 1, this.members[idAt + 3] - 1);
-    if (type === 'status') return { id, type, status: this.status(this.member('status')), ...this.payloadRef(this.member('payloadRef')) };
+    if (type === 'status') return { id, type, status: this.status(), payloadRef: this.payloadRef() };
     if (type === 'snapshot') {
       // The status that counts is the recovery's own (the whole recovery was checked above).
-      const r = this.member('recovery');
+      const r = this.member(KEY.recovery);
       this.memberCount = 0;
       this.object(this.members[r + 2], end, 1, true);
-      return { id, type, recovery: { status: this.status(this.member('status')), ...this.payloadRef(this.member('payloadRef')) } };
+      return { id, type, recovery: { status: this.status(), payloadRef: this.payloadRef() } };
     }
-    return { id, type: type as Exclude<EventMeta['type'], 'status' | 'snapshot'> };
+    return { id, type };
   }
 
-  /** A status already checked against the enum: the schema's own string, not a new one. */
-  private status(at: number): RecoveryStatus {
-    return STATUSES[this.wordIndex(this.members[at + 2], STATUSES)];
+  /** The recorded `status` member's status, already checked against the enum: the schema's own string, not a new one. */
+  private status(): RecoveryStatus {
+    return STATUS_OF_WORD[this.valueWord(this.member(KEY.status))]!;
   }
 
-  private payloadRef(at: number): { payloadRef?: string } {
-    return at < 0 ? {} : { payloadRef: this.stringAt(at) };
+  private payloadRef(): string | undefined {
+    const at = this.member(KEY.payloadRef);
+    return at < 0 ? undefined : this.buf.toString('utf8', this.members[at + 2] + 1, this.members[at + 3] - 1);
   }
 
-  /** The recorded member named `key` (its index in `members`; -1: absent). The last one wins, as in JSON.parse. */
-  private member(key: string): number {
-    for (let m = this.memberCount - 1; m >= 0; m--) if (this.keyIs(m * 4, key)) return m * 4;
+  /** The recorded member whose key is word `key` (its index in `members`; -1: absent). The last one wins, as in JSON.parse. */
+  private member(key: number): number {
+    for (let m = (this.memberCount - 1) * SLOTS; m >= 0; m -= SLOTS) if (this.members[m + 4] === key) return m;
     return -1;
   }
 
-  private keyIs(at: number, key: string): boolean {
-    const s = this.members[at] + 1;
-    if (this.members[at + 1] - 1 - s !== key.length) return false;
-    for (let i = 0; i < key.length; i++) if (this.buf[s + i] !== key.charCodeAt(i)) return false;
-    return true;
-  }
-
-  private stringAt(at: number): string {
-    return this.buf.toString('utf8', this.members[at + 2] + 1, this.members[at + 3] - 1);
+  /** The recorded member's value's word number (-1: none, or not a string). */
+  private valueWord(at: number): number {
+    if (at < 0) return -1;
+    const vs = this.members[at + 2], ve = this.members[at + 3];
+    return this.buf[vs] !== QUOTE || ve - vs - 2 > MAX_WORD ? -1 : WORDS.find(this.buf, vs + 1, ve - 1, this.members[at + 5]);
   }
 
   /** The recorded members against an object check: every required key there, every known key's value right. */
   private fitsMembers(c: Check & { kind: 'object' }): boolean {
     let seen = 0;
-    for (let m = 0; m < this.memberCount; m++) {
-      const k = this.keyIndex(m * 4, c.keys);
+    const m = this.members;
+    for (let at = 0; at < this.memberCount * SLOTS; at += SLOTS) {
+      const k = m[at + 4] < 0 ? -1 : c.keyIndex[m[at + 4]];
       if (k < 0) continue;
       seen |= 1 << k;
-      if (!this.fits(c.checks[k], this.members[m * 4 + 2], this.members[m * 4 + 3])) return false;
+      if (!this.fits(c.checks[k], m[at + 2], m[at + 3], at)) return false;
     }
     return (seen & c.requiredMask) === c.requiredMask;
   }
 
-  private keyIndex(at: number, keys: readonly string[]): number {
-    for (let k = 0; k < keys.length; k++) if (this.keyIs(at, keys[k])) return k;
-    return -1;
-  }
-
-  /** Whether the (well-formed) value [p, e) passes the check. */
-  private fits(c: Check, p: number, e: number): boolean {
+  /** Whether the (well-formed) value [p, e) passes the check; `member`: where it is recorded in `members` (-1: not recorded). */
+  private fits(c: Check, p: number, e: number, member: number): boolean {
     const b = this.buf;
     switch (c.kind) {
       case 'unknown': return true;
       case 'unsure': return false;
       case 'string': return b[p] === QUOTE;
       case 'boolean': return b[p] === 0x74 || b[p] === 0x66;
-      case 'words': return b[p] === QUOTE && this.wordIndex(p, c.words) >= 0;
+      case 'words':
+        if (b[p] !== QUOTE) return false;
+      {
+        const word = member >= 0 ? this.valueWord(member) : this.stringEnd(p, e) < 0 ? -1 : this.wordAt(p, e);
+        return word >= 0 && c.accepts[word] === 1;
+      }
       case 'number': {
         // Sure only of plain numbers: a safe integer of at most 15 digits, or any number without an exponent short enough to be finite.
         if (b[p] !== 0x2d && (b[p] < 0x30 || b[p] > 0x39)) return false;
@@ -203,18 +278,16 @@ export class LineScanner {
       case 'object': {
         if (b[p] !== OPEN_OBJ) return false;
         let seen = 0;
-        const ok = this.eachMember(p, e, (ks, ke, vs, ve) => {
-          for (let k = 0; k < c.keys.length; k++) {
-            if (!this.rangeIs(ks + 1, ke - 1, c.keys[k])) continue;
-            seen |= 1 << k;
-            return this.fits(c.checks[k], vs, ve);
-          }
-          return true;
+        const ok = this.eachMember(p, e, (key, vs, ve) => {
+          const k = key < 0 ? -1 : c.keyIndex[key];
+          if (k < 0) return true;
+          seen |= 1 << k;
+          return this.fits(c.checks[k], vs, ve, -1);
         });
         return ok && (seen & c.requiredMask) === c.requiredMask;
       }
       case 'record':
-        return b[p] === OPEN_OBJ && (c.value.kind === 'unknown' || this.eachMember(p, e, (_ks, _ke, vs, ve) => this.fits(c.value, vs, ve)));
+        return b[p] === OPEN_OBJ && (c.value.kind === 'unknown' || this.eachMember(p, e, (_key, vs, ve) => this.fits(c.value, vs, ve, -1)));
       case 'array': {
         if (b[p] !== OPEN_ARR) return false;
         if (c.element.kind === 'unknown') return true;
@@ -222,7 +295,7 @@ export class LineScanner {
         if (b[q] === CLOSE_ARR) return true;
         for (;;) {
           const ve = this.value(q, e, 1);
-          if (!this.fits(c.element, q, ve)) return false;
+          if (!this.fits(c.element, q, ve, -1)) return false;
           q = skipWs(b, ve, e);
           if (b[q] !== COMMA) return true;
           q = skipWs(b, q + 1, e);
@@ -231,36 +304,26 @@ export class LineScanner {
     }
   }
 
-  /** Calls `f` with each member of the (well-formed) object at `p`; false as soon as `f` says false. */
-  private eachMember(p: number, e: number, f: (ks: number, ke: number, vs: number, ve: number) => boolean): boolean {
+  /** Calls `f` with each member (its key's word number, its value's bounds) of the (well-formed) object at `p`; false as soon as `f` says false. */
+  private eachMember(p: number, e: number, f: (key: number, vs: number, ve: number) => boolean): boolean {
     const b = this.buf;
     p = skipWs(b, p + 1, e);
     if (b[p] === CLOSE_OBJ) return true;
     for (;;) {
-      const ks = p;
       const ke = this.stringEnd(p, e);
+      const key = this.wordAt(p, ke);
       const vs = skipWs(b, skipWs(b, ke, e) + 1, e);
       const ve = this.value(vs, e, 1);
-      if (!f(ks, ke, vs, ve)) return false;
+      if (!f(key, vs, ve)) return false;
       p = skipWs(b, ve, e);
       if (b[p] !== COMMA) return true;
       p = skipWs(b, p + 1, e);
     }
   }
 
-  /** Which of `words` the string value at `p` is (-1: none, or not a string). */
-  private wordIndex(p: number, words: readonly string[]): number {
-    if (this.buf[p] !== QUOTE) return -1;
-    const e = this.stringEnd(p, Infinity);
-    for (let w = 0; w < words.length; w++) if (this.rangeIs(p + 1, e - 1, words[w])) return w;
-    return -1;
-  }
-
-  /** Whether the bytes [s, e) are exactly `word` (ASCII; a word with other characters never matches, which is only ever unsure). */
-  private rangeIs(s: number, e: number, word: string): boolean {
-    if (e - s !== word.length) return false;
-    for (let i = 0; i < word.length; i++) if (this.buf[s + i] !== word.charCodeAt(i)) return false;
-    return true;
+  /** The word number of the string [p, e) (quotes included) that stringEnd just passed (-1: not a word numbered). */
+  private wordAt(p: number, e: number): number {
+    return e - p - 2 > MAX_WORD ? -1 : WORDS.find(this.buf, p + 1, e - 1, this.hash);
   }
 
   /** The id in [s, e): the previous line's string if the bytes are the same (a recovery's events often follow each other). */
@@ -302,18 +365,22 @@ export class LineScanner {
       const keyStart = p;
       const keyEnd = this.stringEnd(p, end);
       if (keyEnd < 0) return -1;
+      const key = record ? this.wordAt(keyStart, keyEnd) : -1;
       p = skipWs(b, keyEnd, end);
       if (b[p] !== COLON) return -1;
       const vs = skipWs(b, p + 1, end);
       const ve = this.value(vs, end, depth + 1);
       if (ve < 0) return -1;
       if (record) {
-        const m = this.memberCount++ * 4;
+        const m = this.memberCount++ * SLOTS;
         if (m < this.members.length) {
           this.members[m] = keyStart;
           this.members[m + 1] = keyEnd;
           this.members[m + 2] = vs;
           this.members[m + 3] = ve;
+          this.members[m + 4] = key;
+          // value() of a string ends in stringEnd: the hash is the value's.
+          this.members[m + 5] = this.hash;
         }
       }
       p = skipWs(b, ve, end);
@@ -325,14 +392,20 @@ export class LineScanner {
     }
   }
 
-  /** After a string starting at `p`: the index after its closing quote (-1: none before `end`). No backslash is in the line. */
+  /** After a string starting at `p`: the index after its closing quote (-1: none before `end`). No backslash is in the line. Hashes the first MAX_WORD bytes as it goes (see `hash`). */
   private stringEnd(p: number, end: number): number {
     const b = this.buf;
     // The first bytes one by one (keys, ids, names): a native indexOf call costs more than the loop.
-    const near = Math.min(end, p + 33);
+    const near = Math.min(end, p + MAX_WORD + 2);
+    let h = 0;
     for (let q = p + 1; q < near; q++) {
-      if (b[q] === QUOTE) return q + 1;
-      if (b[q] < 0x20) return -1;
+      const c = b[q];
+      if (c === QUOTE) {
+        this.hash = h;
+        return q + 1;
+      }
+      if (c < 0x20) return -1;
+      h = (Math.imul(h, 31) + c) | 0;
     }
     if (near === end) return -1;
     const q = b.indexOf(QUOTE, near);
@@ -341,7 +414,6 @@ export class LineScanner {
     if (q - p <= SHORT) for (let i = near; i < q; i++) if (b[i] < 0x20) return -1;
     return q + 1;
   }
-
 
   /** After the JSON value at `p`: where it ends (-1: not a value). */
   private value(p: number, end: number, depth: number): number {
