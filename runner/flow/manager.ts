@@ -127,7 +127,7 @@ export class FlowManager {
     const since = at - this.opts.dedupeWindowSeconds * 1000;
     // The payload's host as decoded by the caller: decoding it again cost as much as the rest of the acknowledgement.
     const failedAt = errorSince(host);
-    return this.journal.list().find((r) => r.id !== id && r.hostId === host.id && r.receivedAt >= since &&
+    return this.journal.newest((r) => r.id !== id && r.hostId === host.id && r.receivedAt >= since &&
       !['rejected', 'skipped', 'received'].includes(r.status) &&
       ((r.trigger !== 'reconciled' && payloadKey(r.payload) === key) || (failedAt !== undefined && r.receivedAt >= failedAt)));
   }
@@ -217,7 +217,7 @@ export class FlowManager {
       };
     }
     const windowStart = this.now - 1000 * this.opts.massWindowSeconds;
-    const inWindow = this.journal.list().filter((r) => r.hostId !== undefined && r.receivedAt >= windowStart && r.status !== 'rejected' &&
+    const inWindow = [...this.journal.recoveries.values()].filter((r) => r.hostId !== undefined && r.receivedAt >= windowStart && r.status !== 'rejected' &&
       r.status !== 'came-back' && !r.reason?.startsWith('joined') && !r.reason?.startsWith('duplicate'));
     // Failed now, not failed once: a finished recovery's host counts only while fenced and not back (the pool says).
     const active = new Set(inWindow.filter((r) => !FINAL_STATUSES.has(r.status)).map((r) => r.hostId!));

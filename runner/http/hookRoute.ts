@@ -1,7 +1,7 @@
 // POST /v1/hooks/host-error: what the hook manager wrote to the hook's stdin,
 // journaled before anything else, answered 202 with the recovery id.
 import type { Context } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
+import { bodyLimit } from './bodyLimit';
 import * as z from 'zod';
 import type { RunnerContext } from '../context';
 import { JournalWriteError } from '../journal/errors';

@@ -146,6 +146,17 @@ export class Journal {
   }
 
   list(): Recovery[] {
-    return [...this.recoveries.values()].sort((a, b) => b.receivedAt - a.receivedAt || (a.id < b.id ? 1 : -1));
+    return [...this.recoveries.values()].sort(newestFirst);
   }
+
+  /** list().find(match), without sorting every recovery (the hook's acknowledgement asks this once per event). */
+  newest(match: (r: Recovery) => boolean): Recovery | undefined {
+    let best: Recovery | undefined;
+    for (const r of this.recoveries.values()) if ((!best || newestFirst(r, best) < 0) && match(r)) best = r;
+    return best;
+  }
+}
+
+function newestFirst(a: Recovery, b: Recovery): number {
+  return b.receivedAt - a.receivedAt || (a.id < b.id ? 1 : -1);
 }

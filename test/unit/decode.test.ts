@@ -54,4 +54,17 @@ describe('decode', () => {
     expect(() => decodeHookPayload(hookPayload('-m -x'))).toThrow(/unknown flag "-x"/);
     expect(() => decodeHookPayload(hookPayload('-p 1'))).toThrow(/-m \(migrate\), -r \(recreate\), -d \(delete\)/);
   });
+
+  it('decodes a payload again to the same result, which nobody can change; a bad payload fails every time', () => {
+    const payload = hookPayload('-m -p 3');
+    const first = decodeHookPayload(payload);
+    const again = decodeHookPayload(`${payload}`);
+    expect(again).toEqual(first);
+    expect(Object.isFrozen(again.host.template)).toBe(true);
+    expect(() => {
+      (again.host as { name: string }).name = 'changed';
+    }).toThrow(TypeError);
+    expect(decodeHookPayload(payload).host.name).toBe('kvm-node-02');
+    for (let i = 0; i < 2; i++) expect(code(() => decodeHookPayload(hookPayload('-m -x')))).toBe('unknown-flag');
+  });
 });

@@ -1,7 +1,7 @@
 // The lean VM-pool reader must agree with the general parser on everything
 // it accepts, and hand over to it on anything unusual.
 import { describe, expect, it } from 'vitest';
-import { parseHook, parseHookPool, parseVmPool, parseVmPoolGeneric } from '../../model/oneXml';
+import { parseConfig, parseHook, parseHookPool, parseVmPool, parseVmPoolGeneric } from '../../model/oneXml';
 import { startSimulator, generateScenario } from '../../sim/server';
 import { asOned, sample } from '../helpers/samples';
 import { OneClient } from '../../runner/one/client';
@@ -63,5 +63,16 @@ describe('hooks', () => {
     const pool = parseHookPool(`<HOOK_POOL>${asOned(sample('hook_info_with_log.xml')).replace(/<\?xml[^>]*>/, '').replace(/<HOOKLOG>[\s\S]*<\/HOOKLOG>/, '')}</HOOK_POOL>`);
     expect(pool.map((x) => [x.id, x.log.length])).toEqual([[0, 0]]);
     expect(parseHookPool('<HOOK_POOL></HOOK_POOL>')).toEqual([]);
+  });
+});
+
+describe('one.system.config', () => {
+  it('a reply read again gives the same, a changed reply is read anew', () => {
+    const conf = (interval: number) => `<OPENNEBULA_CONFIGURATION><MONITORING_INTERVAL_HOST>${interval}</MONITORING_INTERVAL_HOST><VERSION>7.0.0</VERSION></OPENNEBULA_CONFIGURATION>`;
+    expect(parseConfig(conf(30))).toEqual({ monitoringIntervalHost: 30, version: '7.0.0' });
+    expect(parseConfig(conf(30)).monitoringIntervalHost).toBe(30);
+    expect(parseConfig(conf(90)).monitoringIntervalHost).toBe(90);
+    expect(parseConfig(conf(30)).monitoringIntervalHost).toBe(30);
+    expect(() => parseConfig('<OTHER/>')).toThrow();
   });
 });
