@@ -41,6 +41,12 @@ for (const name of functionNames) {
 for (const f of readdirSync('dist')) if (/^oneha-.*\.mjs(\.map)?$/.test(f)) rmSync(`dist/${f}`);
 const jobs = [
   build({ ...node, entryPoints: { oneha: 'runner/main.ts' }, outdir: 'dist', splitting: true, chunkNames: 'oneha-[name]-[hash]', outExtension: { '.js': '.mjs' }, minify: true, sourcemap: 'linked' }),
+  // The drop-in (`oneha hook host-error`, which oned's hook manager starts on every host failure) is a
+  // build of its own, loaded by the entry like the demo: in the build above a chunk holds every part of a
+  // module that any command uses (all of zod's core that the HTTP API's OpenAPI writer needs, for one),
+  // so the drop-in would compile ~60 KB it never runs (bench startup). Its later steps and the fence-agent
+  // runner are chunks of their own, loaded when reached.
+  build({ ...node, entryPoints: { 'oneha-dropin': 'runner/cli/hook.ts' }, outdir: 'dist', splitting: true, chunkNames: 'oneha-dropin-[name]-[hash]', outExtension: { '.js': '.mjs' }, minify: true, sourcemap: 'linked' }),
   build({ ...node, entryPoints: ['sim/main.ts'], outfile: 'dist/sim.mjs', minify: true }),
   // The demo (runner + embedded simulator) apart from dist/oneha.mjs, which loads it only for `oneha demo`.
   build({ ...node, entryPoints: ['demo/demo.ts'], outfile: 'dist/demo.mjs', minify: true }),

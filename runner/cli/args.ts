@@ -1,5 +1,6 @@
 // What every command's action shares: its parsed values, a required value,
 // printing a table or --json, and reading stdin.
+import { readFileSync } from 'node:fs';
 import { CliError, EXIT } from './exitCodes';
 
 export const HOST_HELP = 'a host id or name, as with onehost';
@@ -17,6 +18,15 @@ export function print<T>(v: Values, data: T, render: (d: T) => string, code: num
 }
 
 export async function readStdin(): Promise<string> {
+  // Read to the end straight from the file descriptor: process.stdin on a pipe
+  // (the hook manager's) builds a socket stream, a few ms of the drop-in's
+  // start (bench startup). A non-blocking descriptor says EAGAIN: read it as
+  // a stream then.
+  try {
+    return readFileSync(0, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+  }
   const chunks: Buffer[] = [];
   for await (const c of process.stdin) chunks.push(c as Buffer);
   return Buffer.concat(chunks).toString('utf8');

@@ -54,7 +54,7 @@ const COMMANDS: Record<string, Command> = {
       'fence-command': { type: 'string', value: 'CMD', help: 'fence with this fence_host.sh-style command instead of the host\'s settings' },
       log: { type: 'string', value: 'FILE', help: 'append the log to FILE instead of stderr' },
     },
-    run: async (v, p) => (await import('./hook')).hookCommand(v, p),
+    run: async (v, p) => (await companion<typeof import('./hook')>('oneha-dropin.mjs', './hook.ts')).hookCommand(v, p),
   },
   invoke: {
     args: '<function>',
@@ -162,9 +162,10 @@ const COMMANDS: Record<string, Command> = {
 };
 
 /**
- * The demo and the simulator are bundles of their own next to dist/oneha.mjs
- * (the runner never bundles the simulator); from the sources (tsx) they are
- * the .ts files.
+ * The demo, the simulator and the drop-in are bundles of their own next to
+ * dist/oneha.mjs (the runner never bundles the simulator; the drop-in loads
+ * only its own code, build.mjs says why); from the sources (tsx) they are the
+ * .ts files.
  */
 function companion<T>(bundle: string, source: string): Promise<T> {
   const fromBundle = import.meta.url.endsWith('.mjs');

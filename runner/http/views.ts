@@ -9,7 +9,7 @@ import { VmOutcomeSchema } from '../../functions/carryOut';
 import { VmVerdictSchema } from '../../functions/verify';
 import { HookOptionsSchema, RecoveryModeSchema } from '../../model/hookOptions';
 import { DisarmFile } from '../flow/brakes';
-import { RecoveryStatusSchema, StepNameSchema, StepRecordSchema, TriggerSchema, RecoverySchema } from '../journal/events';
+import { RecoveryStatusSchema, StepNameSchema, StepRecordSchema, TriggerSchema, RecoverySchema } from '../journal/eventSchemas';
 
 export const Ok = z.object({ ok: z.literal(true) });
 

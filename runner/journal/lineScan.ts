@@ -7,7 +7,8 @@
 // compiled from JournalEventSchema itself (never restated here). Whatever the
 // scanner is not sure of (a backslash in the line, a construct it does not
 // know, a number it cannot judge) it leaves to JSON.parse and zod.
-import { JournalEventSchema, RecoveryStatusSchema, type EventMeta, type RecoveryStatus } from './events';
+import type { EventMeta, RecoveryStatus } from './events';
+import { JournalEventSchema, RecoveryStatusSchema } from './eventSchemas';
 
 /** What a value must be, compiled from a zod schema. `unsure`: leave the line to zod. Keys and words are held by their number in WORDS. */
 type Check =

@@ -23,13 +23,15 @@ export class TransportTimeout extends Error {
   }
 }
 
-const parser = new XMLParser({
+/** Made on the first reply that needs it (most are read by the fast path below). */
+let parser: XMLParser | undefined;
+const generalParser = () => (parser ??= new XMLParser({
   ignoreAttributes: true,
   parseTagValue: false,
   trimValues: false,
   processEntities: true,
   isArray: (name) => name === 'value' || name === 'member',
-});
+}));
 
 type Node = Record<string, unknown>;
 
@@ -155,7 +157,7 @@ function fastArray(buf: Buffer): (Scalar | Text)[] | undefined {
 }
 
 function general(xml: string): unknown {
-  const doc = parser.parse(xml) as Node;
+  const doc = generalParser().parse(xml) as Node;
   const resp = doc.methodResponse as Node | undefined;
   if (!resp || typeof resp !== 'object') throw new Error('not an XML-RPC methodResponse');
   if ('fault' in resp) {

@@ -109,3 +109,34 @@ describe('function bundles', () => {
     expect(JSON.parse((await runFn('fence', { host, methods: [], fencing: false }, env)).stdout)).toMatchObject({ outcome: 'skipped' });
   });
 });
+
+describe('the drop-in bundle (dist/oneha-dropin.mjs, `oneha hook host-error`)', () => {
+  /** The files and Node modules the drop-in loads before its first line runs: its static imports, followed. */
+  function staticClosure(entry: string): { files: string[]; builtins: Set<string> } {
+    const files: string[] = [];
+    const builtins = new Set<string>();
+    const todo = [entry];
+    while (todo.length) {
+      const f = todo.pop()!;
+      if (files.includes(f)) continue;
+      files.push(f);
+      // Minified static imports: import{...}from"./x.mjs" or import"./x.mjs" (dynamic ones are import("...")).
+      for (const m of readFileSync(join(ROOT, 'dist', f), 'utf8').matchAll(/import(?:[^(;"']*?from)?\s*"([^"]+)"/g)) {
+        if (m[1].startsWith('./')) todo.push(m[1].slice(2));
+        else builtins.add(m[1].replace(/^node:/, ''));
+      }
+    }
+    return { files, builtins };
+  }
+
+  it('loads, before deciding on its payload, no HTTP, child process or crypto module, and neither the later steps nor the fence-agent runner', () => {
+    const { files, builtins } = staticClosure('oneha-dropin.mjs');
+    // The imports are read: the shared chunks and node:fs are there.
+    expect(files.length).toBeGreaterThan(2);
+    expect(builtins.has('fs')).toBe(true);
+    for (const b of ['http', 'https', 'child_process', 'crypto', 'dns/promises', 'net']) expect(builtins.has(b), `node:${b}`).toBe(false);
+    // Loaded when the flow gets past decode, and on the first power call.
+    expect(files.filter((f) => /registry|agentPort/.test(f))).toEqual([]);
+    expect(readdirSync(join(ROOT, 'dist')).filter((f) => /^oneha-dropin-(registry|agentPort)-.*\.mjs$/.test(f))).toHaveLength(2);
+  });
+});
