@@ -22,22 +22,26 @@ export type HostFailure = z.infer<typeof HostFailureSchema>;
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 
 /**
- * The last payloads decoded and what they gave. The runner decodes an event
- * when it accepts it and again in its flow's decode step (the step's input is
- * the journaled payload, so a replay decodes it anew): decoding is pure, so
- * the second time is the first one's result. Validating and parsing the host
- * XML was ~0.6 ms of CPU each time (bench hook-ack-latency, 200 events/s).
- * Results are frozen: whoever holds one cannot change it under the next.
+ * Payloads decoded once and not yet a second time, with what they gave. The
+ * runner decodes an event when it accepts it and again in its flow's decode
+ * step (the step's input is the journaled payload, so a replay decodes it
+ * anew): decoding is pure, so the second time takes the first one's result
+ * and drops it. Validating and parsing the host XML was ~0.6 ms of CPU each
+ * time (bench hook-ack-latency, 200 events/s). Bounded for a storm whose flows
+ * queue up; results are frozen: whoever holds one cannot change it under another.
  */
-const recent = new Map<string, HostFailure>();
-const RECENT_MAX = 64;
+const firstDecoded = new Map<string, HostFailure>();
+const FIRST_DECODED_MAX = 4096;
 
 export function decodeHookPayload(payload: string): HostFailure {
-  const hit = recent.get(payload);
-  if (hit) return hit;
+  const hit = firstDecoded.get(payload);
+  if (hit) {
+    firstDecoded.delete(payload);
+    return hit;
+  }
   const decoded = deepFreeze(decodeUncached(payload));
-  if (recent.size >= RECENT_MAX) recent.delete(recent.keys().next().value!);
-  recent.set(payload, decoded);
+  if (firstDecoded.size >= FIRST_DECODED_MAX) firstDecoded.delete(firstDecoded.keys().next().value!);
+  firstDecoded.set(payload, decoded);
   return decoded;
 }
 
