@@ -52,30 +52,38 @@ export class Journal {
     let scanned = false;
     /** Each recovery's incarnation (its line group) while the first pass runs. */
     const groupOf = new Map<string, number>();
-    const current = new Set<number>();
-    const inlineRejected = new Set<number>();
+    const flags = new GroupFlags();
     let nextGroup = 1;
+    // The last line's id and group: a recovery's events mostly follow each other, so most lines need no lookup.
+    let lastId: string | undefined;
+    let lastGroup: number | undefined;
     this.onDrop = (id) => {
-      current.delete(groupOf.get(id)!);
+      flags.clear(groupOf.get(id)!, CURRENT);
       groupOf.delete(id);
+      if (id === lastId) lastId = undefined;
     };
     const scan: LoadScan = {
       see: (m) => {
         scanned = true;
         if (m.type === 'received' || m.type === 'snapshot') {
-          current.delete(groupOf.get(m.id)!);
+          flags.clear(groupOf.get(m.id)!, CURRENT);
           groupOf.set(m.id, nextGroup);
-          current.add(nextGroup++);
+          flags.set(nextGroup++, CURRENT);
+          lastId = undefined;
         }
         // Before retention folds it in: the event may push its own recovery out.
-        const group = groupOf.get(m.id);
+        if (m.id !== lastId) {
+          lastId = m.id;
+          lastGroup = groupOf.get(m.id);
+        }
+        const group = lastGroup;
         this.retention.see(m);
         if (group === undefined) return 0; // for no recovery: the fold ignores it
         const rejected = m.type === 'status' ? m.status === 'rejected' && !m.payloadRef : m.type === 'snapshot' && m.recovery.status === 'rejected' && !m.recovery.payloadRef;
-        if (rejected) inlineRejected.add(group);
+        if (rejected) flags.set(group, INLINE_REJECTED);
         return group;
       },
-      wants: (group) => current.has(group) || inlineRejected.has(group),
+      wants: (group) => flags.any(group),
     };
     await this.store.load(async (e) => {
       const r = this.fold(e, scanned);
@@ -159,4 +167,29 @@ export class Journal {
 
 function newestFirst(a: Recovery, b: Recovery): number {
   return b.receivedAt - a.receivedAt || (a.id < b.id ? 1 : -1);
+}
+
+/** A line group's flags while a store's first pass runs: the recovery's current incarnation, or one that held a rejected payload inline. */
+const CURRENT = 1, INLINE_REJECTED = 2;
+
+/** Flags by line group: groups are numbered 1, 2, … as the pass meets them, so an array rather than sets. */
+class GroupFlags {
+  private flags = new Uint8Array(1024);
+
+  set(group: number, flag: number): void {
+    if (group >= this.flags.length) {
+      const more = new Uint8Array(Math.max(group + 1, this.flags.length * 2));
+      more.set(this.flags);
+      this.flags = more;
+    }
+    this.flags[group] |= flag;
+  }
+
+  clear(group: number, flag: number): void {
+    if (group < this.flags.length) this.flags[group] &= ~flag;
+  }
+
+  any(group: number): boolean {
+    return group < this.flags.length && this.flags[group] !== 0;
+  }
 }

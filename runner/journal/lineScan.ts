@@ -78,8 +78,25 @@ const WORDS = new Words();
 type Def = { type: string; checks?: Array<{ _zod: { def: { check?: string; format?: string } } }>; [k: string]: unknown };
 const defOf = (s: unknown): Def => (s as { _zod: { def: Def } })._zod.def;
 
+/**
+ * A check with every field any check has, in one order: all checks then
+ * share one hidden class, so the scanner's reads of them stay monomorphic
+ * (six shapes made every `c.kind` a megamorphic lookup).
+ */
+function uniform(c: Check): Check {
+  const all = c as Partial<Record<'int' | 'accepts' | 'keyIndex' | 'checks' | 'requiredMask' | 'value' | 'element', unknown>>;
+  return {
+    kind: c.kind, int: all.int ?? false, accepts: all.accepts ?? null, keyIndex: all.keyIndex ?? null, checks: all.checks ?? null,
+    requiredMask: all.requiredMask ?? 0, value: all.value ?? null, element: all.element ?? null,
+  } as Check;
+}
+
 /** Compiles the zod constructs the journal's schemas use; any other becomes `unsure`, so a schema change can only make the scan slower, never wrong. */
 function compile(schema: unknown): Check {
+  return uniform(compileOne(schema));
+}
+
+function compileOne(schema: unknown): Check {
   const def = defOf(schema);
   const checks = def.checks ?? [];
   switch (def.type) {
@@ -153,7 +170,7 @@ export function fullyKnown(c: Check): boolean {
 const MAX_DEPTH = 64;
 /** Top-level keys recorded per line; a line with more is left to JSON.parse. */
 const MAX_KEYS = 32;
-/** Per recorded member: key start, key end, value start, value end, the key's word number, the hash of the value if it is a short string (looked up only for a check that wants a word). */
+/** Per recorded member: key start, key end, value start, value end, the key's word number, and for a short string value its hash (looked up only for a check that wants a word), for a number its NumberShape. */
 const SLOTS = 6;
 const QUOTE = 0x22, COLON = 0x3a, COMMA = 0x2c;
 /**
@@ -166,6 +183,7 @@ const QUOTE = 0x22, COLON = 0x3a, COMMA = 0x2c;
 const AVOID = [0x5c, 0x00, 0x09, 0x0d];
 const SHORT = 256;
 const OPEN_OBJ = 0x7b, CLOSE_OBJ = 0x7d, OPEN_ARR = 0x5b, CLOSE_ARR = 0x5d;
+const enum NumberShape { integer, fraction, exponent }
 
 /**
  * Scans the lines of one buffer in order. Undefined means "not sure": the
@@ -177,14 +195,15 @@ export class LineScanner {
   /** Where the next of each AVOID byte is, at or after `from` (-1: none): found once per buffer, not once per line. */
   private readonly next = new Float64Array(AVOID.length);
   private from = Infinity;
-  private lastId = '';
-  private readonly lastIdBytes = Buffer.alloc(64);
-  private lastIdLength = -1;
+  private readonly ids = new LastString();
+  private readonly payloadRefs = new LastString();
   /** The top-level members of the line last scanned, SLOTS numbers each. */
   private readonly members = new Int32Array(MAX_KEYS * SLOTS);
   private memberCount = 0;
   /** The hash of the string stringEnd last passed, if it was at most MAX_WORD bytes long. */
   private hash = 0;
+  /** The shape of the number number() last passed. */
+  private numberShape: NumberShape = NumberShape.integer;
 
   /** Starts on a new buffer (lines are then scanned in increasing order). */
   use(buf: Buffer): void {
@@ -204,7 +223,7 @@ export class LineScanner {
     const check = typeWord < 0 ? undefined : CHECK_OF_WORD[typeWord];
     if (type === undefined || !check || !this.fitsMembers(check)) return undefined;
     const idAt = this.member(KEY.id);
-    const id = this.id(this.members[idAt + 2] + 1, this.members[idAt + 3] - 1);
+    const id = this.ids.read(b, this.members[idAt + 2] + 1, this.members[idAt + 3] - 1);
     if (type === 'status') return { id, type, status: this.status(), payloadRef: this.payloadRef() };
     if (type === 'snapshot') {
       // The status that counts is the recovery's own (the whole recovery was checked above).
@@ -223,7 +242,7 @@ export class LineScanner {
 
   private payloadRef(): string | undefined {
     const at = this.member(KEY.payloadRef);
-    return at < 0 ? undefined : this.buf.toString('utf8', this.members[at + 2] + 1, this.members[at + 3] - 1);
+    return at < 0 ? undefined : this.payloadRefs.read(this.buf, this.members[at + 2] + 1, this.members[at + 3] - 1);
   }
 
   /** The recorded member whose key is word `key` (its index in `members`; -1: absent). The last one wins, as in JSON.parse. */
@@ -269,6 +288,10 @@ export class LineScanner {
       case 'number': {
         // Sure only of plain numbers: a safe integer of at most 15 digits, or any number without an exponent short enough to be finite.
         if (b[p] !== 0x2d && (b[p] < 0x30 || b[p] > 0x39)) return false;
+        if (member >= 0) {
+          const shape = this.members[member + 5];
+          return c.int ? shape === NumberShape.integer && e - p <= 15 : shape !== NumberShape.exponent && e - p <= 300;
+        }
         if (c.int) {
           for (let i = b[p] === 0x2d ? p + 1 : p; i < e; i++) if (b[i] < 0x30 || b[i] > 0x39) return false;
           return e - p <= 15;
@@ -327,23 +350,6 @@ export class LineScanner {
     return e - p - 2 > MAX_WORD ? -1 : WORDS.find(this.buf, p + 1, e - 1, this.hash);
   }
 
-  /** The id in [s, e): the previous line's string if the bytes are the same (a recovery's events often follow each other). */
-  private id(s: number, e: number): string {
-    const b = this.buf;
-    const len = e - s;
-    if (len === this.lastIdLength) {
-      let i = 0;
-      while (i < len && b[s + i] === this.lastIdBytes[i]) i++;
-      if (i === len) return this.lastId;
-    }
-    this.lastId = b.toString('utf8', s, e);
-    if (len <= this.lastIdBytes.length) {
-      b.copy(this.lastIdBytes, 0, s, e);
-      this.lastIdLength = len;
-    } else this.lastIdLength = -1;
-    return this.lastId;
-  }
-
   /** Whether the line holds a byte of AVOID. */
   private avoidedIn(start: number, end: number): boolean {
     const fresh = start < this.from;
@@ -380,8 +386,8 @@ export class LineScanner {
           this.members[m + 2] = vs;
           this.members[m + 3] = ve;
           this.members[m + 4] = key;
-          // value() of a string ends in stringEnd: the hash is the value's.
-          this.members[m + 5] = this.hash;
+          // value() of a string ends in stringEnd, of a number in number(): the hash or the shape is the value's.
+          this.members[m + 5] = b[vs] === QUOTE ? this.hash : this.numberShape;
         }
       }
       p = skipWs(b, ve, end);
@@ -437,7 +443,52 @@ export class LineScanner {
     if (c === 0x74) return literal(b, p, end, 'true');
     if (c === 0x66) return literal(b, p, end, 'false');
     if (c === 0x6e) return literal(b, p, end, 'null');
-    return number(b, p, end);
+    return this.number(p, end);
+  }
+
+  /** After the number at `p` (-1: none); its shape goes to `numberShape`. JSON's number: -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)? */
+  private number(p: number, end: number): number {
+    const b = this.buf;
+    this.numberShape = NumberShape.integer;
+    if (b[p] === 0x2d) p++;
+    if (b[p] === 0x30) p++;
+    else if ((p = digits(b, p, end)) < 0) return -1;
+    if (b[p] === 0x2e) {
+      this.numberShape = NumberShape.fraction;
+      if ((p = digits(b, p + 1, end)) < 0) return -1;
+    }
+    if (p < end && (b[p] === 0x65 || b[p] === 0x45)) {
+      this.numberShape = NumberShape.exponent;
+      p++;
+      if (b[p] === 0x2b || b[p] === 0x2d) p++;
+      if ((p = digits(b, p, end)) < 0) return -1;
+    }
+    return p;
+  }
+}
+
+/**
+ * The string last read, with its bytes: the same bytes again give the same
+ * string rather than a new one (a recovery's events follow each other, and
+ * rejected payloads' statuses name the same file).
+ */
+class LastString {
+  private text = '';
+  private readonly bytes = new Uint8Array(64);
+  private length = -1;
+
+  read(b: Buffer, s: number, e: number): string {
+    const len = e - s;
+    if (len === this.length) {
+      let i = 0;
+      while (i < len && b[s + i] === this.bytes[i]) i++;
+      if (i === len) return this.text;
+    }
+    this.text = b.toString('utf8', s, e);
+    // Byte by byte: Buffer#copy's checks cost more than the copy of a short string.
+    if (len <= this.bytes.length) for (let i = 0; i < len; i++) this.bytes[i] = b[s + i];
+    this.length = len <= this.bytes.length ? len : -1;
+    return this.text;
   }
 }
 
@@ -457,18 +508,4 @@ function digits(b: Buffer, p: number, end: number): number {
   const s = p;
   while (p < end && b[p] >= 0x30 && b[p] <= 0x39) p++;
   return p > s ? p : -1;
-}
-
-/** JSON's number: -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)? */
-function number(b: Buffer, p: number, end: number): number {
-  if (b[p] === 0x2d) p++;
-  if (b[p] === 0x30) p++;
-  else if ((p = digits(b, p, end)) < 0) return -1;
-  if (b[p] === 0x2e && (p = digits(b, p + 1, end)) < 0) return -1;
-  if (p < end && (b[p] === 0x65 || b[p] === 0x45)) {
-    p++;
-    if (b[p] === 0x2b || b[p] === 0x2d) p++;
-    if ((p = digits(b, p, end)) < 0) return -1;
-  }
-  return p;
 }
