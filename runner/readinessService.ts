@@ -129,6 +129,8 @@ export class ReadinessService {
     const now = this.ctx.clock.now();
     for (const [k, e] of this.entries) if (k && !e.pending && e.last && now - e.last.at > 2 * this.maxAgeMs) this.entries.delete(k);
     const e = this.entries.get(key) ?? this.entries.set(key, {}).get(key)!;
+    // A fresh answer comes from a computation begun after the request: one already under way may have read oned before it.
+    if (fresh && e.pending) await e.pending.catch(() => undefined);
     if (fresh || !e.last) await this.refresh(session);
     else if (now - e.last.at >= this.maxAgeMs) void this.refresh(session).catch(() => undefined);
     const last = e.last!;
