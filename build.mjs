@@ -7,16 +7,20 @@ import { existsSync, mkdirSync, readdirSync, writeFileSync, cpSync, statSync, rm
 import { gzipSync } from 'node:zlib';
 import { readFileSync } from 'node:fs';
 
-// xmlrpc is CommonJS and calls require('http'): give ESM output a require.
-const banner = { js: "import{createRequire as __cr}from'module';const require=__cr(import.meta.url);" };
-const node = { platform: 'node', target: 'node20', format: 'esm', bundle: true, banner, legalComments: 'none', logLevel: 'warning' };
+const node = { platform: 'node', target: 'node20', format: 'esm', bundle: true, legalComments: 'none', logLevel: 'warning' };
+// The simulator and the demo bundle xmlrpc, which is CommonJS and calls
+// require('http'): their ESM output gets a require. Nothing else needs one,
+// and each file that makes it pays for it at load (node:module and a
+// require per chunk; the drop-in loads six), so the others go without:
+// checked after the build (a bundled require() would call esbuild's shim, which throws).
+const withRequire = { ...node, banner: { js: "import{createRequire as __cr}from'module';const require=__cr(import.meta.url);" } };
 
 mkdirSync('dist/functions', { recursive: true });
 mkdirSync('dist/.entries', { recursive: true });
 
 // The functions to bundle are the registry's (functions/registry.ts), each
 // from functions/<name>.ts: read the registry itself rather than a list here.
-await build({ ...node, banner: undefined, entryPoints: ['functions/registry.ts'], outfile: 'dist/.entries/registry.mjs', packages: 'external' });
+await build({ ...node, entryPoints: ['functions/registry.ts'], outfile: 'dist/.entries/registry.mjs', packages: 'external' });
 const { functions } = await import(`./dist/.entries/registry.mjs?${Date.now()}`);
 const functionNames = Object.keys(functions);
 for (const name of functionNames) {
@@ -47,9 +51,9 @@ const jobs = [
   // so the drop-in would compile ~60 KB it never runs (bench startup). Its later steps and the fence-agent
   // runner are chunks of their own, loaded when reached.
   build({ ...node, entryPoints: { 'oneha-dropin': 'runner/cli/hook.ts' }, outdir: 'dist', splitting: true, chunkNames: 'oneha-dropin-[name]-[hash]', outExtension: { '.js': '.mjs' }, minify: true, sourcemap: 'linked' }),
-  build({ ...node, entryPoints: ['sim/main.ts'], outfile: 'dist/sim.mjs', minify: true }),
+  build({ ...withRequire, entryPoints: ['sim/main.ts'], outfile: 'dist/sim.mjs', minify: true }),
   // The demo (runner + embedded simulator) apart from dist/oneha.mjs, which loads it only for `oneha demo`.
-  build({ ...node, entryPoints: ['demo/demo.ts'], outfile: 'dist/demo.mjs', minify: true }),
+  build({ ...withRequire, entryPoints: ['demo/demo.ts'], outfile: 'dist/demo.mjs', minify: true }),
   build({ ...node, entryPoints: Object.fromEntries(functionNames.map((n) => [n, `dist/.entries/${n}.ts`])), outdir: 'dist/functions', outExtension: { '.js': '.mjs' }, minify: true }),
 ];
 if (existsSync('plugin/src/main.ts')) {
@@ -68,6 +72,10 @@ jobs.push(build({
   writeFileSync('dist/sunstone/OnehaModule/remoteEntry.js', federatedContainer({ name: 'OnehaModule', shared: SUNSTONE_SHARED, remotes: SUNSTONE_REMOTES, body: r.outputFiles[0].text }));
 }));
 await Promise.all(jobs);
+// A require() esbuild could not resolve statically becomes its __require shim, which throws in ESM without the banner.
+for (const f of [...readdirSync('dist').filter((f) => /^oneha.*\.mjs$/.test(f)), ...readdirSync('dist/functions').map((f) => `functions/${f}`)]) {
+  if (readFileSync(`dist/${f}`, 'utf8').includes('typeof require')) throw new Error(`dist/${f} calls require(): build it with withRequire (build.mjs)`);
+}
 if (existsSync('plugin/public')) cpSync('plugin/public', 'dist/plugin', { recursive: true });
 
 const sizes = {};

@@ -1,6 +1,5 @@
 // What every command's action shares: its parsed values, a required value,
 // printing a table or --json, and reading stdin.
-import { readFileSync } from 'node:fs';
 import { CliError, EXIT } from './exitCodes';
 
 export const HOST_HELP = 'a host id or name, as with onehost';
@@ -23,7 +22,8 @@ export async function readStdin(): Promise<string> {
   // start (bench startup). A non-blocking descriptor says EAGAIN: read it as
   // a stream then.
   try {
-    return readFileSync(0, 'utf8');
+    // Imported here: the command table (and so `--help`) does not load node:fs.
+    return (await import('node:fs')).readFileSync(0, 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
   }

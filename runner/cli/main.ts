@@ -2,7 +2,6 @@
 // its help (printed before anything else runs: `--help` never has a side
 // effect) and its action. API commands print tables; `--json` prints the
 // runner's JSON for scripts. Exit codes: ./exitCodes.ts.
-import { parseArgs } from 'node:util';
 import { classify, describeError } from '../../model/errors';
 import { STEP_NAMES } from '../../model/steps';
 import { FUNCTION_NAMES } from '../../functions/names';
@@ -236,6 +235,8 @@ export async function main(argv: string[]): Promise<number> {
   }
   try {
     if (cmd.passThrough) return await cmd.run({}, rest);
+    // node:util is loaded here: `--help` and the drop-in (pass-through) never parse options with it.
+    const { parseArgs } = await import('node:util');
     let parsed;
     try {
       parsed = parseArgs({ args: rest, options: cmd.options ?? {}, allowPositionals: !!cmd.args, strict: true });
