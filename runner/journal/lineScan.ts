@@ -170,8 +170,14 @@ export function fullyKnown(c: Check): boolean {
 const MAX_DEPTH = 64;
 /** Top-level keys recorded per line; a line with more is left to JSON.parse. */
 const MAX_KEYS = 32;
-/** Per recorded member: key start, key end, value start, value end, the key's word number, and for a short string value its hash (looked up only for a check that wants a word), for a number its NumberShape. */
-const SLOTS = 6;
+/**
+ * Per recorded member: key start, key end, value start, value end, the key's
+ * word number, for a short string value its hash and for a number its
+ * NumberShape, and the value's word number once looked up (only for a check
+ * that wants a word, or the type and status; UNRESOLVED until then).
+ */
+const SLOTS = 7;
+const UNRESOLVED = -2;
 const QUOTE = 0x22, COLON = 0x3a, COMMA = 0x2c;
 /**
  * Lines with these bytes go to JSON.parse: a backslash (an escape to decode),
@@ -194,6 +200,8 @@ export class LineScanner {
   private buf: Buffer = Buffer.alloc(0);
   /** Where the next of each AVOID byte is, at or after `from` (-1: none): found once per buffer, not once per line. */
   private readonly next = new Float64Array(AVOID.length);
+  /** The first of them (Infinity: none left in the buffer), so most lines cost one comparison. */
+  private nearest = Infinity;
   private from = Infinity;
   private readonly ids = new LastString();
   private readonly payloadRefs = new LastString();
@@ -254,8 +262,10 @@ export class LineScanner {
   /** The recorded member's value's word number (-1: none, or not a string). */
   private valueWord(at: number): number {
     if (at < 0) return -1;
-    const vs = this.members[at + 2], ve = this.members[at + 3];
-    return this.buf[vs] !== QUOTE || ve - vs - 2 > MAX_WORD ? -1 : WORDS.find(this.buf, vs + 1, ve - 1, this.members[at + 5]);
+    const m = this.members;
+    if (m[at + 6] !== UNRESOLVED) return m[at + 6];
+    const vs = m[at + 2], ve = m[at + 3];
+    return (m[at + 6] = this.buf[vs] !== QUOTE || ve - vs - 2 > MAX_WORD ? -1 : WORDS.find(this.buf, vs + 1, ve - 1, m[at + 5]));
   }
 
   /** The recorded members against an object check: every required key there, every known key's value right. */
@@ -352,13 +362,17 @@ export class LineScanner {
 
   /** Whether the line holds a byte of AVOID. */
   private avoidedIn(start: number, end: number): boolean {
-    const fresh = start < this.from;
-    this.from = start;
-    for (let i = 0; i < AVOID.length; i++) {
-      if (fresh || (this.next[i] >= 0 && this.next[i] < start)) this.next[i] = this.buf.indexOf(AVOID[i], start);
-      if (this.next[i] >= 0 && this.next[i] < end) return true;
+    if (start < this.from || this.nearest < start) {
+      // A new buffer, or the nearest one passed: look again for those behind `start`.
+      const fresh = start < this.from;
+      this.nearest = Infinity;
+      for (let i = 0; i < AVOID.length; i++) {
+        if (fresh || (this.next[i] >= 0 && this.next[i] < start)) this.next[i] = this.buf.indexOf(AVOID[i], start);
+        if (this.next[i] >= 0 && this.next[i] < this.nearest) this.nearest = this.next[i];
+      }
     }
-    return false;
+    this.from = start;
+    return this.nearest < end;
   }
 
   /** After the object at `p`: where it ends (-1: not an object); with `record`, its members go to `members`. */
@@ -388,6 +402,7 @@ export class LineScanner {
           this.members[m + 4] = key;
           // value() of a string ends in stringEnd, of a number in number(): the hash or the shape is the value's.
           this.members[m + 5] = b[vs] === QUOTE ? this.hash : this.numberShape;
+          this.members[m + 6] = UNRESOLVED;
         }
       }
       p = skipWs(b, ve, end);
