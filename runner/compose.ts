@@ -66,14 +66,7 @@ export interface Basics<L extends Log = JsonLogger> {
 export function composeBasics<L extends Log = JsonLogger>(config: Config, opts: ComposeOptions<L> = {}): Basics<L> {
   const clock = opts.clock ?? realClock;
   const secrets = createSecretStore({ file: config.fence.secretsFile });
-  const scrubbed = () => {
-    const vals = opts.secretValues?.() ?? [];
-    for (const d of secrets.describe()) {
-      const c = secrets.get(d.ref);
-      if (c?.password) vals.push(c.password);
-    }
-    return vals;
-  };
+  const scrubbed = () => [...(opts.secretValues?.() ?? []), ...secrets.passwords()];
   // Without a log of the caller's, L is the default JsonLogger.
   const log = opts.log ?? (new JsonLogger(opts.logSink ?? stdoutSink, {}, { values: scrubbed }, () => clock.now()) as Log as L);
   const defaults = fenceDefaults(config);

@@ -40,6 +40,8 @@ export interface ResolvedCredentials {
 }
 
 export interface SecretStore {
+  /** Every password the store would hand out (the file's, the environment's default): what logs must never show. */
+  passwords(): string[];
   get(ref: string): Credentials | undefined;
   set(ref: string, creds: { username?: string; password: string }): void;
   /** False when there was nothing (in the file) to delete. */
@@ -77,15 +79,30 @@ export function createSecretStore(opts: SecretStoreOptions = {}): SecretStore {
     return username || password ? { username, password } : undefined;
   }
 
+  /**
+   * The file as last read, and the stat it was read at: every log line asks
+   * for the passwords to scrub (compose.ts), and reading and checking the whole
+   * file each time cost a read, a JSON parse and a validation per line.
+   */
+  let cached: { stamp: string; entries: Record<string, Credentials> } | undefined;
+
+  /** The file's entries (a copy: set and delete change it before writing it back). */
   function readFile(): Record<string, Credentials> {
     if (!file) return {};
-    let mode: number;
+    let st;
     try {
-      mode = statSync(file).mode;
+      st = statSync(file, { throwIfNoEntry: false });
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return {};
       throw new SecretStoreError(`cannot read the fence secret file ${file}: ${(e as Error).message}`);
     }
+    if (!st) return {};
+    const stamp = `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}:${st.mode}`;
+    if (cached?.stamp !== stamp) cached = { stamp, entries: readChecked(st.mode) };
+    return { ...cached.entries };
+  }
+
+  function readChecked(mode: number): Record<string, Credentials> {
+    if (!file) return {};
     if ((mode & 0o077) !== 0) {
       throw new SecretStoreError(
         `the fence secret file ${file} is open to group or others (mode ${(mode & 0o777).toString(8).padStart(4, '0')}); run: chmod 600 ${file}`,
@@ -133,6 +150,12 @@ export function createSecretStore(opts: SecretStoreOptions = {}): SecretStore {
   }
 
   const store: SecretStore = {
+    passwords() {
+      const entries = readFile();
+      const out = Object.values(entries).map((c) => c.password);
+      if (!entries.default) out.push(envDefault()?.password ?? '');
+      return out.filter(Boolean);
+    },
     get(ref) {
       const fromFile = readFile()[ref];
       if (fromFile) return fromFile;

@@ -67,6 +67,21 @@ describe('secret store', () => {
     expect(s.get('default')?.username).toBe('envuser'); // the environment's cannot be deleted
   });
 
+  it('lists every password it would hand out (for the log scrub), and reads a file changed behind its back anew', () => {
+    const s = createSecretStore({ file, env: { ONEHA_FENCE_PASSWORD: 'envpw' } });
+    expect(s.passwords()).toEqual(['envpw']);
+    s.set('host:7', { password: 'pw7' });
+    expect(s.passwords().sort()).toEqual(['envpw', 'pw7']);
+    s.set('default', { password: 'filepw' }); // the file's default hides the environment's
+    expect(s.passwords().sort()).toEqual(['filepw', 'pw7']);
+    // Another process rewrites it in place (same size, same mode): the store does not answer from what it read before.
+    writeFileSync(file, JSON.stringify({ default: { username: '', password: 'filepx' }, 'host:7': { username: '', password: 'pw8' } }), { mode: 0o600 });
+    expect(s.passwords().sort()).toEqual(['filepx', 'pw8']);
+    expect(s.get('host:7')).toEqual({ username: '', password: 'pw8' });
+    chmodSync(file, 0o644);
+    expect(() => s.passwords()).toThrow(SecretStoreError);
+  });
+
   it('refuses to read a file open to group or others, saying how to fix it', () => {
     const s = createSecretStore({ file, env: {} });
     s.set('default', { username: 'a', password: 'b' });
