@@ -79,7 +79,11 @@ export async function startDemo(opts: { port?: number; simPort?: number; dataDir
   const base = opts.scenarioFile ? JSON.parse(readFileSync(opts.scenarioFile, 'utf8')) : demoScenario;
   const scenario = {
     ...base,
-    hooks: [{ state: 'ERROR', command: hookWrapper, arguments: `$TEMPLATE -m -p ${pause}`, argumentsStdin: true, timeoutSeconds: 60 }],
+    // oneha's two hooks as install.sh creates them: host ERROR, and the readiness probe (an API hook).
+    hooks: [
+      { name: 'oneha_host_error', state: 'ERROR', command: hookWrapper, arguments: `$TEMPLATE -m -p ${pause}`, argumentsStdin: true, timeoutSeconds: 60 },
+      { name: 'oneha_probe', type: 'api', call: 'one.hook.update', command: hookWrapper, arguments: '$API', argumentsStdin: true, timeoutSeconds: 60 },
+    ],
     options: { ...(base as { options?: object }).options, schedulerIntervalMs: 500, bootDelayMs: 1500 },
   };
   const sim = await startSimulator({ scenario: scenario as never, port: opts.simPort ?? 0 });

@@ -98,9 +98,10 @@ if [ "$uninstall" = yes ]; then
   fi
   if [ "$activate" = yes ]; then
     as_oneadmin 'onehook delete oneha_host_error' || true
+    as_oneadmin 'onehook delete oneha_probe' || true
   fi
   rm -f "$lib/oneha.mjs" "$lib"/oneha-*.mjs "$cli" "$unit" "$hooks/onehook.sh" "$hooks/host_error.sh" \
-    "$share/host_error.hook" "$share/oneha.env.example" "$share/oneha.json.example"
+    "$share/host_error.hook" "$share/probe.hook" "$share/oneha.env.example" "$share/oneha.json.example"
   rm -f "$doc"/*.md
   for dir in "$lib" "$hooks" "$share" "$doc"; do
     [ ! -d "$dir" ] || rmdir "$dir" 2>/dev/null || say "kept $dir (not empty)"
@@ -116,8 +117,8 @@ if [ "$uninstall" = yes ]; then
     say "kept $etc (secrets, changed configuration) and $data (journal); --purge removes them"
   fi
   if [ -z "$root" ] && command -v systemctl >/dev/null 2>&1; then systemctl daemon-reload 2>/dev/null || true; fi
-  [ "$activate" = yes ] || say "if it exists, also remove oneha's hook (as oneadmin):
-  onehook delete oneha_host_error
+  [ "$activate" = yes ] || say "if they exist, also remove oneha's hooks (as oneadmin):
+  onehook delete oneha_host_error; onehook delete oneha_probe
 or, if you switched the host_error hook to oneha, switch its COMMAND back (docs/upgrade-from-host_error.md)"
   exit 0
 fi
@@ -165,6 +166,7 @@ put 0644 "$here/systemd/oneha.service" "$unit"
 put 0755 "$here/onehook/onehook.sh" "$hooks/onehook.sh"
 put 0755 "$here/onehook/host_error_foreground.sh" "$hooks/host_error.sh"
 put 0644 "$here/onehook/host_error.hook" "$share/host_error.hook"
+put 0644 "$here/onehook/probe.hook" "$share/probe.hook"
 put 0644 "$here/oneha.env.example" "$share/oneha.env.example"
 put 0644 "$here/oneha.json.example" "$share/oneha.json.example"
 for f in "$repo"/docs/*.md; do
@@ -216,6 +218,8 @@ if [ -f "$fe_sunstone/remotes-config.yaml" ]; then
 fi
 
 say "installed oneha into ${root:-/}"
+# The probe hook (an API hook: readiness's proof that oned's hook manager reaches the runner) goes with either way below.
+create_probe="onehook show oneha_probe >/dev/null 2>&1 || onehook create /usr/share/oneha/probe.hook"
 existing=$(host_error_hooks)
 if [ -n "$existing" ]; then
   # Switch the existing hook to oneha's script: same stdin ($TEMPLATE and its
@@ -228,20 +232,24 @@ if [ -n "$existing" ]; then
   if [ "$activate" = yes ]; then
     printf '%s\n' 'COMMAND = "oneha/onehook.sh"' 'TIMEOUT = "60"' >"$update_file"
     for id in $ids; do as_oneadmin "onehook update $id $update_file -a"; say "hook $id now runs oneha/onehook.sh"; done
+    as_oneadmin "$create_probe"
     systemctl daemon-reload && systemctl enable --now oneha
   else
     say "to finish:
   systemctl daemon-reload && systemctl enable --now oneha
   printf '%s\\n' 'COMMAND = \"oneha/onehook.sh\"' 'TIMEOUT = \"60\"' > $update_file"
     for id in $ids; do say "  su oneadmin -s /bin/sh -c 'onehook update $id $update_file -a'"; done
+    say "  su oneadmin -s /bin/sh -c '$create_probe'"
     say "(or run install.sh --activate, which does exactly that; a second host-error hook would act on the same failures)"
   fi
 elif [ "$activate" = yes ]; then
   as_oneadmin "onehook show oneha_host_error >/dev/null 2>&1 || onehook create /usr/share/oneha/host_error.hook"
+  as_oneadmin "$create_probe"
   systemctl daemon-reload && systemctl enable --now oneha
 else
   say "to finish:
   systemctl daemon-reload && systemctl enable --now oneha
   su oneadmin -s /bin/sh -c 'onehook create /usr/share/oneha/host_error.hook'
+  su oneadmin -s /bin/sh -c 'onehook create /usr/share/oneha/probe.hook'
 (or run install.sh --activate)"
 fi

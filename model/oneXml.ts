@@ -12,7 +12,7 @@ const REPEATED = new Set([
   'HOST_POOL.HOST', 'VM_POOL.VM', 'DATASTORE_POOL.DATASTORE', 'DOCUMENT_POOL.DOCUMENT',
   'HOST.VMS.ID', 'VM.HISTORY_RECORDS.HISTORY', 'USER.GROUPS.ID',
   'HOST_POOL.HOST.VMS.ID', 'VM_POOL.VM.HISTORY_RECORDS.HISTORY',
-  'HOOK_POOL.HOOK', 'HOOK.HOOKLOG.HOOK_EXECUTION_RECORD',
+  'HOOK_POOL.HOOK', 'HOOK.HOOKLOG.HOOK_EXECUTION_RECORD', 'CALL_INFO.PARAMETERS.PARAMETER',
 ]);
 
 const REPEATED_NAMES = new Set([...REPEATED].map((path) => path.slice(path.lastIndexOf('.') + 1)));
@@ -400,3 +400,27 @@ function hookFromNode(n: Node): OneHook {
 
 export const parseHook = (xml: string): OneHook => hookFromNode(parseRoot(xml, 'HOOK'));
 export const parseHookPool = (xml: string): OneHook[] => list<Node>(parseRoot(xml, 'HOOK_POOL').HOOK).map(hookFromNode);
+
+// ---------------------------------------------------------------------------
+// An API hook's $API (api_info.xsd, HOOKS.md §4): whether the call succeeded,
+// its IN parameters (the session shown as ****) and its reply array as OUT
+// parameters, each list in POSITION order.
+
+export interface CallInfo {
+  result: boolean;
+  in: string[];
+  out: string[];
+}
+
+export function parseCallInfo(xml: string): CallInfo {
+  const n = parseRoot(xml, 'CALL_INFO', true);
+  const info: CallInfo = { result: str(n.RESULT) === '1', in: [], out: [] };
+  for (const p of list<Node>((n.PARAMETERS as Node | undefined)?.PARAMETER)) {
+    const pos = num(p.POSITION, undefined, 'PARAMETER/POSITION');
+    const type = str(p.TYPE);
+    // oned's methods take a handful of parameters; a bigger position is not oned's.
+    if (pos < 1 || pos > 32 || (type !== 'IN' && type !== 'OUT')) throw new XmlShapeError(`PARAMETER ${type} ${pos} is not one of oned's`);
+    (type === 'IN' ? info.in : info.out)[pos - 1] = str(p.VALUE);
+  }
+  return info;
+}

@@ -117,7 +117,13 @@ export const ConfigSchema = z.strictObject({
     refreshSeconds: z._default(z.number().check(z.int(), z.gte(1)), 300),
     /** A rehearsal older than this no longer counts in a host's readiness. */
     rehearsalMaxAgeHours: z._default(z.number().check(z.positive()), 168),
-  }), { fenceTestMaxAgeHours: 168, reserveK: 2, maxClockSkewSeconds: 5, refreshSeconds: 300, rehearsalMaxAgeHours: 168 }),
+    /**
+     * The hook probe (runner/hookProbe.ts): at most one test event through oned's hook manager this often
+     * (a computation sooner judges the last one), and how long one may take to come back before it counts as lost.
+     */
+    probeIntervalSeconds: z._default(z.number().check(z.int(), z.gte(1)), 60),
+    probeTimeoutSeconds: z._default(z.number().check(z.int(), z.gte(1), z.lte(600)), 30),
+  }), { fenceTestMaxAgeHours: 168, reserveK: 2, maxClockSkewSeconds: 5, refreshSeconds: 300, rehearsalMaxAgeHours: 168, probeIntervalSeconds: 60, probeTimeoutSeconds: 30 }),
   rehearsal: z._default(z.strictObject({
     /** Rehearse every HA host's failure this often (0 = never): the last report per host shows with it and in readiness. */
     intervalSeconds: z._default(z.number().check(z.int(), z.nonnegative()), 0),

@@ -124,7 +124,7 @@ export interface HookSeen {
 }
 
 /** What each COMMAND is (deploy/onehook, docs/upgrade-from-host_error.md). */
-const RUNNER_HOOK = /(^|\/)oneha\/onehook\.sh$/;
+export const RUNNER_HOOK = /(^|\/)oneha\/onehook\.sh$/;
 const FOREGROUND_HOOK = /(^|\/)oneha\/host_error\.sh$/;
 const STOCK_HOOK = /(^|\/)host_error\.rb$/;
 const HOOK_DOC = 'docs/upgrade-from-host_error.md';
@@ -140,14 +140,64 @@ const HOOK_EXIT: Record<number, { what: string; fix: string }> = {
 };
 
 const isHostErrorHook = (h: HookSeen) => h.type === 'state' && h.template.RESOURCE === 'HOST' && h.template.STATE === 'ERROR';
+/** oneha's probe hook (deploy/onehook/probe.hook): an API hook on one.hook.update running oneha/onehook.sh. */
+export const isProbeHook = (h: Pick<HookSeen, 'type' | 'template'>) =>
+  h.type === 'api' && h.template.CALL === 'one.hook.update' && RUNNER_HOOK.test(h.template.COMMAND ?? '');
+const CREATE_PROBE = 'onehook create /usr/share/oneha/probe.hook (deploy/onehook/probe.hook; install.sh --activate creates it)';
 const isoSeconds = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+/** The probe (runner/hookProbe.ts) as the hook part judges it. */
+export interface ProbeInput {
+  /** oneha's probe hook as oned lists it, with its execution records; undefined: none installed. */
+  hook?: HookSeen;
+  sent?: { at: number; error?: string };
+  returned?: { sentAt: number; at: number };
+  now: number;
+  /** A probe not back this long after it was sent is lost. */
+  timeoutMs: number;
+}
+
+/** Did the last probe come back? ok, lost (with why, from the probe hook's own record), or not known yet (null). */
+export function probeVerdict(p: ProbeInput): { ok: boolean | null; detail: string; fix?: string } {
+  if (!p.hook) {
+    return { ok: false, detail: 'no probe hook (an api hook on one.hook.update running oneha/onehook.sh): that oned reaches the runner is not proven', fix: CREATE_PROBE };
+  }
+  const hook = `probe hook ${p.hook.id} (${p.hook.name})`;
+  if (p.sent?.error) {
+    return { ok: false, detail: `the runner could not send a probe through ${hook}: ${p.sent.error}`, fix: `the runner's oned user must be able to update hook ${p.hook.id} (the oneadmin group)` };
+  }
+  if (!p.sent) return { ok: null, detail: `${hook} installed; no probe sent yet` };
+  const back = p.returned;
+  const trip = (r: { sentAt: number; at: number }) => `the probe sent at ${isoSeconds(r.sentAt)} came back through oned's hook manager in ${((r.at - r.sentAt) / 1000).toFixed(1)} s`;
+  if (back && back.sentAt >= p.sent.at) return { ok: true, detail: trip(back) };
+  if (p.now - p.sent.at < p.timeoutMs) {
+    return back ? { ok: true, detail: `${trip(back)} (a newer one is on its way)` } : { ok: null, detail: `probe sent at ${isoSeconds(p.sent.at)} through ${hook}; not back yet` };
+  }
+  const lost = `the probe sent at ${isoSeconds(p.sent.at)} through ${hook} did not come back within ${Math.round(p.timeoutMs / 1000)} s`;
+  // oned's TIMESTAMP is its own clock, to the second: a few seconds of leeway for the skew.
+  const run = [...p.hook.log].reverse().find((r) => r.timestamp * 1000 >= p.sent!.at - 5000);
+  if (!run) {
+    return { ok: false, detail: `${lost}, and oned has no record of running it: the hook manager did not run the hook`, fix: 'start the hook manager (systemctl restart opennebula-hem) and read /var/log/one/onehem.log' };
+  }
+  const at = `execution ${run.executionId} at ${isoSeconds(run.timestamp * 1000)}`;
+  if (run.code === 0) {
+    return { ok: false, detail: `${lost}; onehook.sh ran (${at}) and exited 0, so it reached another runner`, fix: 'ONEHA_URL in /etc/oneha/hook.env must name this runner' };
+  }
+  const exit = HOOK_EXIT[run.code];
+  const stderr = run.stderr.trim().split('\n')[0];
+  return {
+    ok: false,
+    detail: `${lost}; onehook.sh (${at}) exited ${run.code}${exit ? `, ${exit.what}` : ''}${stderr ? `: ${stderr}` : ''}`,
+    fix: run.code === 3 ? 'the probe hook needs ARGUMENTS = "$API" and ARGUMENTS_STDIN = "yes" (deploy/onehook/probe.hook)' : exit?.fix ?? 'run it by hand as oneadmin to see why',
+  };
+}
 
 /**
  * The hook part. `hooks` undefined: the hook pool could not be read (`error`
  * says why: not an administrator, oned down). `lastEventAt`: the last hook
  * event the journal holds (the runner's own proof that oned's hook reaches it).
  */
-export function hookFact(hooks: readonly HookSeen[] | undefined, lastEventAt: number | undefined, error?: string): CloudFact {
+export function hookFact(hooks: readonly HookSeen[] | undefined, lastEventAt: number | undefined, error?: string, probe?: ProbeInput): CloudFact {
   const reached = lastEventAt ? `oned's hook last reached the runner at ${isoSeconds(lastEventAt)}` : undefined;
   if (!hooks) return reached ? { ok: true, detail: `${reached} (hooks not read: ${error ?? 'unknown'})` } : { ok: null, detail: `hooks not read: ${error ?? 'unknown'}` };
   const onError = hooks.filter(isHostErrorHook);
@@ -168,22 +218,26 @@ export function hookFact(hooks: readonly HookSeen[] | undefined, lastEventAt: nu
   let last: { hook: HookSeen; run: HookSeen['log'][number] } | undefined;
   for (const hook of ours) for (const run of hook.log) if (!last || run.timestamp >= last.run.timestamp) last = { hook, run };
   const installed = `hook ${named(ours)} installed`;
-  if (!last) {
-    return reached ? { ok: true, detail: `${installed}; ${reached}` }
-      : { ok: null, detail: `${installed}; oned has not run it yet, so it is not proven to reach the runner (a payload the runner rejects, exit 3 of oneha/onehook.sh run as oneadmin, proves it)` };
-  }
-  const at = `execution ${last.run.executionId} at ${isoSeconds(last.run.timestamp * 1000)}`;
+  const at = last && `execution ${last.run.executionId} at ${isoSeconds(last.run.timestamp * 1000)}`;
   // A later event in the journal (a retry, another failure) supersedes a failed run; oned's TIMESTAMP is to the second.
-  if (last.run.code === 0 || (lastEventAt !== undefined && lastEventAt >= (last.run.timestamp + 1) * 1000)) {
-    return { ok: true, detail: `${installed}; ${last.run.code === 0 ? `its last run (${at}) reached the runner` : reached}` };
+  if (last && last.run.code !== 0 && !(lastEventAt !== undefined && lastEventAt >= (last.run.timestamp + 1) * 1000)) {
+    // A failure event that never reached the runner: it stays a failure until retried, whatever a probe shows now.
+    const exit = HOOK_EXIT[last.run.code];
+    const stderr = last.run.stderr.trim().split('\n')[0];
+    return {
+      ok: false,
+      detail: `${installed}; its last run (${at}) failed with exit ${last.run.code}${exit ? `, ${exit.what}` : ''}${stderr ? `: ${stderr}` : ''}`,
+      fix: `${exit?.fix ?? 'run it by hand as oneadmin to see why'}; then \`onehook retry ${last.hook.id} ${last.run.executionId}\` re-sends that event`,
+    };
   }
-  const exit = HOOK_EXIT[last.run.code];
-  const stderr = last.run.stderr.trim().split('\n')[0];
-  return {
-    ok: false,
-    detail: `${installed}; its last run (${at}) failed with exit ${last.run.code}${exit ? `, ${exit.what}` : ''}${stderr ? `: ${stderr}` : ''}`,
-    fix: `${exit?.fix ?? 'run it by hand as oneadmin to see why'}; then \`onehook retry ${last.hook.id} ${last.run.executionId}\` re-sends that event`,
-  };
+  const before = !last ? reached : last.run.code === 0 ? `its last run (${at}) reached the runner` : reached;
+  // The probe decides when there is one: a test event through oned's hook manager now, not a record of the past.
+  const verdict = probe ? probeVerdict(probe) : undefined;
+  if (verdict?.ok === true) return { ok: true, detail: `${installed}; ${before ? `${before}; ` : ''}${verdict.detail}` };
+  if (verdict?.ok === false) return { ok: false, detail: `${installed}; ${verdict.detail}`, ...(verdict.fix ? { fix: verdict.fix } : {}) };
+  const pending = verdict ? `; ${verdict.detail}` : '';
+  if (before) return { ok: true, detail: `${installed}; ${before}${pending}` };
+  return { ok: null, detail: `${installed}; oned has not run it yet, so it is not proven to reach the runner${pending || ' (a payload the runner rejects, exit 3 of oneha/onehook.sh run as oneadmin, proves it)'}` };
 }
 
 const part = (key: PartKey, ok: boolean | null, detail: string, fix?: string): ReadinessPart =>

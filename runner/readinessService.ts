@@ -13,19 +13,24 @@ import { describeError } from '../model/errors';
 import type { Vm } from '../model/one';
 import type { RunnerContext } from './context';
 import type { OneClient } from './one/client';
-import { hookFact, poolReadiness, type CloudFact, type HookSeen } from './readiness';
+import { probeFor } from './hookProbe';
+import { hookFact, isProbeHook, poolReadiness, RUNNER_HOOK, type CloudFact, type HookSeen } from './readiness';
 import { lastRehearsal } from './rehearsalStore';
 
 /** The reads one computation makes: the small ones at once, then the VM pool. */
 export const READINESS_READS = [
   'one.hostpool.info', 'one.vmpool.infoset (the hosts\' VMs, extended, 64 a call, one call after the other)', 'one.datastorepool.info',
-  'one.hookpool.info', 'one.hook.info (oneha\'s hooks)', 'one.system.version (its Date header)',
+  'one.hookpool.info', 'one.hook.info (oneha\'s hooks)', 'one.hook.update (the probe hook\'s nonce, at most once a probeIntervalSeconds)',
+  'one.system.version (its Date header)',
 ] as const;
 
 async function compute(ctx: RunnerContext, one: OneClient) {
-  const [hosts, datastores, hook, clock] = await Promise.all([one.hostPoolInfo(), one.datastorePoolInfo(), readHooks(ctx, one), measureClock(one)]);
+  // The hooks (and the probe's wait for its test event) run beside the other reads, not before them.
+  const hookRead = readHooks(ctx, one);
+  const [hosts, datastores, clock] = await Promise.all([one.hostPoolInfo(), one.datastorePoolInfo(), measureClock(one)]);
   // The big one last, alone: oned builds a 50,000-VM reply for seconds, and the small reads would wait behind it (past their deadline).
   const vms = await readVms(ctx, one, hosts);
+  const hook = await hookRead;
   const secrets = new Set(ctx.secrets.describe().filter((d) => d.passwordSet).map((d) => d.ref));
   const cfg = ctx.config.readiness;
   const result = poolReadiness({
@@ -59,7 +64,12 @@ async function readVms(ctx: RunnerContext, one: OneClient, hosts: readonly { vms
 }
 const READINESS_VM_CHUNK = 64;
 
-/** oned's HOST ERROR hooks with their execution records, judged (hookFact); unknown when the pool cannot be read. */
+/**
+ * oned's HOST ERROR hooks with their execution records and the probe, judged
+ * (hookFact); unknown when the pool cannot be read. Only the runner's own
+ * computation sends a probe (a user's session cannot update hooks); every
+ * computation judges the last one.
+ */
 async function readHooks(ctx: RunnerContext, one: OneClient): Promise<CloudFact> {
   // The journal holds every hook event oned delivered: one is proof oned's hook reaches this runner.
   const lastEventAt = ctx.journal.list().filter((r) => r.trigger === 'hook').reduce((t, r) => Math.max(t, r.receivedAt), 0) || undefined;
@@ -67,12 +77,22 @@ async function readHooks(ctx: RunnerContext, one: OneClient): Promise<CloudFact>
     const pool = await one.hookPoolInfo();
     // oned answers non-administrators an empty pool, not an error: nothing can be told from it.
     if (!pool.length && one !== ctx.one) return hookFact(undefined, lastEventAt, 'oned shows hooks to administrators only');
+    const probeHook = pool.find(isProbeHook);
+    const cfg = ctx.config.readiness;
+    const probe = probeFor(ctx, ctx.clock);
+    if (probeHook && one === ctx.one) {
+      await probe.run(one, probeHook.id, { minIntervalMs: cfg.probeIntervalSeconds * 1000, timeoutMs: cfg.probeTimeoutSeconds * 1000 }, ctx.stopping);
+    }
     const seen: HookSeen[] = await Promise.all(pool.map(async (h) => {
-      // Only oneha's own hook needs its log (one.hook.info); the pool has no HOOKLOG.
-      const mine = h.type === 'state' && /(^|\/)oneha\/onehook\.sh$/.test(h.template.COMMAND ?? '');
+      // Only oneha's own hooks need their log (one.hook.info); the pool has no HOOKLOG. Read after the probe's wait.
+      const mine = (h.type === 'state' && RUNNER_HOOK.test(h.template.COMMAND ?? '')) || h === probeHook;
       return mine ? one.hookInfo(h.id) : h;
     }));
-    return hookFact(seen, lastEventAt);
+    const facts = probe.facts();
+    return hookFact(seen, lastEventAt, undefined, {
+      hook: probeHook && seen.find((h) => h.id === probeHook.id), sent: facts.sent, returned: facts.returned,
+      now: ctx.clock.now(), timeoutMs: cfg.probeTimeoutSeconds * 1000,
+    });
   } catch (e) {
     return hookFact(undefined, lastEventAt, describeError(e));
   }

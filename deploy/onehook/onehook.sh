@@ -1,6 +1,8 @@
 #!/bin/sh
 # oneha host-error hook: hand the hook's stdin ("<base64 host XML> <flags>")
 # to the oneha runner, unchanged, and report what the runner answered.
+# Run by oneha's probe hook (probe.hook, an API hook: stdin "<base64 CALL_INFO>"),
+# it posts that test event to the runner's probe endpoint instead.
 #
 #   ONEHA_HOOK_ENV     file with ONEHA_URL= and ONEHA_TOKEN= (default /etc/oneha/hook.env,
 #                      readable by oneadmin only)
@@ -40,6 +42,12 @@ else
 fi
 [ -n "$payload" ] || fail 1 "empty hook payload (is ARGUMENTS_STDIN = yes in the hook?)"
 
+# An API hook's $API is the base64 of "<CALL_INFO>...": these 14 characters whatever follows.
+case $payload in
+  PENBTExfSU5GTz*) endpoint=/v1/hooks/probe ;;
+  *) endpoint=/v1/hooks/host-error ;;
+esac
+
 # One POST. The token goes to curl as a config file on fd 3, never on argv (ps);
 # -q: no ~/.curlrc, and no proxy for a runner on this machine.
 # Prints the response body, a newline and the HTTP status (000 = no answer).
@@ -48,7 +56,7 @@ post() {
     curl -q --silent --noproxy 127.0.0.1,localhost,::1 --config /dev/fd/3 \
       --connect-timeout "$1" --max-time "$2" \
       -H 'Content-Type: text/plain' --data-binary @- \
-      --write-out '\n%{http_code}' "$url/v1/hooks/host-error" 2>/dev/null 3<<EOF
+      --write-out '\n%{http_code}' "$url$endpoint" 2>/dev/null 3<<EOF
 header = "Authorization: Bearer $token"
 EOF
 }
@@ -78,6 +86,8 @@ while :; do
 
   case $status in
     2??)
+      probe=$(field probe)
+      [ -z "$probe" ] || { printf 'oneha: probe %s\n' "$probe"; exit 0; }
       id=$(field recoveryId)
       [ -n "$id" ] || { printf '%s\n' "$body"; exit 0; }
       link=$(field link)

@@ -1,9 +1,12 @@
 // POST /v1/hooks/host-error: what the hook manager wrote to the hook's stdin,
 // journaled before anything else, answered 202 with the recovery id.
+// POST /v1/hooks/probe: the probe hook's $API (runner/hookProbe.ts), noted
+// and nothing else: a test event is never journaled and starts nothing.
 import type { Context } from 'hono';
 import { bodyLimit } from './bodyLimit';
 import * as z from 'zod';
 import type { RunnerContext } from '../context';
+import { probeFor } from '../hookProbe';
 import { JournalWriteError } from '../journal/errors';
 import { routesFor } from './defineRoute';
 import { errorJson } from './errorJson';
@@ -19,8 +22,31 @@ export const HookAccepted = z.object({
   link: z.string(),
 });
 
+export const ProbeAnswer = z.union([
+  z.object({ probe: z.literal('matched'), sentAt: z.number().describe('when the runner sent it (ms since the epoch)'), returnedAt: z.number() }),
+  z.object({ probe: z.literal('ignored'), reason: z.string() }),
+]);
+
 export function hookRoutes(ctx: RunnerContext) {
+  const probe = probeFor(ctx, ctx.clock);
   return routesFor(ctx).define({
+    method: 'post', path: '/v1/hooks/probe', operationId: 'hookProbe', tags: ['hook'], auth: 'hook-token',
+    summary: 'The probe hook\'s test event: the base64 CALL_INFO of a one.hook.update ($API), as oneha/onehook.sh posts it. Recognised by its nonce and noted for the readiness hook part; never journaled, never acted on.',
+    body: z.string(), bodyType: 'text/plain',
+    responses: {
+      200: { description: 'the probe this runner sent (matched), or another one.hook.update that ran the probe hook (ignored)', schema: ProbeAnswer },
+      400: 'not an API hook\'s $API', 413: 'body too large',
+    },
+    use: [bodyLimit({ maxSize: 64 * 1024, onError: (c) => errorJson(c, 413, 'too-large', 'a probe is a few hundred bytes; this body is larger than 64 KiB') })],
+  }, async (c) => {
+    let r;
+    try {
+      r = probe.receive(await c.req.text());
+    } catch (e) {
+      return errorJson(c, 400, 'bad-probe', e instanceof Error ? e.message : String(e));
+    }
+    return c.json(r.matched ? { probe: 'matched' as const, sentAt: r.sentAt, returnedAt: r.returnedAt } : { probe: 'ignored' as const, reason: r.reason });
+  }).define({
     method: 'post', path: '/v1/hooks/host-error', operationId: 'hostErrorHook', tags: ['hook'], auth: 'hook-token',
     summary: 'Host ERROR hook event. Body: the hook stdin as text/plain, or JSON {payload} / {template, arguments}. ?force=1 bypasses the replay window.',
     // Read by the handler itself: the raw payload is journaled before anything judges it.

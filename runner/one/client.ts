@@ -129,6 +129,8 @@ export class OneClient implements OneApi {
   hookPoolInfo = () => this.xmlCall(xml.parseHookPool, 'one.hookpool.info');
   /** One hook with HOOKLOG, its last execution records. */
   hookInfo = (id: number) => this.xmlCall(xml.parseHook, 'one.hook.info', id);
+  /** one.hook.update: merge (1) or replace (0) the hook's template; the readiness probe merges its nonce. */
+  hookUpdate = (id: number, template: string, merge: boolean) => this.call<number>('one.hook.update', id, template, merge ? 1 : 0);
   userInfo = (id: number) => this.xmlCall(xml.parseUser, 'one.user.info', id);
   /** A login token for `username`, valid `validSeconds` (as FireEdge signs users in): "username:token" is then a session. */
   userLogin = (username: string, token: string, validSeconds: number, egid = -1) => this.call<string>('one.user.login', username, token, validSeconds, egid);

@@ -62,6 +62,7 @@ describe('deploy/install.sh', () => {
     const first = install(root);
     expect(first.stdout).toContain('systemctl daemon-reload && systemctl enable --now oneha');
     expect(first.stdout).toContain('onehook create /usr/share/oneha/host_error.hook');
+    expect(first.stdout).toContain('onehook create /usr/share/oneha/probe.hook');
     const before = tree(root);
     const second = install(root);
     expect(second.stdout).toContain(`kept ${root}/etc/oneha/oneha.env`);
@@ -111,12 +112,17 @@ describe('deploy/install.sh', () => {
     expect(dropIn.status).toBe(2);
   });
 
-  it('puts the hook script where the hook template\'s relative COMMAND resolves (hook_base_path + COMMAND)', () => {
-    const template = readFileSync(join(root, 'usr/share/oneha/host_error.hook'), 'utf8');
-    const command = /^COMMAND\s*=\s*"([^"]+)"/m.exec(template)![1];
-    const script = join(root, 'var/lib/one/remotes/hooks', command);
-    expect(readFileSync(script, 'utf8')).toBe(readFileSync(join(REPO, 'deploy/onehook/onehook.sh'), 'utf8'));
-    expect(mode(script)).toBe('755');
+  it('puts the hook script where both hook templates\' relative COMMAND resolves (hook_base_path + COMMAND)', () => {
+    for (const hook of ['host_error.hook', 'probe.hook']) {
+      const template = readFileSync(join(root, 'usr/share/oneha', hook), 'utf8');
+      expect(template).toBe(readFileSync(join(REPO, 'deploy/onehook', hook), 'utf8'));
+      const command = /^COMMAND\s*=\s*"([^"]+)"/m.exec(template)![1];
+      const script = join(root, 'var/lib/one/remotes/hooks', command);
+      expect(readFileSync(script, 'utf8'), hook).toBe(readFileSync(join(REPO, 'deploy/onehook/onehook.sh'), 'utf8'));
+      expect(mode(script)).toBe('755');
+    }
+    // The probe hook is an API hook on one.hook.update with $API on stdin (runner/hookProbe.ts).
+    expect(readFileSync(join(root, 'usr/share/oneha/probe.hook'), 'utf8')).toMatch(/^NAME += "oneha_probe"\nTYPE += "api"\nCALL += "one.hook.update"\n[^]*ARGUMENTS += "\$API"\nARGUMENTS_STDIN = "yes"/m);
     expect(mode(join(root, 'var/lib/one/remotes/hooks/oneha/host_error.sh'))).toBe('755');
   });
 
@@ -223,7 +229,9 @@ describe('deploy/install.sh', () => {
       expect(r.stdout).toContain("printf '%s\\n' 'COMMAND = \"oneha/onehook.sh\"' 'TIMEOUT = \"60\"' > /tmp/oneha-hook-update.txt");
       expect(r.stdout).toContain("su oneadmin -s /bin/sh -c 'onehook update 0 /tmp/oneha-hook-update.txt -a'");
       expect(r.stdout).not.toContain('onehook update 4');
-      expect(r.stdout).not.toContain('onehook create');
+      expect(r.stdout).not.toContain('onehook create /usr/share/oneha/host_error.hook');
+      // the probe hook is not a host-error hook: it comes with the takeover too
+      expect(r.stdout).toContain("su oneadmin -s /bin/sh -c 'onehook show oneha_probe >/dev/null 2>&1 || onehook create /usr/share/oneha/probe.hook'");
       // only read: nothing is changed without --activate
       expect(fake.calls()).toEqual(['list -x']);
     });
@@ -240,7 +248,8 @@ describe('deploy/install.sh', () => {
       install(r4);
       const r = install(r4, '--uninstall');
       expect(r.stdout).not.toContain('systemctl disable');
-      expect(r.stdout).toContain('onehook delete oneha_host_error');
+      expect(r.stdout).toContain('onehook delete oneha_host_error; onehook delete oneha_probe');
+      expect(existsSync(join(r4, 'usr/share/oneha/probe.hook'))).toBe(false);
     });
   });
 });

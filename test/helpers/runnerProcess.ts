@@ -17,10 +17,14 @@ export interface RunnerHandle {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
-export async function startRunner(simUrl: string, config: object = {}, opts: { dir?: string; fenceSleep?: number; noFenceCommand?: boolean; secrets?: object; wrap?: string[] } = {}): Promise<RunnerHandle> {
+/** The token every test runner accepts. */
+export const RUNNER_TOKEN = 'test-token-0123456789abcdef';
+
+export async function startRunner(simUrl: string, config: object = {}, opts: { dir?: string; fenceSleep?: number; noFenceCommand?: boolean; secrets?: object; wrap?: string[]; port?: number } = {}): Promise<RunnerHandle> {
   const dir = opts.dir ?? tempDir('oneha-runner-');
-  const port = await freePort();
-  const token = 'test-token-0123456789abcdef';
+  // A port chosen before the start lets a test write the hook's hook.env first (the first readiness computation probes at once).
+  const port = opts.port ?? await freePort();
+  const token = RUNNER_TOKEN;
   const fenceLog = join(dir, 'fenced.log');
   // fence_host.sh-style: the host XML arrives base64 on stdin.
   const fence = writeFile(dir, 'fence.sh', `#!/bin/sh\nid=$(base64 -d | grep -o '<ID>[0-9]*</ID>' | head -n1 | tr -dc 0-9)\nsleep ${opts.fenceSleep ?? 0}\necho "$id" >> '${fenceLog}'\n`, 0o755);
