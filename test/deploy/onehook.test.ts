@@ -52,6 +52,21 @@ describe.concurrent('deploy/onehook/onehook.sh', () => {
     expect(req.body.equals(payload)).toBe(true); // no newline added, nothing re-encoded
   });
 
+  it('an API hook\'s $API (the probe hook) goes to /v1/hooks/probe, unchanged, and prints what the runner made of it', async (ctx) => {
+    const { expect } = ctx;
+    const r = await runner(ctx, (req) => ({ status: 200, json: req.url === '/v1/hooks/probe' ? { probe: 'matched', sentAt: 1, returnedAt: 2 } : {} }));
+    const { dir, env } = envFor(ctx, r.url);
+    // What a real oned's hook manager writes: base64 of "<CALL_INFO>\n  <RESULT>1...", no newline.
+    const payload = Buffer.from(Buffer.from('<CALL_INFO>\n  <RESULT>1</RESULT>\n</CALL_INFO>').toString('base64'));
+    const run = await runHook({ payload, env, cwd: dir });
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe('oneha: probe matched\n');
+    expect(r.received.map((x) => x.url)).toEqual(['/v1/hooks/probe']);
+    expect(r.received[0].body.equals(payload)).toBe(true);
+    expect(r.received[0].headers.authorization).toBe(`Bearer ${TOKEN}`);
+  });
+
   it('keeps trailing newlines and odd bytes exactly as given', async (ctx) => {
     const { expect } = ctx;
     const r = await runner(ctx, () => accepted());
