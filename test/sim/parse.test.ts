@@ -2,7 +2,7 @@
 // simulator serves, with the values the simulated cloud holds.
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  parseConfig, parseDatastorePool, parseDocument, parseDocumentPool, parseHost, parseHostPool, parseRaftStatus, parseRoot,
+  parseCallInfo, parseConfig, parseDatastorePool, parseDocument, parseDocumentPool, parseHost, parseHostPool, parseRaftStatus, parseRoot,
   parseUser, parseVm, parseVmPool,
 } from '../../model/oneXml';
 import { collectServed, type Served } from './coverage';
@@ -36,6 +36,7 @@ describe('functions/oneXml.ts parses what the simulator serves', () => {
       'hook.xsd': (x) => parseRoot(x, 'HOOK'),
       'hook_pool.xsd': (x) => parseRoot(x, 'HOOK_POOL'),
       'acl_pool.xsd': (x) => parseRoot(x, 'ACL_POOL'), // oneha reads no ACLs; the simulator serves them for the ACL tests
+      'api_info.xsd': parseCallInfo, // an API hook's $API (the readiness probe)
     };
     for (const s of served) expect(() => parsers[s.xsd](s.xml), s.name).not.toThrow();
   });
