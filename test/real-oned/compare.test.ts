@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../sim/server';
 import type { Scenario } from '../../sim/scenario';
 import { ROOT, rawCall, until } from '../helpers/processes';
-import { call, deployVms, failHost, host, HOST, ONED_URL, restoreHost, templateId, xml, type HostView, type Layout } from './oned';
+import { call, deployVms, failHost, hookId, host, HOST, ONED_URL, restoreHost, templateId, xml, type HostView, type Layout } from './oned';
 import { onedReady } from './ready';
 import { diffShapes, values, type ShapeDiff } from './shape';
 
@@ -80,7 +80,8 @@ async function scenarioFromReal(): Promise<Scenario> {
   }));
   // The oneha hook, with a command that does nothing: its executions are compared, not what it runs.
   const hooks = (xml(await call('one.hookpool.info', -2, -1, -1)).HOOK_POOL?.HOOK ?? []).map((h: any) => ({
-    id: +h.ID, name: h.NAME, state: h.TEMPLATE.STATE, command: '/bin/true', arguments: h.TEMPLATE.ARGUMENTS, argumentsStdin: true,
+    id: +h.ID, name: h.NAME, command: '/bin/true', arguments: h.TEMPLATE.ARGUMENTS, argumentsStdin: true,
+    ...(h.TYPE === 'api' ? { type: 'api' as const, call: h.TEMPLATE.CALL } : { state: h.TEMPLATE.STATE }),
   }));
   return {
     hosts, datastores, vms: vmList, hooks,
@@ -187,7 +188,7 @@ describe('the simulator next to a real oned', () => {
   });
 
   it('a host failure: the host in ERROR, its VMs UNKNOWN, the ERROR hook run with the host as it failed', async () => {
-    const hook = Number(values(String(await call('one.hookpool.info', -2, -1, -1)), 'HOOK_POOL/HOOK/ID')[0]);
+    const hook = await hookId('oneha_host_error');
     const runs = (url: string) => reply(url, 'one.hook.info', [hook, false]).then((x) => values(String((x as { value: unknown }).value), 'HOOK/HOOKLOG/HOOK_EXECUTION_RECORD/ARGUMENTS'));
     const [realRuns, simRuns] = [(await runs(ONED_URL)).length, (await runs(sim.url)).length];
     sim.cloud.failHost(hA.id);

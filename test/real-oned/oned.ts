@@ -101,6 +101,8 @@ export const RUNNER_CONFIG = (l: Layout) => ({
   defaults: { mode: 'migrate', pause: 0 },
   // Two VMs at a time: the SIGKILL case's recovery lasts long enough to be cut in the middle.
   concurrency: { vms: 2, flows: 4 },
+  // The hook probe (readiness): a probe per computation; oned's hook manager on a loaded machine takes seconds.
+  readiness: { probeIntervalSeconds: 1, probeTimeoutSeconds: 60 },
 });
 
 /**
@@ -150,8 +152,9 @@ export async function startOned(
     return pool.length === hosts && pool.every((h: any) => +h.STATE === HOST.MONITORED);
   }, 300_000, `${hosts} hosts MONITORED`);
   onLine(`oned and ${hosts} hosts up in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-  // The hook, as install.sh --activate creates it (as oneadmin: `onehook create host_error.hook`).
+  // The hooks, as install.sh --activate creates them (as oneadmin: `onehook create host_error.hook`, then the probe's).
   await cli(l, 'onehook', 'create', join(l.prefix, 'usr/share/oneha/host_error.hook'));
+  await cli(l, 'onehook', 'create', join(l.prefix, 'usr/share/oneha/probe.hook'));
 }
 
 /**
