@@ -3,6 +3,7 @@
 // never issuing an action whose effect is already visible (so a resumed
 // flow does not act twice).
 import * as z from '../model/zod';
+import { Int, NonNegativeInt, Positive } from '../model/numbers';
 import { lastHistory, LcmState, VmState, vmStateName, type Vm } from '../model/one';
 import { describeError } from '../model/errors';
 import { retry, type RetryPolicy } from '../model/retry';
@@ -12,38 +13,38 @@ import { waitForTier } from './tierGate';
 import { chunks } from '../model/chunks';
 
 export const CarryOutInput = z.object({
-  hostId: z.number().check(z.int(), z.nonnegative()),
+  hostId: NonNegativeInt,
   actions: z.array(PlannedActionSchema),
   concurrency: z._default(z.number().check(z.int(), z.gte(1), z.lte(256)), 8),
   /** Tries per VM for transient errors (oned busy, electing, unreachable). */
   tries: z._default(z.number().check(z.int(), z.gte(1), z.lte(10)), 3),
   /** More tries for transient errors until this time (ms since the epoch): oned down for a while does not fail the VMs. */
   retryUntil: z.optional(z.number()),
-  retryDelayMs: z._default(z.number().check(z.int(), z.nonnegative()), 1000),
+  retryDelayMs: z._default(NonNegativeInt, 1000),
   dryRun: z._default(z.boolean(), false),
   /** Locked VMs: unlock, act, lock again at the same level; otherwise they are left with the unlock command. */
   unlockLocked: z.optional(z.boolean()),
   /** How often a tier's VMs are read while the next tier waits for them (ONEHA_PRIORITY). */
-  tierPollSeconds: z.optional(z.number().check(z.positive())),
+  tierPollSeconds: z.optional(Positive),
 });
 
 export const VmOutcomeSchema = z.object({
-  vmId: z.number().check(z.int()),
+  vmId: Int,
   vmName: z.string(),
   operation: OperationSchema,
   outcome: z.enum(['done', 'already-done', 'skipped', 'locked', 'failed', 'dry-run']),
   detail: z.string(),
-  tries: z.number().check(z.int()),
+  tries: Int,
 });
 export type VmOutcome = z.infer<typeof VmOutcomeSchema>;
 
 export const CarryOutOutput = z.object({
   outcomes: z.array(VmOutcomeSchema),
-  done: z.number().check(z.int()),
-  alreadyDone: z.number().check(z.int()),
-  failed: z.number().check(z.int()),
-  skipped: z.number().check(z.int()),
-  locked: z._default(z.number().check(z.int()), 0),
+  done: Int,
+  alreadyDone: Int,
+  failed: Int,
+  skipped: Int,
+  locked: z._default(Int, 0),
 });
 export type CarryOutResult = z.infer<typeof CarryOutOutput>;
 

@@ -3,6 +3,7 @@
 // (or an operator's command that exits 0, flagged unverified); a guessed or
 // assumed success never does, because a VM must never run twice.
 import * as z from '../model/zod';
+import { PositiveInt } from '../model/numbers';
 import { defineFunction } from './define';
 import { HostSchema, type Host } from '../model/one';
 import { describeMethod, FenceMethodSchema, PowerActionSchema, type FenceMethod, type PowerAction, type PowerAnswer } from '../model/fence';
@@ -14,7 +15,7 @@ export const FenceAttemptSchema = z.object({
   /** describeMethod() of the method used. */
   method: z.string(),
   /** 1-based position of the method in the host's list (fence level). */
-  level: z.number().check(z.int(), z.positive()),
+  level: PositiveInt,
   action: PowerActionSchema,
   ok: z.boolean(),
   power: z.optional(PowerSchema),
@@ -36,7 +37,7 @@ export type FenceAttempt = z.infer<typeof FenceAttemptSchema>;
  * the runner stopped.
  */
 export const FenceAttemptRecordSchema = z.discriminatedUnion('phase', [
-  z.object({ phase: z.literal('started'), method: z.string(), level: z.number().check(z.int(), z.positive()), action: PowerActionSchema, at: z.number(), rerun: z.optional(z.boolean()) }),
+  z.object({ phase: z.literal('started'), method: z.string(), level: PositiveInt, action: PowerActionSchema, at: z.number(), rerun: z.optional(z.boolean()) }),
   z.extend(FenceAttemptSchema, { phase: z.literal('ended') }),
 ]);
 export type FenceAttemptRecord = z.infer<typeof FenceAttemptRecordSchema>;

@@ -2,11 +2,12 @@
 // back (DISABLED or OFFLINE, as configured). A host that was not fenced, or a
 // dry run, is left as it is.
 import * as z from '../model/zod';
+import { NonNegativeInt } from '../model/numbers';
 import { HostState } from '../model/one';
 import { defineFunction } from './define';
 
 export const FinishInput = z.object({
-  hostId: z.number().check(z.int(), z.nonnegative()),
+  hostId: NonNegativeInt,
   /** The fence step verified (or a command confirmed) the host off. */
   fenced: z.boolean(),
   afterRecovery: z.enum(['disabled', 'offline', 'none']),

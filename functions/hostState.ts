@@ -2,10 +2,11 @@
 // The flow's last look before fencing, and the start of a recovery found by
 // reconciliation (no hook payload: the host itself is the evidence).
 import * as z from '../model/zod';
+import { NonNegativeInt } from '../model/numbers';
 import { HostSchema, isHostFailed } from '../model/one';
 import { defineFunction } from './define';
 
-export const HostStateInput = z.object({ hostId: z.number().check(z.int(), z.nonnegative()) });
+export const HostStateInput = z.object({ hostId: NonNegativeInt });
 export const HostStateOutput = z.object({
   host: HostSchema,
   /** ERROR or MONITORING_ERROR (host_error.rb's "still failed"). */

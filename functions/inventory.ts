@@ -4,12 +4,13 @@
 // By default only the VMs in HOST/VMS are fetched (one infoset call), so a
 // 40-VM host in a 50,000-VM cloud does not pull the whole pool.
 import * as z from '../model/zod';
+import { NonNegativeInt } from '../model/numbers';
 import { defineFunction } from './define';
 import { DatastoreSchema, HostSchema, VmSchema, type Vm } from '../model/one';
 import { chunks } from '../model/chunks';
 
 export const InventoryInput = z.object({
-  hostId: z.number().check(z.int(), z.nonnegative()),
+  hostId: NonNegativeInt,
   /** "host-vms": HOST/VMS via one.vmpool.infoset; "pool": one.vmpool.info(-2,-1,-1,-1) as host_error.rb does. */
   source: z._default(z.enum(['host-vms', 'pool']), 'host-vms'),
 });

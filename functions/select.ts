@@ -2,6 +2,7 @@
 // that ran there and is not recovered gets a reason. host_error.rb's rule,
 // made explicit, without the calls it makes that oned is bound to refuse.
 import * as z from '../model/zod';
+import { Int, NonNegativeInt } from '../model/numbers';
 import { defineFunction } from './define';
 import {
   DatastoreSchema, HostSchema, lastHistory, LcmState, VmSchema, VmState, vmStateName,
@@ -15,7 +16,7 @@ export const OperationSchema = z.enum(['resched', 'recreate', 'delete']);
 export type Operation = z.infer<typeof OperationSchema>;
 
 export const PlannedActionSchema = z.object({
-  vmId: z.number().check(z.int()),
+  vmId: Int,
   vmName: z.string(),
   /** State when planned, e.g. ACTIVE/UNKNOWN. */
   state: z.string(),
@@ -23,12 +24,12 @@ export const PlannedActionSchema = z.object({
   /** The VM's restart tier (ONEHA_PRIORITY); the plan lists HIGHEST first. Absent in plans from before tiers: MEDIUM. */
   priority: z.optional(PrioritySchema),
   /** When the next tier may start: the VM running (and READY = YES from the guest for GUEST), or the timeout. */
-  ready: z.optional(z.object({ kind: ReadySchema, timeoutSeconds: z.number().check(z.int(), z.nonnegative()) })),
+  ready: z.optional(z.object({ kind: ReadySchema, timeoutSeconds: NonNegativeInt })),
 });
 export type PlannedAction = z.infer<typeof PlannedActionSchema>;
 
 export const SkippedVmSchema = z.object({
-  vmId: z.number().check(z.int()),
+  vmId: Int,
   vmName: z.string(),
   state: z.string(),
   reason: z.string(),
@@ -56,22 +57,22 @@ const NeedSchema = z.object({ cpu: z.number(), mem: z.number() });
 export const PlanCapacitySchema = z.object({
   where: z.string(),
   /** Enabled hosts of the cluster that could take the VMs. */
-  hosts: z.number().check(z.int()),
+  hosts: Int,
   need: NeedSchema,
   free: NeedSchema,
-  wontFit: z.array(z.object({ vmId: z.number().check(z.int()), vmName: z.string(), reason: z.string() })),
+  wontFit: z.array(z.object({ vmId: Int, vmName: z.string(), reason: z.string() })),
 });
 export type PlanCapacity = z.infer<typeof PlanCapacitySchema>;
 
 export const RecoveryPlanSchema = z.object({
-  hostId: z.number().check(z.int()),
+  hostId: Int,
   hostName: z.string(),
   mode: HookOptionsSchema.shape.mode,
   actions: z.array(PlannedActionSchema),
   skipped: z.array(SkippedVmSchema),
   capacity: z.optional(PlanCapacitySchema),
   /** Per-VM policy attributes that could not be read (the default was used). */
-  problems: z.optional(z.array(z.object({ vmId: z.number().check(z.int()), message: z.string() }))),
+  problems: z.optional(z.array(z.object({ vmId: Int, message: z.string() }))),
 });
 export type RecoveryPlan = z.infer<typeof RecoveryPlanSchema>;
 

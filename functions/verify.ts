@@ -8,6 +8,7 @@
 // gets it again. Every such call is decided on this poll's fresh read, so
 // nothing is acted on twice by accident.
 import * as z from '../model/zod';
+import { Int, NonNegativeInt, Positive } from '../model/numbers';
 import { defineFunction } from './define';
 import { isVmFailureState, lastHistory, LcmState, VmState, vmStateName, type Vm } from '../model/one';
 import { actUnlocked, CALL_TEXT, issue, lockName, unlockHint } from './carryOut';
@@ -20,15 +21,15 @@ import { chunks } from '../model/chunks';
 /** VMs per one.vmpool.infoset call (the same chunk the carry-out step re-reads with). */
 export const VERIFY_CHUNK = 64;
 
-export const VerifyVmSchema = z.object({ vmId: z.number().check(z.int()), vmName: z.string(), operation: OperationSchema });
+export const VerifyVmSchema = z.object({ vmId: Int, vmName: z.string(), operation: OperationSchema });
 
 
 export const VerifyInput = z.object({
-  hostId: z.number().check(z.int(), z.nonnegative()),
+  hostId: NonNegativeInt,
   /** When oned put the host in ERROR (ms since the epoch): times to running and MTTR count from here. */
   failedAt: z.optional(z.number()),
   vms: z.array(VerifyVmSchema),
-  pollSeconds: z._default(z.number().check(z.positive()), 5),
+  pollSeconds: z._default(Positive, 5),
   /** Absolute (ms since the epoch), so a resumed verify keeps the recovery's deadline. */
   deadlineAt: z.number(),
   /** The ladder for a VM whose operation has none of its own in `ladders`. */
@@ -40,12 +41,12 @@ export const VerifyInput = z.object({
 });
 
 export const VmVerdictSchema = z.object({
-  vmId: z.number().check(z.int()),
+  vmId: Int,
   vmName: z.string(),
   operation: OperationSchema,
   result: z.enum(['running', 'done', 'stuck']),
   /** Where it runs now (running), or where it is stuck. */
-  hostId: z.optional(z.number().check(z.int())),
+  hostId: z.optional(Int),
   hostName: z.optional(z.string()),
   state: z.string(),
   /** When verify saw the end state (ms since the epoch), and how long after the host failed. */
@@ -62,12 +63,12 @@ export type VmVerdict = z.infer<typeof VmVerdictSchema>;
 
 export const VerifyOutput = z.object({
   vms: z.array(VmVerdictSchema),
-  running: z.number().check(z.int()),
-  stuck: z.number().check(z.int()),
+  running: Int,
+  stuck: Int,
   /** Host ERROR (failedAt) to the last VM running; absent when some VM is stuck or failedAt is unknown. */
   mttrMs: z.optional(z.number()),
-  polls: z.number().check(z.int()),
-  reads: z.number().check(z.int()),
+  polls: Int,
+  reads: Int,
 });
 export type VerifyResult = z.infer<typeof VerifyOutput>;
 

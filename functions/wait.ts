@@ -6,6 +6,7 @@
 // the host dead (power loss, a crashed chassis), so the rest of the wait is
 // skipped. An ON or an unreachable BMC proves nothing and never shortens it.
 import * as z from '../model/zod';
+import { Int, NonNegativeInt, Positive } from '../model/numbers';
 import { defineFunction } from './define';
 import { HOST_STATE_NAMES, isHostFailed, type Host } from '../model/one';
 import { describeError, OneError } from '../model/errors';
@@ -16,14 +17,14 @@ import { agentAddress } from './fence';
 export const FALLBACK_INTERVAL_SECONDS = 60;
 
 export const WaitInput = z.object({
-  hostId: z.number().check(z.int(), z.nonnegative()),
-  pause: z.number().check(z.int(), z.nonnegative()),
+  hostId: NonNegativeInt,
+  pause: NonNegativeInt,
   /** oneha's own setting, or what the runner read from the front-end's monitord.conf. */
-  configuredInterval: z.optional(z.object({ seconds: z.number().check(z.positive()), source: z.enum(['config', 'monitord.conf']) })),
+  configuredInterval: z.optional(z.object({ seconds: Positive, source: z.enum(['config', 'monitord.conf']) })),
   /** When the failure was first seen (ms); a resumed or reconciled flow does not wait again for time already spent. */
   since: z.optional(z.number()),
   /** How often to look at the host; default: a tenth of the interval, between 1 and 10 s. */
-  pollSeconds: z.optional(z.number().check(z.positive())),
+  pollSeconds: z.optional(Positive),
   /** The host's fence levels: the first agent level with an address is asked for power status during the wait. */
   methods: z.optional(z.array(FenceMethodSchema)),
 });
@@ -37,10 +38,10 @@ export const WaitOutput = z.object({
   intervalSeconds: z.number(),
   intervalSource: z.enum(['oned', 'config', 'monitord.conf', 'default', 'none']),
   waitedMs: z.number(),
-  hostState: z.optional(z.number().check(z.int())),
-  checks: z.number().check(z.int()),
+  hostState: z.optional(Int),
+  checks: Int,
   /** Power status reads during the wait, and when (and by which method) OFF was seen. */
-  powerReads: z.optional(z.number().check(z.int())),
+  powerReads: z.optional(Int),
   powerOffSeenAt: z.optional(z.number()),
   powerOffSeenBy: z.optional(z.string()),
 });

@@ -1,6 +1,7 @@
 // The fencing contract shared by the `fence` function, the runner's fence
 // port and the settings stored on the host template.
 import * as z from './zod';
+import { Int } from './numbers';
 import { FENCE_AGENT_HINT, isFenceAgentName } from './hostPolicy/agentName';
 
 /** A ClusterLabs fence agent (fence_ipmilan, fence_redfish, ...) run with options on stdin. */
@@ -36,9 +37,9 @@ export const PowerAnswerSchema = z.object({
   power: z.optional(z.enum(['on', 'off'])),
   /** Plain-words reason when !ok. */
   error: z.optional(z.string()),
-  exitCode: z.optional(z.nullable(z.number().check(z.int()))),
+  exitCode: z.optional(z.nullable(Int)),
   timedOut: z.optional(z.boolean()),
-  tries: z.optional(z.number().check(z.int())),
+  tries: z.optional(Int),
   durationMs: z.number(),
 });
 export type PowerAnswer = z.infer<typeof PowerAnswerSchema>;

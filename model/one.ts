@@ -2,6 +2,7 @@
 // The OpenNebula client (runner/one) parses oned's XML into these; the
 // functions only ever see these shapes, never XML.
 import * as z from './zod';
+import { Int, NonNegativeInt, PositiveInt } from './numbers';
 
 export * from './states';
 
@@ -27,14 +28,14 @@ export const HostShareSchema = z.object({
 export type HostShare = z.infer<typeof HostShareSchema>;
 
 export const HostSchema = z.object({
-  id: z.number().check(z.int(), z.nonnegative()),
+  id: NonNegativeInt,
   name: z.string(),
   state: z.number().check(z.int(), z.gte(0), z.lte(8)),
-  prevState: z.number().check(z.int()),
-  clusterId: z.number().check(z.int()),
+  prevState: Int,
+  clusterId: Int,
   cluster: z.string(),
   /** HOST/VMS/ID: every VM holding capacity on the host. */
-  vms: z.array(z.number().check(z.int())),
+  vms: z.array(Int),
   template: TemplateSchema,
   /** Absent where the XML had no HOST_SHARE (journaled inputs from before it was read). */
   share: z.optional(HostShareSchema),
@@ -42,28 +43,28 @@ export const HostSchema = z.object({
 export type Host = z.infer<typeof HostSchema>;
 
 export const HistorySchema = z.object({
-  seq: z.number().check(z.int()),
+  seq: Int,
   hostname: z.string(),
-  hid: z.number().check(z.int()),
-  dsId: z.number().check(z.int()),
-  action: z.number().check(z.int()),
+  hid: Int,
+  dsId: Int,
+  action: Int,
   /** RSTIME: when the VM started running on this record's host (seconds; 0 = not yet). */
-  rstime: z.optional(z.number().check(z.int())),
+  rstime: z.optional(Int),
 });
 export type History = z.infer<typeof HistorySchema>;
 
 export const VmSchema = z.object({
-  id: z.number().check(z.int(), z.nonnegative()),
+  id: NonNegativeInt,
   name: z.string(),
   uname: z.string(),
   gname: z.string(),
-  state: z.number().check(z.int()),
-  lcmState: z.number().check(z.int()),
-  resched: z.number().check(z.int()),
+  state: Int,
+  lcmState: Int,
+  resched: Int,
   /** In SEQ order. The pool's short body carries only the last record. */
   history: z.array(HistorySchema),
   /** LOCK/LOCKED: 1 USE, 2 MANAGE, 3 ADMIN, 4 ALL; absent when not locked. */
-  lock: z.optional(z.number().check(z.int())),
+  lock: z.optional(Int),
   /** USER_TEMPLATE/SCHED_MESSAGE: why the scheduler could not place the VM. */
   schedMessage: z.optional(z.string()),
   /** TEMPLATE/CPU and TEMPLATE/MEMORY (MB): what the VM needs from a host. */
@@ -79,10 +80,10 @@ export function lastHistory(vm: Vm): History | undefined {
 }
 
 export const DatastoreSchema = z.object({
-  id: z.number().check(z.int()),
+  id: Int,
   name: z.string(),
   /** 0 IMAGE_DS, 1 SYSTEM_DS, 2 FILE_DS, 3 BACKUP_DS */
-  type: z.number().check(z.int()),
+  type: Int,
   tmMad: z.string(),
   /** TEMPLATE/SHARED; present only on system datastores. */
   shared: z.optional(z.enum(['YES', 'NO'])),
@@ -91,31 +92,31 @@ export type Datastore = z.infer<typeof DatastoreSchema>;
 
 export const OneConfigSchema = z.object({
   /** Absent in current OpenNebula (it lives in monitord.conf). */
-  monitoringIntervalHost: z.optional(z.number().check(z.int(), z.positive())),
+  monitoringIntervalHost: z.optional(PositiveInt),
   version: z.optional(z.string()),
 });
 export type OneConfig = z.infer<typeof OneConfigSchema>;
 
 export const UserSchema = z.object({
-  id: z.number().check(z.int()),
+  id: Int,
   name: z.string(),
-  gid: z.number().check(z.int()),
-  groups: z.array(z.number().check(z.int())),
+  gid: Int,
+  groups: z.array(Int),
 });
 export type User = z.infer<typeof UserSchema>;
 
 export const RaftStatusSchema = z.object({
-  serverId: z.number().check(z.int()),
+  serverId: Int,
   /** 0 SOLO, 1 CANDIDATE, 2 FOLLOWER, 3 LEADER */
-  state: z.number().check(z.int()),
-  term: z.number().check(z.int()),
+  state: Int,
+  term: Int,
 });
 export type RaftStatus = z.infer<typeof RaftStatusSchema>;
 
 export const DocumentSchema = z.object({
-  id: z.number().check(z.int()),
+  id: Int,
   name: z.string(),
-  type: z.number().check(z.int()),
+  type: Int,
   body: z.string(),
 });
 export type OneDocument = z.infer<typeof DocumentSchema>;

@@ -2,6 +2,7 @@
 // with zod at start; a wrong value stops the runner with the key's name.
 import { existsSync, readFileSync } from 'node:fs';
 import * as z from '../model/zod';
+import { NonNegativeInt, Positive, PositiveInt } from '../model/numbers';
 import { MAX_PAUSE_CYCLES, RecoveryModeSchema } from '../model/hookOptions';
 import { FENCE_AGENT_HINT, isFenceAgentName } from '../model/hostPolicy/agentName';
 import { DEFAULT_LADDER, LadderSchema, PerModeLadderSchema } from '../model/ladder';
@@ -16,21 +17,21 @@ export const ConfigSchema = z.strictObject({
   one: z._default(z.strictObject({
     endpoint: z.optional(z.string().check(z.url())),
     authFile: z.optional(z.string()),
-    timeoutMs: z._default(z.number().check(z.int(), z.positive()), 30_000),
+    timeoutMs: z._default(PositiveInt, 30_000),
   }), { timeoutMs: 30_000 }),
   journal: z._default(z.strictObject({
     store: z._default(z.enum(['file', 'opennebula']), 'file'),
     /** one.document TYPE for oneha's flows (OneFlow uses 100/101). */
-    documentType: z._default(z.number().check(z.int(), z.positive()), 1042),
+    documentType: z._default(PositiveInt, 1042),
     /** Finished recoveries kept (in memory, and in the file log when it is compacted). */
     retain: z._default(z.number().check(z.int(), z.gte(10)), 5000),
     /** The file log is compacted at start and whenever it grows past this size (and twice its size after the last compaction)... */
-    compactMegabytes: z._default(z.number().check(z.positive()), 64),
+    compactMegabytes: z._default(Positive, 64),
     /** ...or this long after the last compaction, if anything was appended. */
-    compactSeconds: z._default(z.number().check(z.int(), z.positive()), 3600),
+    compactSeconds: z._default(PositiveInt, 3600),
     /** Rejected payloads go to rejected.jsonl, rotated to rejected.1.jsonl past either bound. */
     rejectedMax: z._default(z.number().check(z.int(), z.gte(1)), 1000),
-    rejectedMegabytes: z._default(z.number().check(z.positive()), 64),
+    rejectedMegabytes: z._default(Positive, 64),
   }), { store: 'file', documentType: 1042, retain: 5000, compactMegabytes: 64, compactSeconds: 3600, rejectedMax: 1000, rejectedMegabytes: 64 }),
   concurrency: z._default(z.strictObject({
     vms: z._default(z.number().check(z.int(), z.gte(1), z.lte(256)), 8),
@@ -44,17 +45,17 @@ export const ConfigSchema = z.strictObject({
   }), { mode: 'migrate', pause: 2, force: false, fencing: true }),
   monitoring: z._default(z.strictObject({
     /** MONITORING_INTERVAL_HOST in seconds, when oned does not report it. */
-    intervalSeconds: z.optional(z.number().check(z.positive())),
+    intervalSeconds: z.optional(Positive),
     monitordConf: z._default(z.string(), '/etc/one/monitord.conf'),
-    pollSeconds: z.optional(z.number().check(z.positive())),
+    pollSeconds: z.optional(Positive),
   }), { monitordConf: '/etc/one/monitord.conf' }),
   inventory: z._default(z.strictObject({ source: z._default(z.enum(['host-vms', 'pool']), 'host-vms') }), { source: 'host-vms' }),
   retries: z._default(z.strictObject({
     vmTries: z._default(z.number().check(z.int(), z.gte(1), z.lte(10)), 3),
     stepTries: z._default(z.number().check(z.int(), z.gte(1), z.lte(20)), 5),
-    delayMs: z._default(z.number().check(z.int(), z.nonnegative()), 1000),
+    delayMs: z._default(NonNegativeInt, 1000),
     /** Transient oned errors (down, busy, electing) are tried through this long before they can end a recovery. */
-    deadlineSeconds: z._default(z.number().check(z.int(), z.positive()), 3600),
+    deadlineSeconds: z._default(PositiveInt, 3600),
   }), { vmTries: 3, stepTries: 5, delayMs: 1000, deadlineSeconds: 3600 }),
   fence: z._default(z.strictObject({
     /** A fence_host.sh-style command used where a host has no agent configured. */
@@ -62,12 +63,12 @@ export const ConfigSchema = z.strictObject({
     agent: z.optional(z.string().check(z.refine(isFenceAgentName, FENCE_AGENT_HINT))),
     options: z._default(z.record(z.string(), z.string()), {}),
     agentDir: z._default(z.string(), '/usr/sbin'),
-    timeoutMs: z._default(z.number().check(z.int(), z.positive()), 20_000),
+    timeoutMs: z._default(PositiveInt, 20_000),
     retries: z._default(z.number().check(z.int(), z.gte(1), z.lte(20)), 5),
-    retryDelayMs: z._default(z.number().check(z.int(), z.nonnegative()), 1000),
+    retryDelayMs: z._default(NonNegativeInt, 1000),
     secretsFile: z._default(z.string(), '/etc/oneha/secrets.json'),
     /** Run a status-only fence test of every HA host this often (0 = never). */
-    testIntervalSeconds: z._default(z.number().check(z.int(), z.nonnegative()), 0),
+    testIntervalSeconds: z._default(NonNegativeInt, 0),
     /**
      * The only fence commands a host template may name (ONEHA_FENCE_COMMAND),
      * as absolute paths: whoever may MANAGE a host in oned must not be able to
@@ -80,18 +81,18 @@ export const ConfigSchema = z.strictObject({
   brakes: z._default(z.strictObject({
     massFailure: z._default(z.strictObject({
       share: z._default(z.number().check(z.gte(0), z.lte(1)), 0.5),
-      count: z._default(z.number().check(z.int(), z.nonnegative()), 0),
-      windowSeconds: z._default(z.number().check(z.int(), z.positive()), 600),
+      count: z._default(NonNegativeInt, 0),
+      windowSeconds: z._default(PositiveInt, 600),
     }), { share: 0.5, count: 0, windowSeconds: 600 }),
   }), { massFailure: { share: 0.5, count: 0, windowSeconds: 600 } }),
   verify: z._default(z.strictObject({
     /** How often the VMs acted on are read (one.vmpool.infoset, 64 VMs a call). */
-    pollSeconds: z._default(z.number().check(z.positive()), 5),
+    pollSeconds: z._default(Positive, 5),
     /** How long the VMs of a recovery may take to run, per mode; then the recovery ends degraded, naming them. */
     deadlineSeconds: z._default(z.strictObject({
-      migrate: z._default(z.number().check(z.positive()), 600),
-      recreate: z._default(z.number().check(z.positive()), 900),
-      delete: z._default(z.number().check(z.positive()), 300),
+      migrate: z._default(Positive, 600),
+      recreate: z._default(Positive, 900),
+      delete: z._default(Positive, 300),
     }), { migrate: 600, recreate: 900, delete: 300 }),
     // The converge ladder (model/ladder.ts) for every mode...
     /** one.vm.recover(id, 2) tries for a VM found in BOOT_FAILURE or another *_FAILURE state. */
@@ -106,17 +107,17 @@ export const ConfigSchema = z.strictObject({
   }), { pollSeconds: 5, deadlineSeconds: { migrate: 600, recreate: 900, delete: 300 }, retries: 2, recreate: false, backoffSeconds: 10, perMode: {}, unlockLocked: false }),
   readiness: z._default(z.strictObject({
     /** A fence test older than this no longer counts as proof the BMC answers. */
-    fenceTestMaxAgeHours: z._default(z.number().check(z.positive()), 168),
+    fenceTestMaxAgeHours: z._default(Positive, 168),
     /** The capacity reserve also covers the K hosts with the most HA memory failing together (per cluster). */
     reserveK: z._default(z.number().check(z.int(), z.gte(0), z.lte(64)), 2),
-    maxClockSkewSeconds: z._default(z.number().check(z.positive()), 5),
+    maxClockSkewSeconds: z._default(Positive, 5),
     /**
      * How often readiness is computed in the background (the API, the console and the gauges answer the last result).
      * One computation reads every host and the hosts' VMs (one.vmpool.infoset, 64 a call): minutes, not seconds, for big clouds.
      */
     refreshSeconds: z._default(z.number().check(z.int(), z.gte(1)), 300),
     /** A rehearsal older than this no longer counts in a host's readiness. */
-    rehearsalMaxAgeHours: z._default(z.number().check(z.positive()), 168),
+    rehearsalMaxAgeHours: z._default(Positive, 168),
     /**
      * The hook probe (runner/hookProbe.ts): at most one test event through oned's hook manager this often
      * (a computation sooner judges the last one), and how long one may take to come back before it counts as lost.
@@ -126,15 +127,15 @@ export const ConfigSchema = z.strictObject({
   }), { fenceTestMaxAgeHours: 168, reserveK: 2, maxClockSkewSeconds: 5, refreshSeconds: 300, rehearsalMaxAgeHours: 168, probeIntervalSeconds: 60, probeTimeoutSeconds: 30 }),
   rehearsal: z._default(z.strictObject({
     /** Rehearse every HA host's failure this often (0 = never): the last report per host shows with it and in readiness. */
-    intervalSeconds: z._default(z.number().check(z.int(), z.nonnegative()), 0),
+    intervalSeconds: z._default(NonNegativeInt, 0),
   }), { intervalSeconds: 0 }),
   afterRecovery: z._default(z.strictObject({ hostStatus: z._default(z.enum(['disabled', 'offline', 'none']), 'disabled') }), { hostStatus: 'disabled' }),
-  dedupeWindowSeconds: z._default(z.number().check(z.int(), z.nonnegative()), 600),
-  reconcile: z._default(z.strictObject({ intervalSeconds: z._default(z.number().check(z.int(), z.nonnegative()), 60) }), { intervalSeconds: 60 }),
-  leaderCheckSeconds: z._default(z.number().check(z.int(), z.positive()), 10),
-  limits: z._default(z.strictObject({ bodyBytes: z._default(z.number().check(z.int(), z.positive()), 1024 * 1024) }), { bodyBytes: 1024 * 1024 }),
+  dedupeWindowSeconds: z._default(NonNegativeInt, 600),
+  reconcile: z._default(z.strictObject({ intervalSeconds: z._default(NonNegativeInt, 60) }), { intervalSeconds: 60 }),
+  leaderCheckSeconds: z._default(PositiveInt, 10),
+  limits: z._default(z.strictObject({ bodyBytes: z._default(PositiveInt, 1024 * 1024) }), { bodyBytes: 1024 * 1024 }),
   plugin: z._default(z.strictObject({
-    sessionTtlSeconds: z._default(z.number().check(z.int(), z.positive()), 8 * 3600),
+    sessionTtlSeconds: z._default(PositiveInt, 8 * 3600),
     /** Origins (scheme://host[:port]) besides the runner's own from which a signed-in browser may write. */
     allowedOrigins: z._default(z.pipe(
       // ONEHA_PLUGIN_ORIGINS: a comma-separated list (zod's preprocess: a transform piped into the schema)
@@ -149,8 +150,8 @@ export const ConfigSchema = z.strictObject({
       /** Wrong passwords allowed (per user name and per source address) before the back-off starts. */
       freeFailures: z._default(z.number().check(z.int(), z.gte(1), z.lte(100)), 3),
       /** First back-off; it doubles with every further failure, up to maxSeconds. */
-      baseSeconds: z._default(z.number().check(z.positive()), 1),
-      maxSeconds: z._default(z.number().check(z.positive()), 900),
+      baseSeconds: z._default(Positive, 1),
+      maxSeconds: z._default(Positive, 900),
     }), { freeFailures: 3, baseSeconds: 1, maxSeconds: 900 }),
   }), { sessionTtlSeconds: 8 * 3600, allowedOrigins: [], trustedProxies: [], fenceSettingsVisibleTo: 'admins', signIn: { freeFailures: 3, baseSeconds: 1, maxSeconds: 900 } }),
   metrics: z._default(z.strictObject({

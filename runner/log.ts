@@ -1,5 +1,6 @@
 // Structured JSON logs, one object per line, with the recovery and host on
 // every line of a flow. Known secret values are scrubbed as a last guard.
+import { writeSync } from 'node:fs';
 import type { Log, LogFields } from '../model/ports';
 
 export interface LogSink {
@@ -57,7 +58,23 @@ export function batchedSink(write: (text: string) => void, atExit: (flush: () =>
 }
 
 export const stdoutSink: LogSink = batchedSink((text) => void process.stdout.write(text));
-export const stderrSink: LogSink = { write: (l) => void process.stderr.write(l) };
+/**
+ * stderr through its descriptor: process.stderr builds a stream on first use,
+ * about 1 ms of the drop-in's start (bench startup). A pipe made non-blocking
+ * and full (EAGAIN) takes the rest through the stream; a stderr that cannot
+ * be written at all (closed) must not stop a recovery.
+ */
+export const stderrSink: LogSink = {
+  write(l) {
+    const buf = Buffer.from(l);
+    let done = 0;
+    try {
+      while (done < buf.length) done += writeSync(2, buf, done);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EAGAIN') process.stderr.write(buf.subarray(done));
+    }
+  },
+};
 
 /** host_error.rb-style lines for the foreground drop-in: one decision per line. */
 export class TextLogger implements Log {

@@ -39,11 +39,14 @@ const fromCheck = (ok: (s: string) => boolean, problem: (text: string) => string
 
 /** The HA switches report an unreadable value and are then ignored, never guessed. */
 export const notValid = (attr: string) => (text: string) => `${attr} = "${text}" is not valid`;
+/** A YES/NO switch's template text (any case, spaces around) and its API body value: one schema each, shared by every switch. */
+const YES_NO_TEXT = z.pipe(z.pipe(z.string().check(z.trim(), z.toUpperCase()), z.enum(['YES', 'NO'])), z.transform((v) => v === 'YES'));
+const SWITCH_BODY = z.boolean();
 export const yesNo = <C extends boolean>(attr: string, describe: string, clear: C) => ({
   attr,
-  read: fromSchema(z.pipe(z.pipe(z.string().check(z.trim(), z.toUpperCase()), z.enum(['YES', 'NO'])), z.transform((v) => v === 'YES')), notValid(attr)),
+  read: fromSchema(YES_NO_TEXT, notValid(attr)),
   write: (v: boolean) => (v ? 'YES' : 'NO'),
-  body: { schema: z.boolean(), clear, describe },
+  body: { schema: SWITCH_BODY, clear, describe },
 });
 
 const agent = (attr: string): PolicyField<string> => ({

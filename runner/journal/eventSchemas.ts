@@ -2,6 +2,7 @@
 // (events.ts folds the events; the file store, the line scanner and the API
 // parse with these).
 import * as z from '../../model/zod';
+import { Int } from '../../model/numbers';
 import { STEP_NAMES, type StepName } from '../../model/steps';
 
 export const StepNameSchema = z.enum(STEP_NAMES);
@@ -49,7 +50,7 @@ export const RecoverySchema = z.object({
   payloadRef: z.optional(z.string()),
   receivedAt: z.number(),
   updatedAt: z.number(),
-  hostId: z.optional(z.number().check(z.int())),
+  hostId: z.optional(Int),
   hostName: z.optional(z.string()),
   status: RecoveryStatusSchema,
   reason: z.optional(z.string()),
@@ -58,7 +59,7 @@ export const RecoverySchema = z.object({
   steps: z.array(StepRecordSchema),
   vms: z.array(z.record(z.string(), z.unknown())),
   /** Further events for the same host that joined this recovery. */
-  joined: z.number().check(z.int()),
+  joined: Int,
   /** The last hook payload that joined before fencing: its flags apply to this recovery. */
   joinedHook: z.optional(z.string()),
   /** An operator's recorded confirmation that the host is off (a dead BMC): the fencing evidence. */
@@ -71,8 +72,8 @@ export const RecoverySchema = z.object({
 export type Recovery = z.infer<typeof RecoverySchema>;
 
 export const JournalEventSchema = z.discriminatedUnion('type', [
-  z.object({ ...base, type: z.literal('received'), payload: z.string(), trigger: TriggerSchema, hostId: z.optional(z.number().check(z.int())), force: z.optional(z.boolean()) }),
-  z.object({ ...base, type: z.literal('host'), hostId: z.number().check(z.int()), hostName: z.string() }),
+  z.object({ ...base, type: z.literal('received'), payload: z.string(), trigger: TriggerSchema, hostId: z.optional(Int), force: z.optional(z.boolean()) }),
+  z.object({ ...base, type: z.literal('host'), hostId: Int, hostName: z.string() }),
   // `fn`: the function the step ran (the step's name unless it differs: recover runs migrate, recreate or delete), with exactly `input`.
   z.object({ ...base, type: z.literal('step-started'), step: StepNameSchema, fn: z.optional(z.string()), input: z.unknown() }),
   z.object({ ...base, type: z.literal('step-finished'), step: StepNameSchema, output: z.unknown() }),
