@@ -50,3 +50,12 @@ export function mttrText(m: { seconds: number; parts: ReadonlyArray<{ part: stri
 export function wouldText(a: { outcome: string; detail: string }): string {
   return a.outcome === 'dry-run' ? a.detail.replace(/^would call /, '') : `${a.outcome}: ${a.detail}`;
 }
+
+/**
+ * A planned VM's readiness rule (ONEHA_READY, ONEHA_READY_TIMEOUT): what lets the next tier start,
+ * the VM running (and READY = YES from the guest for GUEST), or the timeout. Plans from before tiers: RUNNING.
+ */
+export function readyText(a: { ready?: { kind: 'RUNNING' | 'GUEST'; timeoutSeconds: number } }): string {
+  if (!a.ready) return 'RUNNING';
+  return `${a.ready.kind === 'GUEST' ? 'GUEST: RUNNING and READY=YES' : 'RUNNING'} (at most ${a.ready.timeoutSeconds} s)`;
+}

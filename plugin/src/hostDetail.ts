@@ -1,6 +1,6 @@
 // One host's detail panel: tabs "HA settings", "Fence test", "Recoveries", "Readiness".
 import { api, ApiError, currentSession, type FenceTest, type HostReadinessAnswer, type HostSettingsChange, type HostView, type RehearsalReport } from './api';
-import { mttrText, partVerdict, reserveWarnings, SCORE_HINT, scoreText, scoreVerdict, wouldText } from '../../model/readinessDisplay';
+import { mttrText, partVerdict, readyText, reserveWarnings, SCORE_HINT, scoreText, scoreVerdict, wouldText } from '../../model/readinessDisplay';
 import { confirmDialog, h, icon, nextId, replace, toast } from './dom';
 import { agentOptionsMessage, ago, chip, duration, fenceErrorAdvice, fenceIpMessage, formatOptions, fullTime, hostStateChip, parseOptionsText, recoveryChip, when } from './format';
 import { MAX_PAUSE_CYCLES, pauseProblem } from '../../model/pause';
@@ -527,11 +527,11 @@ export function rehearsalView(r: RehearsalReport): Node {
       h('dt', null, 'Rehearsed'), h('dd', { text: `${fullTime(r.at)} (${r.trigger}, took ${duration(r.durationMs)})` })),
     r.plan ? h('table', { class: 'simple', id: 'rehearsal-plan' },
       h('caption', null, `Plan (${r.plan.mode}, in the order a recovery acts)`),
-      h('thead', null, h('tr', null, ['Tier', 'VM', 'Action', 'Would', 'Start'].map((t) => h('th', { scope: 'col', text: t })))),
+      h('thead', null, h('tr', null, ['Tier', 'Ready when', 'VM', 'Action', 'Would', 'Start'].map((t) => h('th', { scope: 'col', text: t })))),
       h('tbody', null, r.plan.actions.length ? r.plan.actions.map((a) => h('tr', { 'data-vm': a.vmId },
-        h('td', { text: a.priority ?? 'MEDIUM' }), h('td', { text: `${a.vmName} (#${a.vmId})` }), h('td', { text: a.operation }),
+        h('td', { text: a.priority ?? 'MEDIUM' }), h('td', { class: 'ready', text: readyText(a) }), h('td', { text: `${a.vmName} (#${a.vmId})` }), h('td', { text: a.operation }),
         h('td', { class: 'wrap', text: wouldText(a) }), h('td', { text: `${a.startSeconds} s`, title: a.startSource })))
-        : h('tr', null, h('td', { colSpan: 5, class: 'muted', text: 'No VM to act on.' })))) : null,
+        : h('tr', null, h('td', { colSpan: 6, class: 'muted', text: 'No VM to act on.' })))) : null,
     r.leftDown.length ? h('table', { class: 'simple', id: 'rehearsal-left-down' },
       h('caption', null, 'Left down'),
       h('thead', null, h('tr', null, ['VM', 'By', 'Why'].map((t) => h('th', { scope: 'col', text: t })))),

@@ -6,7 +6,7 @@ import React, { useEffect, useRef, useState } from 'react';
 import { Alert, AlertTitle, Box, Button, Stack, Table, TableBody, TableCell, TableHead, TableRow, Typography } from '@mui/material';
 import { StatusTag } from '@ComponentsModule';
 import type { ClusterReserve } from '../../model/capacity';
-import { mttrText, partVerdict, RESERVE_ADVICE, reserveWarnings, SCORE_HINT, scoreText, scoreVerdict, wouldText } from '../../model/readinessDisplay';
+import { mttrText, partVerdict, readyText, RESERVE_ADVICE, reserveWarnings, SCORE_HINT, scoreText, scoreVerdict, wouldText } from '../../model/readinessDisplay';
 import { recoveryVerdict } from '../../model/recoveryDisplay';
 import { ago, fullTime } from '../../model/timeFormat';
 import type { HostReadinessAnswer, RehearsalReport } from '../src/api';
@@ -150,11 +150,12 @@ function RehearsalReportView({ r }: { r: RehearsalReport }): React.ReactElement 
       <Typography variant="caption" color="text.secondary">{`${t('Rehearsed')} ${fullTime(r.at)} (${r.trigger})`}</Typography>
       {r.plan && (
         <Table size="small" sx={{ mt: 1 }} data-cy="oneha-rehearsal-plan">
-          <TableHead><TableRow>{['Tier', 'VM', 'Action', 'Would', 'Start'].map((c) => <TableCell key={c}>{t(c)}</TableCell>)}</TableRow></TableHead>
+          <TableHead><TableRow>{['Tier', 'Ready when', 'VM', 'Action', 'Would', 'Start'].map((c) => <TableCell key={c}>{t(c)}</TableCell>)}</TableRow></TableHead>
           <TableBody>
             {r.plan.actions.map((a) => (
               <TableRow key={a.vmId} data-cy={`oneha-plan-vm-${a.vmId}`} data-vm={a.vmId}>
                 <TableCell>{a.priority ?? 'MEDIUM'}</TableCell>
+                <TableCell data-cy="oneha-plan-ready">{readyText(a)}</TableCell>
                 <TableCell>{`${a.vmName} (#${a.vmId})`}</TableCell>
                 <TableCell>{a.operation}</TableCell>
                 <TableCell>{wouldText(a)}</TableCell>

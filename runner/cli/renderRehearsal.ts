@@ -1,6 +1,7 @@
 // `oneha rehearse <host>`: the rehearsal report as onehost-style blocks and
 // tables — what a failure now would end as, the wait, each fence level, the
 // plan in tier order, every VM left down with why, and the predicted MTTR.
+import { readyText, wouldText } from '../../model/readinessDisplay';
 import type { RehearsalReport } from '../rehearsal';
 import { section, table } from './table';
 
@@ -25,10 +26,11 @@ export function renderRehearsal(r: RehearsalReport): string {
   if (r.plan) {
     blocks.push(`PLAN (${r.plan.mode}, in the order a recovery acts)\n${r.plan.actions.length ? table(r.plan.actions, [
       { header: 'tier', value: (a) => a.priority ?? 'MEDIUM' },
+      { header: 'ready', value: (a) => readyText(a) },
       { header: 'id', value: (a) => String(a.vmId), right: true },
       { header: 'vm', value: (a) => a.vmName },
       { header: 'action', value: (a) => a.operation },
-      { header: 'would', value: (a) => (a.outcome === 'dry-run' ? a.detail.replace(/^would call /, '') : `${a.outcome}: ${a.detail}`), max: 70 },
+      { header: 'would', value: (a) => wouldText(a), max: 70 },
       { header: 'start', value: (a) => `${s(a.startSeconds)}${a.startSource.startsWith('default') ? ' (default)' : ''}`, right: true },
     ]) : '(no VM to act on)'}`);
   }

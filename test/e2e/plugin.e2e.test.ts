@@ -258,7 +258,7 @@ describe('admin console (oneha demo + Chromium)', () => {
 
   it('rehearse: "What if it died now" on a host\'s readiness tab shows the plan in tier order, every VM left down with why and a predicted MTTR, touching nothing', async () => {
     // Restart tiers set on two of host 1's VMs, as an admin would (onevm update): the plan puts HIGHEST first, LOW last.
-    expect((await rpc(demo.simUrl, 'one.vm.update', [21, 'ONEHA_PRIORITY = "HIGHEST"', 1]))[0]).toBe(true);
+    expect((await rpc(demo.simUrl, 'one.vm.update', [21, 'ONEHA_PRIORITY = "HIGHEST"\nONEHA_READY = "GUEST"\nONEHA_READY_TIMEOUT = "90"', 1]))[0]).toBe(true);
     expect((await rpc(demo.simUrl, 'one.vm.update', [11, 'ONEHA_PRIORITY = "LOW"', 1]))[0]).toBe(true);
     try {
       const page = await newPage();
@@ -276,6 +276,9 @@ describe('admin console (oneha demo + Chromium)', () => {
       expect(r.plan.actions[0]).toMatchObject({ vmId: 21, priority: 'HIGHEST' });
       expect(r.plan.actions.at(-1)).toMatchObject({ vmId: 11, priority: 'LOW' });
       expect(await page.textContent('#rehearsal-plan tbody tr[data-vm="21"]')).toMatch(/^HIGHEST/);
+      // What lets the next tier start: VM 21's guest saying READY = YES (90 s at most); the others running (600 s, the default).
+      expect(await page.textContent('#rehearsal-plan tbody tr[data-vm="21"] td.ready')).toBe('GUEST: RUNNING and READY=YES (at most 90 s)');
+      expect(await page.textContent('#rehearsal-plan tbody tr[data-vm="11"] td.ready')).toBe('RUNNING (at most 600 s)');
       expect(r.leftDown.length).toBeGreaterThan(0);
       const leftDown = await page.textContent('#rehearsal-left-down tbody');
       for (const v of r.leftDown) {
@@ -294,7 +297,7 @@ describe('admin console (oneha demo + Chromium)', () => {
       await page.waitForSelector('[data-testid=rehearsal-report] #rehearsal-plan');
       await page.context().close();
     } finally {
-      for (const vm of [21, 11]) await rpc(demo.simUrl, 'one.vm.update', [vm, 'ONEHA_PRIORITY = "MEDIUM"', 1]);
+      for (const vm of [21, 11]) await rpc(demo.simUrl, 'one.vm.update', [vm, 'ONEHA_PRIORITY = "MEDIUM"\nONEHA_READY = "RUNNING"\nONEHA_READY_TIMEOUT = "600"', 1]);
     }
   }, 120_000);
 

@@ -218,7 +218,7 @@ describe('the plugin in Sunstone, as oneadmin', { timeout: 600_000 }, () => {
   it('rehearse: "What if it died now" on the selected host shows the plan in tier order and a predicted MTTR, its fence level asked for status only', async () => {
     // Host 3 fenced by fence_ipmilan against ipmi_sim (as the fence test above leaves it), and restart tiers on its two VMs.
     await fenceHost3ByIpmiSim();
-    expect((await rpc(sim.url, 'one.vm.update', [18, 'ONEHA_PRIORITY = "HIGHEST"', 1]))[0]).toBe(true);
+    expect((await rpc(sim.url, 'one.vm.update', [18, 'ONEHA_PRIORITY = "HIGHEST"\nONEHA_READY = "GUEST"\nONEHA_READY_TIMEOUT = "90"', 1]))[0]).toBe(true);
     expect((await rpc(sim.url, 'one.vm.update', [19, 'ONEHA_PRIORITY = "LOW"', 1]))[0]).toBe(true);
     try {
       await openHaHosts(admin);
@@ -232,7 +232,9 @@ describe('the plugin in Sunstone, as oneadmin', { timeout: 600_000 }, () => {
       expect(r.outcome).toBe('completed');
       expect(r.plan.actions.map((a) => a.vmId)).toEqual([18, 19]); // HIGHEST before LOW, whatever their ids
       expect(await report.locator('[data-cy=oneha-rehearsal-plan] tbody tr').evaluateAll((trs) => trs.map((tr) => Number(tr.getAttribute('data-vm'))))).toEqual([18, 19]);
-      expect(await report.locator('[data-cy=oneha-plan-vm-18]').innerText()).toMatch(/^HIGHEST\s+api-02 \(#18\)\s+resched/);
+      // Its tier and what lets the next one start: the guest's READY = YES, 90 s at most.
+      expect(await report.locator('[data-cy=oneha-plan-vm-18]').innerText()).toMatch(/^HIGHEST\s+GUEST: RUNNING and READY=YES \(at most 90 s\)\s+api-02 \(#18\)\s+resched/);
+      expect(await report.locator('[data-cy=oneha-plan-vm-19] [data-cy=oneha-plan-ready]').innerText()).toBe('RUNNING (at most 600 s)');
       expect(await report.locator('[data-cy=oneha-rehearsal-mttr]').innerText()).toMatch(new RegExp(`^Predicted MTTR: ${r.mttr.seconds} s: wait [\\d.]+ s \\+ fence [\\d.]+ s \\+ vms [\\d.]+ s$`));
       expect(r.fence.levels[0].result).toBe('status: power ON'); // ipmi_sim asked for its power state, and only that
       expect(await report.innerText()).toContain('Fence level 1: fence_ipmilan: status: power ON');
@@ -240,7 +242,7 @@ describe('the plugin in Sunstone, as oneadmin', { timeout: 600_000 }, () => {
       // nothing touched: the host still runs, its VMs too
       expect((await rpc(sim.url, 'one.host.info', [3]))[1]).toMatch(/<STATE>2<\/STATE>/);
     } finally {
-      for (const vm of [18, 19]) await rpc(sim.url, 'one.vm.update', [vm, 'ONEHA_PRIORITY = "MEDIUM"', 1]);
+      for (const vm of [18, 19]) await rpc(sim.url, 'one.vm.update', [vm, 'ONEHA_PRIORITY = "MEDIUM"\nONEHA_READY = "RUNNING"\nONEHA_READY_TIMEOUT = "600"', 1]);
     }
   });
 

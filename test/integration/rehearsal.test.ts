@@ -23,7 +23,7 @@ const cloud = {
   ],
   vms: [
     { id: 10, name: 'web', state: 'RUNNING', history: shared(1) },
-    { id: 11, name: 'db', state: 'RUNNING', history: shared(1), userTemplate: { ONEHA_PRIORITY: 'HIGHEST' } },
+    { id: 11, name: 'db', state: 'RUNNING', history: shared(1), userTemplate: { ONEHA_PRIORITY: 'HIGHEST', ONEHA_READY_TIMEOUT: '45' } },
     { id: 12, name: 'batch', state: 'RUNNING', history: shared(1), userTemplate: { ONEHA_PRIORITY: 'LOW' } },
     { id: 13, name: 'scratch', state: 'RUNNING', history: shared(1), userTemplate: { ONEHA_HA: 'NO' } },
     { id: 14, name: 'cache', state: 'RUNNING', history: [{ hostId: 1, dsId: 100 }] },
@@ -118,10 +118,13 @@ describe('rehearsal: what if host 1 died now', () => {
     const table = await cli(['rehearse', String(hostId)]);
     expect(table.stdout).toMatch(/^HOST \d REHEARSAL \(nothing was touched\)$/m);
     expect(table.stdout).toMatch(/^PLAN \(migrate, in the order a recovery acts\)$/m);
-    expect(table.stdout).toMatch(/^HIGHEST +11 +db +resched +one\.vm\.action\("resched", 11\)/m);
+    // Each VM's tier and what lets the next tier start (ONEHA_READY, ONEHA_READY_TIMEOUT).
+    expect(table.stdout).toMatch(/^TIER +READY +ID +VM +ACTION +WOULD +START$/m);
+    expect(table.stdout).toMatch(/^HIGHEST +RUNNING \(at most 45 s\) +11 +db +resched +one\.vm\.action\("resched", 11\)/m);
     expect(table.stdout).toMatch(/^MTTR$/m);
     const json: RehearsalReport = JSON.parse((await cli(['rehearse', String(hostId), '--json'])).stdout);
     expect(json.plan!.actions.find((a) => a.vmId === 11)?.startSource).toMatch(/^measured in recovery r/);
+    expect(json.plan!.actions.find((a) => a.vmId === 11)?.ready).toEqual({ kind: 'RUNNING', timeoutSeconds: 45 });
   });
 });
 

@@ -1,7 +1,7 @@
 // How readiness reads in both consoles (model/readinessDisplay.ts).
 import { describe, expect, it } from 'vitest';
 import type { ClusterReserve } from '../../model/capacity';
-import { mttrText, partVerdict, reserveWarnings, scoreText, scoreVerdict, wouldText } from '../../model/readinessDisplay';
+import { mttrText, partVerdict, readyText, reserveWarnings, scoreText, scoreVerdict, wouldText } from '../../model/readinessDisplay';
 
 const cluster = (over: Partial<ClusterReserve>): ClusterReserve => ({
   clusterId: 0, cluster: 'default', hosts: 4, n1: true, shortfall: { cpu: 0, mem: 0 },
@@ -29,5 +29,9 @@ describe('readiness display', () => {
     expect(mttrText({ seconds: 90, parts: [{ part: 'wait', seconds: 10 }, { part: 'fence', seconds: 20 }, { part: 'vms', seconds: 60 }] })).toBe('90 s: wait 10 s + fence 20 s + vms 60 s');
     expect(wouldText({ outcome: 'dry-run', detail: 'would call one.vm.action(resched, 18)' })).toBe('one.vm.action(resched, 18)');
     expect(wouldText({ outcome: 'locked', detail: 'VM 18 is locked' })).toBe('locked: VM 18 is locked');
+    // What lets the next tier start (ONEHA_READY, ONEHA_READY_TIMEOUT); a plan from before tiers has no rule: RUNNING.
+    expect(readyText({ ready: { kind: 'RUNNING', timeoutSeconds: 600 } })).toBe('RUNNING (at most 600 s)');
+    expect(readyText({ ready: { kind: 'GUEST', timeoutSeconds: 90 } })).toBe('GUEST: RUNNING and READY=YES (at most 90 s)');
+    expect(readyText({})).toBe('RUNNING');
   });
 });
