@@ -5,7 +5,7 @@
 import { createWriteStream, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { JournalEvent } from '../runner/journal/events';
-import { procMemory, requireBuild, startRunner, startSim, tempDir } from './lib/procs';
+import { procCpuMs, procMemory, requireBuild, startRunner, startSim, tempDir } from './lib/procs';
 import { mib, ms, runIfMain, timed, type BenchResult, type Row } from './lib/report';
 
 const FINISHED = 100_000;
@@ -59,14 +59,18 @@ export async function run(): Promise<BenchResult> {
         const runner = await startRunner(sim.url, { reconcile: { intervalSeconds: 0 } }, { dataDir });
         const startMs = performance.now() - t0;
         const mem = procMemory(runner.proc.pid);
+        const cpuMs = procCpuMs(runner.proc.pid);
         await runner.proc.stop('SIGTERM');
         rows.push({ metric: `start to listening, ${pass} (${mib(before)})`, value: ms(startMs, 0), target: `< ${TARGET_MS} ms`, verdict: startMs < TARGET_MS ? 'PASS' : 'FAIL' });
+        // The runner's own CPU to that moment: on a busy machine the wall time above grows with everyone else's work, this far less.
+        rows.push({ metric: `runner CPU to listening, ${pass}`, value: ms(cpuMs, 0), target: '', verdict: 'INFO' });
         rows.push({ metric: `peak RSS, ${pass}`, value: mib(mem.hwmKiB * 1024), target: '< 150 MB', verdict: mem.hwmKiB * 1024 < TARGET_BYTES ? 'PASS' : 'FAIL' });
       }
       // Both starts pay node's start-up and the runner's own; their ratio moves less with the machine's load than either figure.
       const [first, second] = rows.filter((r) => r.metric.startsWith('start to listening')).map((r) => parseFloat(r.value));
       rows.push({ metric: 'uncompacted / compacted start', value: `${(first / second).toFixed(2)}x`, target: '', verdict: 'INFO' });
       notes.push('A running runner never leaves such a log: it compacts whenever the log passes journal.compactMegabytes (64) and at every start, so the second start is the steady state. The first row is the worst case, a log never compacted. It is read in two passes: a byte-level scan of every line (id, type and status, checked against the event schema without building objects) decides what retention keeps, then only the kept recoveries\' lines are parsed and validated in full; the 95,000 recoveries compaction drops cost a scan, not a parse.');
+      notes.push('Where the uncompacted start\'s CPU goes (measured on this machine, process CPU to "listening", 5 runs each in turn with the previous build: 1.64 s against 1.87 s): the byte scan of 620,000 lines ~0.6 s (about 1 µs a line: the scanner walks every byte of a line but its long strings, which memchr skips), reading 445 MiB ~0.1 s, retention\'s bookkeeping ~0.2 s, the full read of the kept lines ~0.15 s, the compaction ~0.1 s and its fsync. Tried and not kept: the second half of the log read by a worker thread (wall -12 % at load 6, but a second V8 isolate with zod adds 15-20 MiB that the process keeps: peak 134-142 MiB against the 143 MiB bound) and the compaction moved after listening (it then meets the runner\'s start-up work: peak 147-157 MiB).');
       notes.push(`The log written: ${mib(bytes)}, ${FINISHED.toLocaleString('en-US')} recoveries of 6 events (~3 KB payload each) and ${REJECTED.toLocaleString('en-US')} rejected payloads of ${REJECTED_PAYLOAD_BYTES / 1024} KiB. The runner keeps journal.retain (5,000) finished recoveries; the first start compacts the log to them.`);
     } finally {
       await sim.stop();
@@ -76,7 +80,7 @@ export async function run(): Promise<BenchResult> {
       title: 'journal-start: start-up time and memory with 100,000 recoveries and 10,000 rejected payloads',
       method: [
         'The journal file is written in the runner\'s own event format (received, host, status, step-started/-finished, status; rejected payloads as received + rejected), then `node dist/oneha.mjs serve` is started on it against a simulated oned.',
-        'Start = spawn to the "listening" log line (node start-up included). peak RSS = VmHWM from /proc/PID/status at that moment (the start\'s compaction, done before listening, included). Then the runner is stopped and started again on the log it compacted.',
+        'Start = spawn to the "listening" log line (node start-up included). peak RSS = VmHWM from /proc/PID/status at that moment (the start\'s compaction, done before listening, included); runner CPU = its utime + stime from /proc/PID/stat then. Then the runner is stopped and started again on the log it compacted.',
       ],
       rows,
       notes,
