@@ -1,4 +1,4 @@
-// Reading the journal's log as lines of bytes, in bounded memory: one chunk
+// Reading the journal's log as lines of bytes, in bounded memory: two chunks
 // at a time (or the longest line), and lines kept for a second reading as
 // numbers in typed arrays rather than as strings or objects (a long log has
 // hundreds of thousands of lines; per-line objects would be garbage that
@@ -15,29 +15,38 @@ const SCAN_CHUNK = 4 << 20;
  * [s, e) in `buf` (without its newline, or the carriage return before it),
  * its offset in the file and its number (from 1; empty lines are counted,
  * not passed). `terminated` is false for a last line without a newline.
- * `onChunk` is told each time `buf`'s content changes. Memory: one chunk, or
- * the longest line.
+ * `onChunk` is told each time `buf` changes. Two buffers of `chunk` bytes
+ * (or of the longest line) take turns: the next part of the file is read
+ * into one while the lines of the other are passed on, so on a machine with
+ * a spare core the read costs no time.
  */
 export async function eachLine(
   fh: FileHandle,
   onLine: (buf: Buffer, s: number, e: number, offset: number, n: number, terminated: boolean) => unknown,
   onChunk: (buf: Buffer) => void = () => {},
+  chunk = SCAN_CHUNK,
 ): Promise<void> {
-  let buf = Buffer.allocUnsafe(SCAN_CHUNK);
-  let carry = 0;
+  let buf = Buffer.allocUnsafe(chunk);
+  let spare = Buffer.allocUnsafe(chunk);
+  /** Where buf[0] is in the file. */
   let bufOffset = 0;
+  let end = (await fh.read(buf, 0, buf.length, 0)).bytesRead;
+  let atEnd = end === 0;
   let n = 0;
   for (;;) {
-    if (carry === buf.length) {
-      const bigger = Buffer.allocUnsafe(buf.length * 2);
-      buf.copy(bigger, 0, 0, carry);
-      buf = bigger;
+    // Whole lines end at the last newline; the bytes after it start the spare buffer, which the next read fills meanwhile.
+    const whole = end > 0 ? buf.lastIndexOf(10, end - 1) + 1 : 0;
+    const carry = end - whole;
+    let next: Promise<{ bytesRead: number }> | undefined;
+    if (!atEnd) {
+      // A line longer than the spare buffer: a bigger one, so the read makes room for its end.
+      if (spare.length <= carry) spare = Buffer.allocUnsafe(Math.max(2 * carry, chunk));
+      buf.copy(spare, 0, whole, end);
+      next = fh.read(spare, carry, spare.length - carry, bufOffset + end);
     }
-    const { bytesRead } = await fh.read(buf, carry, buf.length - carry, bufOffset + carry);
-    const end = carry + bytesRead;
     onChunk(buf);
     let s = 0;
-    for (let nl = buf.indexOf(10, s); nl >= 0 && nl < end; nl = buf.indexOf(10, s)) {
+    for (let nl = buf.indexOf(10, s); nl >= 0 && nl < whole; nl = buf.indexOf(10, s)) {
       n++;
       const e = nl > s && buf[nl - 1] === 13 ? nl - 1 : nl;
       if (e > s) {
@@ -46,18 +55,19 @@ export async function eachLine(
       }
       s = nl + 1;
     }
-    if (bytesRead === 0) {
-      if (end > s) {
+    if (atEnd) {
+      if (end > whole) {
         const e = buf[end - 1] === 13 ? end - 1 : end;
-        const done = onLine(buf, s, e, bufOffset + s, n + 1, false);
+        const done = onLine(buf, whole, e, bufOffset + whole, n + 1, false);
         if (done instanceof Promise) await done;
       }
       return;
     }
-    // The partial last line moves to the front; the next read appends to it.
-    buf.copy(buf, 0, s, end);
-    carry = end - s;
-    bufOffset += s;
+    const { bytesRead } = await next!;
+    [buf, spare] = [spare, buf];
+    bufOffset += whole;
+    end = carry + bytesRead;
+    atEnd = bytesRead === 0;
   }
 }
 
