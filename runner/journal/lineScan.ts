@@ -507,7 +507,12 @@ class LastString {
   }
 }
 
+/** After the blanks at `p`. Most tokens have none (the runner writes compact JSON): one comparison, small enough to be inlined. */
 function skipWs(b: Buffer, p: number, end: number): number {
+  return b[p] > 0x20 ? p : skipBlanks(b, p, end);
+}
+
+function skipBlanks(b: Buffer, p: number, end: number): number {
   while (p < end && (b[p] === 0x20 || b[p] === 0x09 || b[p] === 0x0d || b[p] === 0x0a)) p++;
   return p;
 }
