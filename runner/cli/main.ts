@@ -82,6 +82,12 @@ const COMMANDS: Record<string, Command> = {
     options: { json: JSON_OPTION },
     run: async (v, p) => (await api()).rehearse(v, p),
   },
+  rehearsals: {
+    args: '<host>',
+    summary: 'the host\'s last rehearsals (at most 10), newest first: when, operator or scheduled, the outcome, VMs planned and left down, the predicted MTTR',
+    options: { json: JSON_OPTION },
+    run: async (v, p) => (await api()).rehearsals(v, p),
+  },
   status: {
     summary: 'runner health, oned, flows in progress, recoveries waiting for an operator, disarms',
     options: { json: JSON_OPTION },
@@ -185,7 +191,7 @@ export function usage(): string {
     '',
     ...Object.entries(COMMANDS).map(([k, c]) => `  oneha ${k.padEnd(width)}  ${c.summary}`),
     '',
-    'Runner API commands (fence-test, readiness, rehearse, status, recoveries, show, replay, release, confirm-down, power-on, disarm, arm) talk to',
+    'Runner API commands (fence-test, readiness, rehearse, rehearsals, status, recoveries, show, replay, release, confirm-down, power-on, disarm, arm) talk to',
     'the runner at ONEHA_URL (default: the config\'s listen) with the token in ONEHA_TOKEN_FILE.',
     '',
     'Exit codes (every command):',

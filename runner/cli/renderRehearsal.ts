@@ -2,7 +2,9 @@
 // tables — what a failure now would end as, the wait, each fence level, the
 // plan in tier order, every VM left down with why, and the predicted MTTR.
 import { readyText, wouldText } from '../../model/readinessDisplay';
+import { fullTime } from '../../model/timeFormat';
 import type { RehearsalReport } from '../rehearsal';
+import type { RehearsalSummary } from '../rehearsalStore';
 import { section, table } from './table';
 
 const s = (n: number) => `${n} s`;
@@ -48,4 +50,18 @@ export function renderRehearsal(r: RehearsalReport): string {
     { header: 'from', value: (p) => p.source, max: 110 },
   ])}`);
   return blocks.join('\n\n');
+}
+
+/** `oneha rehearsals <host>`: the host's last rehearsals, newest first. */
+export function renderRehearsals(hostLabel: string, rs: RehearsalSummary[]): string {
+  if (!rs.length) return `Host ${hostLabel} has not been rehearsed (oneha rehearse ${hostLabel.replace(/ .*/, '')}).`;
+  return `REHEARSALS OF HOST ${hostLabel} (newest first)\n${table(rs, [
+    { header: 'at', value: (r) => fullTime(r.at) },
+    { header: 'trigger', value: (r) => r.trigger },
+    { header: 'outcome', value: (r) => r.outcome },
+    { header: 'planned', value: (r) => String(r.planned), right: true },
+    { header: 'left down', value: (r) => String(r.leftDown), right: true },
+    { header: 'mttr', value: (r) => (r.mttrSeconds === undefined ? '—' : s(r.mttrSeconds)), right: true },
+    { header: 'reason', value: (r) => r.reason, max: 90 },
+  ])}`;
 }

@@ -8,8 +8,9 @@ import { CliError, EXIT } from './exitCodes';
 import { wholeNumber } from './options';
 import { ticker } from './progress';
 import { renderDisarm, renderDryRun, renderFenceTest, renderPowerOn, renderRecoveries, renderHostReadiness, renderReadiness, renderRecovery, renderStatus, type DetailView, type HostReadinessView, type ReadinessView, type StatusView, type SummaryView } from './render';
-import { renderRehearsal } from './renderRehearsal';
+import { renderRehearsal, renderRehearsals } from './renderRehearsal';
 import type { RehearsalReport } from '../rehearsal';
+import type { RehearsalSummary } from '../rehearsalStore';
 import { callRunner, recoveryShortIds, resolveHost, resolveRecovery } from './runnerClient';
 
 const recoveryPath = (id: string, rest = '') => `/v1/recoveries/${encodeURIComponent(id)}${rest}`;
@@ -78,6 +79,12 @@ export async function rehearse(v: Values, p: string[]): Promise<number> {
   }
   // A failure now would not bring every VM back: the same exit as a recovery that did not.
   return print(v, r, renderRehearsal, r.outcome === 'completed' ? EXIT.ok : EXIT.failed);
+}
+
+export async function rehearsals(v: Values, p: string[]): Promise<number> {
+  const host = await resolveHost(need(p[0], HOST_HELP));
+  const r = await callRunner<{ hostId: number; rehearsals: RehearsalSummary[] }>('GET', `/v1/hosts/${host.id}/rehearsals`);
+  return print(v, r, (x) => renderRehearsals(`${host.id} (${host.name})`, x.rehearsals));
 }
 
 export async function recoveries(v: Values): Promise<number> {

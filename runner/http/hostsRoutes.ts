@@ -21,7 +21,7 @@ import { resolvedFenceIpProblem } from '../fence/bmcAddress';
 import { hostRef, type SecretDescription } from '../fence/secrets';
 import type { Recovery } from '../journal/events';
 import { rehearse, RehearsalReportSchema } from '../rehearsal';
-import { rehearsalsFor } from '../rehearsalStore';
+import { HISTORY, RehearsalSummarySchema, rehearsalsFor } from '../rehearsalStore';
 import { principalName, readsAs, seesFenceSettings, type AuthEnv } from './auth';
 import { routesFor, type InputOf, type RouteSpec } from './defineRoute';
 import { ErrorBody, errorJson } from './errorJson';
@@ -391,5 +391,10 @@ export function hostsRoutes(ctx: RunnerContext) {
       const last = rehearsalsFor(ctx).last(id);
       return last ? c.json(last) : errorJson(c, 404, 'not-found', `host ${id} has not been rehearsed (oneha rehearse ${id})`);
     }))
+    .define(...hostRoute({
+      method: 'get', path: '/v1/hosts/:id/rehearsals', operationId: 'listHostRehearsals', auth: 'read',
+      summary: `The host's last ${HISTORY} rehearsals, newest first, each summarised (when, operator or scheduled, the outcome and why, VMs planned and left down, the predicted MTTR); GET /v1/hosts/{id}/rehearsal has the last one whole.`,
+      responses: { 200: { description: 'the host\'s rehearsals, newest first (empty: never rehearsed)', schema: z.object({ hostId: z.number().int(), rehearsals: z.array(RehearsalSummarySchema) }) } },
+    }, (c, id) => c.json({ hostId: id, rehearsals: rehearsalsFor(ctx).history(id) })))
     .app;
 }

@@ -125,6 +125,18 @@ describe('rehearsal: what if host 1 died now', () => {
     const json: RehearsalReport = JSON.parse((await cli(['rehearse', String(hostId), '--json'])).stdout);
     expect(json.plan!.actions.find((a) => a.vmId === 11)?.startSource).toMatch(/^measured in recovery r/);
     expect(json.plan!.actions.find((a) => a.vmId === 11)?.ready).toEqual({ kind: 'RUNNING', timeoutSeconds: 45 });
+    // The host's rehearsals, newest first: the two just run (table, then --json), each summarised.
+    const history = await cli(['rehearsals', String(hostId)]);
+    expect(history.code, history.stderr).toBe(0);
+    expect(history.stdout).toMatch(new RegExp(`^REHEARSALS OF HOST ${hostId} \\(\\S+\\) \\(newest first\\)$`, 'm'));
+    expect(history.stdout).toMatch(/^AT +TRIGGER +OUTCOME +PLANNED +LEFT DOWN +MTTR +REASON$/m);
+    const list = JSON.parse((await cli(['rehearsals', String(hostId), '--json'])).stdout) as { hostId: number; rehearsals: Array<{ at: number; trigger: string; outcome: string; planned: number; leftDown: number; mttrSeconds?: number }> };
+    expect(list.hostId).toBe(hostId);
+    expect(list.rehearsals).toHaveLength(2);
+    expect(list.rehearsals[0]).toEqual({ at: json.at, trigger: 'operator', outcome: json.outcome, reason: expect.any(String), planned: json.plan!.actions.length, leftDown: json.leftDown.length, mttrSeconds: json.mttr!.seconds, durationMs: json.durationMs });
+    expect(list.rehearsals[1].at).toBeLessThanOrEqual(list.rehearsals[0].at);
+    // Host 1's history keeps its rehearsal from before it failed.
+    expect((await r.api('GET', '/v1/hosts/1/rehearsals')).json.rehearsals).toMatchObject([{ trigger: 'operator', outcome: 'degraded', leftDown: 3 }]);
   });
 });
 
@@ -139,6 +151,11 @@ describe('scheduled rehearsal (rehearsal.intervalSeconds)', () => {
     expect(await last(2)).toMatchObject({ hostId: 2, trigger: 'scheduled', outcome: 'completed' });
     expect(await last(0)).toMatchObject({ trigger: 'scheduled', plan: { actions: [{ vmId: 5, operation: 'resched' }] } });
     expect((await r2.api('GET', '/v1/hosts/1/rehearsal')).status).toBe(404);
+    // Every scheduled run is in the host's history, newest first; a host never rehearsed has none.
+    const runs = await until(async () => ((x) => x.length >= 2 && x)((await r2.api('GET', '/v1/hosts/2/rehearsals')).json.rehearsals as Array<{ at: number; trigger: string }>), 30_000, 'two scheduled rehearsals of host 2');
+    expect(runs.every((x) => x.trigger === 'scheduled')).toBe(true);
+    expect(runs.map((x) => x.at)).toEqual([...runs.map((x) => x.at)].sort((a, b) => b - a));
+    expect((await r2.api('GET', '/v1/hosts/1/rehearsals')).json).toEqual({ hostId: 1, rehearsals: [] });
     expect(await mutatingOf(s2.control)).toEqual([]);
   });
 });
