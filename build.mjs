@@ -42,15 +42,16 @@ for (const name of functionNames) {
 // uses. The chunks stay beside the entry (paths taken from import.meta.url
 // resolve the same), and deploy/install.sh installs them with it. Chunk names
 // carry a content hash: the previous build's are removed first.
-for (const f of readdirSync('dist')) if (/^oneha-.*\.mjs(\.map)?$/.test(f)) rmSync(`dist/${f}`);
+for (const f of readdirSync('dist')) if (/^oneha-.*\.[cm]js(\.map)?$/.test(f)) rmSync(`dist/${f}`);
 const jobs = [
   build({ ...node, entryPoints: { oneha: 'runner/main.ts' }, outdir: 'dist', splitting: true, chunkNames: 'oneha-[name]-[hash]', outExtension: { '.js': '.mjs' }, minify: true, sourcemap: 'linked' }),
   // The drop-in (`oneha hook host-error`, which oned's hook manager starts on every host failure) is a
-  // build of its own, loaded by the entry like the demo: in the build above a chunk holds every part of a
-  // module that any command uses (all of zod's core that the HTTP API's OpenAPI writer needs, for one),
-  // so the drop-in would compile ~60 KB it never runs (bench startup). Its later steps and the fence-agent
-  // runner are chunks of their own, loaded when reached.
-  build({ ...node, entryPoints: { 'oneha-dropin': 'runner/cli/hook.ts' }, outdir: 'dist', splitting: true, chunkNames: 'oneha-dropin-[name]-[hash]', outExtension: { '.js': '.mjs' }, minify: true, sourcemap: 'linked' }),
+  // build of its own: in the build above a chunk holds every part of a module that any command uses (all of
+  // zod's core that the HTTP API's OpenAPI writer needs, for one), so the drop-in would compile ~60 KB it
+  // never runs. It is one CommonJS file, which deploy/bin/oneha runs directly: node starts a CommonJS main
+  // without its ES module loader (bench startup); its later steps and the fence-agent runner are in it,
+  // initialised when reached (esbuild wraps what is imported dynamically), and the entry imports it for `oneha hook`.
+  build({ ...node, format: 'cjs', entryPoints: ['runner/cli/dropInMain.ts'], outfile: 'dist/oneha-dropin.cjs', minify: true, sourcemap: 'linked' }),
   build({ ...withRequire, entryPoints: ['sim/main.ts'], outfile: 'dist/sim.mjs', minify: true }),
   // The demo (runner + embedded simulator) apart from dist/oneha.mjs, which loads it only for `oneha demo`.
   build({ ...withRequire, entryPoints: ['demo/demo.ts'], outfile: 'dist/demo.mjs', minify: true }),

@@ -12,7 +12,7 @@ usage() {
 usage: install.sh [options]
   --prefix DIR   install below DIR instead of / (staging, tests)
   --bundle FILE  the runner bundle (default $ONEHA_BUNDLE, else dist/oneha.mjs);
-                 its chunks, oneha-*.mjs beside it, are installed with it
+                 its chunks and the drop-in, oneha-*.mjs and oneha-dropin.cjs beside it, are installed with it
   --no-chown     leave files owned by the installing user
   --activate     also create the hook and enable the service (prefix / only)
   --sunstone-runner URL
@@ -100,7 +100,7 @@ if [ "$uninstall" = yes ]; then
     as_oneadmin 'onehook delete oneha_host_error' || true
     as_oneadmin 'onehook delete oneha_probe' || true
   fi
-  rm -f "$lib/oneha.mjs" "$lib"/oneha-*.mjs "$cli" "$unit" "$hooks/onehook.sh" "$hooks/host_error.sh" \
+  rm -f "$lib/oneha.mjs" "$lib"/oneha-*.mjs "$lib"/oneha-*.cjs "$cli" "$unit" "$hooks/onehook.sh" "$hooks/host_error.sh" \
     "$share/host_error.hook" "$share/probe.hook" "$share/oneha.env.example" "$share/oneha.json.example"
   rm -f "$doc"/*.md
   for dir in "$lib" "$hooks" "$share" "$doc"; do
@@ -147,17 +147,17 @@ once() {
 }
 
 # The runner bundle is split (build.mjs): the entry loads each command's code
-# from oneha-*.mjs chunks beside it. Chunk names carry a content hash, so the
-# new ones go in first, then the entry that names them, then the previous
-# build's chunks go.
+# from oneha-*.mjs chunks beside it (the drop-in is oneha-dropin.cjs). Chunk
+# names carry a content hash, so the new ones go in first, then the entry that
+# names them, then the previous build's chunks go.
 chunks=
-for f in "$(dirname "$bundle")"/oneha-*.mjs; do
+for f in "$(dirname "$bundle")"/oneha-*.mjs "$(dirname "$bundle")"/oneha-*.cjs; do
   [ -f "$f" ] || continue
   put 0644 "$f" "$lib/${f##*/}"
   chunks="$chunks ${f##*/} "
 done
 put 0644 "$bundle" "$lib/oneha.mjs"
-for f in "$lib"/oneha-*.mjs; do
+for f in "$lib"/oneha-*.mjs "$lib"/oneha-*.cjs; do
   [ -f "$f" ] || continue
   case $chunks in *" ${f##*/} "*) ;; *) rm -f "$f" ;; esac
 done

@@ -2,12 +2,12 @@
 // its help (printed before anything else runs: `--help` never has a side
 // effect) and its action. API commands print tables; `--json` prints the
 // runner's JSON for scripts. Exit codes: ./exitCodes.ts.
-import { classify, describeError } from '../../model/errors';
 import { STEP_NAMES } from '../../model/steps';
 import { FUNCTION_NAMES } from '../../functions/names';
 import { VERSION } from '../version';
 import { HOST_HELP, type Values } from './args';
 import { CliError, EXIT, exitCodeTable } from './exitCodes';
+import { runAction } from './runAction';
 
 interface Option { type: 'string' | 'boolean'; short?: string; value?: string; help: string }
 
@@ -53,7 +53,7 @@ const COMMANDS: Record<string, Command> = {
       'fence-command': { type: 'string', value: 'CMD', help: 'fence with this fence_host.sh-style command instead of the host\'s settings' },
       log: { type: 'string', value: 'FILE', help: 'append the log to FILE instead of stderr' },
     },
-    run: async (v, p) => (await companion<typeof import('./hook')>('oneha-dropin.mjs', './hook.ts')).hookCommand(v, p),
+    run: async (v, p) => (await companion<typeof import('./dropInMain')>('oneha-dropin.cjs', './dropInMain.ts')).hookCommand(v, p),
   },
   invoke: {
     args: '<function>',
@@ -239,8 +239,8 @@ export async function main(argv: string[]): Promise<number> {
     console.log(commandHelp(name));
     return EXIT.ok;
   }
-  try {
-    if (cmd.passThrough) return await cmd.run({}, rest);
+  return runAction(async () => {
+    if (cmd.passThrough) return cmd.run({}, rest);
     // node:util is loaded here: `--help` and the drop-in (pass-through) never parse options with it.
     const { parseArgs } = await import('node:util');
     let parsed;
@@ -249,19 +249,7 @@ export async function main(argv: string[]): Promise<number> {
     } catch (e) {
       throw new CliError(EXIT.badInput, `${(e as Error).message.replace(/\.$/, '')} (oneha ${name} --help lists the options)`);
     }
-    return await cmd.run(parsed.values as Values, parsed.positionals);
-  } catch (e) {
-    if (e instanceof CliError) {
-      console.error(`oneha: ${e.message}`);
-      return e.exit;
-    }
-    // A wrong configuration or missing credentials (ConfigError, CredentialsError) is bad input.
-    if (classify(e).kind === 'invalid-input') {
-      console.error(`oneha: ${describeError(e)}`);
-      return EXIT.badInput;
-    }
-    console.error(`oneha: ${describeError(e)}`);
-    return EXIT.failed;
-  }
+    return cmd.run(parsed.values as Values, parsed.positionals);
+  });
 }
 

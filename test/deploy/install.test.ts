@@ -96,10 +96,10 @@ describe('deploy/install.sh', () => {
     expect(existsSync(lib)).toBe(false);
   });
 
-  it('the installed runner bundle runs from its folder: `oneha --help`, and the drop-in loads its chunks', () => {
+  it('the installed runner bundle runs from its folder: `oneha --help`, and the drop-in, through the entry and through /usr/bin/oneha', () => {
     if (!existsSync(join(REPO, 'dist/oneha.mjs')) || bundle !== join(REPO, 'dist/oneha.mjs')) return; // the stand-in has no chunks
     const lib = join(root, 'usr/lib/oneha');
-    for (const f of readdirSync(join(REPO, 'dist')).filter((f) => /^oneha-.*\.mjs$/.test(f))) {
+    for (const f of readdirSync(join(REPO, 'dist')).filter((f) => /^oneha-.*\.[cm]js$/.test(f))) {
       expect(readFileSync(join(lib, f)).equals(readFileSync(join(REPO, 'dist', f))), f).toBe(true);
     }
     expect(spawnSync(process.execPath, [join(lib, 'oneha.mjs'), '--help'], { encoding: 'utf8' }).stdout).toContain('Usage: oneha <command>');
@@ -110,6 +110,15 @@ describe('deploy/install.sh', () => {
     });
     expect(dropIn.stderr).toContain('the first word is not base64');
     expect(dropIn.status).toBe(2);
+    // /usr/bin/oneha runs the drop-in's own build (oneha-dropin.cjs) for `hook`, and its help through the entry.
+    const cli = (...args: string[]) => spawnSync(join(root, 'usr/bin/oneha'), args, {
+      input: 'not-base64 -m -p 0', encoding: 'utf8', env: { ...process.env, ONE_XMLRPC: 'http://127.0.0.1:9/RPC2', ONE_AUTH: auth, ONEHA_CONFIG: '', ONEHA_ENV_FILE: join(work, 'none.env') },
+    });
+    const viaCli = cli('hook', 'host-error', '-m');
+    expect(viaCli.stderr).toContain('the first word is not base64');
+    expect(viaCli.status).toBe(2);
+    expect(cli('hook', 'host-error', '--help').stdout).toContain('Usage: oneha hook host-error');
+    expect(cli('hook', 'resumed').stderr).toContain('oneha hook takes one event: host-error');
   });
 
   it('puts the hook script where both hook templates\' relative COMMAND resolves (hook_base_path + COMMAND)', () => {

@@ -1,5 +1,6 @@
 // Each recovery function, bundled alone by esbuild, runs as
 // `node dist/functions/<name>.mjs < input.json`.
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -110,33 +111,31 @@ describe('function bundles', () => {
   });
 });
 
-describe('the drop-in bundle (dist/oneha-dropin.mjs, `oneha hook host-error`)', () => {
-  /** The files and Node modules the drop-in loads before its first line runs: its static imports, followed. */
-  function staticClosure(entry: string): { files: string[]; builtins: Set<string> } {
-    const files: string[] = [];
-    const builtins = new Set<string>();
-    const todo = [entry];
-    while (todo.length) {
-      const f = todo.pop()!;
-      if (files.includes(f)) continue;
-      files.push(f);
-      // Minified static imports: import{...}from"./x.mjs" or import"./x.mjs" (dynamic ones are import("...")).
-      for (const m of readFileSync(join(ROOT, 'dist', f), 'utf8').matchAll(/import(?:[^(;"']*?from)?\s*"([^"]+)"/g)) {
-        if (m[1].startsWith('./')) todo.push(m[1].slice(2));
-        else builtins.add(m[1].replace(/^node:/, ''));
-      }
-    }
-    return { files, builtins };
+describe('the drop-in bundle (dist/oneha-dropin.cjs, `oneha hook host-error`)', () => {
+  /** The Node modules a drop-in run loaded, as node lists them at exit (process.moduleLoadList), and its exit code. */
+  function loadedBy(args: string[]): { builtins: string[]; status: number | null } {
+    const dir = tempDir();
+    const preload = writeFile(dir, 'loaded.cjs', `process.on('exit', () => require('fs').writeSync(2, 'LOADED ' + JSON.stringify(process.moduleLoadList) + '\\n'));\n`);
+    const auth = writeFile(dir, 'one_auth', 'oneadmin:x\n');
+    const r = spawnSync(process.execPath, ['-r', preload, ...args], {
+      cwd: ROOT, input: 'not-base64 -m -p 0', encoding: 'utf8', env: { ...process.env, ONE_XMLRPC: 'http://127.0.0.1:9/RPC2', ONE_AUTH: auth, ONEHA_CONFIG: '' },
+    });
+    const line = r.stderr.split('\n').find((l) => l.startsWith('LOADED '));
+    expect(line, r.stderr).toBeDefined();
+    return { builtins: (JSON.parse(line!.slice('LOADED '.length)) as string[]).filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice('NativeModule '.length)), status: r.status };
   }
 
-  it('loads, before deciding on its payload, no HTTP, child process or crypto module, and neither the later steps nor the fence-agent runner', () => {
-    const { files, builtins } = staticClosure('oneha-dropin.mjs');
-    // The imports are read: the shared chunks and node:fs are there.
-    expect(files.length).toBeGreaterThan(2);
-    expect(builtins.has('fs')).toBe(true);
-    for (const b of ['http', 'https', 'child_process', 'crypto', 'dns/promises', 'net']) expect(builtins.has(b), `node:${b}`).toBe(false);
-    // Loaded when the flow gets past decode, and on the first power call.
-    expect(files.filter((f) => /registry|agentPort/.test(f))).toEqual([]);
-    expect(readdirSync(join(ROOT, 'dist')).filter((f) => /^oneha-dropin-(registry|agentPort)-.*\.mjs$/.test(f))).toHaveLength(2);
+  it('loads, before deciding on its payload, no HTTP, child process or crypto module (so neither oned\'s client transport nor the fence-agent runner is initialised)', () => {
+    for (const args of [['dist/oneha-dropin.cjs', 'hook', 'host-error'], ['dist/oneha.mjs', 'hook', 'host-error']]) {
+      const { builtins, status } = loadedBy(args);
+      expect(status, args.join(' ')).toBe(2); // refused payload: decided without oned
+      expect(builtins).toContain('fs'); // the list is read
+      for (const b of ['http', 'https', 'child_process', 'crypto', 'dns/promises', 'net']) expect(builtins, `${args[0]}: node:${b}`).not.toContain(b);
+    }
+  });
+
+  it('is one CommonJS file: the entry imports it for `oneha hook`, and no chunk of an earlier drop-in build is left', () => {
+    expect(readdirSync(join(ROOT, 'dist')).filter((f) => f.startsWith('oneha-dropin')).sort()).toEqual(['oneha-dropin.cjs', 'oneha-dropin.cjs.map']);
+    expect(readFileSync(join(ROOT, 'dist', 'oneha.mjs'), 'utf8')).toContain('oneha-dropin.cjs');
   });
 });
