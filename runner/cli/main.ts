@@ -172,8 +172,10 @@ const COMMANDS: Record<string, Command> = {
  * only its own code, build.mjs says why); from the sources (tsx) they are the
  * .ts files.
  */
-function companion<T>(bundle: string, source: string): Promise<T> {
+async function companion<T>(bundle: string, source: string): Promise<T> {
   const fromBundle = import.meta.url.endsWith('.mjs');
+  // A CommonJS bundle (the drop-in's) is required: import() would have node scan its source for exports first.
+  if (fromBundle && bundle.endsWith('.cjs')) return (await import('node:module')).createRequire(import.meta.url)(`./${bundle}`) as T;
   return import(new URL(fromBundle ? `./${bundle}` : source, import.meta.url).href) as Promise<T>;
 }
 
