@@ -366,6 +366,8 @@ export interface HookExecution {
   stderr: string;
   /** RETRY=yes: a run of `onehook retry`. */
   retry: boolean;
+  /** What the hook got, as HEM expanded it (for an API hook, the base64 CALL_INFO). */
+  arguments: string;
 }
 
 export interface OneHook {
@@ -392,7 +394,7 @@ function hookFromNode(n: Node): OneHook {
       const res = (r.EXECUTION_RESULT ?? {}) as Node;
       return {
         executionId: num(r.EXECUTION_ID, -1), timestamp: num(r.TIMESTAMP, 0), code: num(res.CODE, -1), command: str(res.COMMAND),
-        stdout: fromBase64(str(res.STDOUT)), stderr: fromBase64(str(res.STDERR)), retry: str(r.RETRY).toLowerCase() === 'yes',
+        stdout: fromBase64(str(res.STDOUT)), stderr: fromBase64(str(res.STDERR)), retry: str(r.RETRY).toLowerCase() === 'yes', arguments: str(r.ARGUMENTS),
       };
     }).sort((a, b) => a.executionId - b.executionId),
   };

@@ -26,6 +26,8 @@ export interface ProbeFacts {
   sent?: { nonce: string; at: number; hookId: number; error?: string };
   /** The newest probe that came back (by when it was sent). */
   returned?: { nonce: string; sentAt: number; at: number };
+  /** Probes sent and not come back (the last few), newest first. */
+  unanswered: string[];
 }
 
 export type ProbeReceipt =
@@ -44,7 +46,10 @@ export class HookProbe {
   constructor(private readonly clock: Clock) {}
 
   facts(): ProbeFacts {
-    return { ...(this.sent ? { sent: { ...this.sent } } : {}), ...(this.returned ? { returned: { ...this.returned } } : {}) };
+    return {
+      ...(this.sent ? { sent: { ...this.sent } } : {}), ...(this.returned ? { returned: { ...this.returned } } : {}),
+      unanswered: [...this.pending.keys()].reverse(),
+    };
   }
 
   /**

@@ -120,7 +120,8 @@ export interface HookSeen {
   name: string;
   type: string;
   template: Record<string, string>;
-  log: ReadonlyArray<{ executionId: number; timestamp: number; code: number; stderr: string }>;
+  /** `arguments`: what HEM gave the run (the probe hook's: the base64 CALL_INFO that carries the nonce). */
+  log: ReadonlyArray<{ executionId: number; timestamp: number; code: number; stderr: string; arguments?: string }>;
 }
 
 /** What each COMMAND is (deploy/onehook, docs/upgrade-from-host_error.md). */
@@ -152,6 +153,8 @@ export interface ProbeInput {
   hook?: HookSeen;
   sent?: { at: number; error?: string };
   returned?: { sentAt: number; at: number };
+  /** Nonces of the probes sent and not come back, newest first: the probe hook's runs that carried one say why. */
+  unanswered?: readonly string[];
   now: number;
   /** A probe not back this long after it was sent is lost. */
   timeoutMs: number;
@@ -174,8 +177,12 @@ export function probeVerdict(p: ProbeInput): { ok: boolean | null; detail: strin
     return back ? { ok: true, detail: `${trip(back)} (a newer one is on its way)` } : { ok: null, detail: `probe sent at ${isoSeconds(p.sent.at)} through ${hook}; not back yet` };
   }
   const lost = `the probe sent at ${isoSeconds(p.sent.at)} through ${hook} did not come back within ${Math.round(p.timeoutMs / 1000)} s`;
-  // oned's TIMESTAMP is its own clock, to the second: a few seconds of leeway for the skew.
-  const run = [...p.hook.log].reverse().find((r) => r.timestamp * 1000 >= p.sent!.at - 5000);
+  // The newest run of the probe hook that carried a probe still unanswered (another update's run says nothing about it).
+  const carried = (r: HookSeen['log'][number]) => {
+    const info = r.arguments ? Buffer.from(r.arguments.trim().split(/\s+/)[0], 'base64').toString('utf8') : '';
+    return (p.unanswered ?? []).some((nonce) => info.includes(nonce));
+  };
+  const run = [...p.hook.log].reverse().find(carried);
   if (!run) {
     return { ok: false, detail: `${lost}, and oned has no record of running it: the hook manager did not run the hook`, fix: 'start the hook manager (systemctl restart opennebula-hem) and read /var/log/one/onehem.log' };
   }

@@ -90,7 +90,7 @@ async function readHooks(ctx: RunnerContext, one: OneClient): Promise<CloudFact>
     }));
     const facts = probe.facts();
     return hookFact(seen, lastEventAt, undefined, {
-      hook: probeHook && seen.find((h) => h.id === probeHook.id), sent: facts.sent, returned: facts.returned,
+      hook: probeHook && seen.find((h) => h.id === probeHook.id), sent: facts.sent, returned: facts.returned, unanswered: facts.unanswered,
       now: ctx.clock.now(), timeoutMs: cfg.probeTimeoutSeconds * 1000,
     });
   } catch (e) {

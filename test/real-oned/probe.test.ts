@@ -67,7 +67,7 @@ describe('the readiness hook probe on a real oned', () => {
 
   it('a wrong token in hook.env: the probe is lost, the part fails with exit 2 from the probe hook\'s own record; fixed, it passes again', async () => {
     writeFileSync(hookEnv, hookEnvText.replace(/^ONEHA_TOKEN=.*$/m, 'ONEHA_TOKEN=not-the-token'));
-    const lost = await until(async () => ((p) => (p.ok === false ? p : undefined))(await hookPart()), 400_000, 'the probe counted lost');
+    const lost = await until(async () => ((p) => (p.ok === false && / exited 2,/.test(p.detail) ? p : undefined))(await hookPart()), 400_000, 'the probe counted lost');
     expect(lost.detail).toMatch(/did not come back within 60 s; onehook.sh \(execution \d+ at \S+\) exited 2, the runner refused its token: oneha: wrong token \(401\)$/);
     expect(lost.fix).toMatch(/ONEHA_TOKEN/);
     writeFileSync(hookEnv, hookEnvText);

@@ -63,7 +63,9 @@ describe('the hook probe', () => {
     expect(clock.now()).toBe(30_000);
     expect(f.sent).toMatchObject({ at: 0, hookId: 7 });
     expect(f.returned).toBeUndefined();
+    expect(f.unanswered).toEqual([one.updates[0][1].slice(15, 47)]);
     expect(probe.receive(apiOf(7, one.updates[0][1]))).toEqual({ matched: true, sentAt: 0, returnedAt: 30_000 });
+    expect(probe.facts().unanswered).toEqual([]);
   });
 
   it('another one.hook.update that runs the probe hook, a refused update and a body that is no $API', async () => {
@@ -85,7 +87,11 @@ describe('the hook part with the probe (probeVerdict, hookFact)', () => {
     ({ id: 7, name: 'oneha_probe', type: 'api', template: { CALL: 'one.hook.update', COMMAND: 'oneha/onehook.sh', ARGUMENTS: '$API' }, log });
   const T = Date.UTC(2026, 10, 27, 12, 0, 0);
   const p = (o: Partial<ProbeInput>): ProbeInput => ({ hook: probeHook(), now: T, timeoutMs: 30_000, ...o });
-  const rec = (executionId: number, atMs: number, code: number, stderr = '') => ({ executionId, timestamp: Math.floor(atMs / 1000), code, stderr });
+  const LOST = 'a'.repeat(32);
+  const EARLIER = 'b'.repeat(32);
+  /** A run of the probe hook, for the update that carried `nonce` (null: another hook's update). */
+  const rec = (executionId: number, atMs: number, code: number, stderr = '', nonce: string | null = LOST) =>
+    ({ executionId, timestamp: Math.floor(atMs / 1000), code, stderr, arguments: apiOf(nonce ? 7 : 3, nonce ? `ONEHA_PROBE = "${nonce}"` : 'DESCRIPTION = "x"') });
 
   it('passes when the last probe came back; unknown while it is on its way; a newer one on its way keeps the older proof', () => {
     expect(probeVerdict(p({ sent: { at: T - 5000 }, returned: { sentAt: T - 5000, at: T - 4200 } }))).toEqual({ ok: true, detail: 'the probe sent at 2026-11-27T11:59:55Z came back through oned\'s hook manager in 0.8 s' });
@@ -97,9 +103,12 @@ describe('the hook part with the probe (probeVerdict, hookFact)', () => {
   it('fails with the fix: no probe hook, an update oned refused, or a probe lost (why, from the probe hook\'s own record)', () => {
     expect(probeVerdict(p({ hook: undefined }))).toMatchObject({ ok: false, fix: expect.stringMatching(/^onehook create \/usr\/share\/oneha\/probe.hook/) });
     expect(probeVerdict(p({ sent: { at: T - 1000, error: 'Not authorized to perform MANAGE HOOK [7]' } }))).toMatchObject({ ok: false, detail: expect.stringMatching(/could not send a probe through probe hook 7 \(oneha_probe\): Not authorized/), fix: expect.stringMatching(/oneadmin group/) });
-    const lost = (log: HookSeen['log']) => probeVerdict(p({ hook: probeHook(log), sent: { at: T - 40_000 }, returned: { sentAt: T - 100_000, at: T - 99_000 } }));
-    // No run of the probe hook since the probe went out (an older run does not count): the hook manager did not run it.
-    expect(lost([rec(0, T - 100_000, 0)])).toMatchObject({ ok: false, detail: expect.stringMatching(/did not come back within 30 s, and oned has no record of running it/), fix: expect.stringMatching(/opennebula-hem/) });
+    const lost = (log: HookSeen['log']) => probeVerdict(p({ hook: probeHook(log), sent: { at: T - 40_000 }, returned: { sentAt: T - 100_000, at: T - 99_000 }, unanswered: [LOST, EARLIER] }));
+    // No run of the probe hook for a probe still unanswered (the one that came back, another hook's update, do not count): the hook manager did not run it.
+    expect(lost([rec(0, T - 100_000, 0, '', 'c'.repeat(32)), rec(1, T - 39_000, 0, '', null)])).toMatchObject({ ok: false, detail: expect.stringMatching(/did not come back within 30 s, and oned has no record of running it/), fix: expect.stringMatching(/opennebula-hem/) });
+    // The run that carried the lost probe says why, even when runs for other updates (or an earlier lost probe) were recorded after it.
+    expect(lost([rec(1, T - 39_000, 2, 'oneha: wrong token (401)\n'), rec(2, T - 38_000, 4, 'oneha: runner unreachable', null)]).detail).toMatch(/\(execution 1 at .*\) exited 2/);
+    expect(lost([rec(1, T - 50_000, 4, 'oneha: runner unreachable', EARLIER)]).detail).toMatch(/exited 4, the runner was unreachable/);
     expect(lost([rec(1, T - 39_000, 0)])).toMatchObject({ ok: false, detail: expect.stringMatching(/exited 0, so it reached another runner$/), fix: expect.stringMatching(/ONEHA_URL/) });
     expect(lost([rec(1, T - 39_000, 2, 'oneha: wrong token (401)\n')])).toMatchObject({ ok: false, detail: expect.stringMatching(/\(execution 1 at 2026-11-27T11:59:21Z\) exited 2, the runner refused its token: oneha: wrong token \(401\)$/), fix: expect.stringMatching(/ONEHA_TOKEN/) });
     expect(lost([rec(1, T - 39_000, 4)]).fix).toMatch(/start the runner/);
