@@ -4,6 +4,7 @@ import { build } from 'esbuild';
 import { toJSONSchema } from 'zod/mini';
 import { federatedContainer } from './plugin/sunstone/container.mjs';
 import { existsSync, mkdirSync, readdirSync, writeFileSync, cpSync, statSync, rmSync } from 'node:fs';
+import { relative, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { readFileSync } from 'node:fs';
 
@@ -43,6 +44,59 @@ for (const name of functionNames) {
 // resolve the same), and deploy/install.sh installs them with it. Chunk names
 // carry a content hash: the previous build's are removed first.
 for (const f of readdirSync('dist')) if (/^oneha-.*\.[cm]js(\.map)?$/.test(f)) rmSync(`dist/${f}`);
+/**
+ * The drop-in: dist/oneha-dropin.cjs, and dist/oneha-dropin-later.cjs for what it imports dynamically
+ * (the steps after decode, the fence-agent runner, name resolution), required when first reached.
+ * In one CommonJS file esbuild would wrap every module a dynamic import reaches (zod, the model, the
+ * XML reader...) in a lazy initialiser, and V8 parses such a module twice (skimmed at load, parsed
+ * again when run): about 7 ms of CPU at start (bench startup). The later file takes each module the
+ * first one has from it (its `__shared` table), so both run one copy of zod, the model and its classes.
+ */
+async function buildDropIn() {
+  const main = resolve('dist/oneha-dropin.cjs');
+  const LATER = './oneha-dropin-later.cjs';
+  const dynamicToLater = { name: 'dynamic-to-later', setup(b) {
+    b.onResolve({ filter: /^\./ }, (a) => (a.kind === 'dynamic-import' ? { path: LATER, external: true } : undefined));
+  } };
+  const dropIn = { ...node, format: 'cjs', minify: true, sourcemap: 'linked', plugins: [dynamicToLater] };
+  const first = await build({ ...dropIn, entryPoints: ['runner/cli/dropInMain.ts'], write: false, outfile: main, metafile: true });
+  const inMain = new Set(Object.keys(first.metafile.inputs).map((f) => resolve(f)));
+  const shared = new Set();
+  const fromMain = { name: 'from-main', setup(b) {
+    b.onResolve({ filter: /.*/ }, async (a) => {
+      if (a.pluginData === 'resolving' || a.kind === 'entry-point') return undefined;
+      const r = await b.resolve(a.path, { resolveDir: a.resolveDir, kind: a.kind, pluginData: 'resolving' });
+      if (r.errors.length || r.external || !inMain.has(r.path)) return r.errors.length ? { errors: r.errors } : r;
+      shared.add(r.path);
+      return { path: r.path, namespace: 'shared' };
+    });
+    b.onResolve({ filter: /^\.\/oneha-dropin\.cjs$/ }, (a) => ({ path: a.path, external: true }));
+    b.onLoad({ filter: /.*/, namespace: 'shared' }, (a) => ({ contents: `module.exports = require('./oneha-dropin.cjs').__shared[${JSON.stringify(relative('.', a.path))}];`, loader: 'js', resolveDir: resolve('dist') }));
+  } };
+  const laterEntry = { contents: ['functions/registry', 'runner/fence/agentPort', 'runner/fence/bmcAddress'].map((m) => `export * from './${m}';`).join('\n'), resolveDir: resolve('.'), loader: 'ts' };
+  // Unminified first, to read which names the later file takes from each shared module (ns.name):
+  // the table holds those only, so the drop-in keeps tree-shaking zod and the XML reader.
+  const probe = await build({ ...dropIn, minify: false, sourcemap: false, write: false, plugins: [dynamicToLater, fromMain], stdin: laterEntry, outfile: resolve('dist/oneha-dropin-later.cjs') });
+  const code = probe.outputFiles[0].text;
+  const names = new Map();
+  for (const m of code.matchAll(/var (require_\w+) = __commonJS\(\{\s*"shared:[^"]*"\(exports\d*, module\d*\) \{\s*module\d*\.exports = require\("\.\/oneha-dropin\.cjs"\)\.__shared\[("[^"]+")\]/g)) {
+    const key = JSON.parse(m[2]);
+    const used = names.get(key) ?? new Set();
+    for (const v of code.matchAll(new RegExp(`var ([\\w$]+) = __toESM\\(${m[1]}\\(\\)\\)`, 'g'))) {
+      for (const u of code.matchAll(new RegExp(`\\b${v[1]}\\.([A-Za-z_$][\\w$]*)`, 'g'))) used.add(u[1]);
+      // The namespace itself handed on (not only its members) would need every name: refuse rather than guess.
+      if (new RegExp(`\\b${v[1]}\\b(?!\\.)`).test(code.replace(v[0], ''))) throw new Error(`build: the drop-in's later part uses ${key} as a whole`);
+    }
+    names.set(key, used);
+  }
+  if (names.size !== shared.size) throw new Error(`build: the drop-in's later part: ${shared.size} shared modules, ${names.size} read`);
+  await build({ ...dropIn, plugins: [dynamicToLater, fromMain], stdin: laterEntry, outfile: resolve('dist/oneha-dropin-later.cjs') });
+  const keys = [...names.keys()];
+  const table = keys.map((k, i) => `import { ${[...names.get(k)].map((n, j) => `${n} as m${i}_${j}`).join(', ')} } from ${JSON.stringify(resolve(k))};`).join('\n');
+  const rows = keys.map((k, i) => `${JSON.stringify(k)}: { ${[...names.get(k)].map((n, j) => `${n}: m${i}_${j}`).join(', ')} }`).join(', ');
+  await build({ ...dropIn, stdin: { contents: `export * from './runner/cli/dropInMain';\n${table}\nexport const __shared = { ${rows} };`, resolveDir: resolve('.'), loader: 'ts' }, outfile: main });
+}
+
 const jobs = [
   build({ ...node, entryPoints: { oneha: 'runner/main.ts' }, outdir: 'dist', splitting: true, chunkNames: 'oneha-[name]-[hash]', outExtension: { '.js': '.mjs' }, minify: true, sourcemap: 'linked' }),
   // The drop-in (`oneha hook host-error`, which oned's hook manager starts on every host failure) is a
@@ -51,7 +105,7 @@ const jobs = [
   // never runs. It is one CommonJS file, which deploy/bin/oneha runs directly: node starts a CommonJS main
   // without its ES module loader (bench startup); its later steps and the fence-agent runner are in it,
   // initialised when reached (esbuild wraps what is imported dynamically), and the entry imports it for `oneha hook`.
-  build({ ...node, format: 'cjs', entryPoints: ['runner/cli/dropInMain.ts'], outfile: 'dist/oneha-dropin.cjs', minify: true, sourcemap: 'linked' }),
+  buildDropIn(),
   build({ ...withRequire, entryPoints: ['sim/main.ts'], outfile: 'dist/sim.mjs', minify: true }),
   // The demo (runner + embedded simulator) apart from dist/oneha.mjs, which loads it only for `oneha demo`.
   build({ ...withRequire, entryPoints: ['demo/demo.ts'], outfile: 'dist/demo.mjs', minify: true }),

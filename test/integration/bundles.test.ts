@@ -2,6 +2,7 @@
 // `node dist/functions/<name>.mjs < input.json`.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDatastorePool, parseHost, parseVmPool } from '../../model/oneXml';
@@ -134,8 +135,17 @@ describe('the drop-in bundle (dist/oneha-dropin.cjs, `oneha hook host-error`)', 
     }
   });
 
-  it('is one CommonJS file: the entry imports it for `oneha hook`, and no chunk of an earlier drop-in build is left', () => {
-    expect(readdirSync(join(ROOT, 'dist')).filter((f) => f.startsWith('oneha-dropin')).sort()).toEqual(['oneha-dropin.cjs', 'oneha-dropin.cjs.map']);
+  it('is two CommonJS files, the later one (the steps after decode, the fence-agent runner) on the first one\'s modules; the entry requires it for `oneha hook`', () => {
+    expect(readdirSync(join(ROOT, 'dist')).filter((f) => f.startsWith('oneha-dropin')).sort())
+      .toEqual(['oneha-dropin-later.cjs', 'oneha-dropin-later.cjs.map', 'oneha-dropin.cjs', 'oneha-dropin.cjs.map']);
     expect(readFileSync(join(ROOT, 'dist', 'oneha.mjs'), 'utf8')).toContain('oneha-dropin.cjs');
+    const req = createRequire(join(ROOT, 'dist', 'x.cjs'));
+    const first = req('./oneha-dropin.cjs');
+    const later = req('./oneha-dropin-later.cjs');
+    // One copy of each shared module: the step the flow decodes with is the registry's, and an error
+    // class the later part throws is the one the first part classifies with.
+    expect(later.functions.decode).toBe(first.__shared['functions/decode.ts'].decode);
+    expect(Object.keys(first.__shared)).toContain('model/errors.ts');
+    expect(readFileSync(join(ROOT, 'dist', 'oneha-dropin-later.cjs'), 'utf8')).not.toMatch(/\$ZodType/); // zod is not in it twice
   });
 });
