@@ -35,7 +35,8 @@ async function newPage(viewport = VIEWPORT): Promise<Page> {
   const ctx = await browser.newContext({ viewport, colorScheme: 'light', reducedMotion: 'reduce' });
   contexts.push(ctx);
   const page = await ctx.newPage();
-  page.setDefaultTimeout(15_000);
+  // A deadline for a page that never comes, not a speed target: at load 10 a page took over 15 s.
+  page.setDefaultTimeout(45_000);
   page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
   return page;
 }
@@ -350,7 +351,7 @@ describe('admin console (oneha demo + Chromium)', () => {
     await shot(admin, 'recovery.png', true);
     // The hosts view after it: the failed host is now disabled (afterRecovery), its last fence test shown.
     await admin.click('a.nav-link[href="#/hosts"]');
-    await admin.waitForFunction(() => !/MONITORED/.test(document.querySelector('tr[data-key="1"] td.c-state')?.textContent ?? 'MONITORED'), null, { timeout: 15_000 });
+    await admin.waitForFunction(() => !/MONITORED/.test(document.querySelector('tr[data-key="1"] td.c-state')?.textContent ?? 'MONITORED'), null, { timeout: 45_000 });
     await shot(admin, 'hosts.png');
   }, 240_000);
 

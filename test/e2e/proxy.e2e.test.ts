@@ -108,7 +108,7 @@ http {
     const ctx = await browser.newContext({ viewport: { width: 1440, height: 900 } });
     try {
       const page = await ctx.newPage();
-      page.setDefaultTimeout(15_000);
+      page.setDefaultTimeout(45_000);
       await page.goto(`${base}/oneha/`);
       expect(new URL(page.url()).pathname).toBe('/oneha/plugin/');
       await page.fill('#username', 'oneadmin');
