@@ -21,6 +21,7 @@ took=$(( $(date +%s) - start ))
 load=$(cut -d' ' -f1-3 /proc/loadavg)
 # vitest's summary lines, without colour codes: "Test Files  90 passed (90)", "Tests  905 passed (905)".
 summary=$(sed 's/\x1b\[[0-9;]*m//g' "$log" | grep -E '^ *(Test Files|Tests) ' | sed 's/^ */- /' || true)
+failed=$(sed 's/\x1b\[[0-9;]*m//g' "$log" | grep -E '^ FAIL ' | sed 's/^ FAIL  */  - /' | sort -u || true)
 rm -f "$log"
 echo "test:busy: npm test exited ${rc} after ${took} s with ${cores} burner(s) beside it (load ${load})" >&2
 # The record README links to; written only by this script.
@@ -33,5 +34,9 @@ echo "test:busy: npm test exited ${rc} after ${took} s with ${cores} burner(s) b
   echo "- Machine: nproc ${cores}, ${cores} CPU burner(s) beside the suite; load average at the end ${load}"
   echo "- \`npm test\` exit code ${rc}, ${took} s"
   echo "${summary}"
+  if [ -n "$failed" ]; then
+    echo "- Failed:"
+    echo "$failed"
+  fi
 } > bench/TEST-BUSY.md
 exit "$rc"
