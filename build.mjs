@@ -55,8 +55,12 @@ for (const f of readdirSync('dist')) if (/^oneha-.*\.[cm]js(\.map)?$/.test(f)) r
 async function buildDropIn() {
   const main = resolve('dist/oneha-dropin.cjs');
   const LATER = './oneha-dropin-later.cjs';
+  // A dynamic import becomes a require() when reached: esbuild keeps an external one an import(), and the
+  // first import() starts node's ES module loader (with fs/promises, streams, readline: a few ms).
   const dynamicToLater = { name: 'dynamic-to-later', setup(b) {
-    b.onResolve({ filter: /^\./ }, (a) => (a.kind === 'dynamic-import' ? { path: LATER, external: true } : undefined));
+    b.onResolve({ filter: /^(\.|node:)/ }, (a) => (a.kind === 'dynamic-import' ? { path: a.path.startsWith('.') ? LATER : a.path, namespace: 'required' } : undefined));
+    b.onLoad({ filter: /.*/, namespace: 'required' }, (a) => ({ contents: `module.exports = require(${JSON.stringify(a.path)});`, loader: 'js' }));
+    b.onResolve({ filter: /^\.\/oneha-dropin-later\.cjs$/ }, (a) => (a.kind === 'require-call' ? { path: a.path, external: true } : undefined));
   } };
   const dropIn = { ...node, format: 'cjs', minify: true, sourcemap: 'linked', plugins: [dynamicToLater] };
   const first = await build({ ...dropIn, entryPoints: ['runner/cli/dropInMain.ts'], write: false, outfile: main, metafile: true });

@@ -133,6 +133,8 @@ describe('the drop-in bundle (dist/oneha-dropin.cjs, `oneha hook host-error`)', 
       expect(builtins).toContain('fs'); // the list is read
       for (const b of ['http', 'https', 'child_process', 'crypto', 'dns/promises', 'net']) expect(builtins, `${args[0]}: node:${b}`).not.toContain(b);
     }
+    // Run directly (as /usr/bin/oneha runs it), it never starts node's ES module loader: its dynamic imports are require()s.
+    expect(loadedBy(['dist/oneha-dropin.cjs', 'hook', 'host-error']).builtins).not.toContain('internal/modules/esm/module_job');
   });
 
   it('is two CommonJS files, the later one (the steps after decode, the fence-agent runner) on the first one\'s modules; the entry requires it for `oneha hook`', () => {
