@@ -22,8 +22,10 @@ beforeAll(async () => {
 });
 afterAll(() => killAll());
 
-const hook = (payload: string, env: Record<string, string>, fence = join(dir, 'x.sh')) =>
-  run(process.execPath, [join(ROOT, 'bin', 'oneha.mjs'), 'hook', 'host-error', '--fence-command', fence], {
+/** Through `oneha` (bin/oneha.mjs, the ES module entry), or as /usr/bin/oneha runs it: its own CommonJS build. */
+const ENTRY = { cli: join(ROOT, 'bin', 'oneha.mjs'), installed: join(ROOT, 'dist', 'oneha-dropin.cjs') };
+const hook = (payload: string, env: Record<string, string>, fence = join(dir, 'x.sh'), entry = ENTRY.cli) =>
+  run(process.execPath, [entry, 'hook', 'host-error', '--fence-command', fence], {
     input: payload, cwd: dir, env: { ONE_XMLRPC: s.url, ONE_AUTH: join(dir, 'one_auth'), HOME: dir, ONEHA_CONFIG: '', ...env },
   });
 
@@ -33,9 +35,10 @@ describe('oneha hook host-error (drop-in for host_error.rb)', () => {
     await sim(s.control, 'POST', '/hosts/1/fail');
   });
 
-  it('makes exactly the expected one.vm.action / one.vm.recover calls, after the fence command ran', async () => {
+  it('makes exactly the expected one.vm.action / one.vm.recover calls, after the fence command ran (run as /usr/bin/oneha runs it)', async () => {
     await sim(s.control, 'DELETE', '/calls');
-    const r = await hook(await hostPayload(s.url, 1, '-m -p 0'), {});
+    // The steps after decode and the fence come from dist/oneha-dropin-later.cjs, on the first file's modules.
+    const r = await hook(await hostPayload(s.url, 1, '-m -p 0'), {}, join(dir, 'x.sh'), ENTRY.installed);
     expect(r.stderr).toMatch(/host=1 .*resched done: one\.vm\.action\("resched", 41\)/);
     expect(r.code).toBe(0);
     expect(await mutating()).toEqual(['one.vm.action("resched", 41)', 'one.vm.action("resched", 44)', 'one.host.status(1, 1)']);
