@@ -19,7 +19,8 @@ export default defineConfig({
           globalSetup: ['test/real-oned/globalSetup.ts'],
           fileParallelism: false,
           testTimeout: 240_000,
-          hookTimeout: 660_000,
+          // A file's beforeAll waits for the oned (up to 10 min) and then for its turn (ready.ts).
+          hookTimeout: 1_800_000,
         },
       },
     ],

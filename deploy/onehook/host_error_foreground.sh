@@ -6,7 +6,12 @@
 # The hook must not have a short TIMEOUT: -p 5 alone waits 5 monitoring cycles.
 # /usr/bin/oneha reads /etc/oneha/oneha.env, so the runner's settings apply
 # (ONEHA_CLI names another oneha command, e.g. of a staged install.sh --prefix).
-# The hooks folder from $0 without a subshell or dirname (each fork is a few ms of the hook's start).
-case $0 in */*) hooks=${0%/*}/.. ;; *) hooks=$PWD/.. ;; esac
+# The hooks folder from $0 without a subshell or dirname (each fork is a few ms of the hook's start),
+# cut as text: with oneha/ a symlink, "oneha/.." would be the parent of its target, not this hooks folder.
+case $0 in
+  */*/*) hooks=${0%/*/*} ;;
+  */*) hooks=$PWD ;;
+  *) hooks=$PWD/.. ;;
+esac
 exec "${ONEHA_CLI:-/usr/bin/oneha}" hook host-error \
   --fence-command "${ONEHA_FENCE_COMMAND:-$hooks/ft/fence_host.sh}" "$@"

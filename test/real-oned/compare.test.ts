@@ -12,7 +12,7 @@ import { startSimulator, type Simulator } from '../../sim/server';
 import type { Scenario } from '../../sim/scenario';
 import { ROOT, rawCall, until } from '../helpers/processes';
 import { call, deployVms, failHost, hookId, host, HOST, ONED_URL, restoreHost, templateId, xml, type HostView, type Layout } from './oned';
-import { onedReady } from './ready';
+import { onedReady, onedRelease } from './ready';
 import { diffShapes, values, type ShapeDiff } from './shape';
 
 /** The differences sim/README.md accepts (its "Differences from a real oned" table, first column). */
@@ -101,6 +101,8 @@ beforeAll(async () => {
   sim = await startSimulator({ scenario: await scenarioFromReal(), port: 0 });
 });
 
+// Registered first, so run last (after hooks run in reverse): the next file's turn once this one's runner has stopped.
+afterAll(() => onedRelease());
 afterAll(async () => {
   await sim?.close();
   if (hA) {

@@ -26,6 +26,7 @@ export default async function setup(project: TestProject) {
   const reusePort = await reusable();
   const l = layout(undefined, reusePort ?? (await freePort()));
   mkdirSync(l.base, { recursive: true });
+  rmSync(join(l.base, 'file.lock'), { recursive: true, force: true }); // one test file at a time (ready.ts); none holds it yet
   const statusFile = join(l.base, `started-${process.pid}.json`);
   rmSync(statusFile, { force: true });
   project.provide('realOned', { base: l.base, runnerPort: l.runnerPort, statusFile });

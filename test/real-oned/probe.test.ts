@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callInfoXml } from '../../sim/xml';
 import { killAll, startProcess, until, type Proc } from '../helpers/processes';
 import { call, hookExecutions, hookId, runnerEnv, xml, type Layout } from './oned';
-import { onedReady } from './ready';
+import { onedReady, onedRelease } from './ready';
 
 let l: Layout;
 let probeHook: number;
@@ -35,6 +35,8 @@ beforeAll(async () => {
   hookEnvText = readFileSync(hookEnv, 'utf8');
   proc = await startProcess([join(l.prefix, 'usr/lib/oneha/oneha.mjs'), 'serve'], runnerEnv(l), (x) => x.includes('start-up reconciliation'), 60_000);
 });
+// Registered first, so run last (after hooks run in reverse): the next file's turn once this one's runner has stopped.
+afterAll(() => onedRelease());
 afterAll(async () => {
   if (hookEnvText) writeFileSync(hookEnv, hookEnvText); // owner and mode stay (oneadmin, 0600)
   if (proc && proc.child.exitCode === null) {

@@ -14,7 +14,7 @@ import {
   call, deployVms, failHost, unfailHost, fenced, host, HOST, hookExecutions, hookId, restoreHost, running, runnerEnv, setHook, vm,
   type HostView, type Layout, type VmView,
 } from './oned';
-import { onedReady } from './ready';
+import { onedReady, onedRelease } from './ready';
 
 let l: Layout;
 let hook: number;
@@ -24,6 +24,8 @@ beforeAll(async () => {
   l = await onedReady();
   hook = await hookId('oneha_host_error');
 });
+// Registered first, so run last (after hooks run in reverse): the next file's turn once this one's runner has stopped.
+afterAll(() => onedRelease());
 afterAll(async () => {
   await runner.stop();
   // Every host back in service for the next file (and the next run).
